@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+//
+// Targets follow the data flow spec/ → generator → generated layout → tools:
+//   OTLPMmapSpec       loads and validates spec/*.yaml (the schema model)
+//   OTLPMmapGenerator  turns the model into Swift, .proto and docs (depends only on the model)
+//   OTLPMmapWire       the small hand-written runtime the generated code calls (bounds-checked bytes,
+//                      varints, protobuf wire primitives, atomic raw-memory access)
+//   OTLPMmapLayout     GENERATED typed views, record messages and the rule catalogue
+//   OTLPMmapCore       mapping files, the ring and dictionary algorithms, decoding a whole file
+//   otlp-mmap          the command-line tool (gen, inspect, write-sample)
+//   otlp-mmap-gen      the generator alone, which builds even when generated code does not
+import PackageDescription
+
+let package = Package(
+    name: "otlp-mmap",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "otlp-mmap", targets: ["otlp-mmap"]),
+        .executable(name: "otlp-mmap-gen", targets: ["otlp-mmap-gen"]),
+        .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
+        .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
+        .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),
+        .library(name: "OTLPMmapGenerator", targets: ["OTLPMmapGenerator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        .target(
+            name: "OTLPMmapSpec",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "OTLPMmapGenerator",
+            dependencies: ["OTLPMmapSpec"]
+        ),
+        .target(
+            name: "OTLPMmapGenCommand",
+            dependencies: [
+                "OTLPMmapGenerator", "OTLPMmapSpec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "otlp-mmap-gen",
+            dependencies: ["OTLPMmapGenCommand"]
+        ),
+        .target(
+            name: "OTLPMmapWire",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .target(
+            name: "OTLPMmapLayout",
+            dependencies: ["OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        .target(
+            name: "OTLPMmapCore",
+            dependencies: ["OTLPMmapLayout", "OTLPMmapWire"]
+        ),
+        .executableTarget(
+            name: "otlp-mmap",
+            dependencies: [
+                "OTLPMmapCore", "OTLPMmapGenCommand",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "SpecTests",
+            dependencies: ["OTLPMmapSpec", "OTLPMmapGenerator", "OTLPMmapLayout"],
+            path: "Tests/SpecTests"
+        ),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "otlp-mmap"],
+            path: "Tests/CoreTests"
+        ),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "otlp-mmap"],
+            path: "ConformanceTests",
+            exclude: ["fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,168 @@
+import Foundation
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// One entry found by walking the dictionary.
+public struct DictionaryEntry: Sendable, Equatable {
+    /// File offset of the entry (its length prefix): what references point at.
+    public var offset: Int64
+    public var payloadOffset: Int64
+    public var payloadLength: Int
+}
+
+/// The dictionary: the file's growing tail of write-once, length-delimited entries that records refer
+/// to by file offset. Appending may grow and remap the file; resolving a reference past our mapping
+/// re-checks the file size first, since another process may have grown it.
+public final class DictionaryRegion: @unchecked Sendable {
+    public let file: MappedFile
+    /// File offset of the dictionary header.
+    public let offset: Int64
+    /// The header lies in the first mapping, which stays valid for the file's life.
+    public let header: DictionaryHeaderView
+    private let growLock = NSLock()
+
+    init(file: MappedFile, mapping: UnsafeMutableRawBufferPointer, offset: Int64, headerField: Int) throws(FormatError) {
+        guard offset >= Int64(FileHeaderView.size), offset <= Int64(mapping.count) else {
+            throw FormatError(.hdrSectionBounds, at: headerField, "dictionary offset \(offset) is not between \(FileHeaderView.size) and the file size \(mapping.count)")
+        }
+        self.file = file
+        self.offset = offset
+        self.header = try DictionaryHeaderView(in: mapping, at: Int(offset), rule: .hdrSectionBounds)
+    }
+
+    public var firstEntryOffset: Int64 { DictionaryLayout.firstEntryOffset(dictionaryOffset: offset) }
+
+    // MARK: writing
+
+    /// Reserves room for an entry with a fetch-add on `end`, grows the file if needed, writes the
+    /// length prefix and lets `body` fill the payload, then counts the entry. Returns its reference.
+    public func append(payloadBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) throws -> Int64 {
+        let total = lengthDelimitedSize(payloadBytes)
+        let entry = header.fetchAddEnd(Int64(total))
+        let entryEnd = Int(entry) + total
+        var mapping = file.bytes
+        if entryEnd > mapping.count {
+            mapping = try growForEntry(endingAt: entryEnd)
+        }
+        var writer = ProtoWriter(UnsafeMutableRawBufferPointer(rebasing: mapping[Int(entry)..<entryEnd]))
+        writer.writeVarint(UInt64(payloadBytes))
+        let payloadStart = Int(entry) + varintSize(UInt64(payloadBytes))
+        body(UnsafeMutableRawBufferPointer(rebasing: mapping[payloadStart..<entryEnd]))
+        _ = header.fetchAddNumEntries(1)
+        return entry
+    }
+
+    /// Appends a string entry: the raw UTF-8 bytes after the length.
+    public func appendString(_ string: String) throws -> Int64 {
+        var string = string
+        return try string.withUTF8 { utf8 in
+            try append(payloadBytes: utf8.count) { destination in
+                if utf8.count > 0 { destination.copyMemory(from: UnsafeRawBufferPointer(utf8)) }
+            }
+        }
+    }
+
+    /// Appends a message entry (Resource, InstrumentationScope, MetricRef, AnyValue).
+    public func append<Message: WireMessage>(_ message: Message) throws -> Int64 {
+        try append(payloadBytes: message.encodedSize) { destination in
+            var writer = ProtoWriter(destination)
+            message.encode(to: &writer)
+        }
+    }
+
+    /// Doubles the dictionary region (as the existing writers do) or more, until the entry fits.
+    private func growForEntry(endingAt entryEnd: Int) throws -> UnsafeMutableRawBufferPointer {
+        growLock.lock()
+        defer { growLock.unlock() }
+        let current = try file.currentFileSize()
+        if current >= entryEnd { return try file.refresh() }
+        var size = current
+        while size < entryEnd { size += max(size - Int(offset), 1024) }
+        return try file.grow(toAtLeast: size)
+    }
+
+    // MARK: reading
+
+    /// The current mapping, refreshed when `end` lies past it (the file grew since we mapped it).
+    private func mapping(covering fileOffset: Int) throws -> UnsafeMutableRawBufferPointer {
+        let mapping = file.bytes
+        if fileOffset <= mapping.count { return mapping }
+        return try file.refresh()
+    }
+
+    /// Copies the payload of the entry that `reference` points at. Checks DICT-REF-RANGE: the entry
+    /// starts at or after the first entry and ends at or before `end` and the file's end.
+    public func payload(at reference: Int64, field: String = "reference") throws -> (bytes: [UInt8], fileOffset: Int) {
+        let end = header.end
+        guard reference >= firstEntryOffset, reference < end else {
+            throw FormatError(.dictRefRange, at: Int(clamping: reference), "\(field) \(reference) is outside the dictionary's entries [\(firstEntryOffset), \(end))")
+        }
+        let mapping = try self.mapping(covering: Int(reference) + 1)
+        guard Int(reference) < mapping.count else {
+            throw FormatError(.dictRefRange, at: Int(reference), "\(field) \(reference) is past the end of the \(mapping.count)-byte file")
+        }
+        let limit = min(Int(clamping: end), mapping.count)
+        let prefixBytes = Array(UnsafeRawBufferPointer(rebasing: mapping[Int(reference)..<min(limit, Int(reference) + 10)]))
+        var reader = ProtoReader(UnsafeRawBufferPointer(start: nil, count: 0), baseOffset: 0)
+        let length: UInt64
+        do {
+            length = try prefixBytes.withDecodableBytes { bytes throws(FormatError) in
+                reader = ProtoReader(bytes, baseOffset: Int(reference))
+                return try reader.readVarint()
+            }
+        } catch {
+            throw FormatError(.dictRefRange, at: Int(reference), "entry at \(reference): \(error.message)")
+        }
+        let payloadStart = Int(reference) + (reader.fileOffset - Int(reference))
+        guard length <= UInt64(Int(clamping: end) - payloadStart) else {
+            throw FormatError(.dictRefRange, at: Int(reference), "entry at \(reference) of \(length) bytes runs past the dictionary's end \(end)")
+        }
+        let payloadEnd = payloadStart + Int(length)
+        let covering = try self.mapping(covering: payloadEnd)
+        guard payloadEnd <= covering.count else {
+            throw FormatError(.dictRefRange, at: Int(reference), "entry at \(reference) of \(length) bytes runs past the end of the \(covering.count)-byte file")
+        }
+        return (Array(UnsafeRawBufferPointer(rebasing: covering[payloadStart..<payloadEnd])), payloadStart)
+    }
+
+    /// Resolves a reference to an entry of the given kind and decodes it (DICT-REF-KIND on failure).
+    public func resolve(_ reference: Int64, as kind: DictionaryEntryKind, field: String = "reference") throws -> RecordValue {
+        let (bytes, payloadOffset) = try payload(at: reference, field: field)
+        do {
+            return try bytes.withDecodableBytes { payload throws(FormatError) in
+                try kind.decode(payload, baseOffset: payloadOffset)
+            }
+        } catch {
+            throw FormatError(error.rule == .wireFormat ? .dictRefKind : error.rule, at: error.offset,
+                              "entry at \(reference) is not a valid \(kind.rawValue): \(error.message)")
+        }
+    }
+
+    /// Walks the entries back to back from the first to `end` (DICT-END, DICT-ENTRY).
+    public func entries() throws -> [DictionaryEntry] {
+        let end = header.end
+        guard end >= firstEntryOffset else {
+            throw FormatError(.dictEnd, at: header.fileOffset, "dictionary end \(end) is before the first entry at \(firstEntryOffset)")
+        }
+        let mapping = try self.mapping(covering: Int(clamping: end))
+        guard end <= Int64(mapping.count) else {
+            throw FormatError(.dictEnd, at: header.fileOffset, "dictionary end \(end) is past the end of the \(mapping.count)-byte file")
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: mapping[Int(firstEntryOffset)..<Int(end)])
+        let copy = Array(bytes)
+        return try copy.withDecodableBytes { region throws(FormatError) -> [DictionaryEntry] in
+            var reader = ProtoReader(region, baseOffset: Int(firstEntryOffset))
+            var result: [DictionaryEntry] = []
+            while !reader.isAtEnd {
+                let start = reader.fileOffset
+                do throws(FormatError) {
+                    let range = try reader.readLengthDelimited()
+                    result.append(DictionaryEntry(offset: Int64(start), payloadOffset: firstEntryOffset + Int64(range.lowerBound), payloadLength: range.count))
+                } catch {
+                    throw FormatError(.dictEntry, at: start, "entry at \(start): \(error.message)")
+                }
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,142 @@
+/// A JSON document with object keys in insertion order, so that `inspect --json` lists fields in
+/// schema order and its output is stable enough to compare in tests.
+public indirect enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case uint(UInt64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case let (.bool(a), .bool(b)): a == b
+        case let (.int(a), .int(b)): a == b
+        case let (.uint(a), .uint(b)): a == b
+        case let (.double(a), .double(b)): a.bitPattern == b.bitPattern
+        case let (.string(a), .string(b)): a == b
+        case let (.array(a), .array(b)): a == b
+        case let (.object(a), .object(b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: false
+        }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let pairs) = self else { return nil }
+        return pairs.first { $0.0 == key }?.1
+    }
+
+    /// JSON text, two-space indented.
+    public func serialized() -> String {
+        var out = ""
+        write(into: &out, indent: 0)
+        return out
+    }
+
+    private func write(into out: inout String, indent: Int) {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closePad = String(repeating: "  ", count: indent)
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .uint(let value): out += String(value)
+        case .double(let value):
+            // JSON has no infinities or NaN; proto3 JSON writes them as strings.
+            if value.isNaN { out += "\"NaN\"" } else if value.isInfinite { out += value < 0 ? "\"-Infinity\"" : "\"Infinity\"" } else { out += "\(value)" }
+        case .string(let value): out += JSONValue.quote(value)
+        case .array(let values):
+            if values.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (index, value) in values.enumerated() {
+                out += pad
+                value.write(into: &out, indent: indent + 1)
+                out += index == values.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "]"
+        case .object(let pairs):
+            if pairs.isEmpty { out += "{}"; return }
+            out += "{\n"
+            for (index, (key, value)) in pairs.enumerated() {
+                out += pad + JSONValue.quote(key) + ": "
+                value.write(into: &out, indent: indent + 1)
+                out += index == pairs.count - 1 ? "\n" : ",\n"
+            }
+            out += closePad + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// An indented, YAML-like text rendering for people.
+    public func text(indent: Int = 0) -> String {
+        var out = ""
+        writeText(into: &out, indent: indent)
+        return out
+    }
+
+    private var isScalar: Bool {
+        switch self {
+        case .array(let values): values.isEmpty
+        case .object(let pairs): pairs.isEmpty
+        default: true
+        }
+    }
+
+    private func scalarText() -> String {
+        switch self {
+        case .string(let value): JSONValue.quote(value)
+        case .array: "[]"
+        case .object: "{}"
+        default: serialized()
+        }
+    }
+
+    private func writeText(into out: inout String, indent: Int) {
+        let pad = String(repeating: "  ", count: indent)
+        switch self {
+        case .object(let pairs) where !pairs.isEmpty:
+            for (key, value) in pairs {
+                if value.isScalar {
+                    out += "\(pad)\(key): \(value.scalarText())\n"
+                } else {
+                    out += "\(pad)\(key):\n"
+                    value.writeText(into: &out, indent: indent + 1)
+                }
+            }
+        case .array(let values) where !values.isEmpty:
+            for value in values {
+                if value.isScalar {
+                    out += "\(pad)- \(value.scalarText())\n"
+                } else {
+                    out += "\(pad)-\n"
+                    value.writeText(into: &out, indent: indent + 1)
+                }
+            }
+        default:
+            out += "\(pad)\(scalarText())\n"
+        }
+    }
+}

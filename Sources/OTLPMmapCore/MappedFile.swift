@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A file mapped into memory with MAP_SHARED, so that other processes mapping it see our stores and
+/// we see theirs.
+///
+/// The file can grow while mapped (the dictionary is its growing tail). Growing maps the file anew
+/// and keeps the older mappings until `close`, so pointers that other threads took from an older
+/// mapping stay valid; all mappings show the same pages.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let writable: Bool
+    private let descriptor: Int32
+    private let lock = NSLock()
+    private var mappings: [UnsafeMutableRawBufferPointer] = []
+    private var isClosed = false
+
+    private init(path: String, descriptor: Int32, writable: Bool) {
+        self.path = path
+        self.descriptor = descriptor
+        self.writable = writable
+    }
+
+    /// Creates (or truncates) a file of `size` bytes, readable and writable by the owner only, and maps it.
+    public static func create(path: String, size: Int) throws -> MappedFile {
+        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw SystemError("open", path: path, errno: errno) }
+        let file = MappedFile(path: path, descriptor: descriptor, writable: true)
+        // A stale file of another user may already exist with wider permissions: O_CREAT keeps them.
+        guard fchmod(descriptor, 0o600) == 0 else { throw SystemError("fchmod", path: path, errno: errno) }
+        guard ftruncate(descriptor, off_t(size)) == 0 else { throw SystemError("ftruncate", path: path, errno: errno) }
+        try file.mapWholeFile()
+        return file
+    }
+
+    /// Opens and maps an existing file.
+    public static func open(path: String, writable: Bool) throws -> MappedFile {
+        let descriptor = Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SystemError("open", path: path, errno: errno) }
+        let file = MappedFile(path: path, descriptor: descriptor, writable: writable)
+        try file.mapWholeFile()
+        return file
+    }
+
+    deinit { close() }
+
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isClosed else { return }
+        isClosed = true
+        for mapping in mappings where mapping.count > 0 { munmap(mapping.baseAddress, mapping.count) }
+        mappings.removeAll()
+        Glibc.close(descriptor)
+    }
+
+    /// The newest mapping. Its size is the file size when it was made.
+    public var bytes: UnsafeMutableRawBufferPointer {
+        lock.lock()
+        defer { lock.unlock() }
+        return mappings.last ?? UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    }
+
+    /// The file's size on disk now (another process may have grown it).
+    public func currentFileSize() throws -> Int {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw SystemError("fstat", path: path, errno: errno) }
+        return Int(status.st_size)
+    }
+
+    /// Maps the file again if it grew since the newest mapping. Returns the newest mapping.
+    @discardableResult
+    public func refresh() throws -> UnsafeMutableRawBufferPointer {
+        lock.lock()
+        defer { lock.unlock() }
+        let size = try currentFileSize()
+        if let last = mappings.last, last.count >= size { return last }
+        return try mapLocked(size: size)
+    }
+
+    /// Grows the file to at least `size` bytes (never shrinks it: another process may have grown it
+    /// further) and maps it again. Returns the newest mapping.
+    @discardableResult
+    public func grow(toAtLeast size: Int) throws -> UnsafeMutableRawBufferPointer {
+        lock.lock()
+        defer { lock.unlock() }
+        if try currentFileSize() < size {
+            guard ftruncate(descriptor, off_t(size)) == 0 else { throw SystemError("ftruncate", path: path, errno: errno) }
+        }
+        let actual = try currentFileSize()
+        if let last = mappings.last, last.count >= actual { return last }
+        return try mapLocked(size: actual)
+    }
+
+    private func mapWholeFile() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = try mapLocked(size: try currentFileSize())
+    }
+
+    private func mapLocked(size: Int) throws -> UnsafeMutableRawBufferPointer {
+        guard !isClosed else { throw SystemError("mmap", path: path, errno: EBADF) }
+        guard size > 0 else {
+            let empty = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            mappings.append(empty)
+            return empty
+        }
+        let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
+        guard let address = mmap(nil, size, protection, MAP_SHARED, descriptor, 0), address != MAP_FAILED else {
+            throw SystemError("mmap", path: path, errno: errno)
+        }
+        let mapping = UnsafeMutableRawBufferPointer(start: address, count: size)
+        mappings.append(mapping)
+        return mapping
+    }
+}

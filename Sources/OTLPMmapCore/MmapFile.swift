@@ -1,0 +1,93 @@
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// An OTLP-mmap file, mapped and validated: the header, the three rings and the dictionary.
+///
+/// Opening checks what must hold before any ring or dictionary access is safe (HDR-SIZE, HDR-VERSION,
+/// HDR-SECTION-BOUNDS, HDR-SECTION-OVERLAP, RING-POW2, RING-SLOT-SIZE) and fails with the first
+/// violation. The conformance checker reports every violation; this type just refuses to work on a
+/// file it cannot work on safely.
+public final class MmapFile: Sendable {
+    public let file: MappedFile
+    public let header: FileHeaderView
+    /// Indexed by `RingKind.rawValue`.
+    public let rings: [Ring]
+    public let dictionary: DictionaryRegion
+    /// The header's start time when we opened the file; a different value later means a new writer
+    /// re-initialised it.
+    public let startTimeUnixNano: UInt64
+
+    public var path: String { file.path }
+    public func ring(_ kind: RingKind) -> Ring { rings[kind.rawValue] }
+
+    private init(file: MappedFile) throws(FormatError) {
+        let mapping = file.bytes
+        guard mapping.count >= FileHeaderView.size else {
+            throw FormatError(.hdrSize, at: 0, "the file has \(mapping.count) bytes, fewer than the \(FileHeaderView.size)-byte header")
+        }
+        let header = try FileHeaderView(in: mapping, at: 0, rule: .hdrSize)
+        guard header.version == FileLayout.version else {
+            throw FormatError(.hdrVersion, at: FileHeaderView.Offset.version, "version is \(header.version), expected \(FileLayout.version)")
+        }
+        var rings: [Ring] = []
+        for kind in RingKind.allCases {
+            rings.append(try Ring(kind: kind, mapping: mapping, offset: kind.offset(in: header)))
+        }
+        let dictionary = try DictionaryRegion(file: file, mapping: mapping, offset: header.dictionary, headerField: FileHeaderView.Offset.dictionary)
+        var sections = rings.map { (name: "\($0.kind.name) ring", range: $0.fileOffset..<($0.fileOffset + $0.byteSize)) }
+        sections.append((name: "dictionary header", range: Int(dictionary.offset)..<(Int(dictionary.offset) + DictionaryHeaderView.size)))
+        for (index, first) in sections.enumerated() {
+            for second in sections[(index + 1)...] where first.range.overlaps(second.range) {
+                throw FormatError(.hdrSectionOverlap, at: max(first.range.lowerBound, second.range.lowerBound),
+                                  "\(first.name) [\(first.range.lowerBound), \(first.range.upperBound)) overlaps \(second.name) [\(second.range.lowerBound), \(second.range.upperBound))")
+            }
+        }
+        self.file = file
+        self.header = header
+        self.rings = rings
+        self.dictionary = dictionary
+        self.startTimeUnixNano = header.startTimeUnixNano
+    }
+
+    /// Opens and validates an existing file written by any writer.
+    public static func open(path: String, writable: Bool = false) throws -> MmapFile {
+        try MmapFile(file: MappedFile.open(path: path, writable: writable))
+    }
+
+    /// Creates a new file laid out in spec order with no padding: header, events, spans, measurements,
+    /// dictionary. The header, start time last among the offsets, is written after the rings and the
+    /// dictionary, so a reader that opens the file early sees version 0 rather than half a layout.
+    public static func create(path: String, configuration: FileConfiguration) throws -> MmapFile {
+        var offsets: [Int64] = []
+        var position = Int64(FileHeaderView.size)
+        for kind in RingKind.allCases {
+            let size = configuration.ringSize(kind)
+            guard size.numBuffers > 0, size.numBuffers & (size.numBuffers - 1) == 0 else {
+                throw ConfigurationError(rule: RuleID.ringPow2.rawValue, message: "\(kind.name) ring: num_buffers \(size.numBuffers) is not a power of two")
+            }
+            guard size.bufferSize >= 2 else {
+                throw ConfigurationError(rule: RuleID.ringSlotSize.rawValue, message: "\(kind.name) ring: buffer_size \(size.bufferSize) is smaller than 2")
+            }
+            guard let bytes = RingLayout.byteSize(numBuffers: size.numBuffers, bufferSize: size.bufferSize), bytes % 8 == 0 else {
+                throw ConfigurationError(rule: RuleID.ringAlign.rawValue, message: "\(kind.name) ring: \(size.numBuffers) slots × \(size.bufferSize) bytes would leave the next section unaligned; use a buffer_size that is a multiple of 8 and at least 2 slots")
+            }
+            offsets.append(position)
+            position += bytes
+        }
+        guard configuration.dictionaryBytes >= Int64(DictionaryHeaderView.size) else {
+            throw ConfigurationError(rule: RuleID.dictEnd.rawValue, message: "the dictionary needs at least \(DictionaryHeaderView.size) bytes")
+        }
+        let dictionaryOffset = position
+        let file = try MappedFile.create(path: path, size: Int(dictionaryOffset + configuration.dictionaryBytes))
+        let mapping = file.bytes
+        for (index, kind) in RingKind.allCases.enumerated() {
+            try Ring.initialize(at: mapping, offset: offsets[index], size: configuration.ringSize(kind))
+        }
+        let dictionaryHeader = try DictionaryHeaderView(in: mapping, at: Int(dictionaryOffset), rule: .hdrSectionBounds)
+        dictionaryHeader.initialize(end: DictionaryLayout.firstEntryOffset(dictionaryOffset: dictionaryOffset))
+        let header = try FileHeaderView(in: mapping, at: 0, rule: .hdrSize)
+        header.initialize(events: offsets[0], spans: offsets[1], measurements: offsets[2], dictionary: dictionaryOffset,
+                          startTimeUnixNano: configuration.startTimeUnixNano)
+        return try MmapFile(file: file)
+    }
+}

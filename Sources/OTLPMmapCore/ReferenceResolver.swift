@@ -1,0 +1,56 @@
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// Renders a decoded record as JSON with every dictionary reference replaced by what it points at,
+/// recursively (a scope refers to its resource, an AnyValue to another AnyValue).
+///
+/// A bad reference does not stop the rendering: its place shows the error with rule and offset, so
+/// one broken entry does not hide the rest of a file.
+public struct ReferenceResolver {
+    public let dictionary: DictionaryRegion
+
+    public init(dictionary: DictionaryRegion) { self.dictionary = dictionary }
+
+    public func render(_ value: RecordValue) -> JSONValue {
+        render(value, chain: [])
+    }
+
+    /// `chain` holds the references being resolved above this value: a reference back into it is a cycle.
+    private func render(_ value: RecordValue, chain: [Int64]) -> JSONValue {
+        switch value {
+        case .message(_, let fields):
+            return .object(fields.map { ($0.name, render($0.value, chain: chain)) })
+        case .list(let values):
+            return .array(values.map { render($0, chain: chain) })
+        case .int(let value): return .int(value)
+        case .uint(let value): return .uint(value)
+        case .double(let value): return .double(value)
+        case .bool(let value): return .bool(value)
+        case .string(let value): return .string(value)
+        case .bytes(let value): return .string(hexString(value))
+        case .enumeration(_, let name, let number): return name.map { .string($0) } ?? .int(Int64(number))
+        case .reference(let kind, let offset):
+            var object: [(String, JSONValue)] = [("ref", .int(offset)), ("kind", .string(kind))]
+            guard offset != 0 else {
+                object.append(("value", .null))
+                return .object(object)
+            }
+            do {
+                guard let entryKind = DictionaryEntryKind(rawValue: kind) else {
+                    throw FormatError(.dictRefKind, at: Int(offset), "unknown entry kind \(kind)")
+                }
+                if chain.contains(offset) {
+                    throw FormatError(.wireDepth, at: Int(offset), "reference \(offset) refers back to itself through \(chain.map(String.init).joined(separator: " → "))")
+                }
+                if chain.count >= ProtoReader.maxDepth {
+                    throw FormatError(.wireDepth, at: Int(offset), "references nested more than \(ProtoReader.maxDepth) deep")
+                }
+                let resolved = try dictionary.resolve(offset, as: entryKind)
+                object.append(("value", render(resolved, chain: chain + [offset])))
+            } catch {
+                object.append(("error", .string("\(error)")))
+            }
+            return .object(object)
+        }
+    }
+}

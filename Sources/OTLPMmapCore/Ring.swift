@@ -1,0 +1,236 @@
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// Which formula produced the availability flag that made a slot readable (see `RingLayout.flag`).
+public enum FlagFormula: String, Sendable, Equatable {
+    /// The sequence is below 2^32, where both formulas give the same flag.
+    case either
+    /// Shift the 64-bit sequence, then truncate: this spec's formula (and the Java writer's).
+    case shiftThenTruncate = "shift-then-truncate"
+    /// Truncate to 32 bits, then shift: the Rust writer's formula.
+    case truncateThenShift = "truncate-then-shift"
+}
+
+/// What the consumer finds at a sequence number.
+public enum SlotState: Sendable, Equatable {
+    /// No producer has claimed this sequence yet.
+    case empty
+    /// Claimed but its flag does not say published (yet): the consumer must wait.
+    case unpublished
+    case readable(FlagFormula)
+}
+
+/// Why a producer could not write a record.
+public enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// Every slot holds an unread record (RING-CAPACITY).
+    case full(ring: String)
+    /// The record and its length prefix exceed the slot; nothing was claimed (RING-SIZE-BEFORE-CLAIM).
+    case tooLarge(ring: String, recordBytes: Int, slotBytes: Int)
+    /// The ring header is not 8-byte aligned, so compare-and-swap on writer_index is impossible (RING-ALIGN).
+    case unaligned(ring: String, offset: Int)
+
+    public var description: String {
+        switch self {
+        case .full(let ring):
+            "the \(ring) ring is full: every slot holds an unread record"
+        case .tooLarge(let ring, let recordBytes, let slotBytes):
+            "record of \(recordBytes) bytes (length prefix included) does not fit a \(slotBytes)-byte slot of the \(ring) ring; nothing was claimed (RING-SIZE-BEFORE-CLAIM)"
+        case .unaligned(let ring, let offset):
+            "cannot produce into the \(ring) ring at offset \(offset): its header is not 8-byte aligned (RING-ALIGN)"
+        }
+    }
+}
+
+/// One ring of a mapped file: the multi-producer claim-then-publish algorithm and the single consumer.
+/// Its geometry was validated when it was made; slot accesses cannot leave the ring.
+public struct Ring: @unchecked Sendable {
+    public let kind: RingKind
+    public let header: RingHeaderView
+    public let availability: AvailabilityArrayView
+    public let numBuffers: Int64
+    public let bufferSize: Int64
+    public let log2NumBuffers: Int
+    /// File offset of slot 0.
+    public let slotsFileOffset: Int
+    /// Bytes the whole ring takes.
+    public let byteSize: Int
+    private let slots: UnsafeMutableRawPointer
+
+    /// Validates the ring at `offset` against `mapping`: RING-POW2, RING-SLOT-SIZE, HDR-SECTION-BOUNDS.
+    init(kind: RingKind, mapping: UnsafeMutableRawBufferPointer, offset: Int64) throws(FormatError) {
+        let headerField = kind.headerFieldOffset
+        guard offset >= Int64(FileHeaderView.size), offset <= Int64(mapping.count) else {
+            throw FormatError(.hdrSectionBounds, at: headerField, "\(kind.name) ring offset \(offset) is not between \(FileHeaderView.size) and the file size \(mapping.count)")
+        }
+        let header = try RingHeaderView(in: mapping, at: Int(offset), rule: .hdrSectionBounds)
+        let numBuffers = header.numBuffers
+        guard numBuffers > 0, numBuffers & (numBuffers - 1) == 0 else {
+            throw FormatError(.ringPow2, at: header.fileOffset + RingHeaderView.Offset.numBuffers, "\(kind.name) ring num_buffers \(numBuffers) is not a power of two greater than zero")
+        }
+        let bufferSize = header.bufferSize
+        guard bufferSize >= 2 else {
+            throw FormatError(.ringSlotSize, at: header.fileOffset + RingHeaderView.Offset.bufferSize, "\(kind.name) ring buffer_size \(bufferSize) is smaller than 2")
+        }
+        guard let size = RingLayout.byteSize(numBuffers: numBuffers, bufferSize: bufferSize),
+              let slotsOffset = RingLayout.slotsOffset(numBuffers: numBuffers, bufferSize: bufferSize),
+              let availabilityOffset = RingLayout.availabilityOffset(numBuffers: numBuffers, bufferSize: bufferSize),
+              size <= Int64(mapping.count) - offset
+        else {
+            throw FormatError(.hdrSectionBounds, at: Int(offset), "\(kind.name) ring (\(numBuffers) slots × \(bufferSize) bytes) at offset \(offset) runs past the end of the \(mapping.count)-byte file")
+        }
+        self.kind = kind
+        self.header = header
+        self.availability = try AvailabilityArrayView(in: mapping, at: Int(offset + availabilityOffset), count: Int(numBuffers), rule: .hdrSectionBounds)
+        self.numBuffers = numBuffers
+        self.bufferSize = bufferSize
+        self.log2NumBuffers = numBuffers.trailingZeroBitCount
+        self.slotsFileOffset = Int(offset + slotsOffset)
+        self.byteSize = Int(size)
+        self.slots = mapping.baseAddress! + Int(offset + slotsOffset)
+    }
+
+    /// Writes a new ring's initial state: sizes, indices -1, every flag -1.
+    static func initialize(at pointer: UnsafeMutableRawBufferPointer, offset: Int64, size: FileConfiguration.RingSize) throws(FormatError) {
+        let header = try RingHeaderView(in: pointer, at: Int(offset), rule: .hdrSectionBounds)
+        let availabilityOffset = RingLayout.availabilityOffset(numBuffers: size.numBuffers, bufferSize: size.bufferSize)!
+        let flags = try AvailabilityArrayView(in: pointer, at: Int(offset + availabilityOffset), count: Int(size.numBuffers), rule: .hdrSectionBounds)
+        flags.initialize()
+        header.initialize(numBuffers: size.numBuffers, bufferSize: size.bufferSize)
+    }
+
+    public var fileOffset: Int { header.fileOffset }
+    public var isAligned: Bool { header.writerIndexIsAligned }
+
+    // MARK: producer
+
+    /// Largest record payload a slot takes, given that its length prefix shares the slot.
+    public var maxRecordBytes: Int {
+        var payload = Int(bufferSize) - 1
+        while payload > 0 && lengthDelimitedSize(payload) > Int(bufferSize) { payload -= 1 }
+        return payload
+    }
+
+    /// Claims the next sequence number, or nil when the ring is full. Compare-and-swap on writer_index.
+    public func claim() -> Int64? {
+        var writer = header.writerIndex
+        while true {
+            let reader = header.readerIndex
+            guard writer &+ 1 &- numBuffers < reader else {
+                let again = header.writerIndex
+                if again == writer { return nil }
+                writer = again
+                continue
+            }
+            let (exchanged, original) = header.compareExchangeWriterIndex(expected: writer, desired: writer + 1)
+            if exchanged { return writer + 1 }
+            writer = original
+        }
+    }
+
+    /// The slot that sequence `sequence` uses.
+    public func slot(_ sequence: Int64) -> UnsafeMutableRawBufferPointer {
+        let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
+        return UnsafeMutableRawBufferPointer(start: slots + index * Int(bufferSize), count: Int(bufferSize))
+    }
+
+    /// File offset of the slot that sequence `sequence` uses.
+    public func slotFileOffset(_ sequence: Int64) -> Int {
+        slotsFileOffset + Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers)) * Int(bufferSize)
+    }
+
+    /// Publishes a claimed slot: stores its flag with release ordering, after the record's bytes.
+    public func publish(_ sequence: Int64) {
+        let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
+        availability[index] = RingLayout.flag(sequence: sequence, log2NumBuffers: log2NumBuffers)
+    }
+
+    /// Encodes `record` straight into the next free slot and publishes it. The size is checked before
+    /// claiming, so a record that does not fit never leaves a claimed-but-unpublished hole.
+    @discardableResult
+    public func write<Record: WireMessage>(_ record: Record) throws(ProduceError) -> Int64 {
+        let size = record.encodedSize
+        guard lengthDelimitedSize(size) <= Int(bufferSize) else {
+            throw .tooLarge(ring: kind.name, recordBytes: lengthDelimitedSize(size), slotBytes: Int(bufferSize))
+        }
+        guard isAligned else { throw .unaligned(ring: kind.name, offset: fileOffset) }
+        guard let sequence = claim() else { throw .full(ring: kind.name) }
+        var writer = ProtoWriter(slot(sequence))
+        writer.writeVarint(UInt64(size))
+        record.encode(to: &writer)
+        publish(sequence)
+        return sequence
+    }
+
+    // MARK: consumer
+
+    /// reader_index and writer_index, read in that order so that a live producer can only make the
+    /// gap look larger, never negative. Violations of RING-INDEX-RANGE and RING-INDEX-ORDER are errors.
+    public func indices() throws(FormatError) -> (reader: Int64, writer: Int64) {
+        let reader = header.readerIndex
+        let writer = header.writerIndex
+        guard reader >= -1 else {
+            throw FormatError(.ringIndexRange, at: header.fileOffset + RingHeaderView.Offset.readerIndex, "\(kind.name) ring reader_index \(reader) is below -1")
+        }
+        guard writer >= -1 else {
+            throw FormatError(.ringIndexRange, at: header.fileOffset + RingHeaderView.Offset.writerIndex, "\(kind.name) ring writer_index \(writer) is below -1")
+        }
+        guard reader <= writer else {
+            throw FormatError(.ringIndexOrder, at: header.fileOffset + RingHeaderView.Offset.readerIndex, "\(kind.name) ring reader_index \(reader) is past writer_index \(writer)")
+        }
+        let (gap, overflow) = writer.subtractingReportingOverflow(reader)
+        guard !overflow, gap <= numBuffers - 1 else {
+            throw FormatError(.ringCapacity, at: header.fileOffset + RingHeaderView.Offset.writerIndex, "\(kind.name) ring has \(writer) - \(reader) unread records, more than num_buffers - 1 = \(numBuffers - 1)")
+        }
+        return (reader, writer)
+    }
+
+    /// Whether `sequence` is readable: its slot's flag equals flag(sequence) by either formula.
+    public func state(of sequence: Int64) -> SlotState {
+        guard sequence <= header.writerIndex else { return .empty }
+        let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
+        let flag = availability[index]
+        let primary = RingLayout.flag(sequence: sequence, log2NumBuffers: log2NumBuffers)
+        let alternative = RingLayout.alternativeFlag(sequence: sequence, log2NumBuffers: log2NumBuffers)
+        if flag == primary { return .readable(primary == alternative ? .either : .shiftThenTruncate) }
+        if flag == alternative { return .readable(.truncateThenShift) }
+        return .unpublished
+    }
+
+    /// Copies the record of a readable sequence out of shared memory and returns its payload.
+    /// Copying first means a hostile writer changing the slot cannot change bytes under the decoder.
+    public func copyRecord(_ sequence: Int64) throws(FormatError) -> (payload: [UInt8], payloadFileOffset: Int) {
+        let slot = self.slot(sequence)
+        let fileOffset = slotFileOffset(sequence)
+        let copy = Array(UnsafeRawBufferPointer(slot))
+        let range: Range<Int>
+        do {
+            range = try copy.withDecodableBytes { bytes throws(FormatError) in
+                try readLengthPrefixed(bytes, baseOffset: fileOffset, rule: .slotLength)
+            }
+        } catch {
+            throw FormatError(.slotLength, at: error.offset, "\(kind.name) slot of sequence \(sequence): \(error.message) (buffer_size \(bufferSize))")
+        }
+        return (Array(copy[range]), fileOffset + range.lowerBound)
+    }
+
+    /// Copies and decodes the record of a readable sequence as this ring's record type.
+    public func decodeRecord(_ sequence: Int64) throws(FormatError) -> RecordValue {
+        let (payload, offset) = try copyRecord(sequence)
+        return try payload.withDecodableBytes { bytes throws(FormatError) in
+            try kind.decodeRecord(bytes, baseOffset: offset)
+        }
+    }
+
+    /// Marks `sequence` read: stores reader_index with release ordering, handing the slot back to producers.
+    public func markRead(_ sequence: Int64) {
+        header.readerIndex = sequence
+    }
+
+    /// The consumer's step: the next sequence and its state, or nil when the ring is empty.
+    public func next() throws(FormatError) -> (sequence: Int64, state: SlotState)? {
+        let (reader, writer) = try indices()
+        guard writer > reader else { return nil }
+        let sequence = reader + 1
+        return (sequence, state(of: sequence))
+    }
+}

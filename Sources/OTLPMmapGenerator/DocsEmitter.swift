@@ -1,0 +1,156 @@
+import OTLPMmapSpec
+
+/// Emits the human-readable specification: layout tables, message tables and the rule catalogue.
+enum DocsEmitter {
+    static func layout(_ spec: Spec, _ header: GeneratedHeader) -> String {
+        let layout = spec.layout
+        var md = header.markdown
+        md += "\n# \(layout.formatName) file layout, version \(layout.version)\n\n"
+        md += "\(layout.doc)\n\n"
+        md += "All integers are little-endian. Offsets are in bytes. *Atomic* fields are only read and written with "
+        md += "atomic operations, because another process may touch them at the same time.\n\n"
+        md += "![Byte layout of a file](file-layout.svg)\n\n"
+        md += "## The file\n\n\(layout.fileDoc)\n\n"
+        md += "| # | section | content | located by |\n|---|---|---|---|\n"
+        for (index, section) in layout.sections.enumerated() {
+            let content: String
+            switch section.content {
+            case .structure(let name): content = "[\(name)](#\(name.lowercased()))"
+            case .ring(let name): content = "ring of `\(layout.rings.first { $0.name == name }!.record)` records"
+            case .dictionary: content = "[dictionary](#dictionary)"
+            }
+            let located = section.locatedBy.map { "`\($0.structure).\($0.field)`" } ?? "offset 0"
+            md += "| \(index) | \(section.name) | \(content) | \(located) |\n"
+        }
+        for structure in layout.structures {
+            md += "\n## \(structure.name)\n\n\(structure.size) bytes. \(structure.doc)\n\n"
+            md += "| offset | size | type | atomic | name | initial | rules | meaning |\n|---|---|---|---|---|---|---|---|\n"
+            for field in structure.fields {
+                let initial: String
+                switch field.initial {
+                case .number(let value): initial = "\(value)"
+                case .layout: initial = "from layout"
+                case .clock: initial = "clock"
+                }
+                let rules = field.rules.map { "[\($0)](rules.md#\($0.lowercased()))" }.joined(separator: " ")
+                md += "| \(field.offset) | \(field.size) | \(field.type.rawValue) | \(field.atomic ? "yes" : "") | `\(field.name)` | \(initial) | \(rules) | \(cell(field.doc)) |\n"
+            }
+        }
+        md += "\n## Ring\n\n\(layout.ringDoc)\n\n"
+        md += "| part | content | rules | meaning |\n|---|---|---|---|\n"
+        for part in layout.ringParts {
+            let content: String
+            switch part.content {
+            case .structure(let name): content = "[\(name)](#\(name.lowercased()))"
+            case .array(let count, let element):
+                content = "`\(count)` × \(element.type.rawValue)\(element.atomic ? " (atomic)" : ""), initially \(initialText(element.initial))"
+            case .blocks(let count, let size): content = "`\(count)` slots × `\(size)` bytes"
+            }
+            let rules = part.rules.map { "[\($0)](rules.md#\($0.lowercased()))" }.joined(separator: " ")
+            md += "| \(part.name) | \(content) | \(rules) | \(cell(part.doc)) |\n"
+        }
+        md += "\nRing byte size = \(ringFormula(layout)).\n\n"
+        md += "For sequence number `s`:\n\n"
+        md += "- slot index = `\(layout.sequence.slotIndex)`\n"
+        md += "- flag = `\(layout.sequence.flag)`\n"
+        md += "- alternative flag (accepted when reading) = `\(layout.sequence.flagAlternative)`\n\n"
+        md += "\(layout.sequence.doc)\n\n"
+        md += "| ring | record type | meaning |\n|---|---|---|\n"
+        for ring in layout.rings {
+            md += "| \(ring.name) | [`\(ring.record)`](messages.md#\(ring.record.lowercased())) | \(cell(ring.doc)) |\n"
+        }
+        md += "\n## Dictionary\n\n\(layout.dictionaryDoc)\n\n"
+        md += "The dictionary starts with a [\(layout.dictionaryHeader)](#\(layout.dictionaryHeader.lowercased())).\n\n"
+        md += "| entry kind | content | referred to by |\n|---|---|---|\n"
+        for kind in layout.entryKinds {
+            let referrers = spec.messages.messages.flatMap { message in
+                message.fields.filter { $0.ref == kind.name }.map { "`\(message.name).\($0.name)`" }
+            }
+            md += "| \(kind.name) | \(cell(kind.doc)) | \(referrers.joined(separator: ", ")) |\n"
+        }
+        md += "\n## Defaults of the reference writer\n\n| setting | value |\n|---|---|\n"
+        for (name, value) in layout.defaults { md += "| \(name) | \(value) |\n" }
+        return md
+    }
+
+    static func messages(_ spec: Spec, _ header: GeneratedHeader) -> String {
+        var md = header.markdown
+        md += "\n# Record messages (`\(spec.messages.package)`)\n\n"
+        md += "Protobuf, proto3. Field numbers are the wire contract. A *ref* field holds the file offset of a "
+        md += "dictionary entry of the kind named; 0 means none. The generated schema is "
+        md += "[mmap.proto](../proto/\(spec.messages.package.replacingOccurrences(of: ".", with: "/"))/mmap.proto).\n"
+        for message in spec.messages.messages {
+            md += "\n## \(message.name)\n\n\(message.doc)\n\n"
+            if !message.reserved.isEmpty {
+                md += "Reserved field numbers: \(message.reserved.map(String.init).joined(separator: ", ")).\n\n"
+            }
+            if message.fields.isEmpty { md += "No fields.\n"; continue }
+            md += "| number | name | type | label | notes |\n|---|---|---|---|---|\n"
+            for field in message.fields {
+                let type: String
+                switch field.type {
+                case .scalar(let scalar): type = scalar.rawValue
+                case .enumeration(let name): type = "[\(name)](#\(name.lowercased()))"
+                case .message(let name): type = "[\(name)](#\(name.lowercased()))"
+                }
+                var notes: [String] = []
+                if let oneof = field.oneof { notes.append("oneof `\(oneof)`") }
+                if let ref = field.ref { notes.append("ref → \(ref)") }
+                if let length = field.length { notes.append("\(length) bytes") }
+                notes += field.rules.map { "[\($0)](rules.md#\($0.lowercased()))" }
+                md += "| \(field.number) | `\(field.name)` | \(type) | \(field.repeated ? "repeated" : "") | \(notes.joined(separator: "; ")) |\n"
+            }
+        }
+        md += "\n## Enums\n"
+        for enumType in spec.messages.enums {
+            md += "\n### \(enumType.name)\n\n\(enumType.doc)\n\n| number | name |\n|---|---|\n"
+            for value in enumType.values { md += "| \(value.number) | `\(value.name)` |\n" }
+        }
+        return md
+    }
+
+    static func rules(_ spec: Spec, _ header: GeneratedHeader) -> String {
+        var md = header.markdown
+        md += "\n# Rules\n\n"
+        md += "Every rule has a stable ID that errors, the checker and the golden files cite. *protocol* rules are "
+        md += "stated by the format shared with the other implementations; *project* rules are this project's "
+        md += "additions where the format is silent.\n\n"
+        md += "| ID | level | origin | rule | constrains |\n|---|---|---|---|---|\n"
+        for rule in spec.layout.rules {
+            var where_: [String] = []
+            for structure in spec.layout.structures {
+                for field in structure.fields where field.rules.contains(rule.id) { where_.append("`\(structure.name).\(field.name)`") }
+            }
+            for part in spec.layout.ringParts where part.rules.contains(rule.id) { where_.append("ring `\(part.name)`") }
+            for message in spec.messages.messages {
+                for field in message.fields where field.rules.contains(rule.id) { where_.append("`\(message.name).\(field.name)`") }
+            }
+            md += "| <a id=\"\(rule.id.lowercased())\"></a>\(rule.id) | \(rule.level.rawValue) | \(rule.origin.rawValue) | \(cell(rule.text)) | \(where_.joined(separator: ", ")) |\n"
+        }
+        return md
+    }
+
+    static func ringFormula(_ layout: Layout) -> String {
+        layout.ringParts.map { part -> String in
+            switch part.content {
+            case .structure(let name): "\(layout.structure(named: name)!.size)"
+            case .array(let count, let element): "\(element.size)·\(count)"
+            case .blocks(let count, let size): "\(count)·\(size)"
+            }
+        }.joined(separator: " + ")
+    }
+
+    static func initialText(_ initial: InitialValue) -> String {
+        switch initial {
+        case .number(let value): "\(value)"
+        case .layout: "from layout"
+        case .clock: "clock"
+        }
+    }
+
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")
+    }
+}
+
+import Foundation

@@ -1,0 +1,151 @@
+/// The byte layout of an OTLP-mmap file, as read from spec/layout.yaml.
+
+/// The primitive types a fixed-layout field may have. The schema names them; the loader knows their sizes.
+public enum FieldType: String, Sendable, CaseIterable {
+    case int32, int64, uint64, reserved
+
+    /// Size in bytes, or nil for `reserved`, which takes whatever size the field declares.
+    public var size: Int? {
+        switch self {
+        case .int32: 4
+        case .int64, .uint64: 8
+        case .reserved: nil
+        }
+    }
+}
+
+/// What a writer stores in a field when it creates a file.
+public enum InitialValue: Equatable, Sendable {
+    case number(Int64)
+    /// Computed from the sizes the writer chose (an offset or a count).
+    case layout
+    /// The writer's wall clock, in nanoseconds since the Unix epoch.
+    case clock
+}
+
+public struct LayoutField: Sendable {
+    public var name: String
+    public var offset: Int
+    public var size: Int
+    public var type: FieldType
+    public var atomic: Bool
+    public var initial: InitialValue
+    public var rules: [String]
+    public var doc: String
+    public var line: Int
+}
+
+public struct Structure: Sendable {
+    public var name: String
+    public var size: Int
+    public var doc: String
+    public var fields: [LayoutField]
+    public var line: Int
+
+    public func field(named name: String) -> LayoutField? { fields.first { $0.name == name } }
+}
+
+public struct FileSection: Sendable {
+    public enum Content: Sendable, Equatable {
+        case structure(String)
+        case ring(String)
+        case dictionary
+    }
+    public var name: String
+    public var content: Content
+    /// `Structure.field` holding the section's file offset, or nil for the header at offset 0.
+    public var locatedBy: (structure: String, field: String)?
+    public var line: Int
+}
+
+/// One element type of a repeated part of a ring (the availability array).
+public struct ArrayElement: Sendable {
+    public var type: FieldType
+    public var size: Int
+    public var atomic: Bool
+    public var initial: InitialValue
+}
+
+public struct RingPart: Sendable {
+    public enum Content: Sendable {
+        /// A fixed structure (the ring header).
+        case structure(String)
+        /// `count` elements of a primitive type; `count` names a field of the ring header.
+        case array(count: String, element: ArrayElement)
+        /// `count` opaque blocks of `elementSize` bytes; both name fields of the ring header.
+        case blocks(count: String, elementSize: String)
+    }
+    public var name: String
+    public var content: Content
+    public var rules: [String]
+    public var doc: String
+    public var line: Int
+}
+
+public struct SequenceFormulas: Sendable {
+    public var slotIndex: String
+    public var flag: String
+    public var flagAlternative: String
+    public var doc: String
+}
+
+public struct RingSpec: Sendable {
+    public var name: String
+    /// The message type of the records in this ring's slots.
+    public var record: String
+    public var doc: String
+    public var line: Int
+}
+
+public struct EntryKind: Sendable {
+    public var name: String
+    /// The message an entry of this kind holds, or nil for a raw UTF-8 string entry.
+    public var message: String?
+    public var doc: String
+}
+
+public enum RuleLevel: String, Sendable { case must = "MUST", should = "SHOULD" }
+
+public enum RuleOrigin: String, Sendable {
+    /// Stated by the protocol shared with the other implementations.
+    case protocolRule = "protocol"
+    /// Added by this project where the protocol is silent.
+    case project
+}
+
+public struct Rule: Sendable {
+    public var id: String
+    public var level: RuleLevel
+    public var origin: RuleOrigin
+    public var text: String
+    public var line: Int
+}
+
+public struct Layout: Sendable {
+    public var formatName: String
+    public var version: Int
+    public var doc: String
+    public var fileDoc: String
+    public var sections: [FileSection]
+    public var structures: [Structure]
+    public var ringDoc: String
+    public var ringParts: [RingPart]
+    public var sequence: SequenceFormulas
+    public var rings: [RingSpec]
+    public var dictionaryHeader: String
+    public var dictionaryDoc: String
+    public var entryKinds: [EntryKind]
+    public var defaults: [(name: String, value: Int)]
+    public var rules: [Rule]
+
+    public func structure(named name: String) -> Structure? { structures.first { $0.name == name } }
+    public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+
+    /// The ring header structure: the first part of every ring.
+    public var ringHeader: Structure {
+        for part in ringParts {
+            if case .structure(let name) = part.content, let structure = structure(named: name) { return structure }
+        }
+        preconditionFailure("the loader guarantees a ring header")
+    }
+}

@@ -1,0 +1,92 @@
+/// The record messages, as read from spec/messages.yaml.
+
+public enum ScalarType: String, Sendable, CaseIterable {
+    case int64, uint32, fixed32, fixed64, double, bool, string, bytes
+
+    /// The protobuf wire type of a single value: 0 varint, 1 64-bit, 2 length-delimited, 5 32-bit.
+    public var wireType: Int {
+        switch self {
+        case .int64, .uint32, .bool: 0
+        case .fixed64, .double: 1
+        case .string, .bytes: 2
+        case .fixed32: 5
+        }
+    }
+
+    /// Whether a repeated field of this type is written packed (proto3 default for numbers).
+    public var packable: Bool { wireType != 2 }
+}
+
+public enum MessageFieldType: Sendable, Equatable {
+    case scalar(ScalarType)
+    case enumeration(String)
+    case message(String)
+
+    public var wireType: Int {
+        switch self {
+        case .scalar(let scalar): scalar.wireType
+        case .enumeration: 0
+        case .message: 2
+        }
+    }
+}
+
+public struct MessageField: Sendable {
+    public var name: String
+    public var number: Int
+    public var type: MessageFieldType
+    public var repeated: Bool
+    public var oneof: String?
+    /// The dictionary entry kind this int64 refers to.
+    public var ref: String?
+    /// Exact byte length required when present.
+    public var length: Int?
+    public var rules: [String]
+    public var line: Int
+}
+
+public struct Message: Sendable {
+    public var name: String
+    public var doc: String
+    public var fields: [MessageField]
+    public var reserved: [Int]
+    public var line: Int
+
+    /// Oneof names in the order their first member appears.
+    public var oneofs: [String] {
+        var names: [String] = []
+        for field in fields { if let name = field.oneof, !names.contains(name) { names.append(name) } }
+        return names
+    }
+
+    public func members(ofOneof name: String) -> [MessageField] { fields.filter { $0.oneof == name } }
+}
+
+public struct EnumValue: Sendable {
+    public var name: String
+    public var number: Int
+}
+
+public struct EnumType: Sendable {
+    public var name: String
+    public var doc: String
+    public var values: [EnumValue]
+    public var line: Int
+}
+
+public struct MessageSchema: Sendable {
+    public var package: String
+    public var enums: [EnumType]
+    public var messages: [Message]
+
+    public func message(named name: String) -> Message? { messages.first { $0.name == name } }
+    public func enumeration(named name: String) -> EnumType? { enums.first { $0.name == name } }
+}
+
+/// The whole specification: layout and messages, checked against each other.
+public struct Spec: Sendable {
+    public var layout: Layout
+    public var messages: MessageSchema
+    /// The spec files' texts by their name under spec/, so generated files can cite them.
+    public var sourceFiles: [String]
+}

@@ -1,0 +1,91 @@
+/// Reads spec/messages.yaml into a `MessageSchema` and checks it the way protoc would, plus this
+/// project's conventions (refs are int64, fixed lengths only on bytes).
+enum MessagesLoader {
+    static func load(_ root: YNode) throws -> MessageSchema {
+        let top = try root.mapping(allowed: ["package", "enums", "messages"])
+        var enums: [EnumType] = []
+        for item in try top.required("enums").sequence() {
+            let enumType = try loadEnum(item)
+            if enums.contains(where: { $0.name == enumType.name }) { throw item.error("duplicate enum '\(enumType.name)'") }
+            enums.append(enumType)
+        }
+        var messages: [Message] = []
+        let messageNodes = try top.required("messages").sequence()
+        for item in messageNodes {
+            let message = try loadMessage(item)
+            if messages.contains(where: { $0.name == message.name }) || enums.contains(where: { $0.name == message.name }) {
+                throw item.error("duplicate type name '\(message.name)'")
+            }
+            messages.append(message)
+        }
+        var schema = MessageSchema(package: try top.string("package"), enums: enums, messages: messages)
+        try resolveTypes(&schema, file: root.file)
+        return schema
+    }
+
+    static func loadEnum(_ node: YNode) throws -> EnumType {
+        let map = try node.mapping(allowed: ["name", "doc", "values"])
+        var values: [EnumValue] = []
+        for item in try map.required("values").sequence() {
+            let valueMap = try item.mapping(allowed: ["name", "number"])
+            let value = EnumValue(name: try valueMap.string("name"), number: try valueMap.int("number"))
+            if values.contains(where: { $0.name == value.name || $0.number == value.number }) {
+                throw item.error("duplicate enum value '\(value.name)' = \(value.number)")
+            }
+            if values.isEmpty && value.number != 0 { throw item.error("the first enum value must be 0 (proto3)") }
+            values.append(value)
+        }
+        return EnumType(name: try map.string("name"), doc: try map.text("doc"), values: values, line: node.line)
+    }
+
+    static func loadMessage(_ node: YNode) throws -> Message {
+        let map = try node.mapping(allowed: ["name", "doc", "fields", "reserved"])
+        let reserved = try map.optional("reserved")?.sequence().map { try $0.int() } ?? []
+        var fields: [MessageField] = []
+        for item in try map.required("fields").sequence() {
+            let field = try loadField(item)
+            if let other = fields.first(where: { $0.name == field.name || $0.number == field.number }) {
+                throw item.error("field '\(field.name)' = \(field.number) clashes with field '\(other.name)' = \(other.number)")
+            }
+            if reserved.contains(field.number) { throw item.error("field number \(field.number) is reserved") }
+            fields.append(field)
+        }
+        return Message(name: try map.string("name"), doc: try map.text("doc"), fields: fields, reserved: reserved, line: node.line)
+    }
+
+    static func loadField(_ node: YNode) throws -> MessageField {
+        let map = try node.mapping(allowed: ["name", "number", "type", "repeated", "oneof", "ref", "length", "rules"])
+        let numberNode = try map.required("number")
+        let number = try numberNode.int()
+        guard (1...536_870_911).contains(number), !(19_000...19_999).contains(number) else {
+            throw numberNode.error("field number \(number) is outside the numbers protobuf allows")
+        }
+        let typeName = try map.string("type")
+        let type: MessageFieldType = ScalarType(rawValue: typeName).map { .scalar($0) } ?? .message(typeName)
+        let repeated = try map.bool("repeated", default: false)
+        let oneof = try map.optional("oneof")?.string()
+        if repeated && oneof != nil { throw node.error("a oneof member cannot be repeated") }
+        let ref = try map.optional("ref")?.string()
+        if ref != nil && type != .scalar(.int64) { throw node.error("a ref field must have type int64") }
+        let length = try map.optional("length")?.int()
+        if length != nil && type != .scalar(.bytes) { throw node.error("length applies to bytes fields only") }
+        return MessageField(name: try map.string("name"), number: number, type: type, repeated: repeated,
+                            oneof: oneof, ref: ref, length: length, rules: try map.strings("rules"), line: node.line)
+    }
+
+    /// Names that are not scalars were parsed as message names; here they become enums or messages,
+    /// or an error when they are neither.
+    static func resolveTypes(_ schema: inout MessageSchema, file: String) throws {
+        for messageIndex in schema.messages.indices {
+            for fieldIndex in schema.messages[messageIndex].fields.indices {
+                let field = schema.messages[messageIndex].fields[fieldIndex]
+                guard case .message(let name) = field.type else { continue }
+                if schema.enumeration(named: name) != nil {
+                    schema.messages[messageIndex].fields[fieldIndex].type = .enumeration(name)
+                } else if schema.message(named: name) == nil {
+                    throw SpecError(file: file, line: field.line, "unknown type '\(name)' for field '\(field.name)'")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/// The ID of a rule of the format (spec/layout.yaml `rules`). The generated layout declares one
+/// constant per rule; this runtime only needs the few it raises itself, and a test checks that those
+/// exist in the spec.
+public struct RuleID: Hashable, Sendable, CustomStringConvertible, Comparable {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+    public static func < (lhs: RuleID, rhs: RuleID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Rules the wire runtime raises without help from generated code. Internal, because the generated
+    /// layout declares the public constants of every rule; a test checks these IDs exist in the spec.
+    @usableFromInline static let wireFormat = RuleID("WIRE-FORMAT")
+    @usableFromInline static let wireDepth = RuleID("WIRE-DEPTH")
+    @usableFromInline static let recUtf8 = RuleID("REC-UTF8")
+    /// The rule IDs this runtime raises, for the test that checks them against the spec.
+    public static let raisedByRuntime = [wireFormat, wireDepth, recUtf8]
+}
+
+/// Something in a file breaks a rule of the format. Every error says which rule and the file offset
+/// of the byte where the problem was seen, because the person reading it is usually debugging
+/// somebody else's writer with a hex dump open.
+public struct FormatError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var rule: RuleID
+    /// File offset of the offending byte (or of the start of the offending structure).
+    public var offset: Int
+    public var message: String
+
+    public init(_ rule: RuleID, at offset: Int, _ message: String) {
+        self.rule = rule
+        self.offset = offset
+        self.message = message
+    }
+
+    public var description: String { "\(rule) at byte \(offset): \(message)" }
+}
+
+/// One field of a fixed-layout structure, as the generated layout describes it to generic code
+/// (tests that compare with the protocol tables, checkers that walk every field).
+public struct LayoutFieldInfo: Sendable, Equatable {
+    public var name: String
+    public var offset: Int
+    public var size: Int
+    public var type: String
+    public var atomic: Bool
+    public var rules: [RuleID]
+
+    public init(name: String, offset: Int, size: Int, type: String, atomic: Bool, rules: [RuleID]) {
+        self.name = name
+        self.offset = offset
+        self.size = size
+        self.type = type
+        self.atomic = atomic
+        self.rules = rules
+    }
+}

@@ -1,0 +1,97 @@
+/// Writes protobuf wire format straight into caller-provided memory (a ring slot or a dictionary
+/// entry), so encoding a record needs no heap allocation. The caller sizes the destination from
+/// `encodedSize` first; writing past the capacity is a programming error and traps.
+public struct ProtoWriter {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let capacity: Int
+    @usableFromInline var _count: Int = 0
+    public var count: Int { _count }
+
+    public init(_ buffer: UnsafeMutableRawBufferPointer) {
+        base = buffer.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!
+        capacity = buffer.count
+    }
+
+    @inlinable
+    mutating func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+        precondition(capacity - _count >= n, "ProtoWriter overflow: the caller sized the buffer wrongly")
+        defer { _count += n }
+        return base + _count
+    }
+
+    @inlinable
+    public mutating func writeVarint(_ value: UInt64) {
+        var value = value
+        let pointer = reserve(varintSize(value))
+        var index = 0
+        while value >= 0x80 {
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, toByteOffset: index, as: UInt8.self)
+            value >>= 7
+            index += 1
+        }
+        pointer.storeBytes(of: UInt8(value), toByteOffset: index, as: UInt8.self)
+    }
+
+    @inlinable
+    public mutating func writeTag(_ number: Int, _ wireType: Int) {
+        writeVarint(UInt64(number) << 3 | UInt64(wireType))
+    }
+
+    @inlinable
+    public mutating func writeFixed32(_ value: UInt32) {
+        reserve(4).storeBytes(of: value.littleEndian, as: UInt32.self)
+    }
+
+    @inlinable
+    public mutating func writeFixed64(_ value: UInt64) {
+        reserve(8).storeBytes(of: value.littleEndian, as: UInt64.self)
+    }
+
+    @inlinable
+    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        reserve(bytes.count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+    }
+
+    /// Writes a length prefix followed by the bytes.
+    @inlinable
+    public mutating func writeLengthDelimited(_ bytes: UnsafeRawBufferPointer) {
+        writeVarint(UInt64(bytes.count))
+        writeRaw(bytes)
+    }
+
+    @inlinable
+    public mutating func writeLengthDelimited(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { writeLengthDelimited($0) }
+    }
+
+    @inlinable
+    public mutating func writeLengthDelimited(_ string: String) {
+        if let done: Void = string.utf8.withContiguousStorageIfAvailable({ writeLengthDelimited(UnsafeRawBufferPointer($0)) }) {
+            return done
+        }
+        writeVarint(UInt64(string.utf8.count))
+        for byte in string.utf8 { reserve(1).storeBytes(of: byte, as: UInt8.self) }
+    }
+}
+
+/// Bytes a varint encoding of `value` takes (1 to 10).
+@inlinable
+public func varintSize(_ value: UInt64) -> Int {
+    let bits = 64 - value.leadingZeroBitCount
+    return bits == 0 ? 1 : (bits + 6) / 7
+}
+
+/// Bytes a length-delimited item of `length` payload bytes takes, prefix included.
+@inlinable
+public func lengthDelimitedSize(_ length: Int) -> Int { varintSize(UInt64(length)) + length }
+
+/// What every generated record message offers: sizing and encoding without allocation, decoding from
+/// untrusted bytes, and a generic view of its content.
+public protocol WireMessage: Sendable {
+    /// Bytes `encode(to:)` writes (no length prefix).
+    var encodedSize: Int { get }
+    func encode(to writer: inout ProtoWriter)
+    init(from reader: inout ProtoReader) throws(FormatError)
+    var recordValue: RecordValue { get }
+}

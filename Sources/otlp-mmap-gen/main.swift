@@ -1,0 +1,4 @@
+import OTLPMmapGenCommand
+
+// Bootstrap generator: depends only on spec/ and the generator, never on generated code.
+GenerateCommand.main()

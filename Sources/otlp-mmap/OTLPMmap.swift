@@ -1,0 +1,11 @@
+import ArgumentParser
+import OTLPMmapGenCommand
+
+@main
+struct OTLPMmap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "otlp-mmap",
+        abstract: "Reference toolkit for the OTLP-mmap file format.",
+        subcommands: [GenerateCommand.self, InspectCommand.self, WriteSampleCommand.self]
+    )
+}
