@@ -66,19 +66,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "SpecTests",
-            dependencies: ["OTLPMmapSpec", "OTLPMmapGenerator", "OTLPMmapLayout"],
+            dependencies: ["OTLPMmapSpec", "OTLPMmapGenerator", "OTLPMmapLayout", "TestSupport", "otlp-mmap"],
             path: "Tests/SpecTests"
         ),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
             path: "Tests/CoreTests"
         ),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
             exclude: ["fixtures"]
         ),

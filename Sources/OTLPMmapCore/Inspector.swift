@@ -5,13 +5,14 @@ import OTLPMmapWire
 /// unread record decoded with its references resolved, and the dictionary's bookkeeping. Problems
 /// found along the way are shown in place (rule, offset, message) rather than stopping the report.
 public enum Inspector {
-    public static func inspect(_ file: MmapFile) -> JSONValue {
+    /// `compact`: expand each scope, resource and metric once (for people) instead of at every use.
+    public static func inspect(_ file: MmapFile, compact: Bool = false) -> JSONValue {
         var report: [(String, JSONValue)] = [
             ("file", .string(file.path)),
             ("size", .int(Int64((try? file.file.currentFileSize()) ?? file.file.bytes.count))),
             ("header", fields(FileHeaderView.fields, at: file.header.pointer)),
         ]
-        let resolver = ReferenceResolver(dictionary: file.dictionary)
+        let resolver = ReferenceResolver(dictionary: file.dictionary, repeatExpansions: !compact)
         report.append(("rings", .array(file.rings.map { inspect($0, resolver: resolver) })))
         report.append(("dictionary", inspect(file.dictionary)))
         return .object(report)

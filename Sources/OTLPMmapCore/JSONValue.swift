@@ -97,6 +97,20 @@ public indirect enum JSONValue: Equatable, Sendable {
         return out
     }
 
+    /// A reference rendered by `ReferenceResolver` whose target is a plain value reads best on one
+    /// line: `@10656 "service.name"`.
+    private var compactReference: String? {
+        guard case .object(let pairs) = self, pairs.count == 3, pairs[0].0 == "ref", pairs[1].0 == "kind",
+              case .int(let offset) = pairs[0].1, pairs[2].1.isScalar else { return nil }
+        switch pairs[2].0 {
+        case "value": return "@\(offset) \(pairs[2].1.scalarText())"
+        case "shown_above":
+            if case .string(let kind) = pairs[1].1 { return "@\(offset) (\(kind), shown above)" }
+            return "@\(offset) (shown above)"
+        default: return "@\(offset) \(pairs[2].0): \(pairs[2].1.scalarText())"
+        }
+    }
+
     private var isScalar: Bool {
         switch self {
         case .array(let values): values.isEmpty
@@ -114,29 +128,38 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    private func writeText(into out: inout String, indent: Int) {
+    private func writeText(into out: inout String, indent: Int, firstPrefix: String? = nil) {
         let pad = String(repeating: "  ", count: indent)
+        // The first line of a list item starts with "- " in place of the indentation.
+        var prefix = firstPrefix
+        func linePrefix() -> String {
+            defer { prefix = nil }
+            return prefix ?? pad
+        }
         switch self {
         case .object(let pairs) where !pairs.isEmpty:
             for (key, value) in pairs {
-                if value.isScalar {
-                    out += "\(pad)\(key): \(value.scalarText())\n"
+                if let compact = value.compactReference {
+                    out += "\(linePrefix())\(key): \(compact)\n"
+                } else if value.isScalar {
+                    out += "\(linePrefix())\(key): \(value.scalarText())\n"
                 } else {
-                    out += "\(pad)\(key):\n"
+                    out += "\(linePrefix())\(key):\n"
                     value.writeText(into: &out, indent: indent + 1)
                 }
             }
         case .array(let values) where !values.isEmpty:
             for value in values {
                 if value.isScalar {
-                    out += "\(pad)- \(value.scalarText())\n"
+                    out += "\(linePrefix())- \(value.scalarText())\n"
                 } else {
-                    out += "\(pad)-\n"
-                    value.writeText(into: &out, indent: indent + 1)
+                    let itemPrefix = (prefix ?? pad) + "- "
+                    prefix = nil
+                    value.writeText(into: &out, indent: indent + 1, firstPrefix: itemPrefix)
                 }
             }
         default:
-            out += "\(pad)\(scalarText())\n"
+            out += "\(linePrefix())\(compactReference ?? scalarText())\n"
         }
     }
 }

@@ -6,10 +6,17 @@ import OTLPMmapWire
 ///
 /// A bad reference does not stop the rendering: its place shows the error with rule and offset, so
 /// one broken entry does not hide the rest of a file.
-public struct ReferenceResolver {
+public final class ReferenceResolver {
     public let dictionary: DictionaryRegion
+    /// When false, a message entry (scope, resource, metric) is expanded the first time only; later
+    /// references to it say so instead. People reading text want that; programs reading JSON do not.
+    public let repeatExpansions: Bool
+    private var expanded: Set<Int64> = []
 
-    public init(dictionary: DictionaryRegion) { self.dictionary = dictionary }
+    public init(dictionary: DictionaryRegion, repeatExpansions: Bool = true) {
+        self.dictionary = dictionary
+        self.repeatExpansions = repeatExpansions
+    }
 
     public func render(_ value: RecordValue) -> JSONValue {
         render(value, chain: [])
@@ -45,6 +52,11 @@ public struct ReferenceResolver {
                 if chain.count >= ProtoReader.maxDepth {
                     throw FormatError(.wireDepth, at: Int(offset), "references nested more than \(ProtoReader.maxDepth) deep")
                 }
+                if !repeatExpansions && entryKind != .string && expanded.contains(offset) {
+                    object.append(("shown_above", .bool(true)))
+                    return .object(object)
+                }
+                expanded.insert(offset)
                 let resolved = try dictionary.resolve(offset, as: entryKind)
                 object.append(("value", render(resolved, chain: chain + [offset])))
             } catch {

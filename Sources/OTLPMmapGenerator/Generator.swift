@@ -56,6 +56,11 @@ public enum Generator {
         public var path: String
         public var reason: Reason
         public var description: String { "\(path): \(reason.rawValue)" }
+
+        public init(path: String, reason: Reason) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Compares the files on disk with what the spec produces. Empty means up to date.

@@ -20,6 +20,7 @@ enum MessagesLoader {
         }
         var schema = MessageSchema(package: try top.string("package"), enums: enums, messages: messages)
         try resolveTypes(&schema, file: root.file)
+        try checkNoValueCycles(schema, file: root.file)
         return schema
     }
 
@@ -87,5 +88,22 @@ enum MessagesLoader {
                 }
             }
         }
+    }
+
+    /// A message may contain itself only through a repeated field: generated Swift value types store
+    /// singular messages inline, and an inline cycle has no finite size.
+    static func checkNoValueCycles(_ schema: MessageSchema, file: String) throws {
+        func visit(_ name: String, path: [String]) throws {
+            guard let message = schema.message(named: name) else { return }
+            for field in message.fields where !field.repeated {
+                guard case .message(let target) = field.type else { continue }
+                if let start = path.firstIndex(of: target) {
+                    let cycle = (path[start...] + [target]).joined(separator: " → ")
+                    throw SpecError(file: file, line: field.line, "message cycle through singular fields (\(cycle)); make one of them repeated")
+                }
+                try visit(target, path: path + [target])
+            }
+        }
+        for message in schema.messages { try visit(message.name, path: [message.name]) }
     }
 }

@@ -23,7 +23,7 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(file): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let report = Inspector.inspect(mapped)
+        let report = Inspector.inspect(mapped, compact: !json)
         print(json ? report.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }

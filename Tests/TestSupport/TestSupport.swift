@@ -1,0 +1,99 @@
+import Foundation
+
+/// Paths and processes the test targets share.
+public enum TestSupport {
+    /// The repository root: the folder above this file that holds Package.swift.
+    public static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while url.path != "/" {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+            url = url.deletingLastPathComponent()
+        }
+        fatalError("no Package.swift above \(#filePath)")
+    }()
+
+    /// The `otlp-mmap` executable SwiftPM built next to the test bundle.
+    public static var toolPath: String {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        // On Linux the test bundle is `<build>/otlp-mmapPackageTests.xctest`, an executable file.
+        for _ in 0..<3 {
+            let candidate = folder.appendingPathComponent("otlp-mmap").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return repositoryRoot.appendingPathComponent(".build/debug/otlp-mmap").path
+    }
+
+    /// A fresh, empty folder removed at process exit by the OS's tmp cleanup, unique per call.
+    public static func temporaryDirectory(_ label: String = #function) throws -> URL {
+        let name = label.filter { $0.isLetter || $0.isNumber }
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("otlp-mmap-tests")
+            .appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A fixture file under ConformanceTests/fixtures.
+    public static func fixture(_ name: String) -> URL {
+        repositoryRoot.appendingPathComponent("ConformanceTests/fixtures").appendingPathComponent(name)
+    }
+
+    public struct ProcessResult: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// A started child process whose output is collected in files (pipes could fill up and block it).
+    public final class Child: @unchecked Sendable {
+        public let process: Process
+        let outURL: URL
+        let errURL: URL
+
+        init(process: Process, outURL: URL, errURL: URL) {
+            self.process = process
+            self.outURL = outURL
+            self.errURL = errURL
+        }
+
+        public var isRunning: Bool { process.isRunning }
+
+        /// Waits for the child, killing it after `timeout` seconds so a hung child cannot hang the tests.
+        public func wait(timeout: Double = 60) -> ProcessResult {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(2_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
+            process.waitUntilExit()
+            let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+        }
+    }
+
+    /// Starts `otlp-mmap` (or `executable`) with `arguments`.
+    public static func start(_ arguments: [String], executable: String? = nil, environment: [String: String] = [:]) throws -> Child {
+        let folder = try temporaryDirectory("process")
+        let outURL = folder.appendingPathComponent("stdout")
+        let errURL = folder.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable ?? toolPath)
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        return Child(process: process, outURL: outURL, errURL: errURL)
+    }
+
+    /// Runs `otlp-mmap` with `arguments` to completion.
+    public static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120) throws -> ProcessResult {
+        try start(arguments, executable: executable).wait(timeout: timeout)
+    }
+}
