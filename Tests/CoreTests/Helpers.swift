@@ -1,0 +1,49 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapWire
+import Testing
+import TestSupport
+
+/// A new file with small rings, in a fresh temporary folder.
+func makeFile(numBuffers: Int64 = 16, bufferSize: Int64 = 128, dictionaryBytes: Int64 = 1024, label: String = #function) throws -> MmapFile {
+    let folder = try TestSupport.temporaryDirectory(label)
+    let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
+    return try MmapFile.create(path: folder.appendingPathComponent("test.otlpmmap").path, configuration: FileConfiguration(
+        events: ring, spans: ring, measurements: ring, dictionaryBytes: dictionaryBytes, startTimeUnixNano: 1_700_000_000_000_000_000))
+}
+
+/// Expects `body` to throw a `FormatError` for `rule` and returns it for further checks.
+@discardableResult
+func expectFormatError(_ rule: RuleID, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> FormatError? {
+    do {
+        try body()
+        Issue.record("expected \(rule), nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as FormatError {
+        #expect(error.rule == rule, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected \(rule), got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
+
+func decode<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8], baseOffset: Int = 0) throws -> M {
+    try bytes.withDecodableBytes { raw throws(FormatError) in
+        var reader = ProtoReader(raw, baseOffset: baseOffset)
+        return try M(from: &reader)
+    }
+}
+
+func encode<M: WireMessage>(_ message: M) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0xEE, count: message.encodedSize)
+    bytes.withUnsafeMutableBytes { raw in
+        var writer = ProtoWriter(raw)
+        message.encode(to: &writer)
+        precondition(writer.count == raw.count)
+    }
+    return bytes
+}
+
+/// Foundation also has a `Measurement`; in these tests the name means the record message.
+typealias Measurement = OTLPMmapLayout.Measurement
