@@ -10,6 +10,10 @@ enum Naming {
 
     /// `start_time_unix_nano` → `startTimeUnixNano`.
     static func lowerCamel(_ snake: String) -> String {
+        // Already UpperCamel (`InstrumentationScope`): only the first letter changes.
+        if !snake.contains("_"), snake != snake.uppercased() {
+            return snake.prefix(1).lowercased() + snake.dropFirst()
+        }
         let parts = snake.lowercased().split(separator: "_")
         guard let first = parts.first else { return snake }
         return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()

@@ -188,11 +188,11 @@ public enum DictionaryEntryKind: String, CaseIterable, Sendable {
     /// A Resource message.
     case resource = "Resource"
     /// An InstrumentationScope message.
-    case instrumentationscope = "InstrumentationScope"
+    case instrumentationScope = "InstrumentationScope"
     /// A MetricRef message (a metric's name, unit and aggregation).
-    case metricref = "MetricRef"
+    case metricRef = "MetricRef"
     /// An AnyValue message, the target of AnyValue.value_ref.
-    case anyvalue = "AnyValue"
+    case anyValue = "AnyValue"
 
     /// Decodes an entry's payload (the bytes after its length prefix).
     public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
@@ -203,9 +203,9 @@ public enum DictionaryEntryKind: String, CaseIterable, Sendable {
                 }
                 return .string(text)
             case .resource: return try Resource.decode(payload, baseOffset: baseOffset).recordValue
-            case .instrumentationscope: return try InstrumentationScope.decode(payload, baseOffset: baseOffset).recordValue
-            case .metricref: return try MetricRef.decode(payload, baseOffset: baseOffset).recordValue
-            case .anyvalue: return try AnyValue.decode(payload, baseOffset: baseOffset).recordValue
+            case .instrumentationScope: return try InstrumentationScope.decode(payload, baseOffset: baseOffset).recordValue
+            case .metricRef: return try MetricRef.decode(payload, baseOffset: baseOffset).recordValue
+            case .anyValue: return try AnyValue.decode(payload, baseOffset: baseOffset).recordValue
         }
     }
 }

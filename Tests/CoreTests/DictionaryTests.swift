@@ -1,0 +1,113 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapWire
+import Testing
+
+/// Appending, resolving and growing the dictionary.
+@Suite struct DictionaryTests {
+    @Test func entriesAreWrittenBackToBackAndResolve() throws {
+        let file = try makeFile()
+        let dictionary = file.dictionary
+        let key = try dictionary.appendString("service.name")
+        #expect(key == dictionary.firstEntryOffset)
+        let empty = try dictionary.appendString("")
+        #expect(empty == key + 13) // 1-byte length + 12 bytes
+        let resource = try dictionary.append(Resource(attributes: [KeyValueRef(keyRef: key, value: AnyValue(value: .stringValue("svc")))]))
+        #expect(try dictionary.resolve(key, as: .string) == .string("service.name"))
+        #expect(try dictionary.resolve(empty, as: .string) == .string(""))
+        let decoded = try dictionary.resolve(resource, as: .resource)
+        #expect(decoded[field: "attributes"] == .list([.message(type: "KeyValueRef", fields: [
+            ("key_ref", .reference(kind: "string", offset: key)),
+            ("value", .message(type: "AnyValue", fields: [("string_value", .string("svc"))])),
+        ])]))
+        #expect(dictionary.header.numEntries == 3)
+        #expect(try dictionary.entries().map(\.offset) == [key, empty, resource])
+        #expect(dictionary.header.end == resource + Int64(lengthDelimitedSize(Resource(attributes: [KeyValueRef(keyRef: key, value: AnyValue(value: .stringValue("svc")))]).encodedSize)))
+    }
+
+    @Test func referencesOutsideTheEntriesAreRejectedWithTheirOffset() throws {
+        let file = try makeFile()
+        let dictionary = file.dictionary
+        let key = try dictionary.appendString("k")
+        for bad in [Int64(0), 10, dictionary.firstEntryOffset - 1, dictionary.header.end, Int64.max, -5] {
+            let error = expectFormatError(.dictRefRange) { _ = try dictionary.resolve(bad, as: .string) }
+            #expect(error?.message.contains("outside the dictionary's entries") == true, "\(bad)")
+        }
+        #expect(try dictionary.resolve(key, as: .string) == .string("k"))
+    }
+
+    @Test func aReferenceIntoTheMiddleOfAnEntryCannotReadPastEnd() throws {
+        let file = try makeFile()
+        let dictionary = file.dictionary
+        // An entry whose payload byte looks like a long length prefix.
+        let entry = try dictionary.appendString("\u{7F}")
+        let error = expectFormatError(.dictRefRange) { _ = try dictionary.resolve(entry + 1, as: .string) }
+        #expect(error?.message.contains("runs past the dictionary's end") == true)
+    }
+
+    @Test func anEntryOfTheWrongKindIsADictRefKindError() throws {
+        let file = try makeFile()
+        let dictionary = file.dictionary
+        let text = try dictionary.appendString("\u{0A}\u{05}abc") // field 1, length 5, only 3 bytes
+        expectFormatError(.dictRefKind) { _ = try dictionary.resolve(text, as: .resource) }
+        let notUTF8 = try dictionary.append(payloadBytes: 2) { bytes in bytes[0] = 0xC3; bytes[1] = 0x28 }
+        let error = expectFormatError(.recUtf8) { _ = try dictionary.resolve(notUTF8, as: .string) }
+        #expect(error?.offset == Int(notUTF8) + 1)
+    }
+
+    @Test func theFileGrowsWhenEntriesOutgrowTheDictionary() throws {
+        let file = try makeFile(dictionaryBytes: 128)
+        let sizeBefore = try file.file.currentFileSize()
+        var references: [Int64] = []
+        for index in 0..<500 { references.append(try file.dictionary.appendString("attribute.key.\(index)")) }
+        #expect(try file.file.currentFileSize() > sizeBefore)
+        for (index, reference) in references.enumerated() {
+            #expect(try file.dictionary.resolve(reference, as: .string) == .string("attribute.key.\(index)"))
+        }
+        #expect(try file.dictionary.entries().count == 500)
+        #expect(file.dictionary.header.numEntries == 500)
+    }
+
+    @Test func aReaderResolvesEntriesWrittenAfterItMappedTheFile() throws {
+        let writer = try makeFile(dictionaryBytes: 128)
+        let reader = try MmapFile.open(path: writer.path)
+        let mappedBefore = reader.file.bytes.count
+        var references: [Int64] = []
+        for index in 0..<200 { references.append(try writer.dictionary.appendString("grown-\(index)")) }
+        #expect(try writer.file.currentFileSize() > mappedBefore, "the test must grow the file past the reader's mapping")
+        let last = try #require(references.last)
+        #expect(Int(last) > mappedBefore)
+        #expect(try reader.dictionary.resolve(last, as: .string) == .string("grown-199"))
+        #expect(reader.file.bytes.count > mappedBefore)
+    }
+
+    @Test func concurrentAppendsFromManyThreadsAreAllKept() throws {
+        let file = try makeFile(dictionaryBytes: 256)
+        let threads = 8
+        let perThread = 300
+        let results = ThreadResults(count: threads)
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            var mine: [Int64] = []
+            for index in 0..<perThread {
+                mine.append((try? file.dictionary.appendString("t\(thread)-\(index)")) ?? -1)
+            }
+            results.set(thread, mine)
+        }
+        for thread in 0..<threads {
+            for (index, reference) in results.get(thread).enumerated() {
+                #expect(try file.dictionary.resolve(reference, as: .string) == .string("t\(thread)-\(index)"))
+            }
+        }
+        #expect(file.dictionary.header.numEntries == Int64(threads * perThread))
+        #expect(try file.dictionary.entries().count == threads * perThread)
+    }
+}
+
+final class ThreadResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [[Int64]]
+    init(count: Int) { values = Array(repeating: [], count: count) }
+    func set(_ index: Int, _ value: [Int64]) { lock.lock(); values[index] = value; lock.unlock() }
+    func get(_ index: Int) -> [Int64] { lock.lock(); defer { lock.unlock() }; return values[index] }
+}
