@@ -31,7 +31,7 @@ public final class MmapFile: Sendable {
         }
         var rings: [Ring] = []
         for kind in RingKind.allCases {
-            rings.append(try Ring(kind: kind, mapping: mapping, offset: kind.offset(in: header)))
+            rings.append(try Ring(kind: kind, mapping: mapping, offset: kind.offset(in: header), writable: file.writable))
         }
         let dictionary = try DictionaryRegion(file: file, mapping: mapping, offset: header.dictionary, headerField: FileHeaderView.Offset.dictionary)
         var sections = rings.map { (name: "\($0.kind.name) ring", range: $0.fileOffset..<($0.fileOffset + $0.byteSize)) }

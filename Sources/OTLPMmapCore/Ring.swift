@@ -28,6 +28,8 @@ public enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
     case tooLarge(ring: String, recordBytes: Int, slotBytes: Int)
     /// The ring header is not 8-byte aligned, so compare-and-swap on writer_index is impossible (RING-ALIGN).
     case unaligned(ring: String, offset: Int)
+    /// The file was opened read-only.
+    case readOnly(ring: String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
             "record of \(recordBytes) bytes (length prefix included) does not fit a \(slotBytes)-byte slot of the \(ring) ring; nothing was claimed (RING-SIZE-BEFORE-CLAIM)"
         case .unaligned(let ring, let offset):
             "cannot produce into the \(ring) ring at offset \(offset): its header is not 8-byte aligned (RING-ALIGN)"
+        case .readOnly(let ring):
+            "cannot produce into the \(ring) ring: the file was opened read-only"
         }
     }
 }
@@ -54,10 +58,12 @@ public struct Ring: @unchecked Sendable {
     public let slotsFileOffset: Int
     /// Bytes the whole ring takes.
     public let byteSize: Int
+    /// Whether the mapping may be written (producing, marking records read).
+    public let writable: Bool
     private let slots: UnsafeMutableRawPointer
 
     /// Validates the ring at `offset` against `mapping`: RING-POW2, RING-SLOT-SIZE, HDR-SECTION-BOUNDS.
-    init(kind: RingKind, mapping: UnsafeMutableRawBufferPointer, offset: Int64) throws(FormatError) {
+    init(kind: RingKind, mapping: UnsafeMutableRawBufferPointer, offset: Int64, writable: Bool) throws(FormatError) {
         let headerField = kind.headerFieldOffset
         guard offset >= Int64(FileHeaderView.size), offset <= Int64(mapping.count) else {
             throw FormatError(.hdrSectionBounds, at: headerField, "\(kind.name) ring offset \(offset) is not between \(FileHeaderView.size) and the file size \(mapping.count)")
@@ -86,6 +92,7 @@ public struct Ring: @unchecked Sendable {
         self.log2NumBuffers = numBuffers.trailingZeroBitCount
         self.slotsFileOffset = Int(offset + slotsOffset)
         self.byteSize = Int(size)
+        self.writable = writable
         self.slots = mapping.baseAddress! + Int(offset + slotsOffset)
     }
 
@@ -112,6 +119,7 @@ public struct Ring: @unchecked Sendable {
 
     /// Claims the next sequence number, or nil when the ring is full. Compare-and-swap on writer_index.
     public func claim() -> Int64? {
+        precondition(writable && isAligned, "claim on the \(kind.name) ring needs a writable file with an aligned ring header")
         var writer = header.writerIndex
         while true {
             let reader = header.readerIndex
@@ -152,6 +160,7 @@ public struct Ring: @unchecked Sendable {
         guard lengthDelimitedSize(size) <= Int(bufferSize) else {
             throw .tooLarge(ring: kind.name, recordBytes: lengthDelimitedSize(size), slotBytes: Int(bufferSize))
         }
+        guard writable else { throw .readOnly(ring: kind.name) }
         guard isAligned else { throw .unaligned(ring: kind.name, offset: fileOffset) }
         guard let sequence = claim() else { throw .full(ring: kind.name) }
         var writer = ProtoWriter(slot(sequence))
@@ -223,6 +232,7 @@ public struct Ring: @unchecked Sendable {
 
     /// Marks `sequence` read: stores reader_index with release ordering, handing the slot back to producers.
     public func markRead(_ sequence: Int64) {
+        precondition(writable, "markRead on the \(kind.name) ring of a file opened read-only")
         header.readerIndex = sequence
     }
 

@@ -1,0 +1,31 @@
+import Foundation
+
+/// A thin, failing-loudly way to walk parsed JSON in tests: `json["rings"][0]["name"].string`.
+struct JSON: CustomStringConvertible {
+    let value: Any?
+
+    init(_ value: Any?) { self.value = value }
+
+    init(parsing text: String) throws {
+        value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+
+    subscript(key: String) -> JSON { JSON((value as? [String: Any])?[key]) }
+    subscript(index: Int) -> JSON {
+        guard let array = value as? [Any], index >= 0, index < array.count else { return JSON(nil) }
+        return JSON(array[index])
+    }
+
+    var string: String? { value as? String }
+    var int: Int64? { (value as? NSNumber).map { $0.int64Value } }
+    var uint: UInt64? { (value as? NSNumber).map { $0.uint64Value } }
+    var double: Double? { (value as? NSNumber).map { $0.doubleValue } }
+    var bool: Bool? { value as? Bool }
+    var array: [JSON] { (value as? [Any])?.map(JSON.init) ?? [] }
+    var count: Int { (value as? [Any])?.count ?? 0 }
+    var isNull: Bool { value == nil || value is NSNull }
+    var description: String { value.map { "\($0)" } ?? "nil" }
+
+    /// The `value` of a resolved reference object.
+    var resolved: JSON { self["value"] }
+}
