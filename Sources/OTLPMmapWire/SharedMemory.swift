@@ -96,15 +96,19 @@ public enum SharedMemory {
         pointer.storeBytes(of: value.littleEndian, as: T.self)
     }
 
+    /// Reads until two consecutive reads agree. Bounded, so that a writer changing the bytes without
+    /// pause cannot hang us: after that many tries the last value is returned, and whatever uses it
+    /// validates it like any other untrusted value.
     @usableFromInline
     static func stableUnalignedLoad<T: FixedWidthInteger>(_ pointer: UnsafeMutableRawPointer, as type: T.Type) -> T {
         var previous = T(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: T.self))
-        while true {
+        for _ in 0..<1_000 {
             atomicMemoryFence(ordering: .acquiring)
             let current = T(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: T.self))
             atomicMemoryFence(ordering: .acquiring)
             if current == previous { return current }
             previous = current
         }
+        return previous
     }
 }

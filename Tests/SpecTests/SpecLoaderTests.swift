@@ -10,31 +10,62 @@ import TestSupport
     static let layout = try! String(contentsOf: specFolder.appendingPathComponent("layout.yaml"), encoding: .utf8)
     static let messages = try! String(contentsOf: specFolder.appendingPathComponent("messages.yaml"), encoding: .utf8)
 
-    /// Replaces the one occurrence of `old` (after `anchor`, when given) and returns the new text and
-    /// the 1-based line where the replacement starts plus `lineOffset`.
-    func edit(_ text: String, after anchor: String? = nil, _ old: String, _ new: String, lineOffset: Int = 0) throws -> (String, Int) {
+    /// One edit of one spec file, the line the error must name (relative to the edited line) and a
+    /// piece of the message.
+    struct BrokenSchema: CustomTestStringConvertible, Sendable {
+        var name: String
+        var inMessages = false
+        var after: String?
+        var old: String
+        var new: String
+        var lineOffset = 0
+        var message: String
+        var testDescription: String { name }
+    }
+
+    static let broken: [BrokenSchema] = [
+        BrokenSchema(name: "overlapping fields", after: "- name: start_time_unix_nano\n", old: "offset: 48", new: "offset: 44", lineOffset: -1,
+                     message: "field 'reserved' at offset 44 overlaps the previous field, which ends at 48"),
+        BrokenSchema(name: "misaligned atomic field", after: "- name: spans\n", old: "offset: 16", new: "offset: 12",
+                     message: "atomic field 'spans' at offset 12 is not aligned"),
+        BrokenSchema(name: "size not matching its type", after: "- name: num_buffers\n", old: "size: 8", new: "size: 4",
+                     message: "size 4 does not match type int64"),
+        BrokenSchema(name: "unknown type", after: "- name: buffer_size\n", old: "type: int64", new: "type: int63",
+                     message: "unknown type 'int63'"),
+        BrokenSchema(name: "duplicate rule ID", old: "  - id: HDR-RESERVED\n", new: "  - id: HDR-VERSION\n",
+                     message: "duplicate rule ID 'HDR-VERSION'"),
+        BrokenSchema(name: "structure size not its fields' size", after: "- name: DictionaryHeader\n", old: "size: 64", new: "size: 72",
+                     message: "fields end at 64"),
+        BrokenSchema(name: "misspelt key", after: "- name: writer_index\n", old: "atomic: true", new: "atomik: true",
+                     message: "unknown key 'atomik'"),
+        BrokenSchema(name: "unknown rule cited", old: "rules: [RING-POW2]", new: "rules: [RING-POW3]", lineOffset: -5,
+                     message: "unknown rule 'RING-POW3'"),
+        BrokenSchema(name: "ring of an unknown message", old: "record: SpanEvent", new: "record: SpanEvents", lineOffset: -1,
+                     message: "unknown message 'SpanEvents'"),
+        BrokenSchema(name: "duplicate field number", inMessages: true, old: "{name: span_id, number: 2, type: bytes, length: 8",
+                     new: "{name: span_id, number: 1, type: bytes, length: 8", message: "clashes with field 'trace_id'"),
+        BrokenSchema(name: "unknown message type", inMessages: true, old: "type: EndSpan, oneof: event", new: "type: StopSpan, oneof: event",
+                     message: "unknown type 'StopSpan'"),
+        BrokenSchema(name: "reserved field number used", inMessages: true, old: "{name: message, number: 2, type: string}",
+                     new: "{name: message, number: 1, type: string}", message: "reserved"),
+        BrokenSchema(name: "message cycle through singular fields", inMessages: true,
+                     old: "{name: values, number: 1, type: AnyValue, repeated: true}", new: "{name: values, number: 1, type: AnyValue}",
+                     message: "message cycle through singular fields"),
+    ]
+
+    /// Replaces the first occurrence of `old` after `anchor` and returns the text and the 1-based line
+    /// of the replacement.
+    static func edit(_ text: String, after anchor: String?, _ old: String, _ new: String) throws -> (String, Int) {
         var searchStart = text.startIndex
         if let anchor { searchStart = try #require(text.range(of: anchor)).upperBound }
         let range = try #require(text.range(of: old, range: searchStart..<text.endIndex))
         let line = text[..<range.lowerBound].filter { $0 == "\n" }.count + 1
-        return (text.replacingCharacters(in: range, with: new), line + lineOffset)
+        return (text.replacingCharacters(in: range, with: new), line)
     }
 
-    func layoutError(_ yaml: String) -> SpecError? {
+    static func loadError(layout: String = layout, messages: String = messages) -> SpecError? {
         do {
-            _ = try SpecLoader.load(layoutYAML: yaml, messagesYAML: Self.messages)
-            return nil
-        } catch let error as SpecError {
-            return error
-        } catch {
-            Issue.record("unexpected error \(error)")
-            return nil
-        }
-    }
-
-    func messagesError(_ yaml: String) -> SpecError? {
-        do {
-            _ = try SpecLoader.load(layoutYAML: Self.layout, messagesYAML: yaml)
+            _ = try SpecLoader.load(layoutYAML: layout, messagesYAML: messages)
             return nil
         } catch let error as SpecError {
             return error
@@ -51,113 +82,28 @@ import TestSupport
         #expect(spec.layout.rings.map(\.record) == ["Event", "SpanEvent", "Measurement"])
     }
 
-    @Test func overlappingFieldsNameTheLine() throws {
-        // The header's reserved bytes moved onto start_time_unix_nano.
-        let (yaml, line) = try edit(Self.layout, after: "- name: start_time_unix_nano\n", "offset: 48", "offset: 44", lineOffset: -1)
-        let error = try #require(layoutError(yaml))
-        #expect(error.file == "spec/layout.yaml")
-        #expect(error.line == line)
-        #expect(error.message.contains("field 'reserved' at offset 44 overlaps the previous field, which ends at 48"))
+    @Test(arguments: broken)
+    func aBrokenSchemaIsRejectedAtItsLine(_ broken: BrokenSchema) throws {
+        let original = broken.inMessages ? Self.messages : Self.layout
+        let (text, line) = try Self.edit(original, after: broken.after, broken.old, broken.new)
+        let error = try #require(broken.inMessages ? Self.loadError(messages: text) : Self.loadError(layout: text))
+        #expect(error.file == (broken.inMessages ? "spec/messages.yaml" : "spec/layout.yaml"))
+        #expect(error.line == line + broken.lineOffset, "\(error)")
+        #expect(error.message.contains(broken.message), "\(error)")
     }
 
     @Test func gapsNameTheLine() throws {
-        let (moved, line) = try edit(Self.layout, after: "- name: num_entries\n", "offset: 16", "offset: 24", lineOffset: -1)
-        let (yaml, _) = try edit(moved, after: "- name: num_entries\n", "size: 48", "size: 40")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
+        let (moved, line) = try Self.edit(Self.layout, after: "- name: num_entries\n", "offset: 16", "offset: 24")
+        let (text, _) = try Self.edit(moved, after: "- name: num_entries\n", "size: 48", "size: 40")
+        let error = try #require(Self.loadError(layout: text))
+        #expect(error.line == line - 1)
         #expect(error.message.contains("gap before field 'reserved': bytes 16..<24 of DictionaryHeader belong to no field"))
     }
 
-    @Test func misalignedAtomicFieldsNameTheLine() throws {
-        let (yaml, line) = try edit(Self.layout, after: "- name: spans\n", "offset: 16", "offset: 12")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("atomic field 'spans' at offset 12 is not aligned"))
-    }
-
-    @Test func sizesThatDoNotMatchTheirTypeNameTheLine() throws {
-        let (yaml, line) = try edit(Self.layout, after: "- name: num_buffers\n", "size: 8", "size: 4")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("size 4 does not match type int64"))
-    }
-
-    @Test func unknownTypesNameTheLine() throws {
-        let (yaml, line) = try edit(Self.layout, after: "- name: buffer_size\n", "type: int64", "type: int63")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("unknown type 'int63'"))
-    }
-
-    @Test func duplicateRuleIDsNameTheLine() throws {
-        let (yaml, line) = try edit(Self.layout, "  - id: HDR-RESERVED\n", "  - id: HDR-VERSION\n")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("duplicate rule ID 'HDR-VERSION'"))
-    }
-
-    @Test func structureSizeMustEqualItsFields() throws {
-        let (yaml, line) = try edit(Self.layout, after: "- name: DictionaryHeader\n", "size: 64", "size: 72")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("fields end at 64"))
-    }
-
-    @Test func misspeltKeysAreErrorsNotIgnored() throws {
-        let (yaml, line) = try edit(Self.layout, after: "- name: writer_index\n", "atomic: true", "atomik: true")
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("unknown key 'atomik'"))
-    }
-
-    @Test func citingAnUnknownRuleNamesTheLine() throws {
-        let (yaml, line) = try edit(Self.layout, "rules: [RING-POW2]", "rules: [RING-POW3]")
-        let error = try #require(layoutError(yaml))
-        // The field's line: the `- name:` two lines above the rules line.
-        #expect(error.line == line - 5)
-        #expect(error.message.contains("unknown rule 'RING-POW3'"))
-    }
-
     @Test func yamlSyntaxErrorsNameTheLine() throws {
-        let (yaml, line) = try edit(Self.layout, "  doc: >\n    An observed", "  doc: [unclosed\n    An observed")
-        let error = try #require(layoutError(yaml))
+        let (text, line) = try Self.edit(Self.layout, after: nil, "  doc: >\n    An observed", "  doc: [unclosed\n    An observed")
+        let error = try #require(Self.loadError(layout: text))
         #expect(error.message.contains("not valid YAML"))
         #expect(error.line >= line)
-    }
-
-    @Test func duplicateFieldNumbersInMessagesNameTheLine() throws {
-        let (yaml, line) = try edit(Self.messages, "{name: span_id, number: 2, type: bytes, length: 8", "{name: span_id, number: 1, type: bytes, length: 8")
-        let error = try #require(messagesError(yaml))
-        #expect(error.file == "spec/messages.yaml")
-        #expect(error.line == line)
-        #expect(error.message.contains("clashes with field 'trace_id'"))
-    }
-
-    @Test func unknownMessageTypesNameTheLine() throws {
-        let (yaml, line) = try edit(Self.messages, "type: EndSpan, oneof: event", "type: StopSpan, oneof: event")
-        let error = try #require(messagesError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("unknown type 'StopSpan'"))
-    }
-
-    @Test func reservedNumbersCannotBeUsed() throws {
-        let (yaml, line) = try edit(Self.messages, "{name: message, number: 2, type: string}", "{name: message, number: 1, type: string}")
-        let error = try #require(messagesError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("reserved"))
-    }
-
-    @Test func singularMessageCyclesAreRejected() throws {
-        let (yaml, line) = try edit(Self.messages, "{name: values, number: 1, type: AnyValue, repeated: true}", "{name: values, number: 1, type: AnyValue}")
-        let error = try #require(messagesError(yaml))
-        #expect(error.line == line || error.message.contains("cycle"))
-        #expect(error.message.contains("cycle"))
-    }
-
-    @Test func ringsMustHoldKnownMessages() throws {
-        let (yaml, line) = try edit(Self.layout, "record: SpanEvent", "record: SpanEvents", lineOffset: -1)
-        let error = try #require(layoutError(yaml))
-        #expect(error.line == line)
-        #expect(error.message.contains("unknown message 'SpanEvents'"))
     }
 }
