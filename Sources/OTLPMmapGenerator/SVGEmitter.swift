@@ -72,8 +72,13 @@ enum SVGEmitter {
     static func box(x: Int, y: Int, width: Int, title: String, detail: String, fill: String) -> String {
         let center = x + width / 2
         return "<g><rect x=\(quote(x)) y=\(quote(y)) width=\(quote(width)) height=\(quote(rowHeight)) fill=\"\(fill)\" stroke=\"#333333\"/>"
-            + "<text x=\(quote(center)) y=\(quote(y + 18)) font-size=\"11\" text-anchor=\"middle\">\(escape(title))</text>"
+            + "<text x=\(quote(center)) y=\(quote(y + 18)) font-size=\(quote(titleFontSize(title, width: width))) text-anchor=\"middle\">\(escape(title))</text>"
             + "<text x=\(quote(center)) y=\(quote(y + 34)) font-size=\"10\" text-anchor=\"middle\" fill=\"#555555\">\(escape(detail))</text></g>\n"
+    }
+
+    /// 11 px, or smaller when the title would not fit the box (about 0.6 em per character).
+    static func titleFontSize(_ title: String, width: Int) -> Int {
+        max(7, min(11, (width - 6) * 10 / max(1, title.count * 6)))
     }
 
     static func label(_ text: String, x: Int, y: Int, bold: Bool) -> String {
