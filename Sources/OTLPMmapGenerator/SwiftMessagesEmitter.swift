@@ -52,6 +52,13 @@ private struct MessageEmitter {
     func emit(into out: inout CodeWriter) {
         out.doc(message.doc)
         out.block("public struct \(message.name): WireMessage, Equatable {") { out in
+            if !message.fields.isEmpty {
+                out.doc("Field numbers, for encoders that stream a record without building this type.")
+                out.block("public enum Field {") { out in
+                    for field in message.fields { out.line("public static let \(property(field)) = \(field.number)") }
+                }
+                out.line()
+            }
             for oneof in message.oneofs { emitOneofEnum(oneof, into: &out) }
             for field in message.fields where field.oneof == nil {
                 var note = ""

@@ -129,6 +129,18 @@ public struct SeverityNumber: RawRepresentable, Hashable, Sendable {
 
 /// One change to a span, identified by (trace_id, span_id). The record type of the spans ring.
 public struct SpanEvent: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let traceId = 1
+        public static let spanId = 2
+        public static let start = 11
+        public static let end = 12
+        public static let name = 13
+        public static let attributes = 14
+        public static let link = 15
+        public static let scopeRef = 20
+    }
+
     public enum EventChoice: Equatable, Sendable {
         case start(StartSpan)
         case end(EndSpan)
@@ -289,6 +301,16 @@ public struct SpanEvent: WireMessage, Equatable {
 
 /// Opens a span.
 public struct StartSpan: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let parentSpanId = 4
+        public static let name = 5
+        public static let kind = 6
+        public static let startTimeUnixNano = 7
+        public static let attributes = 9
+        public static let flags = 16
+    }
+
     /// `parent_span_id` = 4.
     public var parentSpanId: [UInt8] = []
     /// `name` = 5.
@@ -416,6 +438,12 @@ public struct StartSpan: WireMessage, Equatable {
 
 /// Closes a span; the collector exports it then.
 public struct EndSpan: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let endTimeUnixNano = 8
+        public static let status = 15
+    }
+
     /// `end_time_unix_nano` = 8.
     public var endTimeUnixNano: UInt64 = 0
     /// `status` = 15.
@@ -487,6 +515,11 @@ public struct EndSpan: WireMessage, Equatable {
 
 /// Renames an open span.
 public struct ChangeSpanName: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let name = 5
+    }
+
     /// `name` = 5.
     public var name: String = ""
 
@@ -542,6 +575,11 @@ public struct ChangeSpanName: WireMessage, Equatable {
 
 /// Adds or replaces attributes of an open span.
 public struct UpdateAttributes: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let attributes = 9
+    }
+
     /// `attributes` = 9.
     public var attributes: [KeyValueRef] = []
 
@@ -599,6 +637,11 @@ public struct UpdateAttributes: WireMessage, Equatable {
 
 /// Adds links to an open span.
 public struct AddLink: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let links = 13
+    }
+
     /// `links` = 13.
     public var links: [Link] = []
 
@@ -656,6 +699,16 @@ public struct AddLink: WireMessage, Equatable {
 
 /// A link from a span to another span.
 public struct Link: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let traceId = 1
+        public static let spanId = 2
+        public static let traceState = 3
+        public static let attributes = 4
+        public static let droppedAttributesCount = 5
+        public static let flags = 6
+    }
+
     /// `trace_id` = 1.
     public var traceId: [UInt8] = []
     /// `span_id` = 2.
@@ -783,6 +836,12 @@ public struct Link: WireMessage, Equatable {
 
 /// A span's status.
 public struct Status: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let message = 2
+        public static let code = 3
+    }
+
     /// `message` = 2.
     public var message: String = ""
     /// `code` = 3.
@@ -852,6 +911,16 @@ public struct Status: WireMessage, Equatable {
 
 /// One measurement of a metric. The record type of the measurements ring.
 public struct Measurement: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let metricRef = 1
+        public static let attributes = 2
+        public static let timeUnixNano = 3
+        public static let asLong = 4
+        public static let asDouble = 5
+        public static let spanContext = 6
+    }
+
     public enum ValueChoice: Equatable, Sendable {
         case asLong(Int64)
         case asDouble(Double)
@@ -983,6 +1052,18 @@ public struct Measurement: WireMessage, Equatable {
 
 /// A metric's definition, written once as a dictionary entry.
 public struct MetricRef: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let name = 1
+        public static let description = 2
+        public static let unit = 3
+        public static let instrumentationScopeRef = 4
+        public static let gauge = 5
+        public static let sum = 6
+        public static let histogram = 7
+        public static let expHist = 8
+    }
+
     public enum AggregationChoice: Equatable, Sendable {
         case gauge(Gauge)
         case sum(Sum)
@@ -1185,6 +1266,12 @@ public struct Gauge: WireMessage, Equatable {
 
 /// Values are added up.
 public struct Sum: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let aggregationTemporality = 2
+        public static let isMonotonic = 3
+    }
+
     /// `aggregation_temporality` = 2.
     public var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
     /// `is_monotonic` = 3.
@@ -1254,6 +1341,12 @@ public struct Sum: WireMessage, Equatable {
 
 /// Values are counted into explicit buckets.
 public struct Histogram: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let aggregationTemporality = 1
+        public static let bucketBoundaries = 2
+    }
+
     /// `aggregation_temporality` = 1.
     public var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
     /// `bucket_boundaries` = 2.
@@ -1332,6 +1425,13 @@ public struct Histogram: WireMessage, Equatable {
 
 /// Values are counted into exponentially sized buckets.
 public struct ExponentialHistogram: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let aggregationTemporality = 1
+        public static let maxBuckets = 2
+        public static let maxScale = 3
+    }
+
     /// `aggregation_temporality` = 1.
     public var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
     /// `max_buckets` = 2.
@@ -1415,6 +1515,18 @@ public struct ExponentialHistogram: WireMessage, Equatable {
 
 /// A log record or event. The record type of the events ring.
 public struct Event: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let scopeRef = 1
+        public static let timeUnixNano = 2
+        public static let severityNumber = 3
+        public static let severityText = 4
+        public static let body = 5
+        public static let eventNameRef = 6
+        public static let spanContext = 7
+        public static let attributes = 8
+    }
+
     /// `scope_ref` = 1. File offset of a dictionary entry of kind InstrumentationScope; 0 means
     /// none.
     public var scopeRef: Int64 = 0
@@ -1575,6 +1687,12 @@ public struct Event: WireMessage, Equatable {
 
 /// The entity producing telemetry (a service, a host), written once as a dictionary entry.
 public struct Resource: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let attributes = 1
+        public static let droppedAttributesCount = 2
+    }
+
     /// `attributes` = 1.
     public var attributes: [KeyValueRef] = []
     /// `dropped_attributes_count` = 2.
@@ -1646,6 +1764,15 @@ public struct Resource: WireMessage, Equatable {
 
 /// The library that produced telemetry, under its resource; written once as a dictionary entry.
 public struct InstrumentationScope: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let nameRef = 1
+        public static let versionRef = 2
+        public static let attributes = 3
+        public static let droppedAttributesCount = 4
+        public static let resourceRef = 5
+    }
+
     /// `name_ref` = 1. File offset of a dictionary entry of kind string; 0 means none.
     public var nameRef: Int64 = 0
     /// `version_ref` = 2. File offset of a dictionary entry of kind string; 0 means none.
@@ -1759,6 +1886,12 @@ public struct InstrumentationScope: WireMessage, Equatable {
 
 /// An attribute whose key is a string entry in the dictionary.
 public struct KeyValueRef: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let keyRef = 1
+        public static let value = 2
+    }
+
     /// `key_ref` = 1. File offset of a dictionary entry of kind string; 0 means none.
     public var keyRef: Int64 = 0
     /// `value` = 2.
@@ -1830,6 +1963,18 @@ public struct KeyValueRef: WireMessage, Equatable {
 
 /// An attribute or body value. value_ref points at another AnyValue entry in the dictionary.
 public struct AnyValue: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let stringValue = 1
+        public static let boolValue = 2
+        public static let intValue = 3
+        public static let doubleValue = 4
+        public static let arrayValue = 5
+        public static let kvlistValue = 6
+        public static let bytesValue = 7
+        public static let valueRef = 8
+    }
+
     public enum ValueChoice: Equatable, Sendable {
         case stringValue(String)
         case boolValue(Bool)
@@ -1977,6 +2122,11 @@ public struct AnyValue: WireMessage, Equatable {
 
 /// A list of values.
 public struct ArrayValue: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let values = 1
+    }
+
     /// `values` = 1.
     public var values: [AnyValue] = []
 
@@ -2034,6 +2184,11 @@ public struct ArrayValue: WireMessage, Equatable {
 
 /// A map of values, keyed by dictionary strings.
 public struct KeyValueList: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let values = 1
+    }
+
     /// `values` = 1.
     public var values: [KeyValueRef] = []
 
@@ -2091,6 +2246,13 @@ public struct KeyValueList: WireMessage, Equatable {
 
 /// The span active when an event or measurement was recorded; all zero means none.
 public struct SpanContext: WireMessage, Equatable {
+    /// Field numbers, for encoders that stream a record without building this type.
+    public enum Field {
+        public static let spanId = 1
+        public static let traceId = 2
+        public static let flags = 3
+    }
+
     /// `span_id` = 1.
     public var spanId: [UInt8] = []
     /// `trace_id` = 2.
