@@ -7,6 +7,7 @@
 //                      varints, protobuf wire primitives, atomic raw-memory access)
 //   OTLPMmapLayout     GENERATED typed views, record messages and the rule catalogue
 //   OTLPMmapCore       mapping files, the ring and dictionary algorithms, decoding a whole file
+//   OTLPMmapSDK        the reference writer: spans, logs and metrics into a file
 //   otlp-mmap          the command-line tool (gen, inspect, write-sample)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
 import PackageDescription
@@ -17,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "otlp-mmap", targets: ["otlp-mmap"]),
         .executable(name: "otlp-mmap-gen", targets: ["otlp-mmap-gen"]),
+        .library(name: "OTLPMmapSDK", targets: ["OTLPMmapSDK"]),
         .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
         .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
         .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),
@@ -59,10 +61,14 @@ let package = Package(
             name: "OTLPMmapCore",
             dependencies: ["OTLPMmapLayout", "OTLPMmapWire"]
         ),
+        .target(
+            name: "OTLPMmapSDK",
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
+        ),
         .executableTarget(
             name: "otlp-mmap",
             dependencies: [
-                "OTLPMmapCore", "OTLPMmapGenCommand",
+                "OTLPMmapCore", "OTLPMmapSDK", "OTLPMmapGenCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

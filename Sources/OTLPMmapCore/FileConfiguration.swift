@@ -48,4 +48,9 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
     public var rule: String
     public var message: String
     public var description: String { "invalid configuration (\(rule)): \(message)" }
+
+    public init(rule: String, message: String) {
+        self.rule = rule
+        self.message = message
+    }
 }

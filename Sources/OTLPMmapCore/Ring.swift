@@ -156,7 +156,20 @@ public struct Ring: @unchecked Sendable {
     /// claiming, so a record that does not fit never leaves a claimed-but-unpublished hole.
     @discardableResult
     public func write<Record: WireMessage>(_ record: Record) throws(ProduceError) -> Int64 {
-        let size = record.encodedSize
+        try write(size: record.encodedSize) { record.encode(to: &$0) }
+    }
+
+    /// The same for a record streamed from the caller's values (the SDK's allocation-free path).
+    @discardableResult
+    @inlinable
+    public func write<Record: StreamedMessage>(streamed record: Record) throws(ProduceError) -> Int64 {
+        try write(size: record.encodedSize) { record.encode(to: &$0) }
+    }
+
+    /// Checks the size, claims, lets `encode` write exactly `size` bytes after the length prefix, publishes.
+    @discardableResult
+    @inlinable
+    public func write(size: Int, _ encode: (inout ProtoWriter) -> Void) throws(ProduceError) -> Int64 {
         guard lengthDelimitedSize(size) <= Int(bufferSize) else {
             throw .tooLarge(ring: kind.name, recordBytes: lengthDelimitedSize(size), slotBytes: Int(bufferSize))
         }
@@ -165,7 +178,7 @@ public struct Ring: @unchecked Sendable {
         guard let sequence = claim() else { throw .full(ring: kind.name) }
         var writer = ProtoWriter(slot(sequence))
         writer.writeVarint(UInt64(size))
-        record.encode(to: &writer)
+        encode(&writer)
         publish(sequence)
         return sequence
     }

@@ -1,7 +1,7 @@
 /// Writes protobuf wire format straight into caller-provided memory (a ring slot or a dictionary
 /// entry), so encoding a record needs no heap allocation. The caller sizes the destination from
 /// `encodedSize` first; writing past the capacity is a programming error and traps.
-public struct ProtoWriter {
+public struct ProtoWriter: WireSink {
     @usableFromInline let base: UnsafeMutableRawPointer
     @usableFromInline let capacity: Int
     @usableFromInline var _count: Int = 0
@@ -94,4 +94,57 @@ public protocol WireMessage: Sendable {
     func encode(to writer: inout ProtoWriter)
     init(from reader: inout ProtoReader) throws(FormatError)
     var recordValue: RecordValue { get }
+}
+
+/// Where streaming encoders write: a `ProtoWriter` into memory, or a `SizeCounter` that only adds up
+/// the bytes. One generic encoding function serves both, so a record's size and its bytes cannot
+/// disagree.
+public protocol WireSink {
+    mutating func writeVarint(_ value: UInt64)
+    mutating func writeFixed32(_ value: UInt32)
+    mutating func writeFixed64(_ value: UInt64)
+    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer)
+    mutating func writeLengthDelimited(_ string: String)
+}
+
+/// A message encoded field by field from values the caller already holds, without building a
+/// generated message value first (which would allocate its arrays).
+public protocol StreamedMessage {
+    func encode<Sink: WireSink>(to sink: inout Sink)
+}
+
+extension StreamedMessage {
+    /// Bytes `encode(to:)` writes.
+    @inlinable
+    public var encodedSize: Int {
+        var counter = SizeCounter()
+        encode(to: &counter)
+        return counter.count
+    }
+}
+
+extension WireSink {
+    @inlinable
+    public mutating func writeTag(_ number: Int, _ wireType: Int) {
+        writeVarint(UInt64(number) << 3 | UInt64(wireType))
+    }
+
+    /// Writes an embedded message: tag, length (measured with a `SizeCounter` first), fields.
+    @inlinable
+    public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message) {
+        writeTag(number, 2)
+        writeVarint(UInt64(message.encodedSize))
+        message.encode(to: &self)
+    }
+}
+
+/// Counts the bytes an encoding would write, without writing.
+public struct SizeCounter: WireSink {
+    public var count = 0
+    public init() {}
+    @inlinable public mutating func writeVarint(_ value: UInt64) { count += varintSize(value) }
+    @inlinable public mutating func writeFixed32(_ value: UInt32) { count += 4 }
+    @inlinable public mutating func writeFixed64(_ value: UInt64) { count += 8 }
+    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
+    @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
 }

@@ -1,0 +1,34 @@
+import OTLPMmapLayout
+
+/// A started span. Each call writes one SpanEvent record; the collector assembles them by
+/// (trace id, span id). Copyable and usable from any thread.
+public struct Span: Sendable {
+    public let context: SpanContext
+    let scopeRef: Int64
+    let writer: TelemetryWriter
+
+    /// Renames the span (a ChangeSpanName record).
+    @discardableResult
+    public func rename(_ name: String) -> Bool {
+        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.name, body: ChangeSpanNameBody(name: name)), into: .spans)
+    }
+
+    /// Adds or replaces attributes (an UpdateAttributes record).
+    @discardableResult
+    public func setAttributes(_ attributes: Attributes) -> Bool {
+        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.attributes, body: UpdateAttributesBody(attributes: attributes)), into: .spans)
+    }
+
+    /// Adds links to other spans (an AddLink record).
+    @discardableResult
+    public func addLinks(_ links: [SpanLink]) -> Bool {
+        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.link, body: AddLinkBody(links: links)), into: .spans)
+    }
+
+    /// Ends the span with a status (an EndSpan record).
+    @discardableResult
+    public func end(status: StatusCode = .unset, message: String = "", at time: UInt64? = nil) -> Bool {
+        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.end, body: EndSpanBody(
+            endTime: time ?? nowUnixNano(), status: StatusBody(message: message, code: status))), into: .spans)
+    }
+}

@@ -1,0 +1,244 @@
+import OTLPMmapLayout
+import OTLPMmapWire
+
+// The records the SDK writes, encoded field by field from the caller's values straight into the slot.
+// Field numbers come from the generated layout; fields are written in number order and proto3
+// defaults are left out, exactly as the generated encoders do (a test compares the bytes).
+
+extension WireSink {
+    mutating func writeTraceID(_ number: Int, _ id: TraceID) {
+        writeTag(number, 2)
+        writeVarint(16)
+        writeFixed64(id.high.byteSwapped)
+        writeFixed64(id.low.byteSwapped)
+    }
+
+    mutating func writeSpanID(_ number: Int, _ id: SpanID) {
+        writeTag(number, 2)
+        writeVarint(8)
+        writeFixed64(id.value.byteSwapped)
+    }
+
+    mutating func writeInt64(_ number: Int, _ value: Int64) {
+        guard value != 0 else { return }
+        writeTag(number, 0)
+        writeVarint(UInt64(bitPattern: value))
+    }
+
+    mutating func writeString(_ number: Int, _ value: String) {
+        guard !value.isEmpty else { return }
+        writeTag(number, 2)
+        writeLengthDelimited(value)
+    }
+
+    mutating func writeFixed64(_ number: Int, _ value: UInt64) {
+        guard value != 0 else { return }
+        writeTag(number, 1)
+        writeFixed64(value)
+    }
+
+    mutating func writeFixed32(_ number: Int, _ value: UInt32) {
+        guard value != 0 else { return }
+        writeTag(number, 5)
+        writeFixed32(value)
+    }
+
+    mutating func writeEnum(_ number: Int, _ value: Int32) {
+        guard value != 0 else { return }
+        writeTag(number, 0)
+        writeVarint(UInt64(bitPattern: Int64(value)))
+    }
+}
+
+/// A SpanEvent: the span's ids, one event, the scope.
+struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
+    var context: SpanContext
+    var scopeRef: Int64
+    /// Which member of the `event` oneof `body` is.
+    var eventField: Int
+    var body: Body
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeTraceID(SpanEvent.Field.traceId, context.traceID)
+        sink.writeSpanID(SpanEvent.Field.spanId, context.spanID)
+        sink.writeMessage(eventField, body)
+        sink.writeInt64(SpanEvent.Field.scopeRef, scopeRef)
+    }
+}
+
+struct StartSpanBody: StreamedMessage {
+    var parent: SpanID?
+    var name: String
+    var kind: SpanKind
+    var startTime: UInt64
+    var attributes: Attributes
+    var flags: UInt32
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        if let parent, parent.isValid { sink.writeSpanID(StartSpan.Field.parentSpanId, parent) }
+        sink.writeString(StartSpan.Field.name, name)
+        sink.writeEnum(StartSpan.Field.kind, kind.rawValue)
+        sink.writeFixed64(StartSpan.Field.startTimeUnixNano, startTime)
+        attributes.write(asField: StartSpan.Field.attributes, to: &sink)
+        sink.writeFixed32(StartSpan.Field.flags, flags)
+    }
+}
+
+struct StatusBody: StreamedMessage {
+    var message: String
+    var code: StatusCode
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeString(Status.Field.message, message)
+        sink.writeEnum(Status.Field.code, code.rawValue)
+    }
+}
+
+struct EndSpanBody: StreamedMessage {
+    var endTime: UInt64
+    var status: StatusBody
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeFixed64(EndSpan.Field.endTimeUnixNano, endTime)
+        sink.writeMessage(EndSpan.Field.status, status)
+    }
+}
+
+struct ChangeSpanNameBody: StreamedMessage {
+    var name: String
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeString(ChangeSpanName.Field.name, name)
+    }
+}
+
+struct UpdateAttributesBody: StreamedMessage {
+    var attributes: Attributes
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        attributes.write(asField: UpdateAttributes.Field.attributes, to: &sink)
+    }
+}
+
+/// A link from one span to another.
+public struct SpanLink: Sendable, Equatable {
+    public var context: SpanContext
+    public var traceState: String
+    public var attributes: Attributes
+
+    public init(to context: SpanContext, traceState: String = "", attributes: Attributes = .none) {
+        self.context = context
+        self.traceState = traceState
+        self.attributes = attributes
+    }
+}
+
+struct LinkBody: StreamedMessage {
+    var link: SpanLink
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeTraceID(Link.Field.traceId, link.context.traceID)
+        sink.writeSpanID(Link.Field.spanId, link.context.spanID)
+        sink.writeString(Link.Field.traceState, link.traceState)
+        link.attributes.write(asField: Link.Field.attributes, to: &sink)
+        sink.writeFixed32(Link.Field.flags, link.context.flags)
+    }
+}
+
+struct AddLinkBody: StreamedMessage {
+    var links: [SpanLink]
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        for link in links { sink.writeMessage(AddLink.Field.links, LinkBody(link: link)) }
+    }
+}
+
+struct SpanContextBody: StreamedMessage {
+    var context: SpanContext
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeSpanID(OTLPMmapLayout.SpanContext.Field.spanId, context.spanID)
+        sink.writeTraceID(OTLPMmapLayout.SpanContext.Field.traceId, context.traceID)
+        sink.writeFixed32(OTLPMmapLayout.SpanContext.Field.flags, context.flags)
+    }
+}
+
+/// A log body: plain text streamed as is, or a value prepared with `TelemetryWriter.value(_:)`.
+public enum LogBody: Sendable, Equatable {
+    case none
+    case text(String)
+    case prepared(PreparedValue)
+}
+
+/// An AnyValue encoded once, for bodies that are not plain text.
+public struct PreparedValue: Sendable, Equatable {
+    let encoded: [UInt8]
+}
+
+struct TextValueBody: StreamedMessage {
+    var text: String
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        // A oneof member is written even when empty.
+        sink.writeTag(AnyValue.Field.stringValue, 2)
+        sink.writeLengthDelimited(text)
+    }
+}
+
+struct EventRecord: StreamedMessage {
+    var scopeRef: Int64
+    var time: UInt64
+    var severity: SeverityNumber
+    var severityText: String
+    var body: LogBody
+    var eventNameRef: Int64
+    var context: SpanContext?
+    var attributes: Attributes
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeInt64(Event.Field.scopeRef, scopeRef)
+        sink.writeFixed64(Event.Field.timeUnixNano, time)
+        sink.writeEnum(Event.Field.severityNumber, severity.rawValue)
+        sink.writeString(Event.Field.severityText, severityText)
+        switch body {
+        case .none: break
+        case .text(let text): sink.writeMessage(Event.Field.body, TextValueBody(text: text))
+        case .prepared(let value):
+            sink.writeTag(Event.Field.body, 2)
+            sink.writeVarint(UInt64(value.encoded.count))
+            value.encoded.withUnsafeBytes { sink.writeRaw($0) }
+        }
+        sink.writeInt64(Event.Field.eventNameRef, eventNameRef)
+        if let context { sink.writeMessage(Event.Field.spanContext, SpanContextBody(context: context)) }
+        attributes.write(asField: Event.Field.attributes, to: &sink)
+    }
+}
+
+/// A measurement's value: integer or floating point, as the instrument records it.
+public enum MeasurementValue: Sendable, Equatable {
+    case long(Int64)
+    case double(Double)
+}
+
+struct MeasurementRecord: StreamedMessage {
+    var metricRef: Int64
+    var attributes: Attributes
+    var time: UInt64
+    var value: MeasurementValue
+    var context: SpanContext?
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeInt64(Measurement.Field.metricRef, metricRef)
+        attributes.write(asField: Measurement.Field.attributes, to: &sink)
+        sink.writeFixed64(Measurement.Field.timeUnixNano, time)
+        switch value {
+        case .long(let number):
+            sink.writeTag(Measurement.Field.asLong, 0)
+            sink.writeVarint(UInt64(bitPattern: number))
+        case .double(let number):
+            sink.writeTag(Measurement.Field.asDouble, 1)
+            sink.writeFixed64(number.bitPattern)
+        }
+        if let context { sink.writeMessage(Measurement.Field.spanContext, SpanContextBody(context: context)) }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The reference writer: creates an OTLP-mmap file and records spans, logs and measurements into it.
+///
+/// Safe to use from many threads at once. Recording never blocks indefinitely: when a ring stays full
+/// for `fullRingWait` the record is dropped and counted in `statistics`. Recording with prepared
+/// `Attributes`, a `Scope` and a metric instrument performs no heap allocation.
+public final class TelemetryWriter: Sendable {
+    public let file: MmapFile
+    public let configuration: WriterConfiguration
+    public let statistics = WriterStatistics()
+    /// The scope used when a call names none.
+    public let defaultScope: Scope
+    public let resourceRef: Int64
+    let interner: Interner
+    let ids = IDGenerator()
+    private let waitNanoseconds: UInt64
+
+    /// Creates (or replaces) the file and writes the resource and the default scope.
+    public init(configuration: WriterConfiguration) throws {
+        self.configuration = configuration
+        file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
+            events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
+            dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: nowUnixNano()))
+        interner = Interner(dictionary: file.dictionary)
+        let (seconds, attoseconds) = configuration.fullRingWait.components
+        waitNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        resourceRef = try interner.message(Resource(attributes: try interner.keyValues(configuration.resource)))
+        let scopeName = try interner.string("otlp-mmap-swift")
+        defaultScope = Scope(ref: try interner.message(InstrumentationScope(nameRef: scopeName, resourceRef: resourceRef)))
+    }
+
+    /// A writer for the file `$SDK_MMAP_EXPORTER_FILE` names.
+    public convenience init() throws {
+        guard let configuration = WriterConfiguration.fromEnvironment() else {
+            throw ConfigurationError(rule: "SDK", message: "\(WriterConfiguration.fileEnvironmentVariable) is not set")
+        }
+        try self.init(configuration: configuration)
+    }
+
+    // MARK: preparing (interning)
+
+    /// The instrumentation scope `name` (and `version`), written once into the dictionary.
+    public func scope(_ name: String, version: String = "", attributes: [Attribute] = []) throws -> Scope {
+        Scope(ref: try interner.message(InstrumentationScope(
+            nameRef: try interner.string(name), versionRef: version.isEmpty ? 0 : try interner.string(version),
+            attributes: try interner.keyValues(attributes), resourceRef: resourceRef)))
+    }
+
+    /// Attributes with their keys interned and their values encoded, ready for recording.
+    public func attributes(_ attributes: [Attribute]) throws -> Attributes {
+        attributes.isEmpty ? .none : Attributes(try interner.keyValues(attributes))
+    }
+
+    public func attributes(_ pairs: KeyValuePairs<String, AttributeValue>) throws -> Attributes {
+        try attributes(pairs.map { Attribute($0.key, $0.value) })
+    }
+
+    /// A log body or other value encoded once.
+    public func value(_ value: AttributeValue) throws -> PreparedValue {
+        let anyValue = try interner.anyValue(value)
+        var bytes = [UInt8](repeating: 0, count: anyValue.encodedSize)
+        bytes.withUnsafeMutableBytes { raw in
+            var writer = ProtoWriter(raw)
+            anyValue.encode(to: &writer)
+        }
+        return PreparedValue(encoded: bytes)
+    }
+
+    /// An event name (a dictionary string) for log records.
+    public func eventName(_ name: String) throws -> EventName { EventName(ref: try interner.string(name)) }
+
+    /// Writes the metric's definition once (the same definition twice gives the same reference).
+    func metric(_ definition: MetricRef) throws -> Int64 { try interner.message(definition) }
+
+    /// Distinct dictionary entries this writer interned (strings, scopes, metrics, the resource).
+    public var internedEntries: Int { interner.count }
+
+    // MARK: recording
+
+    /// Writes `record` into `ring`, waiting at most `fullRingWait` for room. Returns whether it was written.
+    @discardableResult
+    func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind) -> Bool {
+        let ring = file.ring(kind)
+        let size = record.encodedSize
+        var deadline: UInt64 = 0
+        var spins = 0
+        while true {
+            do {
+                try ring.write(size: size) { record.encode(to: &$0) }
+                statistics.count(.written, kind)
+                return true
+            } catch .full {
+                if waitNanoseconds == 0 { break }
+                let now = spins & 63 == 0 ? nowUnixNano() : deadline - 1
+                if deadline == 0 { deadline = now + waitNanoseconds }
+                if now >= deadline { break }
+                spins += 1
+                sched_yield()
+            } catch .tooLarge {
+                statistics.count(.tooLarge, kind)
+                return false
+            } catch {
+                break
+            }
+        }
+        statistics.count(.dropped, kind)
+        return false
+    }
+
+    // MARK: tracing
+
+    /// Starts a span: writes its StartSpan record and returns its handle. A new trace when `parent`
+    /// is nil, a child of `parent` otherwise.
+    public func startSpan(
+        _ name: String, kind: SpanKind = .internal, parent: SpanContext? = nil, attributes: Attributes = .none,
+        scope: Scope? = nil, startTime: UInt64? = nil, flags: UInt32 = 1
+    ) -> Span {
+        let context = SpanContext(traceID: parent?.traceID ?? ids.traceID(), spanID: ids.spanID(), flags: parent?.flags ?? flags)
+        let scopeRef = (scope ?? defaultScope).ref
+        emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.start, body: StartSpanBody(
+            parent: parent?.spanID, name: name, kind: kind, startTime: startTime ?? nowUnixNano(), attributes: attributes, flags: context.flags)),
+             into: .spans)
+        return Span(context: context, scopeRef: scopeRef, writer: self)
+    }
+
+    // MARK: logging
+
+    /// Writes a log record (an Event).
+    @discardableResult
+    public func log(
+        _ severity: SeverityNumber, _ body: LogBody, severityText: String = "", eventName: EventName? = nil,
+        attributes: Attributes = .none, spanContext: SpanContext? = nil, scope: Scope? = nil, time: UInt64? = nil
+    ) -> Bool {
+        emit(EventRecord(scopeRef: (scope ?? defaultScope).ref, time: time ?? nowUnixNano(), severity: severity,
+                         severityText: severityText, body: body, eventNameRef: eventName?.ref ?? 0,
+                         context: spanContext, attributes: attributes), into: .events)
+    }
+
+    /// Writes a log record whose body is text.
+    @discardableResult
+    public func log(_ severity: SeverityNumber, _ text: String, attributes: Attributes = .none, spanContext: SpanContext? = nil) -> Bool {
+        log(severity, .text(text), attributes: attributes, spanContext: spanContext)
+    }
+
+    // MARK: metrics
+
+    func record(metricRef: Int64, _ value: MeasurementValue, attributes: Attributes, spanContext: SpanContext?, time: UInt64?) -> Bool {
+        emit(MeasurementRecord(metricRef: metricRef, attributes: attributes, time: time ?? nowUnixNano(), value: value, context: spanContext),
+             into: .measurements)
+    }
+}
+
+/// An instrumentation scope written into the dictionary.
+public struct Scope: Sendable, Hashable {
+    public let ref: Int64
+}
+
+/// An event name written into the dictionary.
+public struct EventName: Sendable, Hashable {
+    public let ref: Int64
+}

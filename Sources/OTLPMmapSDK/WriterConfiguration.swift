@@ -1,0 +1,66 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+
+/// The generated enums the SDK's API uses, so that SDK users need only `import OTLPMmapSDK`.
+public typealias SpanKind = OTLPMmapLayout.SpanKind
+public typealias StatusCode = OTLPMmapLayout.StatusCode
+public typealias SeverityNumber = OTLPMmapLayout.SeverityNumber
+public typealias AggregationTemporality = OTLPMmapLayout.AggregationTemporality
+
+/// How the reference writer creates its file and behaves when a ring is full.
+public struct WriterConfiguration: Sendable {
+    /// The environment variable that names the file, shared with the other implementations.
+    public static let fileEnvironmentVariable = "SDK_MMAP_EXPORTER_FILE"
+
+    public var path: String
+    public var events: FileConfiguration.RingSize
+    public var spans: FileConfiguration.RingSize
+    public var measurements: FileConfiguration.RingSize
+    public var dictionaryBytes: Int64
+    /// How long a record may wait for a free slot before it is dropped and counted. Zero: never wait.
+    public var fullRingWait: Duration
+    /// Resource attributes written once; `service.name` defaults to `$OTEL_SERVICE_NAME` or the
+    /// process name, and `$OTEL_RESOURCE_ATTRIBUTES` (k=v,k=v) is added.
+    public var resource: [Attribute]
+
+    public init(
+        path: String,
+        events: FileConfiguration.RingSize = .default,
+        spans: FileConfiguration.RingSize = .default,
+        measurements: FileConfiguration.RingSize = .default,
+        dictionaryBytes: Int64 = FileLayout.defaultDictionaryBytes,
+        fullRingWait: Duration = .zero,
+        resource: [Attribute] = WriterConfiguration.resourceFromEnvironment()
+    ) {
+        self.path = path
+        self.events = events
+        self.spans = spans
+        self.measurements = measurements
+        self.dictionaryBytes = dictionaryBytes
+        self.fullRingWait = fullRingWait
+        self.resource = resource
+    }
+
+    /// The configuration for the file `$SDK_MMAP_EXPORTER_FILE` names, or nil when it is not set.
+    public static func fromEnvironment() -> WriterConfiguration? {
+        guard let path = ProcessInfo.processInfo.environment[fileEnvironmentVariable], !path.isEmpty else { return nil }
+        return WriterConfiguration(path: path)
+    }
+
+    public static func resourceFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> [Attribute] {
+        var attributes: [Attribute] = []
+        for pair in (environment["OTEL_RESOURCE_ATTRIBUTES"] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else { continue }
+            let value = parts[1].removingPercentEncoding ?? parts[1]
+            attributes.removeAll { $0.key == parts[0] }
+            attributes.append(Attribute(parts[0], .string(value)))
+        }
+        let serviceName = environment["OTEL_SERVICE_NAME"] ?? attributes.first { $0.key == "service.name" }.flatMap {
+            if case .string(let name) = $0.value { name } else { nil }
+        } ?? ProcessInfo.processInfo.processName
+        attributes.removeAll { $0.key == "service.name" }
+        return [Attribute("service.name", .string(serviceName))] + attributes
+    }
+}
