@@ -87,6 +87,11 @@ let package = Package(
             path: "Tests/CoreTests"
         ),
         .testTarget(
+            name: "SDKTests",
+            dependencies: ["OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
+            path: "Tests/SDKTests"
+        ),
+        .testTarget(
             name: "ConformanceTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",

@@ -12,6 +12,12 @@ public struct Instrument: Sendable {
         writer.record(metricRef: metricRef, .long(value), attributes: attributes, spanContext: spanContext, time: time)
     }
 
+    /// Records an integer value; plain integer literals land here.
+    @discardableResult
+    public func record(_ value: Int, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
+        record(Int64(value), attributes: attributes, spanContext: spanContext, time: time)
+    }
+
     @discardableResult
     public func record(_ value: Double, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
         writer.record(metricRef: metricRef, .double(value), attributes: attributes, spanContext: spanContext, time: time)
