@@ -8,6 +8,7 @@
 //   OTLPMmapLayout     GENERATED typed views, record messages and the rule catalogue
 //   OTLPMmapCore       mapping files, the ring and dictionary algorithms, decoding a whole file
 //   OTLPMmapSDK        the reference writer: spans, logs and metrics into a file
+//   OTLPMmapBridges    the writer behind swift-distributed-tracing, swift-log and swift-metrics
 //   otlp-mmap          the command-line tool (gen, inspect, write-sample)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
 import PackageDescription
@@ -19,6 +20,7 @@ let package = Package(
         .executable(name: "otlp-mmap", targets: ["otlp-mmap"]),
         .executable(name: "otlp-mmap-gen", targets: ["otlp-mmap-gen"]),
         .library(name: "OTLPMmapSDK", targets: ["OTLPMmapSDK"]),
+        .library(name: "OTLPMmapBridges", targets: ["OTLPMmapBridges"]),
         .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
         .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
         .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),
@@ -28,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         .target(
@@ -65,6 +70,16 @@ let package = Package(
             name: "OTLPMmapSDK",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        .target(
+            name: "OTLPMmapBridges",
+            dependencies: [
+                "OTLPMmapSDK",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+            ]
+        ),
         .executableTarget(
             name: "otlp-mmap",
             dependencies: [
@@ -88,7 +103,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SDKTests",
-            dependencies: ["OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
+            dependencies: [
+                "OTLPMmapSDK", "OTLPMmapBridges", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             path: "Tests/SDKTests"
         ),
         .testTarget(
