@@ -77,15 +77,28 @@ final class IDGenerator: Sendable {
 
     func next() -> UInt64 {
         while true {
-            var z = state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
+            let z = Self.mix(state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed))
             if z != 0 { return z }
         }
     }
 
-    func traceID() -> TraceID { TraceID(high: next(), low: next()) }
+    /// Both halves from one counter step (one atomic operation): the second half mixes the step
+    /// with a different odd constant, so the halves are unrelated.
+    func traceID() -> TraceID {
+        while true {
+            let step = state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)
+            let id = TraceID(high: Self.mix(step), low: Self.mix(step ^ 0xD6E8_FEB8_6659_FD93))
+            if id.isValid { return id }
+        }
+    }
+
+    /// SplitMix64's finaliser.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
     func spanID() -> SpanID { SpanID(next()) }
 }
 

@@ -5,6 +5,11 @@ import OTLPMmapWire
 // Field numbers come from the generated layout; fields are written in number order and proto3
 // defaults are left out, exactly as the generated encoders do (a test compares the bytes).
 
+extension WireSize {
+    static func traceID(_ number: Int) -> Int { tag(number) + 1 + 16 }
+    static func spanID(_ number: Int) -> Int { tag(number) + 1 + 8 }
+}
+
 extension WireSink {
     mutating func writeTraceID(_ number: Int, _ id: TraceID) {
         writeTag(number, 2)
@@ -58,6 +63,11 @@ struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
     var eventField: Int
     var body: Body
 
+    var encodedSize: Int {
+        WireSize.traceID(SpanEvent.Field.traceId) + WireSize.spanID(SpanEvent.Field.spanId)
+            + WireSize.message(eventField, size: body.encodedSize) + WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)
+    }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeTraceID(SpanEvent.Field.traceId, context.traceID)
         sink.writeSpanID(SpanEvent.Field.spanId, context.spanID)
@@ -74,6 +84,13 @@ struct StartSpanBody: StreamedMessage {
     var attributes: Attributes
     var flags: UInt32
 
+    var encodedSize: Int {
+        ((parent?.isValid ?? false) ? WireSize.spanID(StartSpan.Field.parentSpanId) : 0)
+            + WireSize.string(StartSpan.Field.name, name) + WireSize.enumeration(StartSpan.Field.kind, kind.rawValue)
+            + WireSize.fixed64(StartSpan.Field.startTimeUnixNano, startTime)
+            + attributes.size(asField: StartSpan.Field.attributes) + WireSize.fixed32(StartSpan.Field.flags, flags)
+    }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         if let parent, parent.isValid { sink.writeSpanID(StartSpan.Field.parentSpanId, parent) }
         sink.writeString(StartSpan.Field.name, name)
@@ -88,6 +105,8 @@ struct StatusBody: StreamedMessage {
     var message: String
     var code: StatusCode
 
+    var encodedSize: Int { WireSize.string(Status.Field.message, message) + WireSize.enumeration(Status.Field.code, code.rawValue) }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeString(Status.Field.message, message)
         sink.writeEnum(Status.Field.code, code.rawValue)
@@ -98,6 +117,10 @@ struct EndSpanBody: StreamedMessage {
     var endTime: UInt64
     var status: StatusBody
 
+    var encodedSize: Int {
+        WireSize.fixed64(EndSpan.Field.endTimeUnixNano, endTime) + WireSize.message(EndSpan.Field.status, size: status.encodedSize)
+    }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeFixed64(EndSpan.Field.endTimeUnixNano, endTime)
         sink.writeMessage(EndSpan.Field.status, status)
@@ -107,6 +130,8 @@ struct EndSpanBody: StreamedMessage {
 struct ChangeSpanNameBody: StreamedMessage {
     var name: String
 
+    var encodedSize: Int { WireSize.string(ChangeSpanName.Field.name, name) }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeString(ChangeSpanName.Field.name, name)
     }
@@ -114,6 +139,8 @@ struct ChangeSpanNameBody: StreamedMessage {
 
 struct UpdateAttributesBody: StreamedMessage {
     var attributes: Attributes
+
+    var encodedSize: Int { attributes.size(asField: UpdateAttributes.Field.attributes) }
 
     func encode<Sink: WireSink>(to sink: inout Sink) {
         attributes.write(asField: UpdateAttributes.Field.attributes, to: &sink)
@@ -156,6 +183,11 @@ struct AddLinkBody: StreamedMessage {
 struct SpanContextBody: StreamedMessage {
     var context: SpanContext
 
+    var encodedSize: Int {
+        WireSize.spanID(OTLPMmapLayout.SpanContext.Field.spanId) + WireSize.traceID(OTLPMmapLayout.SpanContext.Field.traceId)
+            + WireSize.fixed32(OTLPMmapLayout.SpanContext.Field.flags, context.flags)
+    }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeSpanID(OTLPMmapLayout.SpanContext.Field.spanId, context.spanID)
         sink.writeTraceID(OTLPMmapLayout.SpanContext.Field.traceId, context.traceID)
@@ -178,6 +210,8 @@ public struct PreparedValue: Sendable, Equatable {
 struct TextValueBody: StreamedMessage {
     var text: String
 
+    var encodedSize: Int { WireSize.tag(AnyValue.Field.stringValue) + lengthDelimitedSize(text.utf8.count) }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
         // A oneof member is written even when empty.
         sink.writeTag(AnyValue.Field.stringValue, 2)
@@ -194,6 +228,19 @@ struct EventRecord: StreamedMessage {
     var eventNameRef: Int64
     var context: SpanContext?
     var attributes: Attributes
+
+    var encodedSize: Int {
+        var size = WireSize.int64(Event.Field.scopeRef, scopeRef) + WireSize.fixed64(Event.Field.timeUnixNano, time)
+            + WireSize.enumeration(Event.Field.severityNumber, severity.rawValue) + WireSize.string(Event.Field.severityText, severityText)
+            + WireSize.int64(Event.Field.eventNameRef, eventNameRef) + attributes.size(asField: Event.Field.attributes)
+        switch body {
+        case .none: break
+        case .text(let text): size += WireSize.message(Event.Field.body, size: TextValueBody(text: text).encodedSize)
+        case .prepared(let value): size += WireSize.message(Event.Field.body, size: value.encoded.count)
+        }
+        if let context { size += WireSize.message(Event.Field.spanContext, size: SpanContextBody(context: context).encodedSize) }
+        return size
+    }
 
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeInt64(Event.Field.scopeRef, scopeRef)
@@ -226,6 +273,17 @@ struct MeasurementRecord: StreamedMessage {
     var time: UInt64
     var value: MeasurementValue
     var context: SpanContext?
+
+    var encodedSize: Int {
+        var size = WireSize.int64(Measurement.Field.metricRef, metricRef) + attributes.size(asField: Measurement.Field.attributes)
+            + WireSize.fixed64(Measurement.Field.timeUnixNano, time)
+        switch value {
+        case .long(let number): size += WireSize.tag(Measurement.Field.asLong) + varintSize(UInt64(bitPattern: number))
+        case .double: size += WireSize.tag(Measurement.Field.asDouble) + 8
+        }
+        if let context { size += WireSize.message(Measurement.Field.spanContext, size: SpanContextBody(context: context).encodedSize) }
+        return size
+    }
 
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeInt64(Measurement.Field.metricRef, metricRef)

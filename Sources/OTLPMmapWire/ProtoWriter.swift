@@ -19,8 +19,18 @@ public struct ProtoWriter: WireSink {
         return base + _count
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeVarint(_ value: UInt64) {
+        if value < 0x80 {
+            // Tags, small lengths and small numbers: most varints of a record.
+            reserve(1).storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+        } else {
+            writeLongVarint(value)
+        }
+    }
+
+    @usableFromInline @inline(never)
+    mutating func writeLongVarint(_ value: UInt64) {
         var value = value
         let pointer = reserve(varintSize(value))
         var index = 0
@@ -53,6 +63,17 @@ public struct ProtoWriter: WireSink {
         reserve(bytes.count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
     }
 
+    @inlinable
+    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: [Int], to value: UInt8) {
+        guard bytes.count > 0 else { return }
+        let destination = reserve(bytes.count)
+        destination.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        for offset in offsets {
+            precondition(offset >= 0 && offset < bytes.count, "offset outside the block")
+            destination.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
+        }
+    }
+
     /// Writes a length prefix followed by the bytes.
     @inlinable
     public mutating func writeLengthDelimited(_ bytes: UnsafeRawBufferPointer) {
@@ -67,11 +88,9 @@ public struct ProtoWriter: WireSink {
 
     @inlinable
     public mutating func writeLengthDelimited(_ string: String) {
-        if let done: Void = string.utf8.withContiguousStorageIfAvailable({ writeLengthDelimited(UnsafeRawBufferPointer($0)) }) {
-            return done
-        }
-        writeVarint(UInt64(string.utf8.count))
-        for byte in string.utf8 { reserve(1).storeBytes(of: byte, as: UInt8.self) }
+        // withUTF8 gives small (inline) strings a stack copy and native ones their storage: no allocation.
+        var string = string
+        string.withUTF8 { writeLengthDelimited(UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -100,6 +119,9 @@ public protocol WireMessage: Sendable {
 /// the bytes. One generic encoding function serves both, so a record's size and its bytes cannot
 /// disagree.
 public protocol WireSink {
+    /// Writes `bytes`, then sets the written bytes at `offsets` (relative to `bytes`) to `value`:
+    /// a pre-encoded block whose field keys depend on where it is written.
+    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: [Int], to value: UInt8)
     mutating func writeVarint(_ value: UInt64)
     mutating func writeFixed32(_ value: UInt32)
     mutating func writeFixed64(_ value: UInt64)
@@ -111,10 +133,20 @@ public protocol WireSink {
 /// generated message value first (which would allocate its arrays).
 public protocol StreamedMessage {
     func encode<Sink: WireSink>(to sink: inout Sink)
+    /// Bytes `encode(to:)` writes. The default runs `encode` on a `SizeCounter`; hot records
+    /// compute it arithmetically instead (a test checks the two agree).
+    var encodedSize: Int { get }
 }
 
 extension StreamedMessage {
-    /// Bytes `encode(to:)` writes.
+    /// Bytes `encode(to:)` writes, counted by running it on a `SizeCounter`.
+    @inlinable
+    public var countedSize: Int {
+        var counter = SizeCounter()
+        encode(to: &counter)
+        return counter.count
+    }
+
     @inlinable
     public var encodedSize: Int {
         var counter = SizeCounter()
@@ -129,13 +161,33 @@ extension WireSink {
         writeVarint(UInt64(number) << 3 | UInt64(wireType))
     }
 
-    /// Writes an embedded message: tag, length (measured with a `SizeCounter` first), fields.
+    /// Writes an embedded message: tag, length, fields.
     @inlinable
     public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message) {
         writeTag(number, 2)
         writeVarint(UInt64(message.encodedSize))
         message.encode(to: &self)
     }
+}
+
+/// Size helpers for streamed messages that compute `encodedSize` arithmetically.
+public enum WireSize {
+    /// Bytes of a field key.
+    @inlinable public static func tag(_ number: Int) -> Int { varintSize(UInt64(number) << 3) }
+    /// An int64 field at its default (0) is not written.
+    @inlinable public static func int64(_ number: Int, _ value: Int64) -> Int {
+        value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: value))
+    }
+    @inlinable public static func fixed64(_ number: Int, _ value: UInt64) -> Int { value == 0 ? 0 : tag(number) + 8 }
+    @inlinable public static func fixed32(_ number: Int, _ value: UInt32) -> Int { value == 0 ? 0 : tag(number) + 4 }
+    @inlinable public static func string(_ number: Int, _ value: String) -> Int {
+        value.isEmpty ? 0 : tag(number) + lengthDelimitedSize(value.utf8.count)
+    }
+    @inlinable public static func enumeration(_ number: Int, _ value: Int32) -> Int {
+        value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: Int64(value)))
+    }
+    /// An embedded message of `size` bytes.
+    @inlinable public static func message(_ number: Int, size: Int) -> Int { tag(number) + lengthDelimitedSize(size) }
 }
 
 /// Counts the bytes an encoding would write, without writing.
@@ -146,5 +198,8 @@ public struct SizeCounter: WireSink {
     @inlinable public mutating func writeFixed32(_ value: UInt32) { count += 4 }
     @inlinable public mutating func writeFixed64(_ value: UInt64) { count += 8 }
     @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
+    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: [Int], to value: UInt8) {
+        count += bytes.count
+    }
     @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
 }

@@ -148,9 +148,17 @@ import TestSupport
         let writer = try makeWriter()
         let attributes = try writer.attributes(Self.everyValue)
         let span = writer.startSpan("bytes", kind: .producer, attributes: attributes, startTime: 77)
+        let child = writer.startSpan(String(repeating: "long name ", count: 20), parent: span.context, startTime: 0, flags: 0)
+        child.rename("")
+        child.setAttributes(attributes)
+        child.addLinks([SpanLink(to: span.context, traceState: "a=b", attributes: attributes), SpanLink(to: child.context)])
+        child.end(at: 0)
         span.end(status: .error, message: "m", at: 88)
         writer.log(.fatal, .text("t"), severityText: "F", attributes: attributes, spanContext: span.context, time: 99)
+        writer.log(.unspecified, .prepared(try writer.value(.array([1, "two", .keyValues([Attribute("k", 2.5)])]))), time: 0)
+        writer.log(.info, .none)
         try writer.counter("n").record(-5, attributes: attributes, spanContext: span.context, time: 111)
+        try writer.gauge("g").record(-0.0, time: 0)
         for kind in RingKind.allCases {
             let ring = writer.file.ring(kind)
             var sequence: Int64 = 0

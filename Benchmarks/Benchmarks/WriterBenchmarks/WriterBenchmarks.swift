@@ -1,0 +1,138 @@
+import Benchmark
+import Foundation
+import OTLPMmapCore
+import OTLPMmapSDK
+import OTLPMmapWire
+
+// The writer's hot path: one record per iteration into a ring. "Nobody drains" is simulated by
+// moving reader_index up to writer_index every 512 records (one store per 512 records), so the ring
+// never fills; "with a consumer" runs a reader thread that copies and releases every record, as a
+// collector would. The baseline, measured in the same run, copies pre-encoded bytes of the same size
+// through the same claim/publish protocol: the floor for any writer of this format.
+
+final class Fixture: @unchecked Sendable {
+    let writer: TelemetryWriter
+    let attributes: Attributes
+    let counter: Instrument
+    let span: Span
+    let recordBytes: [UInt8]
+    var consumer: Thread?
+    let stopConsumer = NSLock()
+    var stopping = false
+
+    /// With a consumer, a producer that finds the ring full waits for it (up to a second) instead of
+    /// dropping, so the figures are for records written, not dropped.
+    init(label: String, fullRingWait: Duration = .zero) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-mmap-bench-\(label)-\(getpid()).otlpmmap").path
+        let ring = FileConfiguration.RingSize(numBuffers: 1024, bufferSize: 512)
+        writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, events: ring, spans: ring, measurements: ring,
+                                                                        fullRingWait: fullRingWait, resource: [Attribute("service.name", "bench")]))
+        attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
+        counter = try writer.counter("bench.requests")
+        span = writer.startSpan("warm-up", attributes: attributes)
+        // A span start record's bytes, for the baseline.
+        let spans = writer.file.ring(.spans)
+        recordBytes = try spans.copyRecord(spans.header.writerIndex).payload
+        release()
+    }
+
+    /// Lets the producer reuse every slot: what a consumer that keeps up would do.
+    func release() {
+        for ring in writer.file.rings { ring.header.readerIndex = ring.header.writerIndex }
+    }
+
+    func startConsumer() {
+        let rings = writer.file.rings
+        let thread = Thread { [self] in
+            // Copies each slot into one reused buffer, so the consumer allocates nothing and the
+            // malloc counts are the writer's.
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
+            defer { scratch.deallocate() }
+            while !isStopping {
+                var idle = true
+                for ring in rings {
+                    while let (sequence, state) = try? ring.next(), case .readable = state {
+                        scratch.copyMemory(from: UnsafeRawBufferPointer(ring.slot(sequence)))
+                        blackHole(scratch[0])
+                        ring.markRead(sequence)
+                        idle = false
+                    }
+                }
+                if idle { sched_yield() }
+            }
+        }
+        consumer = thread
+        thread.start()
+    }
+
+    var isStopping: Bool { stopConsumer.withLock { stopping } }
+    func stop() { stopConsumer.withLock { stopping = true } }
+}
+
+nonisolated(unsafe) var fixture: Fixture!
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(3),
+        maxIterations: 1_000_000
+    )
+    let setup: Benchmark.BenchmarkSetupHook = { fixture = try Fixture(label: "solo") }
+    let withConsumer: Benchmark.BenchmarkSetupHook = {
+        fixture = try Fixture(label: "consumer", fullRingWait: .seconds(1))
+        fixture.startConsumer()
+    }
+    let teardown: Benchmark.BenchmarkTeardownHook = {
+        fixture.stop()
+        let statistics = fixture.writer.statistics
+        if statistics.total(.dropped) > 0 {
+            print("note: \(statistics.total(.dropped)) records dropped (ring full) of \(statistics.total(.written) + statistics.total(.dropped))")
+        }
+    }
+
+    func solo(_ name: String, _ body: @escaping @Sendable (Fixture) -> Void) {
+        Benchmark(name, configuration: .init(setup: setup, teardown: teardown)) { benchmark in
+            let fixture = fixture!
+            for index in benchmark.scaledIterations {
+                body(fixture)
+                if index & 511 == 511 { fixture.release() }
+            }
+        }
+    }
+
+    func consumed(_ name: String, _ body: @escaping @Sendable (Fixture) -> Void) {
+        Benchmark(name, configuration: .init(setup: withConsumer, teardown: teardown)) { benchmark in
+            let fixture = fixture!
+            for _ in benchmark.scaledIterations { body(fixture) }
+        }
+    }
+
+    solo("baseline: copy a span record through claim/publish") { fixture in
+        let bytes = fixture.recordBytes
+        _ = try? fixture.writer.file.ring(.spans).write(size: bytes.count) { writer in
+            bytes.withUnsafeBytes { writer.writeRaw($0) }
+        }
+    }
+    solo("span start, 3 attributes") { fixture in
+        blackHole(fixture.writer.startSpan("GET /orders/{id}", kind: .server, attributes: fixture.attributes))
+    }
+    solo("span end") { fixture in
+        blackHole(fixture.span.end(status: .ok))
+    }
+    solo("log record, 3 attributes") { fixture in
+        blackHole(fixture.writer.log(.info, .text("order loaded"), attributes: fixture.attributes))
+    }
+    solo("measurement, 3 attributes") { fixture in
+        blackHole(fixture.counter.record(1, attributes: fixture.attributes))
+    }
+    consumed("span start, 3 attributes, consumer draining") { fixture in
+        blackHole(fixture.writer.startSpan("GET /orders/{id}", kind: .server, attributes: fixture.attributes))
+    }
+    consumed("log record, 3 attributes, consumer draining") { fixture in
+        blackHole(fixture.writer.log(.info, .text("order loaded"), attributes: fixture.attributes))
+    }
+    consumed("measurement, 3 attributes, consumer draining") { fixture in
+        blackHole(fixture.counter.record(1, attributes: fixture.attributes))
+    }
+}
