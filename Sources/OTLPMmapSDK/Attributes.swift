@@ -5,20 +5,33 @@ import OTLPMmapWire
 /// encoded. Prepare them once (`TelemetryWriter.attributes`) and reuse them; recording copies the
 /// bytes and allocates nothing.
 public struct Attributes: Sendable, Equatable {
-    /// Each element as it appears in a record: a one-byte field key (a placeholder, patched to the
-    /// enclosing field's key when written), the KeyValueRef's varint length, its bytes.
-    let encoded: [UInt8]
-    /// Where each element's key byte lies in `encoded`.
-    let keyOffsets: [Int]
+    /// Immutable after creation; a class so that passing attributes around costs one reference count.
+    final class Storage: @unchecked Sendable {
+        /// Each element as it appears in a record: a one-byte field key (a placeholder, patched to the
+        /// enclosing field's key when written), the KeyValueRef's varint length, its bytes.
+        let encoded: UnsafeRawBufferPointer
+        /// Where each element's key byte lies in `encoded`.
+        let keyOffsets: [Int]
+
+        init(encoded: [UInt8], keyOffsets: [Int]) {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(encoded.count, 1), alignment: 8)
+            encoded.withUnsafeBytes { if $0.count > 0 { buffer.copyMemory(from: $0) } }
+            self.encoded = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<encoded.count])
+            self.keyOffsets = keyOffsets
+        }
+
+        deinit { UnsafeMutableRawPointer(mutating: encoded.baseAddress)?.deallocate() }
+    }
+
+    let storage: Storage
 
     public static let none = Attributes(encoded: [], keyOffsets: [])
 
-    public var count: Int { keyOffsets.count }
-    public var isEmpty: Bool { keyOffsets.isEmpty }
+    public var count: Int { storage.keyOffsets.count }
+    public var isEmpty: Bool { storage.keyOffsets.isEmpty }
 
     init(encoded: [UInt8], keyOffsets: [Int]) {
-        self.encoded = encoded
-        self.keyOffsets = keyOffsets
+        storage = Storage(encoded: encoded, keyOffsets: keyOffsets)
     }
 
     init(_ keyValues: [KeyValueRef]) {
@@ -38,21 +51,27 @@ public struct Attributes: Sendable, Equatable {
         self.init(encoded: encoded, keyOffsets: keyOffsets)
     }
 
+    public static func == (lhs: Attributes, rhs: Attributes) -> Bool {
+        lhs.storage.keyOffsets == rhs.storage.keyOffsets && lhs.storage.encoded.elementsEqual(rhs.storage.encoded)
+    }
+
     /// Bytes `write(asField:to:)` writes. Every field that holds attributes has a number below 16,
-    /// so its key is one byte (the generated layout's field numbers are checked by a test).
-    func size(asField number: Int) -> Int { encoded.count }
+    /// so its key is one byte.
+    func size(asField number: Int) -> Int { storage.encoded.count }
 
     /// Writes the attributes as repeated field `number` of the enclosing message: the whole block at
     /// once, then each element's key byte.
     func write<Sink: WireSink>(asField number: Int, to sink: inout Sink) {
-        guard !keyOffsets.isEmpty else { return }
+        let storage = self.storage
+        guard !storage.keyOffsets.isEmpty else { return }
         precondition(number < 16, "attribute fields have one-byte keys")
-        encoded.withUnsafeBytes { sink.writeRaw($0, settingBytesAt: keyOffsets, to: UInt8(number << 3 | 2)) }
+        sink.writeRaw(storage.encoded, settingBytesAt: storage.keyOffsets, to: UInt8(number << 3 | 2))
     }
 
     /// These attributes followed by `other`'s (a later key does not replace an earlier one).
     public func appending(_ other: Attributes) -> Attributes {
-        let shift = encoded.count
-        return Attributes(encoded: encoded + other.encoded, keyOffsets: keyOffsets + other.keyOffsets.map { $0 + shift })
+        let shift = storage.encoded.count
+        return Attributes(encoded: Array(storage.encoded) + Array(other.storage.encoded),
+                          keyOffsets: storage.keyOffsets + other.storage.keyOffsets.map { $0 + shift })
     }
 }

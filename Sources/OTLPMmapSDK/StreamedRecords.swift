@@ -57,21 +57,31 @@ extension WireSink {
 
 /// A SpanEvent: the span's ids, one event, the scope.
 struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
-    var context: SpanContext
-    var scopeRef: Int64
+    let context: SpanContext
+    let scopeRef: Int64
     /// Which member of the `event` oneof `body` is.
-    var eventField: Int
-    var body: Body
+    let eventField: Int
+    let body: Body
+    /// The body's size, computed once: both sizing and writing the record need it.
+    let bodySize: Int
+
+    init(context: SpanContext, scopeRef: Int64, eventField: Int, body: Body) {
+        self.context = context
+        self.scopeRef = scopeRef
+        self.eventField = eventField
+        self.body = body
+        bodySize = body.encodedSize
+    }
 
     var encodedSize: Int {
         WireSize.traceID(SpanEvent.Field.traceId) + WireSize.spanID(SpanEvent.Field.spanId)
-            + WireSize.message(eventField, size: body.encodedSize) + WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)
+            + WireSize.message(eventField, size: bodySize) + WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)
     }
 
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeTraceID(SpanEvent.Field.traceId, context.traceID)
         sink.writeSpanID(SpanEvent.Field.spanId, context.spanID)
-        sink.writeMessage(eventField, body)
+        sink.writeMessage(eventField, body, size: bodySize)
         sink.writeInt64(SpanEvent.Field.scopeRef, scopeRef)
     }
 }

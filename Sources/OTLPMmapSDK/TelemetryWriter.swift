@@ -20,6 +20,10 @@ public final class TelemetryWriter: Sendable {
     public let resourceRef: Int64
     let interner: Interner
     let ids = IDGenerator()
+    /// The rings by kind, copied out of `file` so that recording touches no reference counts.
+    private let events: Ring
+    private let spans: Ring
+    private let measurements: Ring
     private let waitNanoseconds: UInt64
 
     /// Creates (or replaces) the file and writes the resource and the default scope.
@@ -29,6 +33,9 @@ public final class TelemetryWriter: Sendable {
             events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
             dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: nowUnixNano()))
         interner = Interner(dictionary: file.dictionary)
+        events = file.ring(.events)
+        spans = file.ring(.spans)
+        measurements = file.ring(.measurements)
         let (seconds, attoseconds) = configuration.fullRingWait.components
         waitNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         resourceRef = try interner.message(Resource(attributes: try interner.keyValues(configuration.resource)))
@@ -87,7 +94,11 @@ public final class TelemetryWriter: Sendable {
     /// Writes `record` into `ring`, waiting at most `fullRingWait` for room. Returns whether it was written.
     @discardableResult
     func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind) -> Bool {
-        let ring = file.ring(kind)
+        let ring = switch kind {
+        case .events: events
+        case .spans: spans
+        case .measurements: measurements
+        }
         let size = record.encodedSize
         var deadline: UInt64 = 0
         var spins = 0

@@ -3,10 +3,22 @@ import OTLPMmapLayout
 
 /// What happened to the records the writer was asked to write, per ring. Readable at any time from
 /// any thread.
-public final class WriterStatistics: Sendable {
-    private let counters: [ManagedAtomic<Int>]
+///
+/// The counters live in one manually allocated block of atomics, so counting a record is one atomic
+/// add with no reference counting on the way.
+public final class WriterStatistics: @unchecked Sendable {
+    private let counters: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
+    private static let count = RingKind.allCases.count * Outcome.allCases.count
 
-    init() { counters = (0..<(RingKind.allCases.count * 3)).map { _ in ManagedAtomic(0) } }
+    init() {
+        counters = .allocate(capacity: Self.count)
+        counters.initialize(repeating: UnsafeAtomic<Int>.Storage(0), count: Self.count)
+    }
+
+    deinit {
+        counters.deinitialize(count: Self.count)
+        counters.deallocate()
+    }
 
     public enum Outcome: Int, Sendable, CaseIterable {
         /// Published into the ring.
@@ -17,12 +29,16 @@ public final class WriterStatistics: Sendable {
         case tooLarge
     }
 
+    private func counter(_ outcome: Outcome, _ ring: RingKind) -> UnsafeAtomic<Int> {
+        UnsafeAtomic(at: counters + ring.rawValue * Outcome.allCases.count + outcome.rawValue)
+    }
+
     func count(_ outcome: Outcome, _ ring: RingKind) {
-        counters[ring.rawValue * 3 + outcome.rawValue].wrappingIncrement(ordering: .relaxed)
+        counter(outcome, ring).wrappingIncrement(ordering: .relaxed)
     }
 
     public func value(_ outcome: Outcome, _ ring: RingKind) -> Int {
-        counters[ring.rawValue * 3 + outcome.rawValue].load(ordering: .relaxed)
+        counter(outcome, ring).load(ordering: .relaxed)
     }
 
     /// Sum over the three rings.

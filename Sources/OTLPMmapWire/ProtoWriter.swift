@@ -164,8 +164,14 @@ extension WireSink {
     /// Writes an embedded message: tag, length, fields.
     @inlinable
     public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message) {
+        writeMessage(number, message, size: message.encodedSize)
+    }
+
+    /// The same, with the message's size already known.
+    @inlinable
+    public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message, size: Int) {
         writeTag(number, 2)
-        writeVarint(UInt64(message.encodedSize))
+        writeVarint(UInt64(size))
         message.encode(to: &self)
     }
 }
