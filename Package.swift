@@ -89,6 +89,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
+            dependencies: ["OTLPMmapWire"],
             path: "Tests/TestSupport"
         ),
         .testTarget(

@@ -124,10 +124,7 @@ struct ByteBuilder {
 
     func decodeRecord<M: WireMessage>(_ type: M.Type, _ ring: Ring, _ sequence: Int64) throws -> M {
         let (payload, offset) = try ring.copyRecord(sequence)
-        return try payload.withDecodableBytes { bytes throws(FormatError) in
-            var reader = ProtoReader(bytes, baseOffset: offset)
-            return try M(from: &reader)
-        }
+        return try decodeMessage(type, payload, baseOffset: offset)
     }
 
     func writeFile() throws -> String {

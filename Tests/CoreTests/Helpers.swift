@@ -29,21 +29,10 @@ func expectFormatError(_ rule: RuleID, sourceLocation: SourceLocation = #_source
 }
 
 func decode<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8], baseOffset: Int = 0) throws -> M {
-    try bytes.withDecodableBytes { raw throws(FormatError) in
-        var reader = ProtoReader(raw, baseOffset: baseOffset)
-        return try M(from: &reader)
-    }
+    try decodeMessage(type, bytes, baseOffset: baseOffset)
 }
 
-func encode<M: WireMessage>(_ message: M) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0xEE, count: message.encodedSize)
-    bytes.withUnsafeMutableBytes { raw in
-        var writer = ProtoWriter(raw)
-        message.encode(to: &writer)
-        precondition(writer.count == raw.count)
-    }
-    return bytes
-}
+func encode<M: WireMessage>(_ message: M) -> [UInt8] { encodeMessage(message) }
 
 /// Foundation also has a `Measurement`; in these tests the name means the record message.
 typealias Measurement = OTLPMmapLayout.Measurement

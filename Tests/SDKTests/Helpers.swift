@@ -25,10 +25,7 @@ func drain<M: WireMessage>(_ type: M.Type, _ file: MmapFile, _ kind: RingKind) t
     var records: [M] = []
     while let (sequence, state) = try ring.next(), case .readable = state {
         let (payload, offset) = try ring.copyRecord(sequence)
-        records.append(try payload.withDecodableBytes { bytes throws(FormatError) in
-            var reader = ProtoReader(bytes, baseOffset: offset)
-            return try M(from: &reader)
-        })
+        records.append(try decodeMessage(M.self, payload, baseOffset: offset))
         ring.markRead(sequence)
     }
     return records

@@ -203,17 +203,7 @@ import TestSupport
 }
 
 func decodeGenerated<M: WireMessage>(_ type: M.Type, _ payload: [UInt8], _ offset: Int) throws -> M {
-    try payload.withDecodableBytes { raw throws(FormatError) in
-        var reader = ProtoReader(raw, baseOffset: offset)
-        return try M(from: &reader)
-    }
+    try decodeMessage(type, payload, baseOffset: offset)
 }
 
-func encodeGenerated<M: WireMessage>(_ message: M) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: message.encodedSize)
-    bytes.withUnsafeMutableBytes { raw in
-        var writer = ProtoWriter(raw)
-        message.encode(to: &writer)
-    }
-    return bytes
-}
+func encodeGenerated<M: WireMessage>(_ message: M) -> [UInt8] { encodeMessage(message) }
