@@ -64,7 +64,7 @@ let package = Package(
         ),
         .target(
             name: "OTLPMmapCore",
-            dependencies: ["OTLPMmapLayout", "OTLPMmapWire"]
+            dependencies: ["OTLPMmapLayout", "OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
         ),
         .target(
             name: "OTLPMmapSDK",

@@ -1,3 +1,4 @@
+import Atomics
 import OTLPMmapLayout
 import OTLPMmapWire
 
@@ -7,7 +8,7 @@ import OTLPMmapWire
 /// HDR-SECTION-BOUNDS, HDR-SECTION-OVERLAP, RING-POW2, RING-SLOT-SIZE) and fails with the first
 /// violation. The conformance checker reports every violation; this type just refuses to work on a
 /// file it cannot work on safely.
-public final class MmapFile: Sendable {
+public final class MmapFile: @unchecked Sendable {
     public let file: MappedFile
     public let header: FileHeaderView
     /// Indexed by `RingKind.rawValue`.
@@ -16,6 +17,8 @@ public final class MmapFile: Sendable {
     /// The header's start time when we opened the file; a different value later means a new writer
     /// re-initialised it.
     public let startTimeUnixNano: UInt64
+    /// The rings' cached reader indices (see `Ring`), one per ring, freed with the file.
+    private let readerCaches: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
 
     public var path: String { file.path }
     public func ring(_ kind: RingKind) -> Ring { rings[kind.rawValue] }
@@ -29,15 +32,31 @@ public final class MmapFile: Sendable {
         guard header.version == FileLayout.version else {
             throw FormatError(.hdrVersion, at: FileHeaderView.Offset.version, "version is \(header.version), expected \(FileLayout.version)")
         }
+        let readerCaches = UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>.allocate(capacity: RingKind.allCases.count)
+        readerCaches.initialize(repeating: .init(-1), count: RingKind.allCases.count)
         var rings: [Ring] = []
-        for kind in RingKind.allCases {
-            rings.append(try Ring(kind: kind, mapping: mapping, offset: kind.offset(in: header), writable: file.writable))
+        do {
+            for kind in RingKind.allCases {
+                rings.append(try Ring(kind: kind, mapping: mapping, offset: kind.offset(in: header), writable: file.writable,
+                                      readerCache: readerCaches + kind.rawValue))
+            }
+        } catch {
+            readerCaches.deallocate()
+            throw error
         }
-        let dictionary = try DictionaryRegion(file: file, mapping: mapping, offset: header.dictionary, headerField: FileHeaderView.Offset.dictionary)
+        self.readerCaches = readerCaches
+        let dictionary: DictionaryRegion
+        do {
+            dictionary = try DictionaryRegion(file: file, mapping: mapping, offset: header.dictionary, headerField: FileHeaderView.Offset.dictionary)
+        } catch {
+            readerCaches.deallocate()
+            throw error
+        }
         var sections = rings.map { (name: "\($0.kind.name) ring", range: $0.fileOffset..<($0.fileOffset + $0.byteSize)) }
         sections.append((name: "dictionary header", range: Int(dictionary.offset)..<(Int(dictionary.offset) + DictionaryHeaderView.size)))
         for (index, first) in sections.enumerated() {
             for second in sections[(index + 1)...] where first.range.overlaps(second.range) {
+                readerCaches.deallocate()
                 throw FormatError(.hdrSectionOverlap, at: max(first.range.lowerBound, second.range.lowerBound),
                                   "\(first.name) [\(first.range.lowerBound), \(first.range.upperBound)) overlaps \(second.name) [\(second.range.lowerBound), \(second.range.upperBound))")
             }
@@ -48,6 +67,8 @@ public final class MmapFile: Sendable {
         self.dictionary = dictionary
         self.startTimeUnixNano = header.startTimeUnixNano
     }
+
+    deinit { readerCaches.deallocate() }
 
     /// Opens and validates an existing file written by any writer.
     public static func open(path: String, writable: Bool = false) throws -> MmapFile {

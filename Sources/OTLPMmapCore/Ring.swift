@@ -1,3 +1,4 @@
+import Atomics
 import OTLPMmapLayout
 import OTLPMmapWire
 
@@ -60,10 +61,17 @@ public struct Ring: @unchecked Sendable {
     public let byteSize: Int
     /// Whether the mapping may be written (producing, marking records read).
     public let writable: Bool
+    /// Whether the ring header is 8-byte aligned, so that producers can compare-and-swap.
+    public let isAligned: Bool
     private let slots: UnsafeMutableRawPointer
+    /// This process's last reading of reader_index, shared by its producer threads (owned by the
+    /// `MmapFile`). reader_index only grows, so a stale copy is a safe lower bound: producers re-read
+    /// the real one, a cache line the consumer writes, only when the ring looks full.
+    private let readerCache: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
 
     /// Validates the ring at `offset` against `mapping`: RING-POW2, RING-SLOT-SIZE, HDR-SECTION-BOUNDS.
-    init(kind: RingKind, mapping: UnsafeMutableRawBufferPointer, offset: Int64, writable: Bool) throws(FormatError) {
+    init(kind: RingKind, mapping: UnsafeMutableRawBufferPointer, offset: Int64, writable: Bool,
+         readerCache: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>) throws(FormatError) {
         let headerField = kind.headerFieldOffset
         guard offset >= Int64(FileHeaderView.size), offset <= Int64(mapping.count) else {
             throw FormatError(.hdrSectionBounds, at: headerField, "\(kind.name) ring offset \(offset) is not between \(FileHeaderView.size) and the file size \(mapping.count)")
@@ -93,6 +101,9 @@ public struct Ring: @unchecked Sendable {
         self.slotsFileOffset = Int(offset + slotsOffset)
         self.byteSize = Int(size)
         self.writable = writable
+        self.isAligned = header.writerIndexIsAligned
+        self.readerCache = readerCache
+        UnsafeAtomic(at: readerCache).store(header.readerIndex, ordering: .relaxed)
         self.slots = mapping.baseAddress! + Int(offset + slotsOffset)
     }
 
@@ -106,7 +117,6 @@ public struct Ring: @unchecked Sendable {
     }
 
     public var fileOffset: Int { header.fileOffset }
-    public var isAligned: Bool { header.writerIndexIsAligned }
 
     // MARK: producer
 
@@ -120,10 +130,18 @@ public struct Ring: @unchecked Sendable {
     /// Claims the next sequence number, or nil when the ring is full. Compare-and-swap on writer_index.
     public func claim() -> Int64? {
         precondition(writable && isAligned, "claim on the \(kind.name) ring needs a writable file with an aligned ring header")
+        let cache = UnsafeAtomic<Int64>(at: readerCache)
         var writer = header.writerIndex
+        var reader = cache.load(ordering: .relaxed)
         while true {
-            let reader = header.readerIndex
-            guard writer &+ 1 &- numBuffers < reader else {
+            if writer &+ 1 &- numBuffers >= reader {
+                // Looks full by the cached reader_index: read the real one before giving up.
+                let fresh = header.readerIndex
+                if fresh != reader {
+                    reader = fresh
+                    cache.store(fresh, ordering: .relaxed)
+                    continue
+                }
                 let again = header.writerIndex
                 if again == writer { return nil }
                 writer = again

@@ -126,6 +126,9 @@ let benchmarks: @Sendable () -> Void = {
     solo("measurement, 3 attributes") { fixture in
         blackHole(fixture.counter.record(1, attributes: fixture.attributes))
     }
+    solo("measurement, 3 attributes, time given (no clock read)") { fixture in
+        blackHole(fixture.counter.record(1, attributes: fixture.attributes, time: 1_700_000_000_000_000_000))
+    }
     consumed("span start, 3 attributes, consumer draining") { fixture in
         blackHole(fixture.writer.startSpan("GET /orders/{id}", kind: .server, attributes: fixture.attributes))
     }
