@@ -19,6 +19,16 @@ enum SwiftMessagesEmitter {
             out.line()
             MessageEmitter(message: message, schema: spec.messages).emit(into: &out)
         }
+        out.line()
+        out.doc("The record messages by name, for code that walks decoded records generically.")
+        out.block("public enum MessageCatalogue {") { out in
+            out.block("public static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {") { out in
+                out.block("switch name {") { out in
+                    for message in spec.messages.messages { out.line("case \(Naming.literal(message.name)): \(message.name).fieldInfo") }
+                    out.line("default: nil")
+                }
+            }
+        }
         return out.text
     }
 
@@ -52,6 +62,17 @@ private struct MessageEmitter {
     func emit(into out: inout CodeWriter) {
         out.doc(message.doc)
         out.block("public struct \(message.name): WireMessage, Equatable {") { out in
+            out.doc("Every field as the spec describes it, for checkers that walk records generically.")
+            out.block("public static let fieldInfo: [MessageFieldInfo] = [", closing: "]") { out in
+                for field in message.fields {
+                    let rules = field.rules.map { ".\(Naming.ruleConstant($0))" }.joined(separator: ", ")
+                    let ref = field.ref.map(Naming.literal) ?? "nil"
+                    let oneof = field.oneof.map(Naming.literal) ?? "nil"
+                    let length = field.length.map(String.init) ?? "nil"
+                    out.line("MessageFieldInfo(name: \(Naming.literal(field.name)), number: \(field.number), repeated: \(field.repeated), oneof: \(oneof), ref: \(ref), length: \(length), rules: [\(rules)]),")
+                }
+            }
+            out.line()
             if !message.fields.isEmpty {
                 out.doc("Field numbers, for encoders that stream a record without building this type.")
                 out.block("public enum Field {") { out in

@@ -53,3 +53,26 @@ public struct LayoutFieldInfo: Sendable, Equatable {
         self.rules = rules
     }
 }
+
+/// One field of a record message, as the generated layout describes it to generic code.
+public struct MessageFieldInfo: Sendable, Equatable {
+    public var name: String
+    public var number: Int
+    public var repeated: Bool
+    public var oneof: String?
+    /// The dictionary entry kind an int64 reference field points at.
+    public var ref: String?
+    /// The exact byte length a bytes field must have when present.
+    public var length: Int?
+    public var rules: [RuleID]
+
+    public init(name: String, number: Int, repeated: Bool, oneof: String?, ref: String?, length: Int?, rules: [RuleID]) {
+        self.name = name
+        self.number = number
+        self.repeated = repeated
+        self.oneof = oneof
+        self.ref = ref
+        self.length = length
+        self.rules = rules
+    }
+}

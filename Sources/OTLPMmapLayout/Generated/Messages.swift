@@ -129,6 +129,18 @@ public struct SeverityNumber: RawRepresentable, Hashable, Sendable {
 
 /// One change to a span, identified by (trace_id, span_id). The record type of the spans ring.
 public struct SpanEvent: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 16, rules: [.recSpanId]),
+        MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: 8, rules: [.recSpanId]),
+        MessageFieldInfo(name: "start", number: 11, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "end", number: 12, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "name", number: 13, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "attributes", number: 14, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "link", number: 15, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "scope_ref", number: 20, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let traceId = 1
@@ -301,6 +313,16 @@ public struct SpanEvent: WireMessage, Equatable {
 
 /// Opens a span.
 public struct StartSpan: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "parent_span_id", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "name", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "kind", number: 6, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "start_time_unix_nano", number: 7, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "attributes", number: 9, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "flags", number: 16, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let parentSpanId = 4
@@ -438,6 +460,12 @@ public struct StartSpan: WireMessage, Equatable {
 
 /// Closes a span; the collector exports it then.
 public struct EndSpan: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "end_time_unix_nano", number: 8, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "status", number: 15, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let endTimeUnixNano = 8
@@ -515,6 +543,11 @@ public struct EndSpan: WireMessage, Equatable {
 
 /// Renames an open span.
 public struct ChangeSpanName: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "name", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let name = 5
@@ -575,6 +608,11 @@ public struct ChangeSpanName: WireMessage, Equatable {
 
 /// Adds or replaces attributes of an open span.
 public struct UpdateAttributes: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "attributes", number: 9, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let attributes = 9
@@ -637,6 +675,11 @@ public struct UpdateAttributes: WireMessage, Equatable {
 
 /// Adds links to an open span.
 public struct AddLink: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "links", number: 13, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let links = 13
@@ -699,6 +742,16 @@ public struct AddLink: WireMessage, Equatable {
 
 /// A link from a span to another span.
 public struct Link: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "trace_state", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "attributes", number: 4, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "dropped_attributes_count", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "flags", number: 6, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let traceId = 1
@@ -836,6 +889,12 @@ public struct Link: WireMessage, Equatable {
 
 /// A span's status.
 public struct Status: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "message", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "code", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let message = 2
@@ -911,6 +970,16 @@ public struct Status: WireMessage, Equatable {
 
 /// One measurement of a metric. The record type of the measurements ring.
 public struct Measurement: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "metric_ref", number: 1, repeated: false, oneof: nil, ref: "MetricRef", length: nil, rules: [.dictRefZero]),
+        MessageFieldInfo(name: "attributes", number: 2, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "time_unix_nano", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "as_long", number: 4, repeated: false, oneof: "value", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "as_double", number: 5, repeated: false, oneof: "value", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "span_context", number: 6, repeated: false, oneof: nil, ref: nil, length: nil, rules: [.recSpanContext]),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let metricRef = 1
@@ -1052,6 +1121,18 @@ public struct Measurement: WireMessage, Equatable {
 
 /// A metric's definition, written once as a dictionary entry.
 public struct MetricRef: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "name", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "description", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "unit", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "instrumentation_scope_ref", number: 4, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
+        MessageFieldInfo(name: "gauge", number: 5, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "sum", number: 6, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "histogram", number: 7, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "exp_hist", number: 8, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let name = 1
@@ -1224,6 +1305,10 @@ public struct MetricRef: WireMessage, Equatable {
 
 /// The last value wins.
 public struct Gauge: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+    ]
+
 
     public init() {
     }
@@ -1266,6 +1351,12 @@ public struct Gauge: WireMessage, Equatable {
 
 /// Values are added up.
 public struct Sum: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "aggregation_temporality", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "is_monotonic", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let aggregationTemporality = 2
@@ -1341,6 +1432,12 @@ public struct Sum: WireMessage, Equatable {
 
 /// Values are counted into explicit buckets.
 public struct Histogram: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "bucket_boundaries", number: 2, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let aggregationTemporality = 1
@@ -1425,6 +1522,13 @@ public struct Histogram: WireMessage, Equatable {
 
 /// Values are counted into exponentially sized buckets.
 public struct ExponentialHistogram: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "max_buckets", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "max_scale", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let aggregationTemporality = 1
@@ -1515,6 +1619,18 @@ public struct ExponentialHistogram: WireMessage, Equatable {
 
 /// A log record or event. The record type of the events ring.
 public struct Event: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "scope_ref", number: 1, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
+        MessageFieldInfo(name: "time_unix_nano", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "severity_number", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "severity_text", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "body", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "event_name_ref", number: 6, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
+        MessageFieldInfo(name: "span_context", number: 7, repeated: false, oneof: nil, ref: nil, length: nil, rules: [.recSpanContext]),
+        MessageFieldInfo(name: "attributes", number: 8, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let scopeRef = 1
@@ -1687,6 +1803,12 @@ public struct Event: WireMessage, Equatable {
 
 /// The entity producing telemetry (a service, a host), written once as a dictionary entry.
 public struct Resource: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "attributes", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "dropped_attributes_count", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let attributes = 1
@@ -1764,6 +1886,15 @@ public struct Resource: WireMessage, Equatable {
 
 /// The library that produced telemetry, under its resource; written once as a dictionary entry.
 public struct InstrumentationScope: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "name_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
+        MessageFieldInfo(name: "version_ref", number: 2, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
+        MessageFieldInfo(name: "attributes", number: 3, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "dropped_attributes_count", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "resource_ref", number: 5, repeated: false, oneof: nil, ref: "Resource", length: nil, rules: [.dictRefZero]),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let nameRef = 1
@@ -1886,6 +2017,12 @@ public struct InstrumentationScope: WireMessage, Equatable {
 
 /// An attribute whose key is a string entry in the dictionary.
 public struct KeyValueRef: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "key_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
+        MessageFieldInfo(name: "value", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let keyRef = 1
@@ -1963,6 +2100,18 @@ public struct KeyValueRef: WireMessage, Equatable {
 
 /// An attribute or body value. value_ref points at another AnyValue entry in the dictionary.
 public struct AnyValue: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "string_value", number: 1, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "bool_value", number: 2, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "int_value", number: 3, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "double_value", number: 4, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "array_value", number: 5, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "kvlist_value", number: 6, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "bytes_value", number: 7, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "value_ref", number: 8, repeated: false, oneof: "value", ref: "AnyValue", length: nil, rules: [.wireDepth]),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let stringValue = 1
@@ -2122,6 +2271,11 @@ public struct AnyValue: WireMessage, Equatable {
 
 /// A list of values.
 public struct ArrayValue: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let values = 1
@@ -2184,6 +2338,11 @@ public struct ArrayValue: WireMessage, Equatable {
 
 /// A map of values, keyed by dictionary strings.
 public struct KeyValueList: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let values = 1
@@ -2246,6 +2405,13 @@ public struct KeyValueList: WireMessage, Equatable {
 
 /// The span active when an event or measurement was recorded; all zero means none.
 public struct SpanContext: WireMessage, Equatable {
+    /// Every field as the spec describes it, for checkers that walk records generically.
+    public static let fieldInfo: [MessageFieldInfo] = [
+        MessageFieldInfo(name: "span_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "trace_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "flags", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+    ]
+
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
         public static let spanId = 1
@@ -2331,5 +2497,36 @@ public struct SpanContext: WireMessage, Equatable {
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
         if self.flags != 0 { fields.append(("flags", .uint(UInt64(self.flags)))) }
         return .message(type: "SpanContext", fields: fields)
+    }
+}
+
+/// The record messages by name, for code that walks decoded records generically.
+public enum MessageCatalogue {
+    public static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {
+        switch name {
+            case "SpanEvent": SpanEvent.fieldInfo
+            case "StartSpan": StartSpan.fieldInfo
+            case "EndSpan": EndSpan.fieldInfo
+            case "ChangeSpanName": ChangeSpanName.fieldInfo
+            case "UpdateAttributes": UpdateAttributes.fieldInfo
+            case "AddLink": AddLink.fieldInfo
+            case "Link": Link.fieldInfo
+            case "Status": Status.fieldInfo
+            case "Measurement": Measurement.fieldInfo
+            case "MetricRef": MetricRef.fieldInfo
+            case "Gauge": Gauge.fieldInfo
+            case "Sum": Sum.fieldInfo
+            case "Histogram": Histogram.fieldInfo
+            case "ExponentialHistogram": ExponentialHistogram.fieldInfo
+            case "Event": Event.fieldInfo
+            case "Resource": Resource.fieldInfo
+            case "InstrumentationScope": InstrumentationScope.fieldInfo
+            case "KeyValueRef": KeyValueRef.fieldInfo
+            case "AnyValue": AnyValue.fieldInfo
+            case "ArrayValue": ArrayValue.fieldInfo
+            case "KeyValueList": KeyValueList.fieldInfo
+            case "SpanContext": SpanContext.fieldInfo
+            default: nil
+        }
     }
 }
