@@ -9,6 +9,7 @@
 //   OTLPMmapCore       mapping files, the ring and dictionary algorithms, decoding a whole file
 //   OTLPMmapSDK        the reference writer: spans, logs and metrics into a file
 //   OTLPMmapBridges    the writer behind swift-distributed-tracing, swift-log and swift-metrics
+//   OTLPMmapConformance  checks any writer's file against every rule of the spec
 //   otlp-mmap          the command-line tool (gen, inspect, write-sample)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
 import PackageDescription
@@ -80,10 +81,14 @@ let package = Package(
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             ]
         ),
+        .target(
+            name: "OTLPMmapConformance",
+            dependencies: ["OTLPMmapLayout", "OTLPMmapWire"]
+        ),
         .executableTarget(
             name: "otlp-mmap",
             dependencies: [
-                "OTLPMmapCore", "OTLPMmapSDK", "OTLPMmapGenCommand",
+                "OTLPMmapCore", "OTLPMmapSDK", "OTLPMmapConformance", "OTLPMmapGenCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

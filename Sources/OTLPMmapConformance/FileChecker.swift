@@ -1,0 +1,276 @@
+import Foundation
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// Checks a file from any writer against every rule of the spec that a snapshot can show, and keeps
+/// going after a violation so that one report lists them all.
+///
+/// It works on a private copy of the file, so a writer still writing cannot change bytes under it
+/// (and a writer shrinking the file cannot crash it). A claimed slot that is not yet published is
+/// normal in a live file; one followed by published slots is a hole, reported as a warning here and
+/// left for the live runner to fail once it outlasts a timeout.
+public struct FileChecker {
+    public static func check(path: String) throws -> CheckReport {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return check(bytes: [UInt8](data), name: path)
+    }
+
+    public static func check(bytes: [UInt8], name: String) -> CheckReport {
+        var copy = bytes
+        return copy.withUnsafeMutableBytes { buffer in
+            var checker = FileChecker(buffer: buffer, name: name)
+            checker.run()
+            return CheckReport(file: name, size: buffer.count, findings: checker.findings, rings: checker.rings,
+                               dictionaryEntries: checker.entries.count)
+        }
+    }
+
+    let buffer: UnsafeMutableRawBufferPointer
+    let name: String
+    var findings: [Finding] = []
+    var rings: [CheckReport.RingSummary] = []
+    /// Dictionary entries by file offset: the payload's range.
+    var entries: [Int64: Range<Int>] = [:]
+    var dictionaryStart: Int64 = 0
+    var dictionaryEnd: Int64 = 0
+    /// Entries already checked as a kind, so shared entries are checked once.
+    var checkedEntries: Set<String> = []
+    /// Sections found, for the overlap and order checks.
+    var sections: [(name: String, range: Range<Int>)] = []
+
+    var size: Int { buffer.count }
+
+    mutating func add(_ rule: RuleID, _ offset: Int, _ message: String, severity: Finding.Severity? = nil) {
+        findings.append(Finding(rule: rule, severity: severity, offset: offset, message: message))
+    }
+
+    mutating func run() {
+        guard size >= FileHeaderView.size, let header = try? FileHeaderView(in: buffer, at: 0, rule: .hdrSize) else {
+            add(.hdrSize, 0, "the file has \(size) bytes, fewer than the \(FileHeaderView.size)-byte header")
+            return
+        }
+        if header.version != FileLayout.version {
+            add(.hdrVersion, FileHeaderView.Offset.version, "version is \(header.version), expected \(FileLayout.version)")
+        }
+        if !header.reservedIsZero { add(.hdrReserved, FileHeaderView.Offset.reserved, "reserved header bytes are not zero") }
+        if header.startTimeUnixNano == 0 { add(.hdrStartTime, FileHeaderView.Offset.startTimeUnixNano, "start_time_unix_nano is 0") }
+        // The dictionary first: records' references are checked against its entries.
+        checkDictionary(header)
+        for kind in RingKind.allCases { checkRing(kind, header) }
+        checkSections(header)
+    }
+
+    // MARK: sections
+
+    mutating func checkSections(_ header: FileHeaderView) {
+        for (index, first) in sections.enumerated() {
+            for second in sections[(index + 1)...] where first.range.overlaps(second.range) {
+                add(.hdrSectionOverlap, max(first.range.lowerBound, second.range.lowerBound),
+                    "\(first.name) [\(first.range.lowerBound), \(first.range.upperBound)) overlaps \(second.name) [\(second.range.lowerBound), \(second.range.upperBound))")
+            }
+        }
+        // The spec's order: each section starts where the previous one ends.
+        var expected = FileHeaderView.size
+        for name in ["events ring", "spans ring", "measurements ring", "dictionary header"] {
+            guard let section = sections.first(where: { $0.name == name }) else { return }
+            if section.range.lowerBound != expected {
+                let field = ["events ring": 8, "spans ring": 16, "measurements ring": 24, "dictionary header": 32][name]!
+                add(.hdrSectionOrder, field, "\(name) starts at \(section.range.lowerBound), expected \(expected) (right after the previous section)")
+                return
+            }
+            expected = name == "dictionary header" ? expected : section.range.upperBound
+        }
+    }
+
+    // MARK: dictionary
+
+    mutating func checkDictionary(_ header: FileHeaderView) {
+        let offset = header.dictionary
+        guard offset >= Int64(FileHeaderView.size), offset <= Int64(size),
+              let dictionary = try? DictionaryHeaderView(in: buffer, at: Int(offset), rule: .hdrSectionBounds) else {
+            add(.hdrSectionBounds, FileHeaderView.Offset.dictionary, "the dictionary header at \(offset) is not inside the \(size)-byte file")
+            return
+        }
+        sections.append(("dictionary header", Int(offset)..<(Int(offset) + DictionaryHeaderView.size)))
+        if !dictionary.reservedIsZero {
+            add(.dictReserved, Int(offset) + DictionaryHeaderView.Offset.reserved, "reserved dictionary header bytes are not zero")
+        }
+        dictionaryStart = DictionaryLayout.firstEntryOffset(dictionaryOffset: offset)
+        let end = dictionary.end
+        let endField = Int(offset) + DictionaryHeaderView.Offset.end
+        var walkEnd = end
+        if end < dictionaryStart {
+            add(.dictEnd, endField, "end \(end) is before the first entry at \(dictionaryStart)")
+            walkEnd = dictionaryStart
+        } else if end > Int64(size) {
+            add(.dictEnd, endField, "end \(end) is past the end of the \(size)-byte file")
+            walkEnd = Int64(size)
+        }
+        dictionaryEnd = walkEnd
+        var position = Int(dictionaryStart)
+        let limit = Int(walkEnd)
+        while position < limit {
+            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: buffer[position..<limit]), baseOffset: position)
+            do throws(FormatError) {
+                let range = try reader.readLengthDelimited()
+                entries[Int64(position)] = (position + range.lowerBound)..<(position + range.upperBound)
+                position += range.upperBound
+            } catch {
+                add(.dictEntry, position, "entry at \(position): \(error.message); entries must lie back to back up to end \(end)")
+                break
+            }
+        }
+        if dictionary.numEntries != Int64(entries.count) {
+            add(.dictNumEntries, Int(offset) + DictionaryHeaderView.Offset.numEntries,
+                "num_entries is \(dictionary.numEntries) but \(entries.count) entries lie before end")
+        }
+    }
+
+    // MARK: rings
+
+    mutating func checkRing(_ kind: RingKind, _ header: FileHeaderView) {
+        let offset = kind.offset(in: header)
+        var summary = CheckReport.RingSummary(name: kind.name, offset: Int(offset), recordsChecked: 0, flagFormula: "none")
+        defer { rings.append(summary) }
+        guard offset >= Int64(FileHeaderView.size), offset <= Int64(size),
+              let ringHeader = try? RingHeaderView(in: buffer, at: Int(offset), rule: .hdrSectionBounds) else {
+            add(.hdrSectionBounds, kind.headerFieldOffset, "the \(kind.name) ring header at \(offset) is not inside the \(size)-byte file")
+            return
+        }
+        let base = Int(offset)
+        if offset % 8 != 0 { add(.ringAlign, base, "the \(kind.name) ring header at \(offset) is not 8-byte aligned") }
+        let numBuffers = ringHeader.numBuffers, bufferSize = ringHeader.bufferSize
+        var usable = true
+        if numBuffers <= 0 || numBuffers & (numBuffers - 1) != 0 {
+            add(.ringPow2, base + RingHeaderView.Offset.numBuffers, "\(kind.name) num_buffers \(numBuffers) is not a power of two greater than zero")
+            usable = false
+        }
+        if bufferSize < 2 {
+            add(.ringSlotSize, base + RingHeaderView.Offset.bufferSize, "\(kind.name) buffer_size \(bufferSize) is smaller than 2")
+            usable = false
+        }
+        guard usable else { return }
+        guard let ringSize = RingLayout.byteSize(numBuffers: numBuffers, bufferSize: bufferSize), ringSize <= Int64(size) - offset else {
+            add(.hdrSectionBounds, base, "the \(kind.name) ring (\(numBuffers) slots × \(bufferSize) bytes) at \(offset) runs past the end of the \(size)-byte file")
+            return
+        }
+        sections.append(("\(kind.name) ring", base..<(base + Int(ringSize))))
+        let reader = ringHeader.readerIndex, writer = ringHeader.writerIndex
+        summary.readerIndex = reader
+        summary.writerIndex = writer
+        let readerField = base + RingHeaderView.Offset.readerIndex, writerField = base + RingHeaderView.Offset.writerIndex
+        if reader < -1 { add(.ringIndexRange, readerField, "\(kind.name) reader_index \(reader) is below -1") }
+        if writer < -1 { add(.ringIndexRange, writerField, "\(kind.name) writer_index \(writer) is below -1") }
+        guard reader >= -1, writer >= -1 else { return }
+        if reader > writer {
+            add(.ringIndexOrder, readerField, "\(kind.name) reader_index \(reader) is past writer_index \(writer)")
+            return
+        }
+        if writer - reader > numBuffers - 1 {
+            add(.ringCapacity, writerField, "\(kind.name) has \(writer - reader) unread records, more than num_buffers - 1 = \(numBuffers - 1)")
+            return
+        }
+        let geometry = RingGeometry(base: base, numBuffers: numBuffers, bufferSize: bufferSize)
+        checkFlags(kind, geometry, reader: reader, writer: writer)
+        summary.flagFormula = checkRecords(kind, geometry, reader: reader, writer: writer, summary: &summary)
+    }
+
+    struct RingGeometry {
+        var base: Int
+        var numBuffers: Int64
+        var bufferSize: Int64
+        var log2: Int { numBuffers.trailingZeroBitCount }
+        var availability: Int { base + RingHeaderView.size }
+        func slot(_ sequence: Int64) -> Int {
+            availability + Int(numBuffers) * RingLayout.availabilityElementSize
+                + Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers)) * Int(bufferSize)
+        }
+        func flagOffset(_ index: Int) -> Int { availability + index * RingLayout.availabilityElementSize }
+        func flags(_ sequence: Int64) -> (Int32, Int32) {
+            (RingLayout.flag(sequence: sequence, log2NumBuffers: log2), RingLayout.alternativeFlag(sequence: sequence, log2NumBuffers: log2))
+        }
+    }
+
+    func flag(_ geometry: RingGeometry, _ index: Int) -> Int32 {
+        Int32(littleEndian: UnsafeRawBufferPointer(buffer).loadUnaligned(fromByteOffset: geometry.flagOffset(index), as: Int32.self))
+    }
+
+    /// Every slot's flag must fit the indices: a read slot shows its last sequence's flag, an unread
+    /// one its sequence's flag (published) or the previous lap's (not yet), a never-used one -1.
+    mutating func checkFlags(_ kind: RingKind, _ geometry: RingGeometry, reader: Int64, writer: Int64) {
+        let count = Int(geometry.numBuffers)
+        for index in 0..<count {
+            let value = flag(geometry, index)
+            // The newest sequence that maps to this slot and was claimed.
+            let newest = writer - ((writer - Int64(index)) & (geometry.numBuffers - 1))
+            var allowed: [Int32] = []
+            if writer < 0 || newest < 0 {
+                allowed = [RingLayout.availabilityInitial]
+            } else if newest <= reader {
+                allowed = [geometry.flags(newest).0, geometry.flags(newest).1]
+            } else {
+                allowed = [geometry.flags(newest).0, geometry.flags(newest).1]
+                allowed += newest >= geometry.numBuffers ? [geometry.flags(newest - geometry.numBuffers).0, geometry.flags(newest - geometry.numBuffers).1]
+                    : [RingLayout.availabilityInitial]
+            }
+            if !allowed.contains(value) {
+                add(.ringFlag, geometry.flagOffset(index),
+                    "\(kind.name) availability[\(index)] is \(value); with reader_index \(reader) and writer_index \(writer) it must be one of \(Array(Set(allowed)).sorted())")
+            }
+        }
+    }
+
+    /// Decodes and checks every readable unread record; returns the flag formula seen.
+    mutating func checkRecords(_ kind: RingKind, _ geometry: RingGeometry, reader: Int64, writer: Int64, summary: inout CheckReport.RingSummary) -> String {
+        var formulas: Set<String> = []
+        var pendingHoles: [Int64] = []
+        var sequence = reader + 1
+        while sequence <= writer {
+            defer { sequence += 1 }
+            let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: geometry.numBuffers))
+            let value = flag(geometry, index)
+            let (primary, alternative) = geometry.flags(sequence)
+            guard value == primary || value == alternative else {
+                pendingHoles.append(sequence)
+                continue
+            }
+            for hole in pendingHoles {
+                add(.ringHole, geometry.slot(hole), "\(kind.name) sequence \(hole) is claimed but not published while sequence \(sequence) is", severity: .warning)
+            }
+            pendingHoles.removeAll()
+            if primary != alternative { formulas.insert(value == primary ? "shift-then-truncate" : "truncate-then-shift") }
+            summary.recordsChecked += 1
+            checkRecord(kind, geometry, sequence)
+        }
+        if formulas.contains("truncate-then-shift") {
+            add(.ringFlagFormula, geometry.availability, "\(kind.name) flags of sequences past 2^32 use the truncate-then-shift formula")
+        }
+        if summary.recordsChecked == 0 { return "none" }
+        return formulas.isEmpty ? "either" : formulas.sorted().joined(separator: "+")
+    }
+
+    mutating func checkRecord(_ kind: RingKind, _ geometry: RingGeometry, _ sequence: Int64) {
+        let slotOffset = geometry.slot(sequence)
+        let slot = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[slotOffset..<(slotOffset + Int(geometry.bufferSize))])
+        let payload: Range<Int>
+        do throws(FormatError) {
+            payload = try readLengthPrefixed(slot, baseOffset: slotOffset, rule: .slotLength)
+        } catch {
+            add(.slotLength, slotOffset, "\(kind.name) sequence \(sequence): \(error.message) (the record must fit its \(geometry.bufferSize)-byte slot)")
+            return
+        }
+        let value: RecordValue
+        do throws(FormatError) {
+            value = try kind.decodeRecord(UnsafeRawBufferPointer(rebasing: slot[payload]), baseOffset: slotOffset + payload.lowerBound)
+        } catch {
+            add(Self.decodeRule(error.rule), error.offset, "\(kind.name) sequence \(sequence) is not a valid \(kind.recordType): \(error.message)")
+            return
+        }
+        checkValue(value, at: slotOffset, depth: 0)
+    }
+
+    /// Wire-level problems keep their precise rule; anything else is SLOT-DECODE.
+    static func decodeRule(_ rule: RuleID) -> RuleID {
+        [RuleID.wireFormat, .wireDepth, .recUtf8].contains(rule) ? rule : .slotDecode
+    }
+}

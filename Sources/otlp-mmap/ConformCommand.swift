@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import OTLPMmapConformance
+
+struct ConformCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conform",
+        abstract: "Check OTLP-mmap files from any writer against the spec's rules.",
+        subcommands: [ConformCheckCommand.self]
+    )
+}
+
+struct ConformCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check files (also ones still being written) against every rule in spec/.",
+        discussion: "Reports rule ID, MUST/SHOULD, byte offset and message for each violation. Exits with status 1 when a file breaks a MUST rule."
+    )
+
+    @Argument(help: "Files to check.")
+    var files: [String]
+
+    @Option(help: "Report format: text, json or junit.")
+    var format: String = "text"
+
+    func validate() throws {
+        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
+        guard !files.isEmpty else { throw ValidationError("give at least one file") }
+    }
+
+    func run() throws {
+        var reports: [CheckReport] = []
+        for file in files {
+            do {
+                reports.append(try FileChecker.check(path: file))
+            } catch {
+                FileHandle.standardError.write(Data("error: cannot read \(file): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        print(ReportFormat(rawValue: format)!.render(reports), terminator: "")
+        if !reports.allSatisfy(\.passed) { throw ExitCode.failure }
+    }
+}
