@@ -10,6 +10,7 @@
 //   OTLPMmapSDK        the reference writer: spans, logs and metrics into a file
 //   OTLPMmapBridges    the writer behind swift-distributed-tracing, swift-log and swift-metrics
 //   OTLPMmapConformance  checks any writer's file against every rule of the spec
+//   OTLPMmapGolden     the golden files: valid ones from the reference writer, invalid ones per rule
 //   otlp-mmap          the command-line tool (gen, inspect, write-sample)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
 import PackageDescription
@@ -85,10 +86,14 @@ let package = Package(
             name: "OTLPMmapConformance",
             dependencies: ["OTLPMmapLayout", "OTLPMmapWire"]
         ),
+        .target(
+            name: "OTLPMmapGolden",
+            dependencies: ["OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire"]
+        ),
         .executableTarget(
             name: "otlp-mmap",
             dependencies: [
-                "OTLPMmapCore", "OTLPMmapSDK", "OTLPMmapConformance", "OTLPMmapGenCommand",
+                "OTLPMmapCore", "OTLPMmapSDK", "OTLPMmapConformance", "OTLPMmapGolden", "OTLPMmapGenCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -84,7 +84,8 @@ extension FileChecker {
         do throws(FormatError) {
             value = try entryKind.decode(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[payload]), baseOffset: payload.lowerBound)
         } catch {
-            add(error.rule == .recUtf8 ? .recUtf8 : .dictRefKind, error.offset, "entry at \(reference) is not a valid \(kind): \(error.message)")
+            add([.recUtf8, .wireDepth].contains(error.rule) ? error.rule : .dictRefKind, error.offset,
+                "entry at \(reference) is not a valid \(kind): \(error.message)")
             return
         }
         checkValue(value, at: Int(reference), depth: depth + 1)

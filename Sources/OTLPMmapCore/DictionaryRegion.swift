@@ -133,7 +133,7 @@ public final class DictionaryRegion: @unchecked Sendable {
                 try kind.decode(payload, baseOffset: payloadOffset)
             }
         } catch {
-            throw FormatError(error.rule == .wireFormat ? .dictRefKind : error.rule, at: error.offset,
+            throw FormatError([.wireFormat, .slotDecode].contains(error.rule) ? .dictRefKind : error.rule, at: error.offset,
                               "entry at \(reference) is not a valid \(kind.rawValue): \(error.message)")
         }
     }

@@ -21,7 +21,9 @@ public struct GenerateCommand: ParsableCommand {
 
     public init() {}
 
-    public func run() throws {
+    public func run() throws { try Self.generate(root: root, check: check) }
+
+    public static func generate(root: String, check: Bool) throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
         let spec: Spec
         do {
@@ -48,4 +50,22 @@ public struct GenerateCommand: ParsableCommand {
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// The same generation as `otlp-mmap gen layout`, under the `gen` group of the main tool.
+public struct GenerateLayoutCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "layout",
+        abstract: "Generate the Swift layout, the .proto schema and docs/ from spec/ (the default of `gen`)."
+    )
+
+    @Option(name: .long, help: "Repository root, the folder that holds spec/.")
+    public var root: String = FileManager.default.currentDirectoryPath
+
+    @Flag(name: .long, help: "Write nothing; exit with status 1 and name every generated file that differs from what spec/ produces.")
+    public var check = false
+
+    public init() {}
+
+    public func run() throws { try GenerateCommand.generate(root: root, check: check) }
 }

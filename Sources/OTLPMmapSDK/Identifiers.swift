@@ -70,9 +70,9 @@ private func hex(_ value: UInt64) -> String {
 final class IDGenerator: Sendable {
     private let state: ManagedAtomic<UInt64>
 
-    init() {
-        var seed = SystemRandomNumberGenerator()
-        state = ManagedAtomic(seed.next())
+    init(seed: UInt64? = nil) {
+        var random = SystemRandomNumberGenerator()
+        state = ManagedAtomic(seed ?? random.next())
     }
 
     func next() -> UInt64 {

@@ -29,6 +29,6 @@ public struct Span: Sendable {
     @discardableResult
     public func end(status: StatusCode = .unset, message: String = "", at time: UInt64? = nil) -> Bool {
         writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.end, body: EndSpanBody(
-            endTime: time ?? nowUnixNano(), status: StatusBody(message: message, code: status))), into: .spans)
+            endTime: time ?? writer.clock(), status: StatusBody(message: message, code: status))), into: .spans)
     }
 }

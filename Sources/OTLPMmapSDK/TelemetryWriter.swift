@@ -19,7 +19,8 @@ public final class TelemetryWriter: Sendable {
     public let defaultScope: Scope
     public let resourceRef: Int64
     let interner: Interner
-    let ids = IDGenerator()
+    let ids: IDGenerator
+    let clock: @Sendable () -> UInt64
     /// The rings by kind, copied out of `file` so that recording touches no reference counts.
     private let events: Ring
     private let spans: Ring
@@ -29,9 +30,11 @@ public final class TelemetryWriter: Sendable {
     /// Creates (or replaces) the file and writes the resource and the default scope.
     public init(configuration: WriterConfiguration) throws {
         self.configuration = configuration
+        ids = IDGenerator(seed: configuration.idSeed)
+        clock = configuration.clock
         file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
             events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
-            dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: nowUnixNano()))
+            dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: configuration.clock()))
         interner = Interner(dictionary: file.dictionary)
         events = file.ring(.events)
         spans = file.ring(.spans)
@@ -136,7 +139,7 @@ public final class TelemetryWriter: Sendable {
         let context = SpanContext(traceID: parent?.traceID ?? ids.traceID(), spanID: ids.spanID(), flags: parent?.flags ?? flags)
         let scopeRef = (scope ?? defaultScope).ref
         emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.start, body: StartSpanBody(
-            parent: parent?.spanID, name: name, kind: kind, startTime: startTime ?? nowUnixNano(), attributes: attributes, flags: context.flags)),
+            parent: parent?.spanID, name: name, kind: kind, startTime: startTime ?? clock(), attributes: attributes, flags: context.flags)),
              into: .spans)
         return Span(context: context, scopeRef: scopeRef, writer: self)
     }
@@ -149,7 +152,7 @@ public final class TelemetryWriter: Sendable {
         _ severity: SeverityNumber, _ body: LogBody, severityText: String = "", eventName: EventName? = nil,
         attributes: Attributes = .none, spanContext: SpanContext? = nil, scope: Scope? = nil, time: UInt64? = nil
     ) -> Bool {
-        emit(EventRecord(scopeRef: (scope ?? defaultScope).ref, time: time ?? nowUnixNano(), severity: severity,
+        emit(EventRecord(scopeRef: (scope ?? defaultScope).ref, time: time ?? clock(), severity: severity,
                          severityText: severityText, body: body, eventNameRef: eventName?.ref ?? 0,
                          context: spanContext, attributes: attributes), into: .events)
     }
@@ -163,7 +166,7 @@ public final class TelemetryWriter: Sendable {
     // MARK: metrics
 
     func record(metricRef: Int64, _ value: MeasurementValue, attributes: Attributes, spanContext: SpanContext?, time: UInt64?) -> Bool {
-        emit(MeasurementRecord(metricRef: metricRef, attributes: attributes, time: time ?? nowUnixNano(), value: value, context: spanContext),
+        emit(MeasurementRecord(metricRef: metricRef, attributes: attributes, time: time ?? clock(), value: value, context: spanContext),
              into: .measurements)
     }
 }

@@ -12,8 +12,10 @@ public struct RuleID: Hashable, Sendable, CustomStringConvertible, Comparable {
     @usableFromInline static let wireFormat = RuleID("WIRE-FORMAT")
     @usableFromInline static let wireDepth = RuleID("WIRE-DEPTH")
     @usableFromInline static let recUtf8 = RuleID("REC-UTF8")
+    /// Valid protobuf, but a known field has another wire type: the bytes are some other message.
+    @usableFromInline static let slotDecode = RuleID("SLOT-DECODE")
     /// The rule IDs this runtime raises, for the test that checks them against the spec.
-    public static let raisedByRuntime = [wireFormat, wireDepth, recUtf8]
+    public static let raisedByRuntime = [wireFormat, wireDepth, recUtf8, slotDecode]
 }
 
 /// Something in a file breaks a rule of the format. Every error says which rule and the file offset

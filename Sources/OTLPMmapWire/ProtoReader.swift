@@ -146,9 +146,10 @@ public struct ProtoReader {
         }
     }
 
-    /// The error for a known field that arrived with the wrong wire type.
+    /// The error for a known field that arrived with the wrong wire type: well-formed protobuf of
+    /// some other message (SLOT-DECODE; a dictionary reader turns it into DICT-REF-KIND).
     public func wireTypeMismatch(message: String, field: String, number: Int, found: Int, expected: Int) -> FormatError {
-        error("\(message).\(field) (field \(number)) has wire type \(found), expected \(expected)")
+        FormatError(.slotDecode, at: fileOffset, "\(message).\(field) (field \(number)) has wire type \(found), expected \(expected)")
     }
 }
 

@@ -103,7 +103,7 @@ import Testing
 
     @Test func aWrongWireTypeForAKnownFieldIsRejected() throws {
         // severity_text (4) sent as a varint
-        let error = expectFormatError(.wireFormat) { _ = try decode(Event.self, [0x20, 0x01]) }
+        let error = expectFormatError(.slotDecode) { _ = try decode(Event.self, [0x20, 0x01]) }
         #expect(error?.message.contains("Event.severity_text (field 4) has wire type 0, expected 2") == true)
     }
 
