@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapGolden", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
             exclude: ["fixtures"]
         ),

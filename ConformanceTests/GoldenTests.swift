@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import OTLPMmapConformance
+import OTLPMmapCore
+import OTLPMmapGolden
+import OTLPMmapLayout
+import Testing
+import TestSupport
+
+/// golden/ is what the reference writer produces and what the checker must say about each file.
+@Suite struct GoldenTests {
+    static let golden = TestSupport.repositoryRoot.appendingPathComponent("golden")
+
+    struct ManifestEntry: Decodable, Sendable, CustomTestStringConvertible {
+        var file: String
+        var rules: [String]
+        var description: String
+        var testDescription: String { file }
+    }
+
+    static let manifest: [ManifestEntry] = {
+        let data = FileManager.default.contents(atPath: golden.appendingPathComponent("invalid/manifest.json").path) ?? Data("[]".utf8)
+        return (try? JSONDecoder().decode([ManifestEntry].self, from: data)) ?? []
+    }()
+
+    static let validFiles: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: golden.appendingPathComponent("valid").path)) ?? []
+        return names.filter { $0.hasSuffix(".otlpmmap") }.sorted()
+    }()
+
+    /// The writer's output for the same inputs must equal golden/ byte for byte: format drift fails here.
+    @Test func theReferenceWriterStillProducesGoldenByteForByte() throws {
+        let scratch = try TestSupport.temporaryDirectory()
+        let cases = try GoldenCases.make(in: scratch)
+        #expect(GoldenFolder.stale(cases, root: Self.golden) == [], "run `swift run otlp-mmap gen golden` after an intended format change")
+        #expect(cases.filter { $0.expectedDecode != nil }.count >= 8)
+    }
+
+    @Test(arguments: manifest)
+    func everyInvalidFileIsFlaggedWithExactlyItsRules(_ entry: ManifestEntry) throws {
+        let report = try FileChecker.check(path: Self.golden.appendingPathComponent(entry.file).path)
+        #expect(report.brokenRules.map(\.rawValue) == entry.rules.sorted(), "\(report.findings)")
+        #expect(!report.passed || entry.rules == ["RING-HOLE"], "a MUST violation must fail the check")
+    }
+
+    @Test(arguments: validFiles)
+    func everyValidFilePassesAndDecodesAsRecorded(_ name: String) throws {
+        let path = Self.golden.appendingPathComponent("valid/\(name)").path
+        let report = try FileChecker.check(path: path)
+        #expect(report.findings == [], "\(report.findings)")
+        // The committed decode is what today's reader makes of the committed bytes.
+        let expected = try String(contentsOfFile: path.replacingOccurrences(of: ".otlpmmap", with: ".json"), encoding: .utf8)
+        var decode = Inspector.inspect(try MmapFile.open(path: path))
+        if case .object(var pairs) = decode, let index = pairs.firstIndex(where: { $0.0 == "file" }) {
+            pairs[index].1 = .string("valid/\(name)")
+            decode = .object(pairs)
+        }
+        #expect(decode.serialized() + "\n" == expected)
+    }
+
+    @Test func everyMustRuleHasAnInvalidGoldenFile() {
+        let demonstrated = Set(Self.manifest.flatMap(\.rules))
+        for rule in RuleCatalogue.all where rule.level == .must && !InvalidCases.liveOnlyRules.contains(rule.id.rawValue) {
+            #expect(demonstrated.contains(rule.id.rawValue), "no invalid golden file breaks \(rule.id)")
+        }
+        #expect(Self.manifest.count >= 20)
+    }
+
+    @Test func theCommandReportsInEveryFormatAndFailsOnMustViolations() throws {
+        let invalid = Self.golden.appendingPathComponent("invalid/ring-pow2.otlpmmap").path
+        let valid = Self.golden.appendingPathComponent("valid/every-ring.otlpmmap").path
+
+        let text = try TestSupport.run(["conform", "check", invalid])
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("RING-POW2") && text.stdout.contains("MUST") && text.stdout.contains("FAIL"))
+
+        let passing = try TestSupport.run(["conform", "check", valid])
+        #expect(passing.status == 0, "\(passing.stdout)")
+
+        let json = try TestSupport.run(["conform", "check", "--format", "json", valid, invalid])
+        #expect(json.status == 1)
+        let document = try JSON(parsing: json.stdout)
+        #expect(document["passed"].bool == false)
+        #expect(document["files"].array.map { $0["passed"].bool } == [true, false])
+        let finding = document["files"][1]["findings"][0]
+        #expect(finding["rule"].string == "RING-POW2" && finding["level"].string == "MUST" && finding["offset"].int == 64)
+
+        let junit = try TestSupport.run(["conform", "check", "--format", "junit", invalid])
+        #expect(junit.status == 1)
+        let collector = JUnitCollector()
+        let parser = XMLParser(data: Data(junit.stdout.utf8))
+        parser.delegate = collector
+        #expect(parser.parse())
+        #expect(collector.testcases == RuleCatalogue.all.count)
+        #expect(collector.failedCases == ["RING-POW2"])
+    }
+}
+
+/// Counts test cases and names the failed ones in a JUnit document.
+final class JUnitCollector: NSObject, XMLParserDelegate {
+    var testcases = 0
+    var failedCases: [String] = []
+    private var current = ""
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if elementName == "testcase" {
+            testcases += 1
+            current = attributes["name"] ?? ""
+        } else if elementName == "failure" {
+            failedCases.append(current)
+        }
+    }
+}
