@@ -109,13 +109,14 @@ enum DocsEmitter {
         return md
     }
 
-    static func rules(_ spec: Spec, _ header: GeneratedHeader) -> String {
+    static func rules(_ spec: Spec, _ header: GeneratedHeader, examples: RuleExamples) -> String {
         var md = header.markdown
         md += "\n# Rules\n\n"
         md += "Every rule has a stable ID that errors, the checker and the golden files cite. *protocol* rules are "
         md += "stated by the format shared with the other implementations; *project* rules are this project's "
-        md += "additions where the format is silent.\n\n"
-        md += "| ID | level | origin | rule | constrains |\n|---|---|---|---|---|\n"
+        md += "additions where the format is silent. The golden files listed break the rule on purpose: "
+        md += "`otlp-mmap conform check` must report exactly the rules their manifest names.\n\n"
+        md += "| ID | level | origin | rule | constrains | golden file |\n|---|---|---|---|---|---|\n"
         for rule in spec.layout.rules {
             var where_: [String] = []
             for structure in spec.layout.structures {
@@ -125,7 +126,8 @@ enum DocsEmitter {
             for message in spec.messages.messages {
                 for field in message.fields where field.rules.contains(rule.id) { where_.append("`\(message.name).\(field.name)`") }
             }
-            md += "| <a id=\"\(rule.id.lowercased())\"></a>\(rule.id) | \(rule.level.rawValue) | \(rule.origin.rawValue) | \(cell(rule.text)) | \(where_.joined(separator: ", ")) |\n"
+            let golden = examples.files(for: rule.id).map { "[\($0)](../golden/\($0))" }.joined(separator: ", ")
+            md += "| <a id=\"\(rule.id.lowercased())\"></a>\(rule.id) | \(rule.level.rawValue) | \(rule.origin.rawValue) | \(cell(rule.text)) | \(where_.joined(separator: ", ")) | \(golden) |\n"
         }
         return md
     }

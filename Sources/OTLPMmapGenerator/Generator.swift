@@ -17,7 +17,8 @@ public enum Generator {
         "proto",
     ]
 
-    public static func generate(_ spec: Spec) -> [GeneratedFile] {
+    /// `examples`: the invalid golden files that demonstrate each rule, listed in the rule catalogue.
+    public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples()) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: spec.sourceFiles)
         return [
             GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Rules.swift", contents: SwiftRulesEmitter.emit(spec, header)),
@@ -28,7 +29,7 @@ public enum Generator {
                           contents: ProtoEmitter.emit(spec, header)),
             GeneratedFile(path: "docs/layout.md", contents: DocsEmitter.layout(spec, header)),
             GeneratedFile(path: "docs/messages.md", contents: DocsEmitter.messages(spec, header)),
-            GeneratedFile(path: "docs/rules.md", contents: DocsEmitter.rules(spec, header)),
+            GeneratedFile(path: "docs/rules.md", contents: DocsEmitter.rules(spec, header, examples: examples)),
             GeneratedFile(path: "docs/file-layout.svg", contents: SVGEmitter.emit(spec, header)),
         ]
     }
@@ -105,4 +106,25 @@ struct GeneratedHeader {
     var proto: String { swift }
     var markdown: String { "<!-- \(lines.joined(separator: " ")) -->\n" }
     var xml: String { "<!-- \(lines.joined(separator: " ")) -->\n" }
+}
+
+/// Which golden files break which rule, read from golden/invalid/manifest.json. The rule catalogue
+/// in docs/ cites them; the golden files themselves are made by `otlp-mmap gen golden`.
+public struct RuleExamples: Sendable, Equatable {
+    public var filesByRule: [String: [String]]
+
+    public init(filesByRule: [String: [String]] = [:]) { self.filesByRule = filesByRule }
+
+    public func files(for rule: String) -> [String] { (filesByRule[rule] ?? []).sorted() }
+
+    /// The examples under `root`/golden, or none when there is no manifest yet.
+    public static func load(root: URL) throws -> RuleExamples {
+        let url = root.appendingPathComponent("golden/invalid/manifest.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else { return RuleExamples() }
+        struct Entry: Decodable { var file: String; var rules: [String] }
+        let entries = try JSONDecoder().decode([Entry].self, from: data)
+        var byRule: [String: [String]] = [:]
+        for entry in entries { for rule in entry.rules { byRule[rule, default: []].append(entry.file) } }
+        return RuleExamples(filesByRule: byRule)
+    }
 }

@@ -13,11 +13,12 @@ import TestSupport
     static let root = TestSupport.repositoryRoot
 
     func spec() throws -> Spec { try SpecLoader.load(directory: Self.root.appendingPathComponent("spec")) }
+    func examples() throws -> RuleExamples { try RuleExamples.load(root: Self.root) }
 
     /// A scratch copy of the repository's spec and generated files.
     func scratchRepository() throws -> URL {
         let scratch = try TestSupport.temporaryDirectory()
-        for folder in ["spec"] + Generator.generatedFolders {
+        for folder in ["spec", "golden"] + Generator.generatedFolders {
             try FileManager.default.copyItem(at: Self.root.appendingPathComponent(folder), to: scratch.appendingPathComponent(folder))
         }
         return scratch
@@ -31,7 +32,16 @@ import TestSupport
     }
 
     @Test func committedGeneratedFilesAreUpToDate() throws {
-        #expect(Generator.check(Generator.generate(try spec()), root: Self.root) == [])
+        #expect(Generator.check(Generator.generate(try spec(), examples: try examples()), root: Self.root) == [])
+    }
+
+    @Test func theRuleCatalogueCitesTheGoldenFileOfEachRule() throws {
+        let rules = try #require(Generator.generate(try spec(), examples: try examples()).first { $0.path == "docs/rules.md" })
+        #expect(rules.contents.contains("[invalid/ring-pow2.otlpmmap](../golden/invalid/ring-pow2.otlpmmap)"))
+        let example = RuleExamples(filesByRule: ["HDR-VERSION": ["invalid/a.otlpmmap"]])
+        let withExample = try #require(Generator.generate(try spec(), examples: example).first { $0.path == "docs/rules.md" })
+        #expect(withExample.contents.contains("[invalid/a.otlpmmap](../golden/invalid/a.otlpmmap)"))
+        #expect(!withExample.contents.contains("ring-pow2.otlpmmap"))
     }
 
     @Test func everyGeneratedFileSaysSoAtItsTop() throws {
@@ -50,7 +60,7 @@ import TestSupport
 
     @Test func checkFailsAfterAHandEditAndPassesAfterRegeneration() throws {
         let scratch = try scratchRepository()
-        let files = Generator.generate(try spec())
+        let files = Generator.generate(try spec(), examples: try examples())
         #expect(Generator.check(files, root: scratch) == [])
 
         let edited = scratch.appendingPathComponent("Sources/OTLPMmapLayout/Generated/Structures.swift")
@@ -97,7 +107,7 @@ import TestSupport
         let changed = layout.replacingOccurrences(of: "  num_buffers: 1024\n", with: "  num_buffers: 2048\n")
         #expect(changed != layout)
         try changed.write(to: layoutURL, atomically: true, encoding: .utf8)
-        let files = Generator.generate(try SpecLoader.load(directory: scratch.appendingPathComponent("spec")))
+        let files = Generator.generate(try SpecLoader.load(directory: scratch.appendingPathComponent("spec")), examples: try examples())
         let stale = Generator.check(files, root: scratch).map(\.path)
         #expect(stale.contains("Sources/OTLPMmapLayout/Generated/FileLayout.swift"))
         #expect(stale.contains("docs/layout.md"))
