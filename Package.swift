@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "otlp-mmap-gen", targets: ["otlp-mmap-gen"]),
         .library(name: "OTLPMmapSDK", targets: ["OTLPMmapSDK"]),
         .library(name: "OTLPMmapBridges", targets: ["OTLPMmapBridges"]),
+        .library(name: "OTLPMmapConformance", targets: ["OTLPMmapConformance"]),
         .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
         .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
         .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),

@@ -22,6 +22,17 @@ let package = Package(
             path: "Benchmarks/WriterBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "CheckerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
+                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
+                .product(name: "OTLPMmapConformance", package: "otlp-mmap"),
+            ],
+            path: "Benchmarks/CheckerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,15 +9,20 @@ import OTLPMmapWire
 /// (and a writer shrinking the file cannot crash it). A claimed slot that is not yet published is
 /// normal in a live file; one followed by published slots is a hole, reported as a warning here and
 /// left for the live runner to fail once it outlasts a timeout.
-public struct FileChecker {
+public struct FileChecker: @unchecked Sendable {
     public static func check(path: String) throws -> CheckReport {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return check(bytes: [UInt8](data), name: path)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        return check(snapshot: &bytes, name: path)
     }
 
     public static func check(bytes: [UInt8], name: String) -> CheckReport {
         var copy = bytes
-        return copy.withUnsafeMutableBytes { buffer in
+        return check(snapshot: &copy, name: name)
+    }
+
+    /// Checks bytes nobody else changes (the views need mutable memory, the checker writes none).
+    static func check(snapshot: inout [UInt8], name: String) -> CheckReport {
+        snapshot.withUnsafeMutableBytes { buffer in
             var checker = FileChecker(buffer: buffer, name: name)
             checker.run()
             return CheckReport(file: name, size: buffer.count, findings: checker.findings, rings: checker.rings,
@@ -34,7 +39,8 @@ public struct FileChecker {
     var dictionaryStart: Int64 = 0
     var dictionaryEnd: Int64 = 0
     /// Entries already checked as a kind, so shared entries are checked once.
-    var checkedEntries: Set<String> = []
+    var checkedEntries: Set<EntryKey> = []
+    var plans: [Int: [(type: String, plan: MessagePlan?)]] = [:]
     /// Sections found, for the overlap and order checks.
     var sections: [(name: String, range: Range<Int>)] = []
 
@@ -54,9 +60,25 @@ public struct FileChecker {
         }
         if !header.reservedIsZero { add(.hdrReserved, FileHeaderView.Offset.reserved, "reserved header bytes are not zero") }
         if header.startTimeUnixNano == 0 { add(.hdrStartTime, FileHeaderView.Offset.startTimeUnixNano, "start_time_unix_nano is 0") }
-        // The dictionary first: records' references are checked against its entries.
+        // The dictionary first: records' references are checked against its entries. Then the
+        // rings, each by its own checker on its own thread (they only read the shared copy and
+        // the entry table), merged in ring order.
         checkDictionary(header)
-        for kind in RingKind.allCases { checkRing(kind, header) }
+        let base = self
+        let results = RingResults(count: RingKind.allCases.count)
+        DispatchQueue.concurrentPerform(iterations: RingKind.allCases.count) { index in
+            var checker = base
+            checker.findings = []
+            checker.sections = []
+            checker.checkRing(RingKind.allCases[index], header)
+            results.set(index, checker)
+        }
+        for index in RingKind.allCases.indices {
+            let ring = results.get(index)
+            findings += ring.findings
+            sections += ring.sections
+            rings += ring.rings
+        }
         checkSections(header)
     }
 
@@ -273,4 +295,13 @@ public struct FileChecker {
     static func decodeRule(_ rule: RuleID) -> RuleID {
         [RuleID.wireFormat, .wireDepth, .recUtf8].contains(rule) ? rule : .slotDecode
     }
+}
+
+/// The per-ring checkers' results, filled from concurrent threads.
+final class RingResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var checkers: [FileChecker?]
+    init(count: Int) { checkers = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ checker: FileChecker) { lock.withLock { checkers[index] = checker } }
+    func get(_ index: Int) -> FileChecker { lock.withLock { checkers[index]! } }
 }

@@ -1,9 +1,48 @@
 import OTLPMmapLayout
 import OTLPMmapWire
 
+/// A dictionary entry read as one kind. Hashed by offset only: kinds of one entry rarely differ.
+struct EntryKey: Hashable {
+    var offset: Int64
+    var kind: String
+    func hash(into hasher: inout Hasher) { hasher.combine(offset) }
+}
+
+/// What the record rules need to know about one message type, worked out once per type from the
+/// spec's field table so that checking a record does no rule lookups.
+struct MessagePlan {
+    var refZeroFields: [(name: String, kind: String)] = []
+    var oneofs: [(name: String, members: [String])] = []
+    var idFields: [(name: String, length: Int)] = []
+    var spanContextFields: [String] = []
+    var isEmpty: Bool { refZeroFields.isEmpty && oneofs.isEmpty && idFields.isEmpty && spanContextFields.isEmpty }
+
+    init(_ infos: [MessageFieldInfo]) {
+        for info in infos {
+            if info.rules.contains(.dictRefZero), let kind = info.ref { refZeroFields.append((info.name, kind)) }
+            if let oneof = info.oneof, info.rules.contains(.recOneof), !oneofs.contains(where: { $0.name == oneof }) {
+                oneofs.append((oneof, infos.filter { $0.oneof == oneof }.map(\.name)))
+            }
+            if let length = info.length, info.rules.contains(.recSpanId) { idFields.append((info.name, length)) }
+            if info.rules.contains(.recSpanContext) { spanContextFields.append(info.name) }
+        }
+    }
+}
+
 /// The record-level rules, checked generically from the spec's field tables: references, oneofs,
 /// ids, span contexts, enum values.
 extension FileChecker {
+    /// Plans by message type, found without hashing the type name.
+    mutating func plan(_ type: String) -> MessagePlan? {
+        // Length and first byte tell the spec's message names apart almost always; the name is
+        // compared only within that small bucket.
+        let key = type.utf8.count << 8 | Int(type.utf8.first ?? 0)
+        if let known = plans[key]?.first(where: { $0.type == type }) { return known.plan }
+        let plan = MessageCatalogue.fieldInfo(ofType: type).map(MessagePlan.init).flatMap { $0.isEmpty ? nil : $0 }
+        plans[key, default: []].append((type, plan))
+        return plan
+    }
+
     mutating func checkValue(_ value: RecordValue, at offset: Int, depth: Int) {
         switch value {
         case .message(let type, let fields):
@@ -21,29 +60,23 @@ extension FileChecker {
     }
 
     mutating func checkMessage(_ type: String, _ fields: [(name: String, value: RecordValue)], at offset: Int) {
-        guard let infos = MessageCatalogue.fieldInfo(ofType: type) else { return }
-        let present = Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-        var oneofsChecked: Set<String> = []
-        for info in infos {
-            if info.rules.contains(.dictRefZero), info.ref != nil, present[info.name] == nil {
-                add(.dictRefZero, offset, "\(type).\(info.name) is 0 (no \(info.ref!))")
+        guard let plan = plan(type) else { return }
+        // A few fields per message: a linear search beats building a dictionary.
+        func value(_ name: String) -> RecordValue? { fields.first { $0.name == name }?.value }
+        for (name, kind) in plan.refZeroFields where value(name) == nil {
+            add(.dictRefZero, offset, "\(type).\(name) is 0 (no \(kind))")
+        }
+        for (oneof, members) in plan.oneofs where !members.contains(where: { value($0) != nil }) {
+            add(.recOneof, offset, "\(type) sets none of its `\(oneof)` members (\(members.joined(separator: ", ")))")
+        }
+        for (name, length) in plan.idFields {
+            let bytes: [UInt8] = if case .bytes(let found)? = value(name) { found } else { [] }
+            if bytes.count != length || bytes.allSatisfy({ $0 == 0 }) {
+                add(.recSpanId, offset, "\(type).\(name) must be \(length) bytes, not all zero; it is \(bytes.count) bytes\(bytes.isEmpty ? "" : " " + hexString(bytes))")
             }
-            if let oneof = info.oneof, info.rules.contains(.recOneof), !oneofsChecked.contains(oneof) {
-                oneofsChecked.insert(oneof)
-                let members = infos.filter { $0.oneof == oneof }.map(\.name)
-                if !members.contains(where: { present[$0] != nil }) {
-                    add(.recOneof, offset, "\(type) sets none of its `\(oneof)` members (\(members.joined(separator: ", ")))")
-                }
-            }
-            if let length = info.length, info.rules.contains(.recSpanId) {
-                let bytes: [UInt8] = if case .bytes(let value)? = present[info.name] { value } else { [] }
-                if bytes.count != length || bytes.allSatisfy({ $0 == 0 }) {
-                    add(.recSpanId, offset, "\(type).\(info.name) must be \(length) bytes, not all zero; it is \(bytes.count) bytes\(bytes.isEmpty ? "" : " " + hexString(bytes))")
-                }
-            }
-            if info.rules.contains(.recSpanContext), case .message(_, let context)? = present[info.name] {
-                checkSpanContext(type, info.name, context, at: offset)
-            }
+        }
+        for name in plan.spanContextFields {
+            if case .message(_, let context)? = value(name) { checkSpanContext(type, name, context, at: offset) }
         }
     }
 
@@ -72,7 +105,7 @@ extension FileChecker {
                 : "reference \(reference) (\(kind)) is outside the dictionary's entries [\(dictionaryStart), \(dictionaryEnd))")
             return
         }
-        let key = "\(reference):\(kind)"
+        let key = EntryKey(offset: reference, kind: kind)
         guard !checkedEntries.contains(key) else { return }
         checkedEntries.insert(key)
         guard depth < ProtoReader.maxDepth else {

@@ -385,6 +385,7 @@ private struct MessageEmitter {
         out.doc("The message as a generic tree; fields at their default are left out, as proto3 JSON does.")
         out.block("public var recordValue: RecordValue {") { out in
             out.line("\(message.fields.isEmpty ? "let" : "var") fields: [(name: String, value: RecordValue)] = []")
+            if !message.fields.isEmpty { out.line("fields.reserveCapacity(\(message.fields.count))") }
             for field in message.fields {
                 let name = Naming.literal(field.name)
                 let v = "self.\(property(field))"

@@ -1,7 +1,7 @@
 /// A decoded message as a tree that generic code can walk without knowing the message types:
 /// `inspect` renders it, and dictionary references inside it (`.reference`) are resolved by whoever
 /// holds the file. Generated message types produce it through `recordValue`.
-public indirect enum RecordValue: Equatable, Sendable {
+public enum RecordValue: Equatable, Sendable {
     case message(type: String, fields: [(name: String, value: RecordValue)])
     case list([RecordValue])
     case int(Int64)

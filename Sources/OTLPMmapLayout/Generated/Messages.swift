@@ -299,6 +299,7 @@ public struct SpanEvent: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(8)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
         if !self.spanId.isEmpty { fields.append(("span_id", .bytes(self.spanId))) }
         if case .start(let value)? = self.event { fields.append(("start", value.recordValue)) }
@@ -448,6 +449,7 @@ public struct StartSpan: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(6)
         if !self.parentSpanId.isEmpty { fields.append(("parent_span_id", .bytes(self.parentSpanId))) }
         if !self.name.isEmpty { fields.append(("name", .string(self.name))) }
         if self.kind.rawValue != 0 { fields.append(("kind", .enumeration(type: "SpanKind", name: self.kind.name, number: self.kind.rawValue))) }
@@ -535,6 +537,7 @@ public struct EndSpan: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(2)
         if self.endTimeUnixNano != 0 { fields.append(("end_time_unix_nano", .uint(self.endTimeUnixNano))) }
         if let value = self.status { fields.append(("status", value.recordValue)) }
         return .message(type: "EndSpan", fields: fields)
@@ -601,6 +604,7 @@ public struct ChangeSpanName: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(1)
         if !self.name.isEmpty { fields.append(("name", .string(self.name))) }
         return .message(type: "ChangeSpanName", fields: fields)
     }
@@ -668,6 +672,7 @@ public struct UpdateAttributes: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(1)
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
         return .message(type: "UpdateAttributes", fields: fields)
     }
@@ -735,6 +740,7 @@ public struct AddLink: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(1)
         if !self.links.isEmpty { fields.append(("links", .list(self.links.map { $0.recordValue }))) }
         return .message(type: "AddLink", fields: fields)
     }
@@ -877,6 +883,7 @@ public struct Link: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(6)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
         if !self.spanId.isEmpty { fields.append(("span_id", .bytes(self.spanId))) }
         if !self.traceState.isEmpty { fields.append(("trace_state", .string(self.traceState))) }
@@ -962,6 +969,7 @@ public struct Status: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(2)
         if !self.message.isEmpty { fields.append(("message", .string(self.message))) }
         if self.code.rawValue != 0 { fields.append(("code", .enumeration(type: "StatusCode", name: self.code.name, number: self.code.rawValue))) }
         return .message(type: "Status", fields: fields)
@@ -1109,6 +1117,7 @@ public struct Measurement: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(6)
         if self.metricRef != 0 { fields.append(("metric_ref", .reference(kind: "MetricRef", offset: self.metricRef))) }
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
         if self.timeUnixNano != 0 { fields.append(("time_unix_nano", .uint(self.timeUnixNano))) }
@@ -1291,6 +1300,7 @@ public struct MetricRef: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(8)
         if !self.name.isEmpty { fields.append(("name", .string(self.name))) }
         if !self.description.isEmpty { fields.append(("description", .string(self.description))) }
         if !self.unit.isEmpty { fields.append(("unit", .string(self.unit))) }
@@ -1424,6 +1434,7 @@ public struct Sum: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(2)
         if self.aggregationTemporality.rawValue != 0 { fields.append(("aggregation_temporality", .enumeration(type: "AggregationTemporality", name: self.aggregationTemporality.name, number: self.aggregationTemporality.rawValue))) }
         if self.isMonotonic { fields.append(("is_monotonic", .bool(self.isMonotonic))) }
         return .message(type: "Sum", fields: fields)
@@ -1514,6 +1525,7 @@ public struct Histogram: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(2)
         if self.aggregationTemporality.rawValue != 0 { fields.append(("aggregation_temporality", .enumeration(type: "AggregationTemporality", name: self.aggregationTemporality.name, number: self.aggregationTemporality.rawValue))) }
         if !self.bucketBoundaries.isEmpty { fields.append(("bucket_boundaries", .list(self.bucketBoundaries.map { .double($0) }))) }
         return .message(type: "Histogram", fields: fields)
@@ -1610,6 +1622,7 @@ public struct ExponentialHistogram: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(3)
         if self.aggregationTemporality.rawValue != 0 { fields.append(("aggregation_temporality", .enumeration(type: "AggregationTemporality", name: self.aggregationTemporality.name, number: self.aggregationTemporality.rawValue))) }
         if self.maxBuckets != 0 { fields.append(("max_buckets", .int(self.maxBuckets))) }
         if self.maxScale != 0 { fields.append(("max_scale", .int(self.maxScale))) }
@@ -1789,6 +1802,7 @@ public struct Event: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(8)
         if self.scopeRef != 0 { fields.append(("scope_ref", .reference(kind: "InstrumentationScope", offset: self.scopeRef))) }
         if self.timeUnixNano != 0 { fields.append(("time_unix_nano", .uint(self.timeUnixNano))) }
         if self.severityNumber.rawValue != 0 { fields.append(("severity_number", .enumeration(type: "SeverityNumber", name: self.severityNumber.name, number: self.severityNumber.rawValue))) }
@@ -1878,6 +1892,7 @@ public struct Resource: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(2)
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
         if self.droppedAttributesCount != 0 { fields.append(("dropped_attributes_count", .uint(UInt64(self.droppedAttributesCount)))) }
         return .message(type: "Resource", fields: fields)
@@ -2006,6 +2021,7 @@ public struct InstrumentationScope: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(5)
         if self.nameRef != 0 { fields.append(("name_ref", .reference(kind: "string", offset: self.nameRef))) }
         if self.versionRef != 0 { fields.append(("version_ref", .reference(kind: "string", offset: self.versionRef))) }
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
@@ -2092,6 +2108,7 @@ public struct KeyValueRef: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(2)
         if self.keyRef != 0 { fields.append(("key_ref", .reference(kind: "string", offset: self.keyRef))) }
         if let value = self.value { fields.append(("value", value.recordValue)) }
         return .message(type: "KeyValueRef", fields: fields)
@@ -2257,6 +2274,7 @@ public struct AnyValue: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(8)
         if case .stringValue(let value)? = self.value { fields.append(("string_value", .string(value))) }
         if case .boolValue(let value)? = self.value { fields.append(("bool_value", .bool(value))) }
         if case .intValue(let value)? = self.value { fields.append(("int_value", .int(value))) }
@@ -2331,6 +2349,7 @@ public struct ArrayValue: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(1)
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
         return .message(type: "ArrayValue", fields: fields)
     }
@@ -2398,6 +2417,7 @@ public struct KeyValueList: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(1)
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
         return .message(type: "KeyValueList", fields: fields)
     }
@@ -2493,6 +2513,7 @@ public struct SpanContext: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
+        fields.reserveCapacity(3)
         if !self.spanId.isEmpty { fields.append(("span_id", .bytes(self.spanId))) }
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
         if self.flags != 0 { fields.append(("flags", .uint(UInt64(self.flags)))) }
