@@ -85,7 +85,7 @@ let package = Package(
         ),
         .target(
             name: "OTLPMmapConformance",
-            dependencies: ["OTLPMmapLayout", "OTLPMmapWire"]
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "OTLPMmapGolden",

@@ -32,6 +32,8 @@ public struct FileChecker: @unchecked Sendable {
 
     let buffer: UnsafeMutableRawBufferPointer
     let name: String
+    /// Off when checking a single record without its file (the live runner resolves references itself).
+    var checksReferences = true
     var findings: [Finding] = []
     var rings: [CheckReport.RingSummary] = []
     /// Dictionary entries by file offset: the payload's range.
@@ -289,6 +291,15 @@ public struct FileChecker: @unchecked Sendable {
             return
         }
         checkValue(value, at: slotOffset, depth: 0)
+    }
+
+    /// The record-level rules (ids, span contexts, oneofs, enum values, reference 0) for one decoded
+    /// record, without its file: what the live runner checks as it consumes.
+    public static func recordFindings(_ value: RecordValue, at offset: Int) -> [Finding] {
+        var checker = FileChecker(buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0), name: "")
+        checker.checksReferences = false
+        checker.checkValue(value, at: offset, depth: 0)
+        return checker.findings
     }
 
     /// Wire-level problems keep their precise rule; anything else is SLOT-DECODE.

@@ -53,7 +53,7 @@ extension FileChecker {
         case .enumeration(let type, let name, let number):
             if name == nil { add(.recEnum, offset, "\(type) value \(number) is not one the schema lists") }
         case .reference(let kind, let reference):
-            checkReference(kind, reference, from: offset, depth: depth)
+            if checksReferences { checkReference(kind, reference, from: offset, depth: depth) }
         default:
             break
         }

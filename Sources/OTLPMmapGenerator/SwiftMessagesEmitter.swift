@@ -41,6 +41,13 @@ enum SwiftMessagesEmitter {
                 let name = Naming.identifier(Naming.enumCase(value.name, of: enumType.name))
                 out.line("public static let \(name) = \(enumType.name)(rawValue: \(value.number))")
             }
+            out.doc("The value the schema calls `name`, or nil for a name it does not list.")
+            out.block("public init?(name: String) {") { out in
+                out.block("switch name {") { out in
+                    for value in enumType.values { out.line("case \(Naming.literal(value.name)): self.init(rawValue: \(value.number))") }
+                    out.line("default: return nil")
+                }
+            }
             out.doc("The schema's name for the value, or nil when the schema does not list it.")
             out.block("public var name: String? {") { out in
                 out.block("switch rawValue {") { out in

@@ -6,6 +6,6 @@ struct OTLPMmap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otlp-mmap",
         abstract: "Reference toolkit for the OTLP-mmap file format.",
-        subcommands: [GenGroup.self, InspectCommand.self, ConformCommand.self, WriteCommand.self, WriteSampleCommand.self]
+        subcommands: [GenGroup.self, InspectCommand.self, ConformCommand.self, WriteCommand.self, WriteSampleCommand.self, ScenarioWriterCommand.self]
     )
 }

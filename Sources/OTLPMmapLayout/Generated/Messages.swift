@@ -14,6 +14,18 @@ public struct SpanKind: RawRepresentable, Hashable, Sendable {
     public static let client = SpanKind(rawValue: 3)
     public static let producer = SpanKind(rawValue: 4)
     public static let consumer = SpanKind(rawValue: 5)
+    /// The value the schema calls `name`, or nil for a name it does not list.
+    public init?(name: String) {
+        switch name {
+            case "SPAN_KIND_UNSPECIFIED": self.init(rawValue: 0)
+            case "SPAN_KIND_INTERNAL": self.init(rawValue: 1)
+            case "SPAN_KIND_SERVER": self.init(rawValue: 2)
+            case "SPAN_KIND_CLIENT": self.init(rawValue: 3)
+            case "SPAN_KIND_PRODUCER": self.init(rawValue: 4)
+            case "SPAN_KIND_CONSUMER": self.init(rawValue: 5)
+            default: return nil
+        }
+    }
     /// The schema's name for the value, or nil when the schema does not list it.
     public var name: String? {
         switch rawValue {
@@ -35,6 +47,15 @@ public struct StatusCode: RawRepresentable, Hashable, Sendable {
     public static let unset = StatusCode(rawValue: 0)
     public static let ok = StatusCode(rawValue: 1)
     public static let error = StatusCode(rawValue: 2)
+    /// The value the schema calls `name`, or nil for a name it does not list.
+    public init?(name: String) {
+        switch name {
+            case "STATUS_CODE_UNSET": self.init(rawValue: 0)
+            case "STATUS_CODE_OK": self.init(rawValue: 1)
+            case "STATUS_CODE_ERROR": self.init(rawValue: 2)
+            default: return nil
+        }
+    }
     /// The schema's name for the value, or nil when the schema does not list it.
     public var name: String? {
         switch rawValue {
@@ -54,6 +75,15 @@ public struct AggregationTemporality: RawRepresentable, Hashable, Sendable {
     public static let unspecified = AggregationTemporality(rawValue: 0)
     public static let delta = AggregationTemporality(rawValue: 1)
     public static let cumulative = AggregationTemporality(rawValue: 2)
+    /// The value the schema calls `name`, or nil for a name it does not list.
+    public init?(name: String) {
+        switch name {
+            case "AGGREGATION_TEMPORALITY_UNSPECIFIED": self.init(rawValue: 0)
+            case "AGGREGATION_TEMPORALITY_DELTA": self.init(rawValue: 1)
+            case "AGGREGATION_TEMPORALITY_CUMULATIVE": self.init(rawValue: 2)
+            default: return nil
+        }
+    }
     /// The schema's name for the value, or nil when the schema does not list it.
     public var name: String? {
         switch rawValue {
@@ -94,6 +124,37 @@ public struct SeverityNumber: RawRepresentable, Hashable, Sendable {
     public static let fatal2 = SeverityNumber(rawValue: 22)
     public static let fatal3 = SeverityNumber(rawValue: 23)
     public static let fatal4 = SeverityNumber(rawValue: 24)
+    /// The value the schema calls `name`, or nil for a name it does not list.
+    public init?(name: String) {
+        switch name {
+            case "SEVERITY_NUMBER_UNSPECIFIED": self.init(rawValue: 0)
+            case "SEVERITY_NUMBER_TRACE": self.init(rawValue: 1)
+            case "SEVERITY_NUMBER_TRACE2": self.init(rawValue: 2)
+            case "SEVERITY_NUMBER_TRACE3": self.init(rawValue: 3)
+            case "SEVERITY_NUMBER_TRACE4": self.init(rawValue: 4)
+            case "SEVERITY_NUMBER_DEBUG": self.init(rawValue: 5)
+            case "SEVERITY_NUMBER_DEBUG2": self.init(rawValue: 6)
+            case "SEVERITY_NUMBER_DEBUG3": self.init(rawValue: 7)
+            case "SEVERITY_NUMBER_DEBUG4": self.init(rawValue: 8)
+            case "SEVERITY_NUMBER_INFO": self.init(rawValue: 9)
+            case "SEVERITY_NUMBER_INFO2": self.init(rawValue: 10)
+            case "SEVERITY_NUMBER_INFO3": self.init(rawValue: 11)
+            case "SEVERITY_NUMBER_INFO4": self.init(rawValue: 12)
+            case "SEVERITY_NUMBER_WARN": self.init(rawValue: 13)
+            case "SEVERITY_NUMBER_WARN2": self.init(rawValue: 14)
+            case "SEVERITY_NUMBER_WARN3": self.init(rawValue: 15)
+            case "SEVERITY_NUMBER_WARN4": self.init(rawValue: 16)
+            case "SEVERITY_NUMBER_ERROR": self.init(rawValue: 17)
+            case "SEVERITY_NUMBER_ERROR2": self.init(rawValue: 18)
+            case "SEVERITY_NUMBER_ERROR3": self.init(rawValue: 19)
+            case "SEVERITY_NUMBER_ERROR4": self.init(rawValue: 20)
+            case "SEVERITY_NUMBER_FATAL": self.init(rawValue: 21)
+            case "SEVERITY_NUMBER_FATAL2": self.init(rawValue: 22)
+            case "SEVERITY_NUMBER_FATAL3": self.init(rawValue: 23)
+            case "SEVERITY_NUMBER_FATAL4": self.init(rawValue: 24)
+            default: return nil
+        }
+    }
     /// The schema's name for the value, or nil when the schema does not list it.
     public var name: String? {
         switch rawValue {
