@@ -43,7 +43,7 @@ import TestSupport
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.contains { $0.contains("exited with status 3") && $0.contains("broken") })
-        #expect(failures.contains { $0.contains("never created a valid file") })
+        #expect(failures.contains { $0.contains("never created the file") })
     }
 
     @Test func aHangingWriterIsKilledAtTheTimeout() throws {
