@@ -6,6 +6,7 @@ import OTLPMmapConformance
 import OTLPMmapCore
 import OTLPMmapGolden
 import OTLPMmapLayout
+import OTLPMmapWire
 import Testing
 import TestSupport
 
@@ -42,7 +43,8 @@ import TestSupport
     func everyInvalidFileIsFlaggedWithExactlyItsRules(_ entry: ManifestEntry) throws {
         let report = try FileChecker.check(path: Self.golden.appendingPathComponent(entry.file).path)
         #expect(report.brokenRules.map(\.rawValue) == entry.rules.sorted(), "\(report.findings)")
-        #expect(!report.passed || entry.rules == ["RING-HOLE"], "a MUST violation must fail the check")
+        let mustBroken = entry.rules.contains { RuleCatalogue.info(RuleID($0))?.level == .must && $0 != "RING-HOLE" }
+        #expect(report.passed == !mustBroken, "a file breaking a MUST rule fails the check; one breaking only SHOULD rules passes with warnings")
     }
 
     @Test(arguments: validFiles)

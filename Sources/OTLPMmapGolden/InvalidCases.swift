@@ -6,6 +6,8 @@ import OTLPMmapWire
 
 /// Invalid golden files: a valid base file with one defect each, and the exact rules the checker
 /// must report for it. A defect that also breaks a SHOULD rule as a side effect lists that too.
+/// Every MUST rule has one (except the live-only ones); the SHOULD rules' files break only a SHOULD
+/// rule, so the checker warns but the file still passes.
 public enum InvalidCases {
     /// The base: 4 slots of 512 bytes per ring; one log record, a span (start, end), a measurement,
     /// and an unreferenced last dictionary entry.
@@ -140,6 +142,28 @@ public enum InvalidCases {
             base.record(base.spans, 1, field(1, bytes: [UInt8](repeating: 0x11, count: 16)) + field(2, bytes: [UInt8](repeating: 0x22, count: 8))
                         + field(20, varint: base.scopeRef))
         }),
+        // SHOULD rules: a conforming file may break them, but the checker warns.
+        ("hdr-start-time", ["HDR-START-TIME"], "start_time_unix_nano is 0", { base in base.int64(0, at: 40) }),
+        ("hdr-reserved", ["HDR-RESERVED"], "a reserved header byte is set", { base in base.bytes[50] = 1 }),
+        ("dict-reserved", ["DICT-RESERVED"], "a reserved dictionary header byte is set", { base in
+            base.bytes[Int(base.file.dictionary.offset) + 20] = 1
+        }),
+        ("dict-num-entries", ["DICT-NUM-ENTRIES"], "num_entries counts one entry more than there are", { base in
+            base.int64(base.file.dictionary.header.numEntries + 1, at: Int(base.file.dictionary.offset) + 8)
+        }),
+        ("dict-ref-zero", ["DICT-REF-ZERO"], "a log record without scope_ref", { base in
+            base.record(base.events, 0, field(4, bytes: Array("no scope".utf8)))
+        }),
+        ("rec-enum", ["REC-ENUM"], "a log record with severity_number 99", { base in
+            base.record(base.events, 0, field(1, varint: base.scopeRef) + field(3, varint: 99))
+        }),
+        ("ring-flag-formula", ["RING-FLAG-FORMULA"], "span sequences 2^32 and 2^32+1 flagged with the truncate-then-shift formula", { base in
+            let ring = base.spans.fileOffset
+            base.int64((1 << 32) - 1, at: ring + 16)
+            base.int64((1 << 32) + 1, at: ring + 24)
+            let flags: [Int32] = [0, 0, (1 << 30) - 1, (1 << 30) - 1]
+            for (slot, flag) in flags.enumerated() { base.int32(flag, at: ring + 32 + 4 * slot) }
+        }),
     ]
 
     /// Every invalid case, built from a base written into `folder`.
@@ -149,7 +173,33 @@ public enum InvalidCases {
             var copy = base
             defect.apply(&copy)
             return GoldenFile(name: defect.name, description: defect.description, bytes: copy.bytes, expectedDecode: nil, rules: defect.rules)
+        } + [unalignedRings()]
+    }
+
+    /// Our writer refuses to lay rings out unaligned, so this file is assembled byte by byte: three
+    /// empty rings of 4 slots × 41 bytes, which put the second and third ring headers and the
+    /// dictionary at offsets that are 4 modulo 8, as another writer may.
+    static func unalignedRings() -> GoldenFile {
+        let ringBytes = 32 + 4 * 4 + 4 * 41
+        var bytes: [UInt8] = []
+        func int64(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        let offsets = (0..<3).map { Int64(64 + $0 * ringBytes) }
+        let dictionary = Int64(64 + 3 * ringBytes)
+        int64(1)
+        for offset in offsets { int64(offset) }
+        int64(dictionary)
+        int64(1_700_000_000_000_000_000)
+        bytes += [UInt8](repeating: 0, count: 16)
+        for _ in offsets {
+            int64(4); int64(41); int64(-1); int64(-1)
+            bytes += [UInt8](repeating: 0xFF, count: 16)
+            bytes += [UInt8](repeating: 0, count: 4 * 41)
         }
+        int64(dictionary + 64)
+        int64(0)
+        bytes += [UInt8](repeating: 0, count: 48)
+        return GoldenFile(name: "ring-align", description: "ring headers at offsets that are not multiples of 8 (another writer's layout)",
+                          bytes: bytes, expectedDecode: nil, rules: ["RING-ALIGN"])
     }
 
     /// MUST rules no static file can show: they concern what a writer does over time, and

@@ -45,7 +45,8 @@ extension RuleID {
     /// MUST: Every claimed slot is published. A claimed slot that stays unpublished while later
     /// ones are published blocks the consumer.
     public static let ringHole = RuleID("RING-HOLE")
-    /// MUST: A producer checks that a record fits the slot before it claims a sequence number.
+    /// MUST: A producer checks that a record fits the slot before it claims a sequence number. A
+    /// file shows a violation only as a claimed slot that is never published (RING-HOLE).
     public static let ringSizeBeforeClaim = RuleID("RING-SIZE-BEFORE-CLAIM")
     /// MUST: A slot starts with a well-formed varint length, and the length prefix plus the record
     /// fit within buffer_size (a record is never truncated to fit).
@@ -118,7 +119,7 @@ public enum RuleCatalogue {
         RuleInfo(id: .ringFlag, level: .must, origin: .protocol, text: "A producer publishes a slot by storing flag(s) into its availability entry with release ordering, after the record's bytes are in place. A readable slot's flag is flag(s) by either formula."),
         RuleInfo(id: .ringFlagFormula, level: .should, origin: .project, text: "Writers compute flag(s) by shifting the 64-bit sequence and then truncating to 32 bits (the original written specification), not by truncating first."),
         RuleInfo(id: .ringHole, level: .must, origin: .protocol, text: "Every claimed slot is published. A claimed slot that stays unpublished while later ones are published blocks the consumer."),
-        RuleInfo(id: .ringSizeBeforeClaim, level: .must, origin: .project, text: "A producer checks that a record fits the slot before it claims a sequence number."),
+        RuleInfo(id: .ringSizeBeforeClaim, level: .must, origin: .project, text: "A producer checks that a record fits the slot before it claims a sequence number. A file shows a violation only as a claimed slot that is never published (RING-HOLE)."),
         RuleInfo(id: .slotLength, level: .must, origin: .protocol, text: "A slot starts with a well-formed varint length, and the length prefix plus the record fit within buffer_size (a record is never truncated to fit)."),
         RuleInfo(id: .slotDecode, level: .must, origin: .protocol, text: "A slot's record decodes as its ring's record type (Event, SpanEvent or Measurement)."),
         RuleInfo(id: .dictEnd, level: .must, origin: .protocol, text: "The dictionary's end is at least dictionary offset + 64 and, in a file no writer is growing, not past the end of the file."),
