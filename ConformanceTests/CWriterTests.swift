@@ -22,7 +22,7 @@ import TestSupport
     @Test func theCWriterPassesEveryScenario() throws {
         let (status, json) = try run(["--", Self.writer])
         #expect(status == 0, "\(json)")
-        #expect(json["scenarios"].count == 4)
+        #expect(json["scenarios"].count == 5)
         #expect(json["scenarios"].array.allSatisfy { $0["passed"].bool == true })
     }
 

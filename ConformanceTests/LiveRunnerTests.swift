@@ -8,7 +8,7 @@ import TestSupport
 /// `conform run` against real writer processes: the reference writer passes every scenario; broken,
 /// crashing, failing and hanging writers fail with the reason, and the runner never hangs.
 @Suite struct LiveRunnerTests {
-    static let scenarioNames = ["logs", "metrics", "spans", "volume"]
+    static let scenarioNames = ["dictionary", "logs", "metrics", "spans", "volume"]
 
     func run(_ arguments: [String], writer: [String]) throws -> (status: Int32, json: JSON) {
         let result = try TestSupport.run(["conform", "run", "--format", "json"] + arguments + ["--"] + writer, timeout: 120)
@@ -21,6 +21,7 @@ import TestSupport
         #expect(json["scenarios"].array.map { $0["name"].string ?? "" } == Self.scenarioNames)
         #expect(json["scenarios"].array.allSatisfy { $0["passed"].bool == true })
         #expect(json["scenarios"].array.first { $0["name"].string == "volume" }?["records_read"].int == 1_000)
+        #expect(json["scenarios"].array.first { $0["name"].string == "dictionary" }?["records_read"].int == 12)
     }
 
     @Test(arguments: ["SLOT-LENGTH", "RING-HOLE", "REC-SPAN-ID"])

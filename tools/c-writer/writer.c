@@ -402,6 +402,20 @@ static void scenario_metrics(void) {
     measure(metric("size", "exp_hist"), 1, 0, 0.25, NULL, 0);
 }
 
+static void scenario_dictionary(void) {
+    static char keys[12][10][32], values[12][10][32], bodies[12][16];
+    for (int r = 0; r < 12; r++) {
+        KeyValueRef **attributes = calloc(10, sizeof *attributes);
+        for (int k = 0; k < 10; k++) {
+            snprintf(keys[r][k], sizeof keys[r][k], "dictionary.key.%02d.%d", r, k);
+            snprintf(values[r][k], sizeof values[r][k], "value-%d-%d", r, k);
+            attributes[k] = attribute(keys[r][k], string_value(values[r][k]))[0];
+        }
+        snprintf(bodies[r], sizeof bodies[r], "record %d", r);
+        log_record(SEVERITY(INFO), bodies[r], NULL, NULL, attributes, 10);
+    }
+}
+
 static void scenario_volume(void) {
     for (int i = 0; i < 500; i++) {
         Ids s = new_span(NULL);
@@ -464,6 +478,7 @@ int main(int argc, char **argv) {
     else if (strcmp(scenario, "logs") == 0) scenario_logs();
     else if (strcmp(scenario, "metrics") == 0) scenario_metrics();
     else if (strcmp(scenario, "volume") == 0) scenario_volume();
+    else if (strcmp(scenario, "dictionary") == 0) scenario_dictionary();
     else { fprintf(stderr, "unknown scenario %s\n", scenario); return 65; }
     break_after();
     return 0;
