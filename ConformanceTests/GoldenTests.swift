@@ -91,27 +91,8 @@ import TestSupport
 
         let junit = try TestSupport.run(["conform", "check", "--format", "junit", invalid])
         #expect(junit.status == 1)
-        let collector = JUnitCollector()
-        let parser = XMLParser(data: Data(junit.stdout.utf8))
-        parser.delegate = collector
-        #expect(parser.parse())
+        let collector = try #require(JUnitCollector.parse(junit.stdout))
         #expect(collector.testcases == RuleCatalogue.all.count)
         #expect(collector.failedCases == ["RING-POW2"])
-    }
-}
-
-/// Counts test cases and names the failed ones in a JUnit document.
-final class JUnitCollector: NSObject, XMLParserDelegate {
-    var testcases = 0
-    var failedCases: [String] = []
-    private var current = ""
-
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-        if elementName == "testcase" {
-            testcases += 1
-            current = attributes["name"] ?? ""
-        } else if elementName == "failure" {
-            failedCases.append(current)
-        }
     }
 }

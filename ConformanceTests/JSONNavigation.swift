@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// A thin, failing-loudly way to walk parsed JSON in tests: `json["rings"][0]["name"].string`.
 struct JSON: CustomStringConvertible {
@@ -28,4 +31,28 @@ struct JSON: CustomStringConvertible {
 
     /// The `value` of a resolved reference object.
     var resolved: JSON { self["value"] }
+}
+
+/// Counts test cases and names the failed ones in a JUnit document.
+final class JUnitCollector: NSObject, XMLParserDelegate {
+    var testcases = 0
+    var failedCases: [String] = []
+    private var current = ""
+
+    /// Parses `text`; nil when it is not well-formed XML.
+    static func parse(_ text: String) -> JUnitCollector? {
+        let collector = JUnitCollector()
+        let parser = XMLParser(data: Data(text.utf8))
+        parser.delegate = collector
+        return parser.parse() ? collector : nil
+    }
+
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if elementName == "testcase" {
+            testcases += 1
+            current = attributes["name"] ?? ""
+        } else if elementName == "failure" {
+            failedCases.append(current)
+        }
+    }
 }

@@ -66,10 +66,7 @@ import TestSupport
     @Test func junitHasOneTestCasePerScenario() throws {
         let result = try TestSupport.run(["conform", "run", "--format", "junit", "--", TestSupport.toolPath, "scenario-writer"], timeout: 120)
         #expect(result.status == 0)
-        let collector = JUnitCollector()
-        let parser = XMLParser(data: Data(result.stdout.utf8))
-        parser.delegate = collector
-        #expect(parser.parse())
+        let collector = try #require(JUnitCollector.parse(result.stdout))
         #expect(collector.testcases == Self.scenarioNames.count)
         #expect(collector.failedCases.isEmpty)
     }

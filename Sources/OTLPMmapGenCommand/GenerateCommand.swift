@@ -3,6 +3,17 @@ import Foundation
 import OTLPMmapGenerator
 import OTLPMmapSpec
 
+/// The options of generation, shared by `otlp-mmap-gen`, `otlp-mmap gen` and `otlp-mmap gen layout`.
+public struct GenerateOptions: ParsableArguments {
+    @Option(name: .long, help: "Repository root, the folder that holds spec/.")
+    public var root: String = FileManager.default.currentDirectoryPath
+
+    @Flag(name: .long, help: "Write nothing; exit with status 1 and name every generated file that differs from what spec/ produces.")
+    public var check = false
+
+    public init() {}
+}
+
 /// `gen`: regenerates every generated file from spec/, or with `--check` reports the stale ones.
 /// Shared by `otlp-mmap gen` and the bootstrap tool `otlp-mmap-gen`, which builds without the
 /// generated layout and so still runs when a spec change broke it.
@@ -13,15 +24,11 @@ public struct GenerateCommand: ParsableCommand {
         discussion: "Run it from the repository root (or pass --root). Generation is deterministic: the same spec gives the same bytes."
     )
 
-    @Option(name: .long, help: "Repository root, the folder that holds spec/.")
-    public var root: String = FileManager.default.currentDirectoryPath
-
-    @Flag(name: .long, help: "Write nothing; exit with status 1 and name every generated file that differs from what spec/ produces.")
-    public var check = false
+    @OptionGroup public var options: GenerateOptions
 
     public init() {}
 
-    public func run() throws { try Self.generate(root: root, check: check) }
+    public func run() throws { try Self.generate(root: options.root, check: options.check) }
 
     public static func generate(root: String, check: Bool) throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
@@ -59,13 +66,9 @@ public struct GenerateLayoutCommand: ParsableCommand {
         abstract: "Generate the Swift layout, the .proto schema and docs/ from spec/ (the default of `gen`)."
     )
 
-    @Option(name: .long, help: "Repository root, the folder that holds spec/.")
-    public var root: String = FileManager.default.currentDirectoryPath
-
-    @Flag(name: .long, help: "Write nothing; exit with status 1 and name every generated file that differs from what spec/ produces.")
-    public var check = false
+    @OptionGroup public var options: GenerateOptions
 
     public init() {}
 
-    public func run() throws { try GenerateCommand.generate(root: root, check: check) }
+    public func run() throws { try GenerateCommand.generate(root: options.root, check: options.check) }
 }
