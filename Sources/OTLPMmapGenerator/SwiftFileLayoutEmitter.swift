@@ -57,7 +57,6 @@ enum SwiftFileLayoutEmitter {
         }
         let used = header.fields.map(\.name).filter { parameterNames.contains($0) }
         let parameters = used.map { "\(Naming.lowerCamel($0)): Int64" }.joined(separator: ", ")
-        let arguments = used.map { "\(Naming.lowerCamel($0)): \(Naming.lowerCamel($0))" }.joined(separator: ", ")
 
         var terms: [(code: String, text: String)] = []
         for part in layout.ringParts {
@@ -125,7 +124,6 @@ enum SwiftFileLayoutEmitter {
             out.line("    let (product, overflow) = a.multipliedReportingOverflow(by: b)")
             out.line("    return overflow ? nil : product")
             out.line("}")
-            _ = arguments
         }
     }
 
