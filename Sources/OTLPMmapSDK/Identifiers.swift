@@ -84,6 +84,16 @@ final class IDGenerator: Sendable {
 
     /// Both halves from one counter step (one atomic operation): the second half mixes the step
     /// with a different odd constant, so the halves are unrelated.
+    /// A new trace's id and its first span's id from one counter step.
+    func rootIDs() -> (TraceID, SpanID) {
+        while true {
+            let step = state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)
+            let trace = TraceID(high: Self.mix(step), low: Self.mix(step ^ 0xD6E8_FEB8_6659_FD93))
+            let span = SpanID(Self.mix(step ^ 0xA076_1D64_78BD_642F))
+            if trace.isValid && span.isValid { return (trace, span) }
+        }
+    }
+
     func traceID() -> TraceID {
         while true {
             let step = state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)

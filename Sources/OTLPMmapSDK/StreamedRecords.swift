@@ -11,6 +11,7 @@ extension WireSize {
 }
 
 extension WireSink {
+    @inline(__always)
     mutating func writeTraceID(_ number: Int, _ id: TraceID) {
         writeTag(number, 2)
         writeVarint(16)
@@ -18,36 +19,42 @@ extension WireSink {
         writeFixed64(id.low.byteSwapped)
     }
 
+    @inline(__always)
     mutating func writeSpanID(_ number: Int, _ id: SpanID) {
         writeTag(number, 2)
         writeVarint(8)
         writeFixed64(id.value.byteSwapped)
     }
 
+    @inline(__always)
     mutating func writeInt64(_ number: Int, _ value: Int64) {
         guard value != 0 else { return }
         writeTag(number, 0)
         writeVarint(UInt64(bitPattern: value))
     }
 
+    @inline(__always)
     mutating func writeString(_ number: Int, _ value: String) {
         guard !value.isEmpty else { return }
         writeTag(number, 2)
         writeLengthDelimited(value)
     }
 
+    @inline(__always)
     mutating func writeFixed64(_ number: Int, _ value: UInt64) {
         guard value != 0 else { return }
         writeTag(number, 1)
         writeFixed64(value)
     }
 
+    @inline(__always)
     mutating func writeFixed32(_ number: Int, _ value: UInt32) {
         guard value != 0 else { return }
         writeTag(number, 5)
         writeFixed32(value)
     }
 
+    @inline(__always)
     mutating func writeEnum(_ number: Int, _ value: Int32) {
         guard value != 0 else { return }
         writeTag(number, 0)

@@ -136,7 +136,13 @@ public final class TelemetryWriter: Sendable {
         _ name: String, kind: SpanKind = .internal, parent: SpanContext? = nil, attributes: Attributes = .none,
         scope: Scope? = nil, startTime: UInt64? = nil, flags: UInt32 = 1
     ) -> Span {
-        let context = SpanContext(traceID: parent?.traceID ?? ids.traceID(), spanID: ids.spanID(), flags: parent?.flags ?? flags)
+        let context: SpanContext
+        if let parent {
+            context = SpanContext(traceID: parent.traceID, spanID: ids.spanID(), flags: parent.flags)
+        } else {
+            let (trace, span) = ids.rootIDs()
+            context = SpanContext(traceID: trace, spanID: span, flags: flags)
+        }
         let scopeRef = (scope ?? defaultScope).ref
         emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.start, body: StartSpanBody(
             parent: parent?.spanID, name: name, kind: kind, startTime: startTime ?? clock(), attributes: attributes, flags: context.flags)),

@@ -24,6 +24,11 @@ public struct ProtoWriter: WireSink {
         if value < 0x80 {
             // Tags, small lengths and small numbers: most varints of a record.
             reserve(1).storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+        } else if value < 0x4000 {
+            // Two-byte keys (field numbers 16 and up), dictionary references in small files, lengths.
+            let pointer = reserve(2)
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, as: UInt8.self)
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: value >> 7), toByteOffset: 1, as: UInt8.self)
         } else {
             writeLongVarint(value)
         }
@@ -156,7 +161,7 @@ extension StreamedMessage {
 }
 
 extension WireSink {
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeTag(_ number: Int, _ wireType: Int) {
         writeVarint(UInt64(number) << 3 | UInt64(wireType))
     }
