@@ -55,6 +55,14 @@ import TestSupport
         #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("did not finish within 2.0 s") == true })
     }
 
+    @Test func aWriterThatShrinksItsFileDoesNotCrashTheRunner() throws {
+        let script = "\"$0\" scenario-writer && truncate -s 100 \"$SDK_MMAP_EXPORTER_FILE\" && sleep 0.5"
+        let (status, json) = try run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", script, TestSupport.toolPath])
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.contains { $0.contains("HDR-") }, "\(failures)")
+    }
+
     @Test func aWriterOfOtherContentFailsTheComparison() throws {
         // The demo writer ignores the scenario: valid records, wrong content.
         let (status, json) = try run(["--scenario", "spans"], writer: [TestSupport.toolPath, "write", "--spans", "1", "--threads", "1"])

@@ -55,6 +55,7 @@ public struct LiveRunner: Sendable {
             return result
         }
         let deadline = started.addingTimeInterval(timeoutOverride ?? scenario.timeoutSeconds)
+        let truncationsBefore = TruncationGuard.events
         var actual: [RingKind: [JSONValue]] = [:]
         var timedOut = false
 
@@ -122,6 +123,9 @@ public struct LiveRunner: Sendable {
                 if !process.isRunning && blocked.allSatisfy({ deadRings.contains($0.key) }) { break }
                 usleep(200)
             }
+        }
+        if TruncationGuard.events > truncationsBefore {
+            fail("the file shrank while the runner read it (reads past its new end were caught and read as zeros)", rule: .hdrSectionBounds)
         }
         if process.isRunning {
             if timedOut { fail("the writer did not finish within \(timeoutOverride ?? scenario.timeoutSeconds) s and was killed") }

@@ -53,7 +53,10 @@ public final class MappedFile: @unchecked Sendable {
         defer { lock.unlock() }
         guard !isClosed else { return }
         isClosed = true
-        for mapping in mappings where mapping.count > 0 { munmap(mapping.baseAddress, mapping.count) }
+        for mapping in mappings where mapping.count > 0 {
+            TruncationGuard.unregister(mapping)
+            munmap(mapping.baseAddress, mapping.count)
+        }
         mappings.removeAll()
         Glibc.close(descriptor)
     }
@@ -114,6 +117,8 @@ public final class MappedFile: @unchecked Sendable {
             throw SystemError("mmap", path: path, errno: errno)
         }
         let mapping = UnsafeMutableRawBufferPointer(start: address, count: size)
+        TruncationGuard.install()
+        TruncationGuard.register(mapping)
         mappings.append(mapping)
         return mapping
     }

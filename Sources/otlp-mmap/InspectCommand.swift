@@ -23,7 +23,11 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(file): \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let truncations = TruncationGuard.events
         let report = Inspector.inspect(mapped, compact: !json)
+        if TruncationGuard.events > truncations {
+            FileHandle.standardError.write(Data("warning: \(file) shrank while it was read; what lay past its new end was read as zeros\n".utf8))
+        }
         print(json ? report.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }

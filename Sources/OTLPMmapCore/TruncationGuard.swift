@@ -1,0 +1,92 @@
+import Atomics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps a reader alive when another process shrinks a file it has mapped.
+///
+/// Reading a mapped page that now lies past the end of the file raises SIGBUS, which would kill the
+/// reader: exactly what a crashing or hostile writer must not be able to do to a collector or a
+/// checker. Once installed, the handler replaces such a page, and only pages inside mappings of
+/// `MappedFile`, with a private page of zeros, counts the event, and lets the read continue. Callers
+/// compare `events` before and after their work to notice. Any other SIGBUS keeps its default
+/// action.
+public enum TruncationGuard {
+    /// Registered mappings: pairs of (start, length), 0 for a free slot.
+    static let capacity = 256
+    nonisolated(unsafe) static let ranges: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage> = {
+        let pointer = UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>.allocate(capacity: capacity * 2)
+        pointer.initialize(repeating: .init(0), count: capacity * 2)
+        return pointer
+    }()
+    nonisolated(unsafe) static let counter: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage> = {
+        let pointer = UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>.allocate(capacity: 2)
+        pointer.initialize(repeating: .init(0), count: 2)
+        return pointer
+    }()
+
+    /// How many truncated pages were replaced since the process started.
+    public static var events: Int { UnsafeAtomic<Int>(at: counter).load(ordering: .acquiring) }
+
+    /// Installs the handler once per process.
+    public static func install() {
+        let installed = UnsafeAtomic<Int>(at: counter + 1)
+        guard installed.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
+        _ = ranges
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = { _, info, _ in
+            TruncationGuard.handle(info)
+        }
+        action.sa_flags = SA_SIGINFO
+        sigemptyset(&action.sa_mask)
+        sigaction(SIGBUS, &action, nil)
+    }
+
+    static func register(_ mapping: UnsafeMutableRawBufferPointer) {
+        guard let base = mapping.baseAddress, mapping.count > 0 else { return }
+        for slot in 0..<capacity {
+            let start = UnsafeAtomic<Int>(at: ranges + 2 * slot)
+            if start.compareExchange(expected: 0, desired: Int(bitPattern: base), ordering: .acquiringAndReleasing).exchanged {
+                UnsafeAtomic<Int>(at: ranges + 2 * slot + 1).store(mapping.count, ordering: .releasing)
+                return
+            }
+        }
+    }
+
+    static func unregister(_ mapping: UnsafeMutableRawBufferPointer) {
+        guard let base = mapping.baseAddress else { return }
+        for slot in 0..<capacity {
+            let start = UnsafeAtomic<Int>(at: ranges + 2 * slot)
+            if start.load(ordering: .acquiring) == Int(bitPattern: base) {
+                UnsafeAtomic<Int>(at: ranges + 2 * slot + 1).store(0, ordering: .releasing)
+                start.store(0, ordering: .releasing)
+                return
+            }
+        }
+    }
+
+    /// Runs inside the signal handler: only async-signal-safe work (atomics, mmap, signal, raise).
+    static func handle(_ info: UnsafeMutablePointer<siginfo_t>?) {
+        guard let info, info.pointee.si_code == BUS_ADRERR, let address = info.pointee._sifields._sigfault.si_addr else {
+            return fallBack()
+        }
+        let fault = Int(bitPattern: address)
+        for slot in 0..<capacity {
+            let start = UnsafeAtomic<Int>(at: ranges + 2 * slot).load(ordering: .acquiring)
+            let length = UnsafeAtomic<Int>(at: ranges + 2 * slot + 1).load(ordering: .acquiring)
+            guard start != 0, fault >= start, fault < start + length else { continue }
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let page = UnsafeMutableRawPointer(bitPattern: fault & ~(pageSize - 1))
+            let replaced = mmap(page, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+            guard replaced != MAP_FAILED else { return fallBack() }
+            UnsafeAtomic<Int>(at: counter).wrappingIncrement(ordering: .acquiringAndReleasing)
+            return
+        }
+        fallBack()
+    }
+
+    /// Not ours: restore the default action; returning re-runs the access, which then kills the process.
+    static func fallBack() {
+        signal(SIGBUS, SIG_DFL)
+    }
+}
