@@ -1,0 +1,25 @@
+// swift-tools-version: 6.1
+//
+// Coverage-guided fuzzers (libFuzzer) for the code that reads untrusted bytes. A separate package,
+// built only by tools/fuzz.sh with -sanitize=fuzzer,address; the main build never compiles it.
+import PackageDescription
+
+let package = Package(
+    name: "otlp-mmap-fuzz",
+    dependencies: [.package(name: "otlp-mmap", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzDecoders",
+            dependencies: [
+                .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzChecker",
+            dependencies: [
+                .product(name: "OTLPMmapConformance", package: "otlp-mmap"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
