@@ -8,15 +8,18 @@ let package = Package(
     name: "otlp-mmap-fuzz",
     dependencies: [.package(name: "otlp-mmap", path: "..")],
     targets: [
+        .target(name: "FuzzSupport"),
         .executableTarget(
             name: "FuzzDecoders",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
             ]
         ),
         .executableTarget(
             name: "FuzzChecker",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "OTLPMmapConformance", package: "otlp-mmap"),
             ]
         ),

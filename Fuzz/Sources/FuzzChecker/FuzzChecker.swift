@@ -1,3 +1,4 @@
+import FuzzSupport
 import OTLPMmapConformance
 
 /// The whole-file checker on arbitrary bytes (seeded with the golden files): it must neither crash
@@ -9,16 +10,7 @@ public func fuzzChecker(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// SwiftPM links an executable's entry point as `FuzzChecker_main`; hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzChecker_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments, { data, size in fuzzChecker(data, size) })
+    runFuzzer(argc, argv, { data, size in fuzzChecker(data, size) })
 }

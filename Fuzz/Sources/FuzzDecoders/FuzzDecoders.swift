@@ -1,3 +1,4 @@
+import FuzzSupport
 import OTLPMmapLayout
 import OTLPMmapWire
 
@@ -38,16 +39,7 @@ func roundTrip<M: WireMessage & Equatable>(_ type: M.Type, _ payload: UnsafeRawB
     precondition(again?.recordValue == value.recordValue, "\(M.self) does not survive a round trip")
 }
 
-/// SwiftPM links an executable's entry point as `FuzzDecoders_main`; hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzDecoders_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments, { data, size in fuzzDecoders(data, size) })
+    runFuzzer(argc, argv, { data, size in fuzzDecoders(data, size) })
 }
