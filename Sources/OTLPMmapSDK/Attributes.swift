@@ -6,21 +6,31 @@ import OTLPMmapWire
 /// bytes and allocates nothing.
 public struct Attributes: Sendable, Equatable {
     /// Immutable after creation; a class so that passing attributes around costs one reference count.
+    /// Bytes and key offsets share one allocation and are reached through raw pointers, so the hot
+    /// path can hand them on as a trivial `AttributeBlock` without touching reference counts.
     final class Storage: @unchecked Sendable {
         /// Each element as it appears in a record: a one-byte field key (a placeholder, patched to the
         /// enclosing field's key when written), the KeyValueRef's varint length, its bytes.
         let encoded: UnsafeRawBufferPointer
         /// Where each element's key byte lies in `encoded`.
-        let keyOffsets: [Int]
+        let keyOffsets: UnsafeBufferPointer<Int32>
+        private let allocation: UnsafeMutableRawPointer
 
         init(encoded: [UInt8], keyOffsets: [Int]) {
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(encoded.count, 1), alignment: 8)
-            encoded.withUnsafeBytes { if $0.count > 0 { buffer.copyMemory(from: $0) } }
-            self.encoded = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<encoded.count])
-            self.keyOffsets = keyOffsets
+            let offsetsStart = (encoded.count + 3) & ~3
+            let allocation = UnsafeMutableRawPointer.allocate(byteCount: max(offsetsStart + 4 * keyOffsets.count, 1), alignment: 8)
+            self.allocation = allocation
+            encoded.withUnsafeBytes { if $0.count > 0 { allocation.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+            let offsets = (allocation + offsetsStart).bindMemory(to: Int32.self, capacity: keyOffsets.count)
+            for (index, offset) in keyOffsets.enumerated() {
+                precondition(offset >= 0 && offset < encoded.count, "key offset outside the attribute block")
+                offsets[index] = Int32(offset)
+            }
+            self.encoded = UnsafeRawBufferPointer(start: allocation, count: encoded.count)
+            self.keyOffsets = UnsafeBufferPointer(start: offsets, count: keyOffsets.count)
         }
 
-        deinit { UnsafeMutableRawPointer(mutating: encoded.baseAddress)?.deallocate() }
+        deinit { allocation.deallocate() }
     }
 
     let storage: Storage
@@ -52,26 +62,38 @@ public struct Attributes: Sendable, Equatable {
     }
 
     public static func == (lhs: Attributes, rhs: Attributes) -> Bool {
-        lhs.storage.keyOffsets == rhs.storage.keyOffsets && lhs.storage.encoded.elementsEqual(rhs.storage.encoded)
+        lhs.storage.keyOffsets.elementsEqual(rhs.storage.keyOffsets) && lhs.storage.encoded.elementsEqual(rhs.storage.encoded)
     }
 
-    /// Bytes `write(asField:to:)` writes. Every field that holds attributes has a number below 16,
-    /// so its key is one byte.
-    func size(asField number: Int) -> Int { storage.encoded.count }
-
-    /// Writes the attributes as repeated field `number` of the enclosing message: the whole block at
-    /// once, then each element's key byte.
-    func write<Sink: WireSink>(asField number: Int, to sink: inout Sink) {
-        let storage = self.storage
-        guard !storage.keyOffsets.isEmpty else { return }
-        precondition(number < 16, "attribute fields have one-byte keys")
-        sink.writeRaw(storage.encoded, settingBytesAt: storage.keyOffsets, to: UInt8(number << 3 | 2))
-    }
+    /// The bytes as a trivial value for the recording path. Valid only while these attributes are
+    /// alive: recording functions keep them alive with `withExtendedLifetime` around the write.
+    var block: AttributeBlock { AttributeBlock(encoded: storage.encoded, keyOffsets: storage.keyOffsets) }
 
     /// These attributes followed by `other`'s (a later key does not replace an earlier one).
     public func appending(_ other: Attributes) -> Attributes {
         let shift = storage.encoded.count
         return Attributes(encoded: Array(storage.encoded) + Array(other.storage.encoded),
-                          keyOffsets: storage.keyOffsets + other.storage.keyOffsets.map { $0 + shift })
+                          keyOffsets: (storage.keyOffsets + other.storage.keyOffsets.map { $0 + Int32(shift) }).map(Int.init))
+    }
+}
+
+/// Prepared attributes as raw pointers, so that records holding them are trivial values: building,
+/// copying and dropping a record then costs no reference counting (an atomic operation each).
+struct AttributeBlock {
+    let encoded: UnsafeRawBufferPointer
+    let keyOffsets: UnsafeBufferPointer<Int32>
+
+    /// Bytes `write(asField:to:)` writes. Every field that holds attributes has a number below 16,
+    /// so its key is one byte.
+    @inline(__always)
+    func size(asField number: Int) -> Int { encoded.count }
+
+    /// Writes the attributes as repeated field `number` of the enclosing message: the whole block at
+    /// once, then each element's key byte.
+    @inline(__always)
+    func write<Sink: WireSink>(asField number: Int, to sink: inout Sink) {
+        guard !keyOffsets.isEmpty else { return }
+        precondition(number < 16, "attribute fields have one-byte keys")
+        sink.writeRaw(encoded, settingBytesAt: keyOffsets, to: UInt8(number << 3 | 2))
     }
 }

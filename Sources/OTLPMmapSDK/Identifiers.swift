@@ -64,52 +64,43 @@ private func hex(_ value: UInt64) -> String {
     return String(repeating: "0", count: 16 - digits.count) + digits
 }
 
-/// Random, never-zero ids without a system call or a lock per id: a counter seeded from the system's
-/// random source, advanced atomically and scrambled with the SplitMix64 finaliser. Ids are unique
-/// per process and unpredictable without the seed, which is what tracing needs; they are not secrets.
-final class IDGenerator: Sendable {
-    private let state: ManagedAtomic<UInt64>
+/// Random, never-zero ids without a system call or a lock per id: each thread's state (a
+/// `ThreadSlots` slot, seeded from the writer's seed or the system's random source) advances by a
+/// fixed odd step and is scrambled with the SplitMix64 finaliser. Ids are unique per process and
+/// unpredictable without the seed, which is what tracing needs; they are not secrets.
+enum IDGenerator {
+    /// SplitMix64's step: odd, so a state visits all 2^64 values before repeating.
+    static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    init(seed: UInt64? = nil) {
-        var random = SystemRandomNumberGenerator()
-        state = ManagedAtomic(seed ?? random.next())
-    }
-
-    func next() -> UInt64 {
+    /// A span id from the next step of `slot`'s state.
+    @inline(__always)
+    static func spanID(_ slots: ThreadSlots, _ slot: ThreadSlot) -> SpanID {
         while true {
-            let z = Self.mix(state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed))
-            if z != 0 { return z }
+            let z = mix(slots.nextIDStep(in: slot))
+            if z != 0 { return SpanID(z) }
         }
     }
 
-    /// Both halves from one counter step (one atomic operation): the second half mixes the step
-    /// with a different odd constant, so the halves are unrelated.
-    /// A new trace's id and its first span's id from one counter step.
-    func rootIDs() -> (TraceID, SpanID) {
+    /// A new trace's id and its first span's id from one step: the halves mix the step with
+    /// different odd constants, so they are unrelated.
+    @inline(__always)
+    static func rootIDs(_ slots: ThreadSlots, _ slot: ThreadSlot) -> (TraceID, SpanID) {
         while true {
-            let step = state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)
-            let trace = TraceID(high: Self.mix(step), low: Self.mix(step ^ 0xD6E8_FEB8_6659_FD93))
-            let span = SpanID(Self.mix(step ^ 0xA076_1D64_78BD_642F))
+            let step = slots.nextIDStep(in: slot)
+            let trace = TraceID(high: mix(step), low: mix(step ^ 0xD6E8_FEB8_6659_FD93))
+            let span = SpanID(mix(step ^ 0xA076_1D64_78BD_642F))
             if trace.isValid && span.isValid { return (trace, span) }
         }
     }
 
-    func traceID() -> TraceID {
-        while true {
-            let step = state.wrappingIncrementThenLoad(by: 0x9E37_79B9_7F4A_7C15, ordering: .relaxed)
-            let id = TraceID(high: Self.mix(step), low: Self.mix(step ^ 0xD6E8_FEB8_6659_FD93))
-            if id.isValid { return id }
-        }
-    }
-
     /// SplitMix64's finaliser.
+    @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    func spanID() -> SpanID { SpanID(next()) }
 }
 
 /// Wall-clock time in nanoseconds since the Unix epoch (clock_gettime, a vDSO call on Linux).

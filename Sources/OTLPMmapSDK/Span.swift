@@ -10,13 +10,17 @@ public struct Span: Sendable {
     /// Renames the span (a ChangeSpanName record).
     @discardableResult
     public func rename(_ name: String) -> Bool {
-        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.name, body: ChangeSpanNameBody(name: name)), into: .spans)
+        withUTF8Text(name) { name in
+            writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.name, body: ChangeSpanNameBody(name: name)), into: .spans)
+        }
     }
 
     /// Adds or replaces attributes (an UpdateAttributes record).
     @discardableResult
     public func setAttributes(_ attributes: Attributes) -> Bool {
-        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.attributes, body: UpdateAttributesBody(attributes: attributes)), into: .spans)
+        withExtendedLifetime(attributes) {
+            writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.attributes, body: UpdateAttributesBody(attributes: attributes.block)), into: .spans)
+        }
     }
 
     /// Adds links to other spans (an AddLink record).
@@ -28,7 +32,10 @@ public struct Span: Sendable {
     /// Ends the span with a status (an EndSpan record).
     @discardableResult
     public func end(status: StatusCode = .unset, message: String = "", at time: UInt64? = nil) -> Bool {
-        writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.end, body: EndSpanBody(
-            endTime: time ?? writer.clock(), status: StatusBody(message: message, code: status))), into: .spans)
+        let endTime = time ?? writer.clock()
+        return withUTF8Text(message) { message in
+            writer.emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.end, body: EndSpanBody(
+                endTime: endTime, status: StatusBody(message: message, code: status))), into: .spans)
+        }
     }
 }

@@ -6,8 +6,29 @@ import OTLPMmapWire
 // defaults are left out, exactly as the generated encoders do (a test compares the bytes).
 
 extension WireSize {
-    static func traceID(_ number: Int) -> Int { tag(number) + 1 + 16 }
-    static func spanID(_ number: Int) -> Int { tag(number) + 1 + 8 }
+    @inline(__always) static func traceID(_ number: Int) -> Int { tag(number) + 1 + 16 }
+    @inline(__always) static func spanID(_ number: Int) -> Int { tag(number) + 1 + 8 }
+    @inline(__always) static func string(_ number: Int, _ value: UTF8Text) -> Int {
+        value.bytes.isEmpty ? 0 : tag(number) + lengthDelimitedSize(value.bytes.count)
+    }
+}
+
+/// A string's UTF-8 bytes, borrowed for the duration of one recording call (see `withUTF8Text`).
+/// Records hold this instead of the `String` so that they are trivial values: no reference counting.
+struct UTF8Text {
+    let bytes: UnsafeRawBufferPointer
+}
+
+/// Calls `body` with `string`'s UTF-8 bytes: in place for native and small strings (no copy, no
+/// allocation), from a contiguous copy for the rare string that is not stored as UTF-8.
+@inline(__always)
+func withUTF8Text<Result>(_ string: String, _ body: (UTF8Text) -> Result) -> Result {
+    if let result = string.utf8.withContiguousStorageIfAvailable({ body(UTF8Text(bytes: UnsafeRawBufferPointer($0))) }) {
+        return result
+    }
+    var copy = string
+    copy.makeContiguousUTF8()
+    return copy.withUTF8 { body(UTF8Text(bytes: UnsafeRawBufferPointer($0))) }
 }
 
 extension WireSink {
@@ -34,10 +55,17 @@ extension WireSink {
     }
 
     @inline(__always)
-    mutating func writeString(_ number: Int, _ value: String) {
-        guard !value.isEmpty else { return }
+    mutating func writeString(_ number: Int, _ value: UTF8Text) {
+        guard !value.bytes.isEmpty else { return }
         writeTag(number, 2)
-        writeLengthDelimited(value)
+        writeText(value)
+    }
+
+    /// Length prefix and bytes.
+    @inline(__always)
+    mutating func writeText(_ value: UTF8Text) {
+        writeVarint(UInt64(value.bytes.count))
+        writeRaw(value.bytes)
     }
 
     @inline(__always)
@@ -72,6 +100,7 @@ struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
     /// The body's size, computed once: both sizing and writing the record need it.
     let bodySize: Int
 
+    @inline(__always)
     init(context: SpanContext, scopeRef: Int64, eventField: Int, body: Body) {
         self.context = context
         self.scopeRef = scopeRef
@@ -80,11 +109,13 @@ struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
         bodySize = body.encodedSize
     }
 
+    @inline(__always)
     var encodedSize: Int {
         WireSize.traceID(SpanEvent.Field.traceId) + WireSize.spanID(SpanEvent.Field.spanId)
             + WireSize.message(eventField, size: bodySize) + WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)
     }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeTraceID(SpanEvent.Field.traceId, context.traceID)
         sink.writeSpanID(SpanEvent.Field.spanId, context.spanID)
@@ -95,12 +126,13 @@ struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
 
 struct StartSpanBody: StreamedMessage {
     var parent: SpanID?
-    var name: String
+    var name: UTF8Text
     var kind: SpanKind
     var startTime: UInt64
-    var attributes: Attributes
+    var attributes: AttributeBlock
     var flags: UInt32
 
+    @inline(__always)
     var encodedSize: Int {
         ((parent?.isValid ?? false) ? WireSize.spanID(StartSpan.Field.parentSpanId) : 0)
             + WireSize.string(StartSpan.Field.name, name) + WireSize.enumeration(StartSpan.Field.kind, kind.rawValue)
@@ -108,6 +140,7 @@ struct StartSpanBody: StreamedMessage {
             + attributes.size(asField: StartSpan.Field.attributes) + WireSize.fixed32(StartSpan.Field.flags, flags)
     }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         if let parent, parent.isValid { sink.writeSpanID(StartSpan.Field.parentSpanId, parent) }
         sink.writeString(StartSpan.Field.name, name)
@@ -119,11 +152,13 @@ struct StartSpanBody: StreamedMessage {
 }
 
 struct StatusBody: StreamedMessage {
-    var message: String
+    var message: UTF8Text
     var code: StatusCode
 
+    @inline(__always)
     var encodedSize: Int { WireSize.string(Status.Field.message, message) + WireSize.enumeration(Status.Field.code, code.rawValue) }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeString(Status.Field.message, message)
         sink.writeEnum(Status.Field.code, code.rawValue)
@@ -134,10 +169,12 @@ struct EndSpanBody: StreamedMessage {
     var endTime: UInt64
     var status: StatusBody
 
+    @inline(__always)
     var encodedSize: Int {
         WireSize.fixed64(EndSpan.Field.endTimeUnixNano, endTime) + WireSize.message(EndSpan.Field.status, size: status.encodedSize)
     }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeFixed64(EndSpan.Field.endTimeUnixNano, endTime)
         sink.writeMessage(EndSpan.Field.status, status)
@@ -145,20 +182,24 @@ struct EndSpanBody: StreamedMessage {
 }
 
 struct ChangeSpanNameBody: StreamedMessage {
-    var name: String
+    var name: UTF8Text
 
+    @inline(__always)
     var encodedSize: Int { WireSize.string(ChangeSpanName.Field.name, name) }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeString(ChangeSpanName.Field.name, name)
     }
 }
 
 struct UpdateAttributesBody: StreamedMessage {
-    var attributes: Attributes
+    var attributes: AttributeBlock
 
+    @inline(__always)
     var encodedSize: Int { attributes.size(asField: UpdateAttributes.Field.attributes) }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         attributes.write(asField: UpdateAttributes.Field.attributes, to: &sink)
     }
@@ -180,11 +221,12 @@ public struct SpanLink: Sendable, Equatable {
 struct LinkBody: StreamedMessage {
     var link: SpanLink
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeTraceID(Link.Field.traceId, link.context.traceID)
         sink.writeSpanID(Link.Field.spanId, link.context.spanID)
-        sink.writeString(Link.Field.traceState, link.traceState)
-        link.attributes.write(asField: Link.Field.attributes, to: &sink)
+        withUTF8Text(link.traceState) { sink.writeString(Link.Field.traceState, $0) }
+        withExtendedLifetime(link.attributes) { link.attributes.block.write(asField: Link.Field.attributes, to: &sink) }
         sink.writeFixed32(Link.Field.flags, link.context.flags)
     }
 }
@@ -192,6 +234,7 @@ struct LinkBody: StreamedMessage {
 struct AddLinkBody: StreamedMessage {
     var links: [SpanLink]
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         for link in links { sink.writeMessage(AddLink.Field.links, LinkBody(link: link)) }
     }
@@ -200,11 +243,13 @@ struct AddLinkBody: StreamedMessage {
 struct SpanContextBody: StreamedMessage {
     var context: SpanContext
 
+    @inline(__always)
     var encodedSize: Int {
         WireSize.spanID(OTLPMmapLayout.SpanContext.Field.spanId) + WireSize.traceID(OTLPMmapLayout.SpanContext.Field.traceId)
             + WireSize.fixed32(OTLPMmapLayout.SpanContext.Field.flags, context.flags)
     }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeSpanID(OTLPMmapLayout.SpanContext.Field.spanId, context.spanID)
         sink.writeTraceID(OTLPMmapLayout.SpanContext.Field.traceId, context.traceID)
@@ -225,14 +270,34 @@ public struct PreparedValue: Sendable, Equatable {
 }
 
 struct TextValueBody: StreamedMessage {
-    var text: String
+    var text: UTF8Text
 
-    var encodedSize: Int { WireSize.tag(AnyValue.Field.stringValue) + lengthDelimitedSize(text.utf8.count) }
+    @inline(__always)
+    var encodedSize: Int { WireSize.tag(AnyValue.Field.stringValue) + lengthDelimitedSize(text.bytes.count) }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         // A oneof member is written even when empty.
         sink.writeTag(AnyValue.Field.stringValue, 2)
-        sink.writeLengthDelimited(text)
+        sink.writeText(text)
+    }
+}
+
+/// A log body as the record holds it: borrowed bytes, like `UTF8Text`.
+enum BodyBytes {
+    case none
+    case text(UTF8Text)
+    /// An encoded AnyValue.
+    case prepared(UnsafeRawBufferPointer)
+}
+
+/// Calls `body` with `logBody`'s bytes borrowed.
+@inline(__always)
+func withBodyBytes<Result>(_ logBody: LogBody, _ body: (BodyBytes) -> Result) -> Result {
+    switch logBody {
+    case .none: body(.none)
+    case .text(let text): withUTF8Text(text) { body(.text($0)) }
+    case .prepared(let value): value.encoded.withUnsafeBytes { body(.prepared($0)) }
     }
 }
 
@@ -240,12 +305,13 @@ struct EventRecord: StreamedMessage {
     var scopeRef: Int64
     var time: UInt64
     var severity: SeverityNumber
-    var severityText: String
-    var body: LogBody
+    var severityText: UTF8Text
+    var body: BodyBytes
     var eventNameRef: Int64
     var context: SpanContext?
-    var attributes: Attributes
+    var attributes: AttributeBlock
 
+    @inline(__always)
     var encodedSize: Int {
         var size = WireSize.int64(Event.Field.scopeRef, scopeRef) + WireSize.fixed64(Event.Field.timeUnixNano, time)
             + WireSize.enumeration(Event.Field.severityNumber, severity.rawValue) + WireSize.string(Event.Field.severityText, severityText)
@@ -253,12 +319,13 @@ struct EventRecord: StreamedMessage {
         switch body {
         case .none: break
         case .text(let text): size += WireSize.message(Event.Field.body, size: TextValueBody(text: text).encodedSize)
-        case .prepared(let value): size += WireSize.message(Event.Field.body, size: value.encoded.count)
+        case .prepared(let value): size += WireSize.message(Event.Field.body, size: value.count)
         }
         if let context { size += WireSize.message(Event.Field.spanContext, size: SpanContextBody(context: context).encodedSize) }
         return size
     }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeInt64(Event.Field.scopeRef, scopeRef)
         sink.writeFixed64(Event.Field.timeUnixNano, time)
@@ -269,8 +336,8 @@ struct EventRecord: StreamedMessage {
         case .text(let text): sink.writeMessage(Event.Field.body, TextValueBody(text: text))
         case .prepared(let value):
             sink.writeTag(Event.Field.body, 2)
-            sink.writeVarint(UInt64(value.encoded.count))
-            value.encoded.withUnsafeBytes { sink.writeRaw($0) }
+            sink.writeVarint(UInt64(value.count))
+            sink.writeRaw(value)
         }
         sink.writeInt64(Event.Field.eventNameRef, eventNameRef)
         if let context { sink.writeMessage(Event.Field.spanContext, SpanContextBody(context: context)) }
@@ -286,11 +353,12 @@ public enum MeasurementValue: Sendable, Equatable {
 
 struct MeasurementRecord: StreamedMessage {
     var metricRef: Int64
-    var attributes: Attributes
+    var attributes: AttributeBlock
     var time: UInt64
     var value: MeasurementValue
     var context: SpanContext?
 
+    @inline(__always)
     var encodedSize: Int {
         var size = WireSize.int64(Measurement.Field.metricRef, metricRef) + attributes.size(asField: Measurement.Field.attributes)
             + WireSize.fixed64(Measurement.Field.timeUnixNano, time)
@@ -302,6 +370,7 @@ struct MeasurementRecord: StreamedMessage {
         return size
     }
 
+    @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeInt64(Measurement.Field.metricRef, metricRef)
         attributes.write(asField: Measurement.Field.attributes, to: &sink)

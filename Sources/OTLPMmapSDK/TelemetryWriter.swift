@@ -14,12 +14,13 @@ import Glibc
 public final class TelemetryWriter: Sendable {
     public let file: MmapFile
     public let configuration: WriterConfiguration
-    public let statistics = WriterStatistics()
+    public let statistics: WriterStatistics
     /// The scope used when a call names none.
     public let defaultScope: Scope
     public let resourceRef: Int64
     let interner: Interner
-    let ids: IDGenerator
+    /// Each thread's counters and id state.
+    let threads: ThreadSlots
     let clock: @Sendable () -> UInt64
     /// The rings by kind, copied out of `file` so that recording touches no reference counts.
     private let events: Ring
@@ -30,7 +31,8 @@ public final class TelemetryWriter: Sendable {
     /// Creates (or replaces) the file and writes the resource and the default scope.
     public init(configuration: WriterConfiguration) throws {
         self.configuration = configuration
-        ids = IDGenerator(seed: configuration.idSeed)
+        threads = try ThreadSlots(idSeed: configuration.idSeed)
+        statistics = WriterStatistics(slots: threads)
         clock = configuration.clock
         file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
             events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
@@ -95,7 +97,7 @@ public final class TelemetryWriter: Sendable {
     // MARK: recording
 
     /// Writes `record` into `ring`, waiting at most `fullRingWait` for room. Returns whether it was written.
-    @discardableResult
+    @discardableResult @inline(__always)
     func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind) -> Bool {
         let ring = switch kind {
         case .events: events
@@ -103,12 +105,13 @@ public final class TelemetryWriter: Sendable {
         case .measurements: measurements
         }
         let size = record.encodedSize
+        let slot = threads.current()
         var deadline: UInt64 = 0
         var spins = 0
         while true {
             do {
                 try ring.write(size: size) { record.encode(to: &$0) }
-                statistics.count(.written, kind)
+                statistics.count(.written, kind, in: slot)
                 return true
             } catch .full {
                 if waitNanoseconds == 0 { break }
@@ -118,13 +121,13 @@ public final class TelemetryWriter: Sendable {
                 spins += 1
                 sched_yield()
             } catch .tooLarge {
-                statistics.count(.tooLarge, kind)
+                statistics.count(.tooLarge, kind, in: slot)
                 return false
             } catch {
                 break
             }
         }
-        statistics.count(.dropped, kind)
+        statistics.count(.dropped, kind, in: slot)
         return false
     }
 
@@ -137,16 +140,22 @@ public final class TelemetryWriter: Sendable {
         scope: Scope? = nil, startTime: UInt64? = nil, flags: UInt32 = 1
     ) -> Span {
         let context: SpanContext
+        let slot = threads.current()
         if let parent {
-            context = SpanContext(traceID: parent.traceID, spanID: ids.spanID(), flags: parent.flags)
+            context = SpanContext(traceID: parent.traceID, spanID: IDGenerator.spanID(threads, slot), flags: parent.flags)
         } else {
-            let (trace, span) = ids.rootIDs()
+            let (trace, span) = IDGenerator.rootIDs(threads, slot)
             context = SpanContext(traceID: trace, spanID: span, flags: flags)
         }
         let scopeRef = (scope ?? defaultScope).ref
-        emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.start, body: StartSpanBody(
-            parent: parent?.spanID, name: name, kind: kind, startTime: startTime ?? clock(), attributes: attributes, flags: context.flags)),
-             into: .spans)
+        let time = startTime ?? clock()
+        _ = withExtendedLifetime(attributes) {
+            withUTF8Text(name) { name in
+                emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.start, body: StartSpanBody(
+                    parent: parent?.spanID, name: name, kind: kind, startTime: time, attributes: attributes.block, flags: context.flags)),
+                     into: .spans)
+            }
+        }
         return Span(context: context, scopeRef: scopeRef, writer: self)
     }
 
@@ -158,9 +167,16 @@ public final class TelemetryWriter: Sendable {
         _ severity: SeverityNumber, _ body: LogBody, severityText: String = "", eventName: EventName? = nil,
         attributes: Attributes = .none, spanContext: SpanContext? = nil, scope: Scope? = nil, time: UInt64? = nil
     ) -> Bool {
-        emit(EventRecord(scopeRef: (scope ?? defaultScope).ref, time: time ?? clock(), severity: severity,
-                         severityText: severityText, body: body, eventNameRef: eventName?.ref ?? 0,
-                         context: spanContext, attributes: attributes), into: .events)
+        let scopeRef = (scope ?? defaultScope).ref
+        let time = time ?? clock()
+        return withExtendedLifetime(attributes) {
+            withUTF8Text(severityText) { severityText in
+                withBodyBytes(body) { body in
+                    emit(EventRecord(scopeRef: scopeRef, time: time, severity: severity, severityText: severityText, body: body,
+                                     eventNameRef: eventName?.ref ?? 0, context: spanContext, attributes: attributes.block), into: .events)
+                }
+            }
+        }
     }
 
     /// Writes a log record whose body is text.
@@ -172,8 +188,11 @@ public final class TelemetryWriter: Sendable {
     // MARK: metrics
 
     func record(metricRef: Int64, _ value: MeasurementValue, attributes: Attributes, spanContext: SpanContext?, time: UInt64?) -> Bool {
-        emit(MeasurementRecord(metricRef: metricRef, attributes: attributes, time: time ?? clock(), value: value, context: spanContext),
-             into: .measurements)
+        let time = time ?? clock()
+        return withExtendedLifetime(attributes) {
+            emit(MeasurementRecord(metricRef: metricRef, attributes: attributes.block, time: time, value: value, context: spanContext),
+                 into: .measurements)
+        }
     }
 }
 

@@ -4,20 +4,13 @@ import OTLPMmapLayout
 /// What happened to the records the writer was asked to write, per ring. Readable at any time from
 /// any thread.
 ///
-/// The counters live in one manually allocated block of atomics, so counting a record is one atomic
-/// add with no reference counting on the way.
+/// Each thread counts into its own slot (`ThreadSlots`), so counting a record costs no locked
+/// instruction; reading sums the slots.
 public final class WriterStatistics: @unchecked Sendable {
-    private let counters: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
-    private static let count = RingKind.allCases.count * Outcome.allCases.count
+    let slots: ThreadSlots
 
-    init() {
-        counters = .allocate(capacity: Self.count)
-        counters.initialize(repeating: UnsafeAtomic<Int>.Storage(0), count: Self.count)
-    }
-
-    deinit {
-        counters.deinitialize(count: Self.count)
-        counters.deallocate()
+    init(slots: ThreadSlots) {
+        self.slots = slots
     }
 
     public enum Outcome: Int, Sendable, CaseIterable {
@@ -29,17 +22,23 @@ public final class WriterStatistics: @unchecked Sendable {
         case tooLarge
     }
 
-    private func counter(_ outcome: Outcome, _ ring: RingKind) -> UnsafeAtomic<Int> {
-        UnsafeAtomic(at: counters + ring.rawValue * Outcome.allCases.count + outcome.rawValue)
+    @inline(__always)
+    static func index(_ outcome: Outcome, _ ring: RingKind) -> Int {
+        ring.rawValue * Outcome.allCases.count + outcome.rawValue
     }
 
-    func count(_ outcome: Outcome, _ ring: RingKind) {
-        counter(outcome, ring).wrappingIncrement(ordering: .relaxed)
+    @inline(__always)
+    func count(_ outcome: Outcome, _ ring: RingKind, in slot: ThreadSlot) {
+        slots.increment(Self.index(outcome, ring), in: slot)
     }
 
     public func value(_ outcome: Outcome, _ ring: RingKind) -> Int {
-        counter(outcome, ring).load(ordering: .relaxed)
+        slots.sum(Self.index(outcome, ring))
     }
+
+    /// Per-thread slots allocated so far: at most the number of threads recording at the same time,
+    /// since an exited thread's slot goes to the next new one.
+    public var threadSlots: Int { slots.count }
 
     /// Sum over the three rings.
     public func total(_ outcome: Outcome) -> Int {

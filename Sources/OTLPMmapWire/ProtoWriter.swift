@@ -12,11 +12,14 @@ public struct ProtoWriter: WireSink {
         capacity = buffer.count
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func reserve(_ n: Int) -> UnsafeMutableRawPointer {
-        precondition(capacity - _count >= n, "ProtoWriter overflow: the caller sized the buffer wrongly")
-        defer { _count += n }
-        return base + _count
+        // 0 <= _count <= capacity always holds and n is a small non-negative size, so wrapping
+        // arithmetic cannot wrap: one compare per write instead of three overflow checks.
+        precondition(UInt(bitPattern: n) <= UInt(bitPattern: capacity &- _count), "ProtoWriter overflow: the caller sized the buffer wrongly")
+        let pointer = base + _count
+        _count &+= n
+        return pointer
     }
 
     @inlinable @inline(__always)
@@ -29,6 +32,12 @@ public struct ProtoWriter: WireSink {
             let pointer = reserve(2)
             pointer.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, as: UInt8.self)
             pointer.storeBytes(of: UInt8(truncatingIfNeeded: value >> 7), toByteOffset: 1, as: UInt8.self)
+        } else if value < 0x20_0000 {
+            // Dictionary references (offsets) in files up to 2 MiB.
+            let pointer = reserve(3)
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, as: UInt8.self)
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: value >> 7) | 0x80, toByteOffset: 1, as: UInt8.self)
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: value >> 14), toByteOffset: 2, as: UInt8.self)
         } else {
             writeLongVarint(value)
         }
@@ -47,35 +56,35 @@ public struct ProtoWriter: WireSink {
         pointer.storeBytes(of: UInt8(value), toByteOffset: index, as: UInt8.self)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeTag(_ number: Int, _ wireType: Int) {
         writeVarint(UInt64(number) << 3 | UInt64(wireType))
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeFixed32(_ value: UInt32) {
         reserve(4).storeBytes(of: value.littleEndian, as: UInt32.self)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeFixed64(_ value: UInt64) {
         reserve(8).storeBytes(of: value.littleEndian, as: UInt64.self)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        reserve(bytes.count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        copySmall(to: reserve(bytes.count), from: bytes.baseAddress!, count: bytes.count)
     }
 
-    @inlinable
-    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: [Int], to value: UInt8) {
+    @inlinable @inline(__always)
+    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
         guard bytes.count > 0 else { return }
         let destination = reserve(bytes.count)
-        destination.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        copySmall(to: destination, from: bytes.baseAddress!, count: bytes.count)
         for offset in offsets {
-            precondition(offset >= 0 && offset < bytes.count, "offset outside the block")
-            destination.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
+            precondition(offset >= 0 && Int(offset) < bytes.count, "offset outside the block")
+            destination.storeBytes(of: value, toByteOffset: Int(offset), as: UInt8.self)
         }
     }
 
@@ -99,15 +108,38 @@ public struct ProtoWriter: WireSink {
     }
 }
 
+/// Copies `count` bytes. Record fields are short (names, ids, attribute blocks of a few dozen
+/// bytes), where a call into the C library's memcpy costs more than the copy: those go word by word.
+@inlinable @inline(__always)
+func copySmall(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+    guard count <= 128 else {
+        destination.copyMemory(from: source, byteCount: count)
+        return
+    }
+    var offset = 0
+    while offset + 8 <= count {
+        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+    if offset + 4 <= count {
+        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt32.self), toByteOffset: offset, as: UInt32.self)
+        offset += 4
+    }
+    while offset < count {
+        destination.storeBytes(of: source.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
+        offset += 1
+    }
+}
+
 /// Bytes a varint encoding of `value` takes (1 to 10).
-@inlinable
+@inlinable @inline(__always)
 public func varintSize(_ value: UInt64) -> Int {
     let bits = 64 - value.leadingZeroBitCount
     return bits == 0 ? 1 : (bits + 6) / 7
 }
 
 /// Bytes a length-delimited item of `length` payload bytes takes, prefix included.
-@inlinable
+@inlinable @inline(__always)
 public func lengthDelimitedSize(_ length: Int) -> Int { varintSize(UInt64(length)) + length }
 
 /// What every generated record message offers: sizing and encoding without allocation, decoding from
@@ -126,7 +158,7 @@ public protocol WireMessage: Sendable {
 public protocol WireSink {
     /// Writes `bytes`, then sets the written bytes at `offsets` (relative to `bytes`) to `value`:
     /// a pre-encoded block whose field keys depend on where it is written.
-    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: [Int], to value: UInt8)
+    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8)
     mutating func writeVarint(_ value: UInt64)
     mutating func writeFixed32(_ value: UInt32)
     mutating func writeFixed64(_ value: UInt64)
@@ -173,7 +205,7 @@ extension WireSink {
     }
 
     /// The same, with the message's size already known.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message, size: Int) {
         writeTag(number, 2)
         writeVarint(UInt64(size))
@@ -184,21 +216,21 @@ extension WireSink {
 /// Size helpers for streamed messages that compute `encodedSize` arithmetically.
 public enum WireSize {
     /// Bytes of a field key.
-    @inlinable public static func tag(_ number: Int) -> Int { varintSize(UInt64(number) << 3) }
+    @inlinable @inline(__always) public static func tag(_ number: Int) -> Int { varintSize(UInt64(number) << 3) }
     /// An int64 field at its default (0) is not written.
-    @inlinable public static func int64(_ number: Int, _ value: Int64) -> Int {
+    @inlinable @inline(__always) public static func int64(_ number: Int, _ value: Int64) -> Int {
         value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: value))
     }
-    @inlinable public static func fixed64(_ number: Int, _ value: UInt64) -> Int { value == 0 ? 0 : tag(number) + 8 }
-    @inlinable public static func fixed32(_ number: Int, _ value: UInt32) -> Int { value == 0 ? 0 : tag(number) + 4 }
-    @inlinable public static func string(_ number: Int, _ value: String) -> Int {
+    @inlinable @inline(__always) public static func fixed64(_ number: Int, _ value: UInt64) -> Int { value == 0 ? 0 : tag(number) + 8 }
+    @inlinable @inline(__always) public static func fixed32(_ number: Int, _ value: UInt32) -> Int { value == 0 ? 0 : tag(number) + 4 }
+    @inlinable @inline(__always) public static func string(_ number: Int, _ value: String) -> Int {
         value.isEmpty ? 0 : tag(number) + lengthDelimitedSize(value.utf8.count)
     }
-    @inlinable public static func enumeration(_ number: Int, _ value: Int32) -> Int {
+    @inlinable @inline(__always) public static func enumeration(_ number: Int, _ value: Int32) -> Int {
         value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: Int64(value)))
     }
     /// An embedded message of `size` bytes.
-    @inlinable public static func message(_ number: Int, size: Int) -> Int { tag(number) + lengthDelimitedSize(size) }
+    @inlinable @inline(__always) public static func message(_ number: Int, size: Int) -> Int { tag(number) + lengthDelimitedSize(size) }
 }
 
 /// Counts the bytes an encoding would write, without writing.
@@ -209,7 +241,7 @@ public struct SizeCounter: WireSink {
     @inlinable public mutating func writeFixed32(_ value: UInt32) { count += 4 }
     @inlinable public mutating func writeFixed64(_ value: UInt64) { count += 8 }
     @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
-    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: [Int], to value: UInt8) {
+    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
         count += bytes.count
     }
     @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }

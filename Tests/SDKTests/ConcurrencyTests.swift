@@ -112,6 +112,41 @@ import Testing
         #expect(seen.allSatisfy { $0.allSatisfy { $0 == 1 } }, "a record was lost or duplicated")
     }
 
+    /// Each thread counts and makes ids in its own slot; exited threads' counts must stay in the
+    /// totals, their slots must go to later threads, and ids must stay unique across threads.
+    @Test func shortLivedThreadsKeepTheirCountsReuseSlotsAndNeverRepeatAnID() throws {
+        let writer = try makeWriter(numBuffers: 2048)
+        let threads = 200
+        let perThread = 5
+        for _ in 0..<threads {
+            let exited = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                for _ in 0..<perThread {
+                    writer.startSpan("short-lived").end()
+                    writer.log(.info, "from a short-lived thread")
+                }
+                exited.signal()
+            }
+            thread.start()
+            exited.wait()
+            // Let the thread finish exiting (its slot is handed back by the pthread key's destructor).
+            while !thread.isFinished { usleep(100) }
+        }
+        #expect(writer.statistics.value(.written, .spans) == threads * perThread * 2)
+        #expect(writer.statistics.value(.written, .events) == threads * perThread)
+        #expect(writer.statistics.threadSlots < 10, "\(writer.statistics.threadSlots) slots for threads that ran one after another")
+
+        var spanIDs = Set<[UInt8]>()
+        var traceIDs = Set<[UInt8]>()
+        for event in try drain(SpanEvent.self, writer.file, .spans) {
+            guard case .start? = event.event else { continue }
+            spanIDs.insert(event.spanId)
+            traceIDs.insert(event.traceId)
+        }
+        #expect(spanIDs.count == threads * perThread, "span ids repeated across threads")
+        #expect(traceIDs.count == threads * perThread, "trace ids repeated across threads")
+    }
+
     @Test func aFullRingDropsAndCountsInsteadOfHanging() throws {
         let writer = try makeWriter(numBuffers: 16, bufferSize: 128)
         let started = Date()
