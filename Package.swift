@@ -8,6 +8,7 @@
 //   OTLPMmapLayout     GENERATED typed views, record messages and the rule catalogue
 //   OTLPMmapCore       mapping files, the ring and dictionary algorithms, decoding a whole file
 //   OTLPMmapSDK        the reference writer: spans, logs and metrics into a file
+//   CCycleCounter      the processor's cycle counter (C), for the writer's clock
 //   OTLPMmapBridges    the writer behind swift-distributed-tracing, swift-log and swift-metrics
 //   OTLPMmapConformance  checks any writer's file against every rule of the spec
 //   OTLPMmapGolden     the golden files: valid ones from the reference writer, invalid ones per rule
@@ -69,9 +70,10 @@ let package = Package(
             name: "OTLPMmapCore",
             dependencies: ["OTLPMmapLayout", "OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        .target(name: "CCycleCounter"),
         .target(
             name: "OTLPMmapSDK",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "CCycleCounter", .product(name: "Atomics", package: "swift-atomics")]
         ),
         .target(
             name: "OTLPMmapBridges",
@@ -127,7 +129,7 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapGolden", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
-            exclude: ["fixtures"]
+            exclude: ["fixtures", "scenarios"]
         ),
     ],
     swiftLanguageModes: [.v6]

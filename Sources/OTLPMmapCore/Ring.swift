@@ -188,17 +188,30 @@ public struct Ring: @unchecked Sendable {
     @discardableResult
     @inlinable
     public func write(size: Int, _ encode: (inout ProtoWriter) -> Void) throws(ProduceError) -> Int64 {
-        guard lengthDelimitedSize(size) <= Int(bufferSize) else {
-            throw .tooLarge(ring: kind.name, recordBytes: lengthDelimitedSize(size), slotBytes: Int(bufferSize))
+        let (sequence, payload) = try claim(payloadSize: size)
+        var writer = ProtoWriter(payload)
+        encode(&writer)
+        precondition(writer.count == size, "the record wrote \(writer.count) bytes, not the \(size) it announced")
+        publish(sequence)
+        return sequence
+    }
+
+    /// Checks the size, claims a slot and writes the length prefix; returns the sequence to publish
+    /// and the `payloadSize` bytes to fill first. The caller encodes into a writer of its own, which
+    /// the compiler keeps in registers (through a closure's `inout` every byte would go via memory).
+    @inlinable @inline(__always)
+    public func claim(payloadSize size: Int) throws(ProduceError) -> (sequence: Int64, payload: UnsafeMutableRawBufferPointer) {
+        let total = lengthDelimitedSize(size)
+        guard total <= Int(bufferSize) else {
+            throw .tooLarge(ring: kind.name, recordBytes: total, slotBytes: Int(bufferSize))
         }
         guard writable else { throw .readOnly(ring: kind.name) }
         guard isAligned else { throw .unaligned(ring: kind.name, offset: fileOffset) }
         guard let sequence = claim() else { throw .full(ring: kind.name) }
-        var writer = ProtoWriter(slot(sequence))
-        writer.writeVarint(UInt64(size))
-        encode(&writer)
-        publish(sequence)
-        return sequence
+        let slot = self.slot(sequence)
+        var prefix = ProtoWriter(slot)
+        prefix.writeVarint(UInt64(size))
+        return (sequence, UnsafeMutableRawBufferPointer(rebasing: slot[prefix.count..<total]))
     }
 
     // MARK: consumer

@@ -102,10 +102,3 @@ enum IDGenerator {
         return z ^ (z >> 31)
     }
 }
-
-/// Wall-clock time in nanoseconds since the Unix epoch (clock_gettime, a vDSO call on Linux).
-public func nowUnixNano() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}

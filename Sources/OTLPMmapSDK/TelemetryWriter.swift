@@ -21,7 +21,10 @@ public final class TelemetryWriter: Sendable {
     let interner: Interner
     /// Each thread's counters and id state.
     let threads: ThreadSlots
-    let clock: @Sendable () -> UInt64
+    /// The caller's clock, if the configuration named one.
+    private let customClock: (@Sendable () -> UInt64)?
+    /// The cycle-counter clock, looked up once: reading a global costs a call on every access.
+    private let cycleClock: CycleClock?
     /// The rings by kind, copied out of `file` so that recording touches no reference counts.
     private let events: Ring
     private let spans: Ring
@@ -33,10 +36,11 @@ public final class TelemetryWriter: Sendable {
         self.configuration = configuration
         threads = try ThreadSlots(idSeed: configuration.idSeed)
         statistics = WriterStatistics(slots: threads)
-        clock = configuration.clock
+        customClock = configuration.clock
+        cycleClock = configuration.clock == nil ? CycleClock.shared : nil
         file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
             events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
-            dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: configuration.clock()))
+            dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: configuration.clock?() ?? nowUnixNano()))
         interner = Interner(dictionary: file.dictionary)
         events = file.ring(.events)
         spans = file.ring(.spans)
@@ -96,6 +100,14 @@ public final class TelemetryWriter: Sendable {
 
     // MARK: recording
 
+    /// The time for a record that gives none.
+    @inline(__always)
+    func clock() -> UInt64 {
+        if let cycleClock { return cycleClock.now() }
+        if let customClock { return customClock() }
+        return nowUnixNano()
+    }
+
     /// Writes `record` into `ring`, waiting at most `fullRingWait` for room. Returns whether it was written.
     @discardableResult @inline(__always)
     func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind) -> Bool {
@@ -110,7 +122,11 @@ public final class TelemetryWriter: Sendable {
         var spins = 0
         while true {
             do {
-                try ring.write(size: size) { record.encode(to: &$0) }
+                let (sequence, payload) = try ring.claim(payloadSize: size)
+                var writer = ProtoWriter(payload)
+                record.encode(to: &writer)
+                precondition(writer.count == size, "\(Record.self) wrote \(writer.count) bytes, not the \(size) it announced")
+                ring.publish(sequence)
                 statistics.count(.written, kind, in: slot)
                 return true
             } catch .full {

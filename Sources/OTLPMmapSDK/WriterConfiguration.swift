@@ -23,9 +23,10 @@ public struct WriterConfiguration: Sendable {
     /// Resource attributes written once; `service.name` defaults to `$OTEL_SERVICE_NAME` or the
     /// process name, and `$OTEL_RESOURCE_ATTRIBUTES` (k=v,k=v) is added.
     public var resource: [Attribute]
-    /// Where times come from when a call gives none (and the file's start time): the wall clock,
-    /// or a fixed clock for reproducible files (golden files, tests).
-    public var clock: @Sendable () -> UInt64 = nowUnixNano
+    /// Where times come from when a call gives none (and the file's start time): nil for the wall
+    /// clock (`recordTimeUnixNano`), or a clock of the caller's, such as a fixed one for
+    /// reproducible files (golden files, tests).
+    public var clock: (@Sendable () -> UInt64)? = nil
     /// Seeds trace and span ids; nil seeds from the system's random source. A fixed seed gives the
     /// same ids in the same order, for reproducible files.
     public var idSeed: UInt64?

@@ -199,7 +199,7 @@ extension WireSink {
     }
 
     /// Writes an embedded message: tag, length, fields.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message) {
         writeMessage(number, message, size: message.encodedSize)
     }

@@ -7,13 +7,13 @@ import OTLPMmapWire
 /// are kept.
 public struct SpanKind: RawRepresentable, Hashable, Sendable {
     public var rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-    public static let unspecified = SpanKind(rawValue: 0)
-    public static let `internal` = SpanKind(rawValue: 1)
-    public static let server = SpanKind(rawValue: 2)
-    public static let client = SpanKind(rawValue: 3)
-    public static let producer = SpanKind(rawValue: 4)
-    public static let consumer = SpanKind(rawValue: 5)
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public static var unspecified: SpanKind { SpanKind(rawValue: 0) }
+    @inlinable public static var `internal`: SpanKind { SpanKind(rawValue: 1) }
+    @inlinable public static var server: SpanKind { SpanKind(rawValue: 2) }
+    @inlinable public static var client: SpanKind { SpanKind(rawValue: 3) }
+    @inlinable public static var producer: SpanKind { SpanKind(rawValue: 4) }
+    @inlinable public static var consumer: SpanKind { SpanKind(rawValue: 5) }
     /// The value the schema calls `name`, or nil for a name it does not list.
     public init?(name: String) {
         switch name {
@@ -43,10 +43,10 @@ public struct SpanKind: RawRepresentable, Hashable, Sendable {
 /// A span's outcome. Open, as proto3 enums are: values the schema does not list are kept.
 public struct StatusCode: RawRepresentable, Hashable, Sendable {
     public var rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-    public static let unset = StatusCode(rawValue: 0)
-    public static let ok = StatusCode(rawValue: 1)
-    public static let error = StatusCode(rawValue: 2)
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public static var unset: StatusCode { StatusCode(rawValue: 0) }
+    @inlinable public static var ok: StatusCode { StatusCode(rawValue: 1) }
+    @inlinable public static var error: StatusCode { StatusCode(rawValue: 2) }
     /// The value the schema calls `name`, or nil for a name it does not list.
     public init?(name: String) {
         switch name {
@@ -71,10 +71,10 @@ public struct StatusCode: RawRepresentable, Hashable, Sendable {
 /// (cumulative). Open, as proto3 enums are: values the schema does not list are kept.
 public struct AggregationTemporality: RawRepresentable, Hashable, Sendable {
     public var rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-    public static let unspecified = AggregationTemporality(rawValue: 0)
-    public static let delta = AggregationTemporality(rawValue: 1)
-    public static let cumulative = AggregationTemporality(rawValue: 2)
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public static var unspecified: AggregationTemporality { AggregationTemporality(rawValue: 0) }
+    @inlinable public static var delta: AggregationTemporality { AggregationTemporality(rawValue: 1) }
+    @inlinable public static var cumulative: AggregationTemporality { AggregationTemporality(rawValue: 2) }
     /// The value the schema calls `name`, or nil for a name it does not list.
     public init?(name: String) {
         switch name {
@@ -98,32 +98,32 @@ public struct AggregationTemporality: RawRepresentable, Hashable, Sendable {
 /// Log severity, as in OTLP. Open, as proto3 enums are: values the schema does not list are kept.
 public struct SeverityNumber: RawRepresentable, Hashable, Sendable {
     public var rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-    public static let unspecified = SeverityNumber(rawValue: 0)
-    public static let trace = SeverityNumber(rawValue: 1)
-    public static let trace2 = SeverityNumber(rawValue: 2)
-    public static let trace3 = SeverityNumber(rawValue: 3)
-    public static let trace4 = SeverityNumber(rawValue: 4)
-    public static let debug = SeverityNumber(rawValue: 5)
-    public static let debug2 = SeverityNumber(rawValue: 6)
-    public static let debug3 = SeverityNumber(rawValue: 7)
-    public static let debug4 = SeverityNumber(rawValue: 8)
-    public static let info = SeverityNumber(rawValue: 9)
-    public static let info2 = SeverityNumber(rawValue: 10)
-    public static let info3 = SeverityNumber(rawValue: 11)
-    public static let info4 = SeverityNumber(rawValue: 12)
-    public static let warn = SeverityNumber(rawValue: 13)
-    public static let warn2 = SeverityNumber(rawValue: 14)
-    public static let warn3 = SeverityNumber(rawValue: 15)
-    public static let warn4 = SeverityNumber(rawValue: 16)
-    public static let error = SeverityNumber(rawValue: 17)
-    public static let error2 = SeverityNumber(rawValue: 18)
-    public static let error3 = SeverityNumber(rawValue: 19)
-    public static let error4 = SeverityNumber(rawValue: 20)
-    public static let fatal = SeverityNumber(rawValue: 21)
-    public static let fatal2 = SeverityNumber(rawValue: 22)
-    public static let fatal3 = SeverityNumber(rawValue: 23)
-    public static let fatal4 = SeverityNumber(rawValue: 24)
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public static var unspecified: SeverityNumber { SeverityNumber(rawValue: 0) }
+    @inlinable public static var trace: SeverityNumber { SeverityNumber(rawValue: 1) }
+    @inlinable public static var trace2: SeverityNumber { SeverityNumber(rawValue: 2) }
+    @inlinable public static var trace3: SeverityNumber { SeverityNumber(rawValue: 3) }
+    @inlinable public static var trace4: SeverityNumber { SeverityNumber(rawValue: 4) }
+    @inlinable public static var debug: SeverityNumber { SeverityNumber(rawValue: 5) }
+    @inlinable public static var debug2: SeverityNumber { SeverityNumber(rawValue: 6) }
+    @inlinable public static var debug3: SeverityNumber { SeverityNumber(rawValue: 7) }
+    @inlinable public static var debug4: SeverityNumber { SeverityNumber(rawValue: 8) }
+    @inlinable public static var info: SeverityNumber { SeverityNumber(rawValue: 9) }
+    @inlinable public static var info2: SeverityNumber { SeverityNumber(rawValue: 10) }
+    @inlinable public static var info3: SeverityNumber { SeverityNumber(rawValue: 11) }
+    @inlinable public static var info4: SeverityNumber { SeverityNumber(rawValue: 12) }
+    @inlinable public static var warn: SeverityNumber { SeverityNumber(rawValue: 13) }
+    @inlinable public static var warn2: SeverityNumber { SeverityNumber(rawValue: 14) }
+    @inlinable public static var warn3: SeverityNumber { SeverityNumber(rawValue: 15) }
+    @inlinable public static var warn4: SeverityNumber { SeverityNumber(rawValue: 16) }
+    @inlinable public static var error: SeverityNumber { SeverityNumber(rawValue: 17) }
+    @inlinable public static var error2: SeverityNumber { SeverityNumber(rawValue: 18) }
+    @inlinable public static var error3: SeverityNumber { SeverityNumber(rawValue: 19) }
+    @inlinable public static var error4: SeverityNumber { SeverityNumber(rawValue: 20) }
+    @inlinable public static var fatal: SeverityNumber { SeverityNumber(rawValue: 21) }
+    @inlinable public static var fatal2: SeverityNumber { SeverityNumber(rawValue: 22) }
+    @inlinable public static var fatal3: SeverityNumber { SeverityNumber(rawValue: 23) }
+    @inlinable public static var fatal4: SeverityNumber { SeverityNumber(rawValue: 24) }
     /// The value the schema calls `name`, or nil for a name it does not list.
     public init?(name: String) {
         switch name {
@@ -204,14 +204,14 @@ public struct SpanEvent: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let traceId = 1
-        public static let spanId = 2
-        public static let start = 11
-        public static let end = 12
-        public static let name = 13
-        public static let attributes = 14
-        public static let link = 15
-        public static let scopeRef = 20
+        @inlinable public static var traceId: Int { 1 }
+        @inlinable public static var spanId: Int { 2 }
+        @inlinable public static var start: Int { 11 }
+        @inlinable public static var end: Int { 12 }
+        @inlinable public static var name: Int { 13 }
+        @inlinable public static var attributes: Int { 14 }
+        @inlinable public static var link: Int { 15 }
+        @inlinable public static var scopeRef: Int { 20 }
     }
 
     public enum EventChoice: Equatable, Sendable {
@@ -387,12 +387,12 @@ public struct StartSpan: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let parentSpanId = 4
-        public static let name = 5
-        public static let kind = 6
-        public static let startTimeUnixNano = 7
-        public static let attributes = 9
-        public static let flags = 16
+        @inlinable public static var parentSpanId: Int { 4 }
+        @inlinable public static var name: Int { 5 }
+        @inlinable public static var kind: Int { 6 }
+        @inlinable public static var startTimeUnixNano: Int { 7 }
+        @inlinable public static var attributes: Int { 9 }
+        @inlinable public static var flags: Int { 16 }
     }
 
     /// `parent_span_id` = 4.
@@ -531,8 +531,8 @@ public struct EndSpan: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let endTimeUnixNano = 8
-        public static let status = 15
+        @inlinable public static var endTimeUnixNano: Int { 8 }
+        @inlinable public static var status: Int { 15 }
     }
 
     /// `end_time_unix_nano` = 8.
@@ -614,7 +614,7 @@ public struct ChangeSpanName: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let name = 5
+        @inlinable public static var name: Int { 5 }
     }
 
     /// `name` = 5.
@@ -680,7 +680,7 @@ public struct UpdateAttributes: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let attributes = 9
+        @inlinable public static var attributes: Int { 9 }
     }
 
     /// `attributes` = 9.
@@ -748,7 +748,7 @@ public struct AddLink: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let links = 13
+        @inlinable public static var links: Int { 13 }
     }
 
     /// `links` = 13.
@@ -821,12 +821,12 @@ public struct Link: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let traceId = 1
-        public static let spanId = 2
-        public static let traceState = 3
-        public static let attributes = 4
-        public static let droppedAttributesCount = 5
-        public static let flags = 6
+        @inlinable public static var traceId: Int { 1 }
+        @inlinable public static var spanId: Int { 2 }
+        @inlinable public static var traceState: Int { 3 }
+        @inlinable public static var attributes: Int { 4 }
+        @inlinable public static var droppedAttributesCount: Int { 5 }
+        @inlinable public static var flags: Int { 6 }
     }
 
     /// `trace_id` = 1.
@@ -965,8 +965,8 @@ public struct Status: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let message = 2
-        public static let code = 3
+        @inlinable public static var message: Int { 2 }
+        @inlinable public static var code: Int { 3 }
     }
 
     /// `message` = 2.
@@ -1051,12 +1051,12 @@ public struct Measurement: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let metricRef = 1
-        public static let attributes = 2
-        public static let timeUnixNano = 3
-        public static let asLong = 4
-        public static let asDouble = 5
-        public static let spanContext = 6
+        @inlinable public static var metricRef: Int { 1 }
+        @inlinable public static var attributes: Int { 2 }
+        @inlinable public static var timeUnixNano: Int { 3 }
+        @inlinable public static var asLong: Int { 4 }
+        @inlinable public static var asDouble: Int { 5 }
+        @inlinable public static var spanContext: Int { 6 }
     }
 
     public enum ValueChoice: Equatable, Sendable {
@@ -1205,14 +1205,14 @@ public struct MetricRef: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let name = 1
-        public static let description = 2
-        public static let unit = 3
-        public static let instrumentationScopeRef = 4
-        public static let gauge = 5
-        public static let sum = 6
-        public static let histogram = 7
-        public static let expHist = 8
+        @inlinable public static var name: Int { 1 }
+        @inlinable public static var description: Int { 2 }
+        @inlinable public static var unit: Int { 3 }
+        @inlinable public static var instrumentationScopeRef: Int { 4 }
+        @inlinable public static var gauge: Int { 5 }
+        @inlinable public static var sum: Int { 6 }
+        @inlinable public static var histogram: Int { 7 }
+        @inlinable public static var expHist: Int { 8 }
     }
 
     public enum AggregationChoice: Equatable, Sendable {
@@ -1430,8 +1430,8 @@ public struct Sum: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let aggregationTemporality = 2
-        public static let isMonotonic = 3
+        @inlinable public static var aggregationTemporality: Int { 2 }
+        @inlinable public static var isMonotonic: Int { 3 }
     }
 
     /// `aggregation_temporality` = 2.
@@ -1512,8 +1512,8 @@ public struct Histogram: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let aggregationTemporality = 1
-        public static let bucketBoundaries = 2
+        @inlinable public static var aggregationTemporality: Int { 1 }
+        @inlinable public static var bucketBoundaries: Int { 2 }
     }
 
     /// `aggregation_temporality` = 1.
@@ -1604,9 +1604,9 @@ public struct ExponentialHistogram: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let aggregationTemporality = 1
-        public static let maxBuckets = 2
-        public static let maxScale = 3
+        @inlinable public static var aggregationTemporality: Int { 1 }
+        @inlinable public static var maxBuckets: Int { 2 }
+        @inlinable public static var maxScale: Int { 3 }
     }
 
     /// `aggregation_temporality` = 1.
@@ -1707,14 +1707,14 @@ public struct Event: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let scopeRef = 1
-        public static let timeUnixNano = 2
-        public static let severityNumber = 3
-        public static let severityText = 4
-        public static let body = 5
-        public static let eventNameRef = 6
-        public static let spanContext = 7
-        public static let attributes = 8
+        @inlinable public static var scopeRef: Int { 1 }
+        @inlinable public static var timeUnixNano: Int { 2 }
+        @inlinable public static var severityNumber: Int { 3 }
+        @inlinable public static var severityText: Int { 4 }
+        @inlinable public static var body: Int { 5 }
+        @inlinable public static var eventNameRef: Int { 6 }
+        @inlinable public static var spanContext: Int { 7 }
+        @inlinable public static var attributes: Int { 8 }
     }
 
     /// `scope_ref` = 1. File offset of a dictionary entry of kind InstrumentationScope; 0 means
@@ -1886,8 +1886,8 @@ public struct Resource: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let attributes = 1
-        public static let droppedAttributesCount = 2
+        @inlinable public static var attributes: Int { 1 }
+        @inlinable public static var droppedAttributesCount: Int { 2 }
     }
 
     /// `attributes` = 1.
@@ -1973,11 +1973,11 @@ public struct InstrumentationScope: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let nameRef = 1
-        public static let versionRef = 2
-        public static let attributes = 3
-        public static let droppedAttributesCount = 4
-        public static let resourceRef = 5
+        @inlinable public static var nameRef: Int { 1 }
+        @inlinable public static var versionRef: Int { 2 }
+        @inlinable public static var attributes: Int { 3 }
+        @inlinable public static var droppedAttributesCount: Int { 4 }
+        @inlinable public static var resourceRef: Int { 5 }
     }
 
     /// `name_ref` = 1. File offset of a dictionary entry of kind string; 0 means none.
@@ -2102,8 +2102,8 @@ public struct KeyValueRef: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let keyRef = 1
-        public static let value = 2
+        @inlinable public static var keyRef: Int { 1 }
+        @inlinable public static var value: Int { 2 }
     }
 
     /// `key_ref` = 1. File offset of a dictionary entry of kind string; 0 means none.
@@ -2192,14 +2192,14 @@ public struct AnyValue: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let stringValue = 1
-        public static let boolValue = 2
-        public static let intValue = 3
-        public static let doubleValue = 4
-        public static let arrayValue = 5
-        public static let kvlistValue = 6
-        public static let bytesValue = 7
-        public static let valueRef = 8
+        @inlinable public static var stringValue: Int { 1 }
+        @inlinable public static var boolValue: Int { 2 }
+        @inlinable public static var intValue: Int { 3 }
+        @inlinable public static var doubleValue: Int { 4 }
+        @inlinable public static var arrayValue: Int { 5 }
+        @inlinable public static var kvlistValue: Int { 6 }
+        @inlinable public static var bytesValue: Int { 7 }
+        @inlinable public static var valueRef: Int { 8 }
     }
 
     public enum ValueChoice: Equatable, Sendable {
@@ -2357,7 +2357,7 @@ public struct ArrayValue: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let values = 1
+        @inlinable public static var values: Int { 1 }
     }
 
     /// `values` = 1.
@@ -2425,7 +2425,7 @@ public struct KeyValueList: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let values = 1
+        @inlinable public static var values: Int { 1 }
     }
 
     /// `values` = 1.
@@ -2495,9 +2495,9 @@ public struct SpanContext: WireMessage, Equatable {
 
     /// Field numbers, for encoders that stream a record without building this type.
     public enum Field {
-        public static let spanId = 1
-        public static let traceId = 2
-        public static let flags = 3
+        @inlinable public static var spanId: Int { 1 }
+        @inlinable public static var traceId: Int { 2 }
+        @inlinable public static var flags: Int { 3 }
     }
 
     /// `span_id` = 1.
