@@ -63,11 +63,11 @@ public struct Ring: @unchecked Sendable {
     public let writable: Bool
     /// Whether the ring header is 8-byte aligned, so that producers can compare-and-swap.
     public let isAligned: Bool
-    private let slots: UnsafeMutableRawPointer
+    @usableFromInline let slots: UnsafeMutableRawPointer
     /// This process's last reading of reader_index, shared by its producer threads (owned by the
     /// `MmapFile`). reader_index only grows, so a stale copy is a safe lower bound: producers re-read
     /// the real one, a cache line the consumer writes, only when the ring looks full.
-    private let readerCache: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
+    @usableFromInline let readerCache: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
 
     /// Validates the ring at `offset` against `mapping`: RING-POW2, RING-SLOT-SIZE, HDR-SECTION-BOUNDS.
     init(kind: RingKind, mapping: UnsafeMutableRawBufferPointer, offset: Int64, writable: Bool,
@@ -128,6 +128,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// Claims the next sequence number, or nil when the ring is full. Compare-and-swap on writer_index.
+    @inlinable @inline(__always)
     public func claim() -> Int64? {
         precondition(writable && isAligned, "claim on the \(kind.name) ring needs a writable file with an aligned ring header")
         let cache = UnsafeAtomic<Int64>(at: readerCache)
@@ -154,6 +155,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// The slot that sequence `sequence` uses.
+    @inlinable @inline(__always)
     public func slot(_ sequence: Int64) -> UnsafeMutableRawBufferPointer {
         let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
         return UnsafeMutableRawBufferPointer(start: slots + index * Int(bufferSize), count: Int(bufferSize))
@@ -165,6 +167,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// Publishes a claimed slot: stores its flag with release ordering, after the record's bytes.
+    @inlinable @inline(__always)
     public func publish(_ sequence: Int64) {
         let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
         availability[index] = RingLayout.flag(sequence: sequence, log2NumBuffers: log2NumBuffers)

@@ -79,7 +79,7 @@ enum SwiftStructuresEmitter {
             return
         }
         let suffix = type == "Int32" ? "Int32" : (type == "Int64" ? "Int64" : "UInt64")
-        out.block("public var \(name): \(type) {") { out in
+        out.block("@inlinable public var \(name): \(type) {") { out in
             if field.atomic {
                 out.line("get { SharedMemory.load\(suffix)(pointer + \(field.offset)) }")
                 out.line("nonmutating set { SharedMemory.store\(suffix)(pointer + \(field.offset), newValue) }")
@@ -91,12 +91,12 @@ enum SwiftStructuresEmitter {
         guard field.atomic, field.type == .int64 else { return }
         let upper = Naming.upperCamel(field.name)
         out.doc("Whether `\(field.name)` is naturally aligned, so that compare-and-swap and fetch-add are possible.")
-        out.line("public var \(name)IsAligned: Bool { SharedMemory.isAligned(pointer + \(field.offset), to: 8) }")
-        out.block("public func compareExchange\(upper)(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {") { out in
+        out.line("@inlinable public var \(name)IsAligned: Bool { SharedMemory.isAligned(pointer + \(field.offset), to: 8) }")
+        out.block("@inlinable public func compareExchange\(upper)(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {") { out in
             out.line("SharedMemory.compareExchangeInt64(pointer + \(field.offset), expected: expected, desired: desired)")
         }
         out.doc("Adds `delta` and returns the value before.")
-        out.block("public func fetchAdd\(upper)(_ delta: Int64) -> Int64 {") { out in
+        out.block("@inlinable public func fetchAdd\(upper)(_ delta: Int64) -> Int64 {") { out in
             out.line("SharedMemory.fetchAddInt64(pointer + \(field.offset), delta)")
         }
     }

@@ -32,19 +32,41 @@ func withUTF8Text<Result>(_ string: String, _ body: (UTF8Text) -> Result) -> Res
 }
 
 extension WireSink {
+    // Each field is reserved whole (key, length, value) and stored with plain stores: one bounds
+    // check per field. Keys of one byte (field numbers below 16) and two bytes (16 to 2047) are
+    // the ones records use; the key bytes are constants after inlining.
+
+    @inline(__always)
+    static func writeKey(_ number: Int, _ wireType: Int, at pointer: UnsafeMutableRawPointer) -> Int {
+        let key = UInt64(number) << 3 | UInt64(wireType)
+        if key < 0x80 {
+            pointer.storeBytes(of: UInt8(key), as: UInt8.self)
+            return 1
+        }
+        pointer.storeBytes(of: UInt8(truncatingIfNeeded: key) | 0x80, as: UInt8.self)
+        pointer.storeBytes(of: UInt8(truncatingIfNeeded: key >> 7), toByteOffset: 1, as: UInt8.self)
+        return 2
+    }
+
     @inline(__always)
     mutating func writeTraceID(_ number: Int, _ id: TraceID) {
-        writeTag(number, 2)
-        writeVarint(16)
-        writeFixed64(id.high.byteSwapped)
-        writeFixed64(id.low.byteSwapped)
+        precondition(number < 2048, "two-byte keys at most")
+        writeReserved(WireSize.traceID(number)) { pointer in
+            let at = Self.writeKey(number, 2, at: pointer)
+            pointer.storeBytes(of: 16, toByteOffset: at, as: UInt8.self)
+            pointer.storeBytes(of: id.high.bigEndian, toByteOffset: at + 1, as: UInt64.self)
+            pointer.storeBytes(of: id.low.bigEndian, toByteOffset: at + 9, as: UInt64.self)
+        }
     }
 
     @inline(__always)
     mutating func writeSpanID(_ number: Int, _ id: SpanID) {
-        writeTag(number, 2)
-        writeVarint(8)
-        writeFixed64(id.value.byteSwapped)
+        precondition(number < 2048, "two-byte keys at most")
+        writeReserved(WireSize.spanID(number)) { pointer in
+            let at = Self.writeKey(number, 2, at: pointer)
+            pointer.storeBytes(of: 8, toByteOffset: at, as: UInt8.self)
+            pointer.storeBytes(of: id.value.bigEndian, toByteOffset: at + 1, as: UInt64.self)
+        }
     }
 
     @inline(__always)
@@ -56,9 +78,18 @@ extension WireSink {
 
     @inline(__always)
     mutating func writeString(_ number: Int, _ value: UTF8Text) {
-        guard !value.bytes.isEmpty else { return }
-        writeTag(number, 2)
-        writeText(value)
+        let count = value.bytes.count
+        guard count != 0 else { return }
+        guard count < 0x80, number < 2048 else {
+            writeTag(number, 2)
+            writeText(value)
+            return
+        }
+        writeReserved(WireSize.tag(number) + 1 + count) { pointer in
+            let at = Self.writeKey(number, 2, at: pointer)
+            pointer.storeBytes(of: UInt8(count), toByteOffset: at, as: UInt8.self)
+            copySmall(to: pointer + at + 1, from: value.bytes.baseAddress!, count: count)
+        }
     }
 
     /// Length prefix and bytes.
@@ -71,15 +102,21 @@ extension WireSink {
     @inline(__always)
     mutating func writeFixed64(_ number: Int, _ value: UInt64) {
         guard value != 0 else { return }
-        writeTag(number, 1)
-        writeFixed64(value)
+        precondition(number < 2048, "two-byte keys at most")
+        writeReserved(WireSize.tag(number) + 8) { pointer in
+            let at = Self.writeKey(number, 1, at: pointer)
+            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt64.self)
+        }
     }
 
     @inline(__always)
     mutating func writeFixed32(_ number: Int, _ value: UInt32) {
         guard value != 0 else { return }
-        writeTag(number, 5)
-        writeFixed32(value)
+        precondition(number < 2048, "two-byte keys at most")
+        writeReserved(WireSize.tag(number) + 4) { pointer in
+            let at = Self.writeKey(number, 5, at: pointer)
+            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt32.self)
+        }
     }
 
     @inline(__always)

@@ -11,7 +11,7 @@ import Glibc
 /// Safe to use from many threads at once. Recording never blocks indefinitely: when a ring stays full
 /// for `fullRingWait` the record is dropped and counted in `statistics`. Recording with prepared
 /// `Attributes`, a `Scope` and a metric instrument performs no heap allocation.
-public final class TelemetryWriter: Sendable {
+public final class TelemetryWriter: @unchecked Sendable {  // immutable after init; `rings` is written only there
     public let file: MmapFile
     public let configuration: WriterConfiguration
     public let statistics: WriterStatistics
@@ -23,12 +23,14 @@ public final class TelemetryWriter: Sendable {
     let threads: ThreadSlots
     /// The caller's clock, if the configuration named one.
     private let customClock: (@Sendable () -> UInt64)?
-    /// The cycle-counter clock, looked up once: reading a global costs a call on every access.
-    private let cycleClock: CycleClock?
+    /// The cycle-counter clock's reader, looked up once: reading a global costs a call on every
+    /// access, and holding the clock object would cost a retain and a release per record.
+    /// `CycleClock.shared`, which owns the reader's memory, lives as long as the process.
+    private let cycleClock: CycleClock.Reader?
     /// The rings by kind, copied out of `file` so that recording touches no reference counts.
-    private let events: Ring
-    private let spans: Ring
-    private let measurements: Ring
+    /// The rings by `RingKind.rawValue`, in memory of their own: recording reads the few fields it
+    /// needs through the pointer instead of copying a whole `Ring` out of this object.
+    private let rings: UnsafeMutablePointer<Ring>
     private let waitNanoseconds: UInt64
 
     /// Creates (or replaces) the file and writes the resource and the default scope.
@@ -37,19 +39,23 @@ public final class TelemetryWriter: Sendable {
         threads = try ThreadSlots(idSeed: configuration.idSeed)
         statistics = WriterStatistics(slots: threads)
         customClock = configuration.clock
-        cycleClock = configuration.clock == nil ? CycleClock.shared : nil
+        cycleClock = configuration.clock == nil ? CycleClock.shared?.reader : nil
         file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
             events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
             dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: configuration.clock?() ?? nowUnixNano()))
         interner = Interner(dictionary: file.dictionary)
-        events = file.ring(.events)
-        spans = file.ring(.spans)
-        measurements = file.ring(.measurements)
+        rings = .allocate(capacity: RingKind.allCases.count)
+        for kind in RingKind.allCases { (rings + kind.rawValue).initialize(to: file.ring(kind)) }
         let (seconds, attoseconds) = configuration.fullRingWait.components
         waitNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         resourceRef = try interner.message(Resource(attributes: try interner.keyValues(configuration.resource)))
         let scopeName = try interner.string("otlp-mmap-swift")
         defaultScope = Scope(ref: try interner.message(InstrumentationScope(nameRef: scopeName, resourceRef: resourceRef)))
+    }
+
+    deinit {
+        rings.deinitialize(count: RingKind.allCases.count)
+        rings.deallocate()
     }
 
     /// A writer for the file `$SDK_MMAP_EXPORTER_FILE` names.
@@ -110,23 +116,19 @@ public final class TelemetryWriter: Sendable {
 
     /// Writes `record` into `ring`, waiting at most `fullRingWait` for room. Returns whether it was written.
     @discardableResult @inline(__always)
-    func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind) -> Bool {
-        let ring = switch kind {
-        case .events: events
-        case .spans: spans
-        case .measurements: measurements
-        }
+    func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind, slot: ThreadSlot? = nil) -> Bool {
+        let ring = rings + kind.rawValue
         let size = record.encodedSize
-        let slot = threads.current()
+        let slot = slot ?? threads.current()
         var deadline: UInt64 = 0
         var spins = 0
         while true {
             do {
-                let (sequence, payload) = try ring.claim(payloadSize: size)
+                let (sequence, payload) = try ring.pointee.claim(payloadSize: size)
                 var writer = ProtoWriter(payload)
                 record.encode(to: &writer)
                 precondition(writer.count == size, "\(Record.self) wrote \(writer.count) bytes, not the \(size) it announced")
-                ring.publish(sequence)
+                ring.pointee.publish(sequence)
                 statistics.count(.written, kind, in: slot)
                 return true
             } catch .full {
@@ -155,27 +157,70 @@ public final class TelemetryWriter: Sendable {
         _ name: String, kind: SpanKind = .internal, parent: SpanContext? = nil, attributes: Attributes = .none,
         scope: Scope? = nil, startTime: UInt64? = nil, flags: UInt32 = 1
     ) -> Span {
-        let context: SpanContext
         let slot = threads.current()
-        if let parent {
-            context = SpanContext(traceID: parent.traceID, spanID: IDGenerator.spanID(threads, slot), flags: parent.flags)
-        } else {
-            let (trace, span) = IDGenerator.rootIDs(threads, slot)
-            context = SpanContext(traceID: trace, spanID: span, flags: flags)
-        }
+        let context = newContext(parent: parent, flags: flags, slot: slot)
         let scopeRef = (scope ?? defaultScope).ref
         let time = startTime ?? clock()
         _ = withExtendedLifetime(attributes) {
             withUTF8Text(name) { name in
                 emit(SpanEventRecord(context: context, scopeRef: scopeRef, eventField: SpanEvent.Field.start, body: StartSpanBody(
                     parent: parent?.spanID, name: name, kind: kind, startTime: time, attributes: attributes.block, flags: context.flags)),
-                     into: .spans)
+                     into: .spans, slot: slot)
             }
         }
         return Span(context: context, scopeRef: scopeRef, writer: self)
     }
 
+    /// A span start prepared once: starting a span from it copies the encoded name, kind,
+    /// attributes and scope instead of encoding them (see `startSpan(_:parent:startTime:flags:)`).
+    public func spanTemplate(_ name: String, kind: SpanKind = .internal, attributes: Attributes = .none, scope: Scope? = nil) -> SpanTemplate {
+        SpanTemplate(name: name, kind: kind, attributes: attributes, scopeRef: (scope ?? defaultScope).ref)
+    }
+
+    /// Starts a span from a template: the same record `startSpan(_:kind:parent:attributes:scope:startTime:flags:)`
+    /// writes for the template's name, kind, attributes and scope.
+    public func startSpan(_ template: SpanTemplate, parent: SpanContext? = nil, startTime: UInt64? = nil, flags: UInt32 = 1) -> Span {
+        let time = startTime ?? clock()
+        let slot = threads.current()
+        let context = newContext(parent: parent, flags: flags, slot: slot)
+        _ = withExtendedLifetime(template.bytes) {
+            emit(TemplateSpanStartRecord(template: template.bytes, context: context, parent: parent?.spanID, startTime: time),
+                 into: .spans, slot: slot)
+        }
+        return Span(context: context, scopeRef: template.scopeRef, writer: self)
+    }
+
+    /// A new trace's ids, or a child's of `parent`.
+    @inline(__always)
+    private func newContext(parent: SpanContext?, flags: UInt32, slot: ThreadSlot) -> SpanContext {
+        if let parent {
+            return SpanContext(traceID: parent.traceID, spanID: IDGenerator.spanID(threads, slot), flags: parent.flags)
+        }
+        let (trace, span) = IDGenerator.rootIDs(threads, slot)
+        return SpanContext(traceID: trace, spanID: span, flags: flags)
+    }
+
     // MARK: logging
+
+    /// A log record prepared once: logging from it copies the encoded severity, body, event name,
+    /// attributes and scope (see `log(_:spanContext:time:)`).
+    public func logTemplate(
+        _ severity: SeverityNumber, _ body: LogBody, severityText: String = "", eventName: EventName? = nil,
+        attributes: Attributes = .none, scope: Scope? = nil
+    ) -> LogTemplate {
+        LogTemplate(scopeRef: (scope ?? defaultScope).ref, severity: severity, severityText: severityText, body: body,
+                    eventNameRef: eventName?.ref ?? 0, attributes: attributes)
+    }
+
+    /// Writes a log record from a template: the same record `log(_:_:severityText:eventName:attributes:spanContext:scope:time:)`
+    /// writes for the template's values.
+    @discardableResult
+    public func log(_ template: LogTemplate, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
+        let time = time ?? clock()
+        return withExtendedLifetime(template.bytes) {
+            emit(TemplateEventRecord(template: template.bytes, time: time, context: spanContext), into: .events)
+        }
+    }
 
     /// Writes a log record (an Event).
     @discardableResult

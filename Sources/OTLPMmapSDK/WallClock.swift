@@ -37,9 +37,9 @@ public final class CycleClock: @unchecked Sendable {
     /// Words: sequence (odd while the anchor changes), anchor counter, anchor nanoseconds, scale
     /// (nanoseconds per tick × 2^32), first counter reading, first nanoseconds.
     private let words: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
-    private static let sequenceWord = 0, anchorTicksWord = 1, anchorNanosWord = 2, scaleWord = 3, startTicksWord = 4, startNanosWord = 5
-    /// Counter ticks in about one millisecond: how long an anchor is used.
-    private let reanchorTicks: UInt64
+    static let sequenceWord = 0, anchorTicksWord = 1, anchorNanosWord = 2, scaleWord = 3, startTicksWord = 4, startNanosWord = 5
+    /// Reads the clock; shares `words`, which this object owns.
+    let reader: Reader
 
     /// A clock whose scale is measured over `calibration` (busy waiting, once).
     init(calibration: Duration = .milliseconds(1)) {
@@ -50,7 +50,9 @@ public final class CycleClock: @unchecked Sendable {
         var (ticks, nanos) = Self.pairedReading()
         while nanos &- startNanos < calibrationNanos { (ticks, nanos) = Self.pairedReading() }
         let scale = Self.scale(nanos: nanos &- startNanos, ticks: max(1, ticks &- startTicks))
-        reanchorTicks = max(1, (ticks &- startTicks) * 1_000_000 / max(1, nanos &- startNanos))
+        // Counter ticks in about one millisecond: how long an anchor is used.
+        let reanchorTicks = max(1, (ticks &- startTicks) * 1_000_000 / max(1, nanos &- startNanos))
+        reader = Reader(words: words, reanchorTicks: reanchorTicks)
         store(Self.startTicksWord, startTicks)
         store(Self.startNanosWord, startNanos)
         store(Self.anchorTicksWord, ticks)
@@ -62,38 +64,51 @@ public final class CycleClock: @unchecked Sendable {
 
     /// The current wall-clock time in nanoseconds since the Unix epoch.
     @inline(__always)
-    public func now() -> UInt64 {
-        let ticks = otlp_mmap_cycle_counter()
-        let sequence = word(Self.sequenceWord).load(ordering: .acquiring)
-        let anchorTicks = word(Self.anchorTicksWord).load(ordering: .relaxed)
-        let anchorNanos = word(Self.anchorNanosWord).load(ordering: .relaxed)
-        let scale = word(Self.scaleWord).load(ordering: .relaxed)
-        atomicMemoryFence(ordering: .acquiring)
-        let elapsed = ticks &- anchorTicks
-        guard sequence & 1 == 0, word(Self.sequenceWord).load(ordering: .relaxed) == sequence,
-              elapsed < reanchorTicks else {
-            return reanchor(sequence: sequence)
-        }
-        let product = elapsed.multipliedFullWidth(by: scale)
-        return anchorNanos &+ (product.high << 32 | product.low >> 32)
-    }
+    public func now() -> UInt64 { reader.now() }
 
-    /// Takes a new anchor (unless another thread is doing so) and returns clock_gettime's time.
-    @inline(never)
-    private func reanchor(sequence: UInt64) -> UInt64 {
-        let (ticks, nanos) = Self.pairedReading()
-        guard sequence & 1 == 0,
-              word(Self.sequenceWord).compareExchange(expected: sequence, desired: sequence | 1, ordering: .acquiringAndReleasing).exchanged
-        else { return nanos }
-        let startTicks = word(Self.startTicksWord).load(ordering: .relaxed)
-        let startNanos = word(Self.startNanosWord).load(ordering: .relaxed)
-        if ticks > startTicks && nanos > startNanos {
-            word(Self.scaleWord).store(Self.scale(nanos: nanos - startNanos, ticks: ticks - startTicks), ordering: .relaxed)
+    /// What reading the clock needs, as a trivial value: a writer keeps one, so that taking a
+    /// time touches no reference count.
+    struct Reader: @unchecked Sendable {
+        let words: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
+        let reanchorTicks: UInt64
+
+        @inline(__always)
+        func now() -> UInt64 {
+            let ticks = otlp_mmap_cycle_counter()
+            let sequence = word(CycleClock.sequenceWord).load(ordering: .acquiring)
+            let anchorTicks = word(CycleClock.anchorTicksWord).load(ordering: .relaxed)
+            let anchorNanos = word(CycleClock.anchorNanosWord).load(ordering: .relaxed)
+            let scale = word(CycleClock.scaleWord).load(ordering: .relaxed)
+            atomicMemoryFence(ordering: .acquiring)
+            let elapsed = ticks &- anchorTicks
+            guard sequence & 1 == 0, word(CycleClock.sequenceWord).load(ordering: .relaxed) == sequence,
+                  elapsed < reanchorTicks else {
+                return reanchor(sequence: sequence)
+            }
+            let product = elapsed.multipliedFullWidth(by: scale)
+            return anchorNanos &+ (product.high << 32 | product.low >> 32)
         }
-        word(Self.anchorTicksWord).store(ticks, ordering: .relaxed)
-        word(Self.anchorNanosWord).store(nanos, ordering: .relaxed)
-        word(Self.sequenceWord).store(sequence &+ 2, ordering: .releasing)
-        return nanos
+
+        /// Takes a new anchor (unless another thread is doing so) and returns clock_gettime's time.
+        @inline(never)
+        func reanchor(sequence: UInt64) -> UInt64 {
+            let (ticks, nanos) = CycleClock.pairedReading()
+            guard sequence & 1 == 0,
+                  word(CycleClock.sequenceWord).compareExchange(expected: sequence, desired: sequence | 1, ordering: .acquiringAndReleasing).exchanged
+            else { return nanos }
+            let startTicks = word(CycleClock.startTicksWord).load(ordering: .relaxed)
+            let startNanos = word(CycleClock.startNanosWord).load(ordering: .relaxed)
+            if ticks > startTicks && nanos > startNanos {
+                word(CycleClock.scaleWord).store(CycleClock.scale(nanos: nanos - startNanos, ticks: ticks - startTicks), ordering: .relaxed)
+            }
+            word(CycleClock.anchorTicksWord).store(ticks, ordering: .relaxed)
+            word(CycleClock.anchorNanosWord).store(nanos, ordering: .relaxed)
+            word(CycleClock.sequenceWord).store(sequence &+ 2, ordering: .releasing)
+            return nanos
+        }
+
+        @inline(__always)
+        func word(_ index: Int) -> UnsafeAtomic<UInt64> { UnsafeAtomic(at: words + index) }
     }
 
     /// Nanoseconds per tick × 2^32, without overflow for any realistic run time.
@@ -126,8 +141,5 @@ public final class CycleClock: @unchecked Sendable {
         return source?.trimmingCharacters(in: .whitespacesAndNewlines) == "tsc"
     }
 
-    @inline(__always)
-    private func word(_ index: Int) -> UnsafeAtomic<UInt64> { UnsafeAtomic(at: words + index) }
-
-    private func store(_ index: Int, _ value: UInt64) { word(index).store(value, ordering: .relaxed) }
+    private func store(_ index: Int, _ value: UInt64) { UnsafeAtomic(at: words + index).store(value, ordering: .relaxed) }
 }

@@ -88,6 +88,11 @@ public struct ProtoWriter: WireSink {
         }
     }
 
+    @inlinable @inline(__always)
+    public mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
+        fill(reserve(count))
+    }
+
     /// Writes a length prefix followed by the bytes.
     @inlinable
     public mutating func writeLengthDelimited(_ bytes: UnsafeRawBufferPointer) {
@@ -111,7 +116,7 @@ public struct ProtoWriter: WireSink {
 /// Copies `count` bytes. Record fields are short (names, ids, attribute blocks of a few dozen
 /// bytes), where a call into the C library's memcpy costs more than the copy: those go word by word.
 @inlinable @inline(__always)
-func copySmall(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+public func copySmall(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
     guard count <= 128 else {
         destination.copyMemory(from: source, byteCount: count)
         return
@@ -164,6 +169,10 @@ public protocol WireSink {
     mutating func writeFixed64(_ value: UInt64)
     mutating func writeRaw(_ bytes: UnsafeRawBufferPointer)
     mutating func writeLengthDelimited(_ string: String)
+    /// Reserves `count` bytes and lets `fill` store exactly that many at the pointer it gets: a
+    /// field of known size (key, length and value) checked and counted once, not per part.
+    /// `SizeCounter` only counts and never calls `fill`.
+    mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void)
 }
 
 /// A message encoded field by field from values the caller already holds, without building a
@@ -245,4 +254,5 @@ public struct SizeCounter: WireSink {
         count += bytes.count
     }
     @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
+    @inlinable public mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) { self.count += count }
 }

@@ -45,80 +45,80 @@ public struct FileHeaderView: @unchecked Sendable {
     }
 
     /// `version` at +0, 8 bytes. Format version. The existing writers put 1.
-    public var version: Int64 {
+    @inlinable public var version: Int64 {
         get { SharedMemory.loadPlain(pointer + 0, as: Int64.self) }
         nonmutating set { SharedMemory.storePlain(pointer + 0, newValue) }
     }
 
     /// `events` at +8, 8 bytes. File offset of the events ring (64 in practice). Atomic: acquire
     /// load, release store.
-    public var events: Int64 {
+    @inlinable public var events: Int64 {
         get { SharedMemory.loadInt64(pointer + 8) }
         nonmutating set { SharedMemory.storeInt64(pointer + 8, newValue) }
     }
     /// Whether `events` is naturally aligned, so that compare-and-swap and fetch-add are possible.
-    public var eventsIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
-    public func compareExchangeEvents(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var eventsIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
+    @inlinable public func compareExchangeEvents(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 8, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddEvents(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddEvents(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 8, delta)
     }
 
     /// `spans` at +16, 8 bytes. File offset of the spans ring. Atomic: acquire load, release store.
-    public var spans: Int64 {
+    @inlinable public var spans: Int64 {
         get { SharedMemory.loadInt64(pointer + 16) }
         nonmutating set { SharedMemory.storeInt64(pointer + 16, newValue) }
     }
     /// Whether `spans` is naturally aligned, so that compare-and-swap and fetch-add are possible.
-    public var spansIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
-    public func compareExchangeSpans(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var spansIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
+    @inlinable public func compareExchangeSpans(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 16, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddSpans(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddSpans(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 16, delta)
     }
 
     /// `measurements` at +24, 8 bytes. File offset of the measurements ring. Atomic: acquire load,
     /// release store.
-    public var measurements: Int64 {
+    @inlinable public var measurements: Int64 {
         get { SharedMemory.loadInt64(pointer + 24) }
         nonmutating set { SharedMemory.storeInt64(pointer + 24, newValue) }
     }
     /// Whether `measurements` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    public var measurementsIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
-    public func compareExchangeMeasurements(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var measurementsIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
+    @inlinable public func compareExchangeMeasurements(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 24, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddMeasurements(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddMeasurements(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 24, delta)
     }
 
     /// `dictionary` at +32, 8 bytes. File offset of the dictionary. Atomic: acquire load, release
     /// store.
-    public var dictionary: Int64 {
+    @inlinable public var dictionary: Int64 {
         get { SharedMemory.loadInt64(pointer + 32) }
         nonmutating set { SharedMemory.storeInt64(pointer + 32, newValue) }
     }
     /// Whether `dictionary` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    public var dictionaryIsAligned: Bool { SharedMemory.isAligned(pointer + 32, to: 8) }
-    public func compareExchangeDictionary(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var dictionaryIsAligned: Bool { SharedMemory.isAligned(pointer + 32, to: 8) }
+    @inlinable public func compareExchangeDictionary(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 32, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddDictionary(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddDictionary(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 32, delta)
     }
 
     /// `start_time_unix_nano` at +40, 8 bytes. When the writer initialised the file. A changed
     /// value tells a reader that a new writer re-initialised the file. Atomic: acquire load,
     /// release store.
-    public var startTimeUnixNano: UInt64 {
+    @inlinable public var startTimeUnixNano: UInt64 {
         get { SharedMemory.loadUInt64(pointer + 40) }
         nonmutating set { SharedMemory.storeUInt64(pointer + 40, newValue) }
     }
@@ -178,13 +178,13 @@ public struct RingHeaderView: @unchecked Sendable {
     }
 
     /// `num_buffers` at +0, 8 bytes. Number of slots; a power of two greater than zero.
-    public var numBuffers: Int64 {
+    @inlinable public var numBuffers: Int64 {
         get { SharedMemory.loadPlain(pointer + 0, as: Int64.self) }
         nonmutating set { SharedMemory.storePlain(pointer + 0, newValue) }
     }
 
     /// `buffer_size` at +8, 8 bytes. Bytes per slot.
-    public var bufferSize: Int64 {
+    @inlinable public var bufferSize: Int64 {
         get { SharedMemory.loadPlain(pointer + 8, as: Int64.self) }
         nonmutating set { SharedMemory.storePlain(pointer + 8, newValue) }
     }
@@ -192,36 +192,36 @@ public struct RingHeaderView: @unchecked Sendable {
     /// `reader_index` at +16, 8 bytes. Sequence number of the last slot the consumer finished
     /// reading. Stored with release ordering after the slot was read; that store hands the slot
     /// back to producers. Atomic: acquire load, release store.
-    public var readerIndex: Int64 {
+    @inlinable public var readerIndex: Int64 {
         get { SharedMemory.loadInt64(pointer + 16) }
         nonmutating set { SharedMemory.storeInt64(pointer + 16, newValue) }
     }
     /// Whether `reader_index` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    public var readerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
-    public func compareExchangeReaderIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var readerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
+    @inlinable public func compareExchangeReaderIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 16, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddReaderIndex(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddReaderIndex(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 16, delta)
     }
 
     /// `writer_index` at +24, 8 bytes. Sequence number of the last slot claimed by a producer,
     /// advanced by compare-and-swap. A claimed slot is not yet readable: its availability flag
     /// publishes it. Atomic: acquire load, release store.
-    public var writerIndex: Int64 {
+    @inlinable public var writerIndex: Int64 {
         get { SharedMemory.loadInt64(pointer + 24) }
         nonmutating set { SharedMemory.storeInt64(pointer + 24, newValue) }
     }
     /// Whether `writer_index` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    public var writerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
-    public func compareExchangeWriterIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var writerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
+    @inlinable public func compareExchangeWriterIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 24, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddWriterIndex(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddWriterIndex(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 24, delta)
     }
 
@@ -271,34 +271,34 @@ public struct DictionaryHeaderView: @unchecked Sendable {
     /// `end` at +0, 8 bytes. File offset just past the last reserved entry; starts at dictionary
     /// offset + 64. A writer reserves an entry with a fetch-add on it (the old value is the entry's
     /// offset). Atomic: acquire load, release store.
-    public var end: Int64 {
+    @inlinable public var end: Int64 {
         get { SharedMemory.loadInt64(pointer + 0) }
         nonmutating set { SharedMemory.storeInt64(pointer + 0, newValue) }
     }
     /// Whether `end` is naturally aligned, so that compare-and-swap and fetch-add are possible.
-    public var endIsAligned: Bool { SharedMemory.isAligned(pointer + 0, to: 8) }
-    public func compareExchangeEnd(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var endIsAligned: Bool { SharedMemory.isAligned(pointer + 0, to: 8) }
+    @inlinable public func compareExchangeEnd(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 0, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddEnd(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddEnd(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 0, delta)
     }
 
     /// `num_entries` at +8, 8 bytes. Number of entries written; incremented after the entry's bytes
     /// are in place. Atomic: acquire load, release store.
-    public var numEntries: Int64 {
+    @inlinable public var numEntries: Int64 {
         get { SharedMemory.loadInt64(pointer + 8) }
         nonmutating set { SharedMemory.storeInt64(pointer + 8, newValue) }
     }
     /// Whether `num_entries` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    public var numEntriesIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
-    public func compareExchangeNumEntries(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable public var numEntriesIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
+    @inlinable public func compareExchangeNumEntries(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 8, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    public func fetchAddNumEntries(_ delta: Int64) -> Int64 {
+    @inlinable public func fetchAddNumEntries(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 8, delta)
     }
 
