@@ -8,7 +8,7 @@
 //   OTLPMmapLayout     GENERATED typed views, record messages and the rule catalogue
 //   OTLPMmapCore       mapping files, the ring and dictionary algorithms, decoding a whole file
 //   OTLPMmapSDK        the reference writer: spans, logs and metrics into a file
-//   CCycleCounter      the processor's cycle counter (C), for the writer's clock
+//   CPlatform      the cycle counter and a thread-local cache (C), for the writer
 //   OTLPMmapBridges    the writer behind swift-distributed-tracing, swift-log and swift-metrics
 //   OTLPMmapConformance  checks any writer's file against every rule of the spec
 //   OTLPMmapGolden     the golden files: valid ones from the reference writer, invalid ones per rule
@@ -70,10 +70,10 @@ let package = Package(
             name: "OTLPMmapCore",
             dependencies: ["OTLPMmapLayout", "OTLPMmapWire", .product(name: "Atomics", package: "swift-atomics")]
         ),
-        .target(name: "CCycleCounter"),
+        .target(name: "CPlatform"),
         .target(
             name: "OTLPMmapSDK",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "CCycleCounter", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "CPlatform", .product(name: "Atomics", package: "swift-atomics")]
         ),
         .target(
             name: "OTLPMmapBridges",

@@ -1,4 +1,5 @@
 import Atomics
+import CPlatform
 import Foundation
 import OTLPMmapCore
 #if canImport(Glibc)
@@ -31,6 +32,9 @@ final class ThreadSlots: @unchecked Sendable {
     private static let idStateWord = 15
 
     private let key: pthread_key_t
+    /// This object's number for the thread-local cache; numbers are never reused.
+    private let owner: UInt64
+    private static let owners = ManagedAtomic<UInt64>(0)
     private let lock = NSLock()
     /// Every slot handed out, in use or not. Guarded by `lock`.
     private var slots: [ThreadSlot] = []
@@ -45,6 +49,7 @@ final class ThreadSlots: @unchecked Sendable {
             throw ConfigurationError(rule: "SDK", message: "cannot create a thread-local key for the writer (too many writers alive in this process)")
         }
         self.key = key
+        owner = Self.owners.wrappingIncrementThenLoad(ordering: .relaxed)
     }
 
     deinit {
@@ -60,10 +65,18 @@ final class ThreadSlots: @unchecked Sendable {
     /// The calling thread's slot, attached on its first record.
     @inline(__always)
     func current() -> ThreadSlot {
-        if let slot = pthread_getspecific(key) {
+        if let slot = otlp_mmap_thread_cache_get(owner) {
             return slot.assumingMemoryBound(to: SlotWord.self)
         }
-        return attach()
+        return lookUp()
+    }
+
+    /// The slow path: the pthread key (another writer was used last on this thread) or a new slot.
+    @inline(never)
+    private func lookUp() -> ThreadSlot {
+        let slot = pthread_getspecific(key)?.assumingMemoryBound(to: SlotWord.self) ?? attach()
+        otlp_mmap_thread_cache_set(owner, slot)
+        return slot
     }
 
     @inline(never)
@@ -72,7 +85,9 @@ final class ThreadSlots: @unchecked Sendable {
             for slot in slots where UnsafeAtomic(at: slot + Self.inUseWord).compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
                 return slot
             }
-            let slot = ThreadSlot.allocate(capacity: Self.words)
+            // Aligned to its own size, so that no other data shares its cache lines.
+            let bytes = Self.words * MemoryLayout<SlotWord>.stride
+            let slot = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes).bindMemory(to: SlotWord.self, capacity: Self.words)
             slot.initialize(repeating: SlotWord(0), count: Self.words)
             UnsafeAtomic(at: slot + Self.inUseWord).store(1, ordering: .relaxed)
             let seed = IDGenerator.mix(seeds.wrappingIncrementThenLoad(by: IDGenerator.gamma, ordering: .relaxed))

@@ -1,5 +1,5 @@
 import Atomics
-import CCycleCounter
+import CPlatform
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -91,51 +91,75 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    func solo(_ name: String, _ body: @escaping @Sendable (Fixture) -> Void) {
+    // `body` runs once per benchmark and returns the per-record operation, with everything it
+    // needs already in local constants: the loop then measures the record, not fixture lookups.
+    func solo(_ name: String, _ body: @escaping @Sendable (Fixture) -> () -> Void) {
         Benchmark(name, configuration: .init(setup: setup, teardown: teardown)) { benchmark in
             let fixture = fixture!
+            let operation = body(fixture)
             for index in benchmark.scaledIterations {
-                body(fixture)
+                operation()
                 if index & 511 == 511 { fixture.release() }
             }
         }
     }
 
-    func consumed(_ name: String, _ body: @escaping @Sendable (Fixture) -> Void) {
+    func consumed(_ name: String, _ body: @escaping @Sendable (Fixture) -> () -> Void) {
         Benchmark(name, configuration: .init(setup: withConsumer, teardown: teardown)) { benchmark in
-            let fixture = fixture!
-            for _ in benchmark.scaledIterations { body(fixture) }
+            let operation = body(fixture!)
+            for _ in benchmark.scaledIterations { operation() }
         }
+    }
+
+    let spanStart: @Sendable (Fixture) -> () -> Void = { fixture in
+        let writer = fixture.writer, attributes = fixture.attributes
+        return { blackHole(writer.startSpan("GET /orders/{id}", kind: .server, attributes: attributes)) }
+    }
+    let logRecord: @Sendable (Fixture) -> () -> Void = { fixture in
+        let writer = fixture.writer, attributes = fixture.attributes
+        return { blackHole(writer.log(.info, .text("order loaded"), attributes: attributes)) }
+    }
+    let measurement: @Sendable (Fixture) -> () -> Void = { fixture in
+        let counter = fixture.counter, attributes = fixture.attributes
+        return { blackHole(counter.record(1, attributes: attributes)) }
     }
 
     solo("baseline: copy a span record through claim/publish") { fixture in
         let bytes = fixture.recordBytes
-        _ = try? fixture.writer.file.ring(.spans).write(size: bytes.count) { writer in
-            bytes.withUnsafeBytes { writer.writeRaw($0) }
+        let spans = fixture.writer.file.ring(.spans)
+        return {
+            bytes.withUnsafeBytes { raw in
+                _ = try? spans.write(size: raw.count) { $0.writeRaw(raw) }
+            }
         }
     }
-    solo("span start, 3 attributes") { fixture in
-        blackHole(fixture.writer.startSpan("GET /orders/{id}", kind: .server, attributes: fixture.attributes))
+    solo("span start, 3 attributes", spanStart)
+    solo("span start from a template, 3 attributes") { fixture in
+        let writer = fixture.writer
+        let template = writer.spanTemplate("GET /orders/{id}", kind: .server, attributes: fixture.attributes)
+        return { blackHole(writer.startSpan(template)) }
     }
     solo("span end") { fixture in
-        blackHole(fixture.span.end(status: .ok))
+        let span = fixture.span
+        return { blackHole(span.end(status: .ok)) }
     }
-    solo("log record, 3 attributes") { fixture in
-        blackHole(fixture.writer.log(.info, .text("order loaded"), attributes: fixture.attributes))
+    solo("span from a template, start and end (2 records)") { fixture in
+        let writer = fixture.writer
+        let template = writer.spanTemplate("GET /orders/{id}", kind: .server, attributes: fixture.attributes)
+        return { blackHole(writer.startSpan(template).end(status: .ok)) }
     }
-    solo("measurement, 3 attributes") { fixture in
-        blackHole(fixture.counter.record(1, attributes: fixture.attributes))
+    solo("log record, 3 attributes", logRecord)
+    solo("log record from a template, 3 attributes") { fixture in
+        let writer = fixture.writer
+        let template = writer.logTemplate(.info, .text("order loaded"), attributes: fixture.attributes)
+        return { blackHole(writer.log(template)) }
     }
+    solo("measurement, 3 attributes", measurement)
     solo("measurement, 3 attributes, time given (no clock read)") { fixture in
-        blackHole(fixture.counter.record(1, attributes: fixture.attributes, time: 1_700_000_000_000_000_000))
+        let counter = fixture.counter, attributes = fixture.attributes
+        return { blackHole(counter.record(1, attributes: attributes, time: 1_700_000_000_000_000_000)) }
     }
-    consumed("span start, 3 attributes, consumer draining") { fixture in
-        blackHole(fixture.writer.startSpan("GET /orders/{id}", kind: .server, attributes: fixture.attributes))
-    }
-    consumed("log record, 3 attributes, consumer draining") { fixture in
-        blackHole(fixture.writer.log(.info, .text("order loaded"), attributes: fixture.attributes))
-    }
-    consumed("measurement, 3 attributes, consumer draining") { fixture in
-        blackHole(fixture.counter.record(1, attributes: fixture.attributes))
-    }
+    consumed("span start, 3 attributes, consumer draining", spanStart)
+    consumed("log record, 3 attributes, consumer draining", logRecord)
+    consumed("measurement, 3 attributes, consumer draining", measurement)
 }
