@@ -48,17 +48,27 @@ final class Fixture: @unchecked Sendable {
             // malloc counts are the writer's.
             let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
             defer { scratch.deallocate() }
+            // The collector's way of consuming (`RingCursor`): readiness from the flags alone,
+            // reader_index stored once per batch, and a short sleep when there is nothing to read
+            // instead of spinning on the next flag. Each of these keeps the consumer from pulling
+            // a cache line away from the producer on every record.
+            var cursors = rings.map { try! RingCursor(ring: $0) }
             while !isStopping {
                 var idle = true
-                for ring in rings {
-                    while let (sequence, state) = try? ring.next(), case .readable = state {
-                        scratch.copyMemory(from: UnsafeRawBufferPointer(ring.slot(sequence)))
+                for index in cursors.indices {
+                    while cursors[index].isNextPublished {
+                        // Only the record's bytes, as a collector copies them: touching the whole
+                        // slot would pull cache lines the producer writes next.
+                        let slot = UnsafeRawBufferPointer(cursors[index].ring.slot(cursors[index].next))
+                        let length = recordLength(slot)
+                        scratch.copyMemory(from: UnsafeRawBufferPointer(rebasing: slot[0..<length]))
                         blackHole(scratch[0])
-                        ring.markRead(sequence)
+                        cursors[index].advance()
                         idle = false
                     }
+                    cursors[index].release()
                 }
-                if idle { sched_yield() }
+                if idle { usleep(20) }
             }
         }
         consumer = thread
@@ -67,6 +77,19 @@ final class Fixture: @unchecked Sendable {
 
     var isStopping: Bool { stopConsumer.withLock { stopping } }
     func stop() { stopConsumer.withLock { stopping = true } }
+}
+
+/// Length prefix plus payload of the record in `slot` (at most the slot).
+func recordLength(_ slot: UnsafeRawBufferPointer) -> Int {
+    var value = 0, shift = 0, index = 0
+    while index < min(slot.count, 5) {
+        let byte = slot[index]
+        value |= Int(byte & 0x7f) << shift
+        index += 1
+        if byte < 0x80 { break }
+        shift += 7
+    }
+    return min(slot.count, index + value)
 }
 
 nonisolated(unsafe) var fixture: Fixture!

@@ -1,0 +1,65 @@
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// A consumer's position in one ring, for a consumer that keeps up with live producers.
+///
+/// Producers and the consumer share the ring header's cache line (writer_index and reader_index
+/// sit side by side, as the layout requires). A consumer that reads writer_index before every
+/// record and stores reader_index after it moves that line between the cores on every record, and
+/// the producers pay for it in their compare-and-swap. This cursor does neither: a slot's
+/// availability flag alone says whether its sequence is published (a flag equal to the sequence's
+/// lap cannot be left over from another sequence), writer_index is read only when the flag says
+/// no, and reader_index is stored once per `releaseEvery` records and whenever the cursor catches up.
+public struct RingCursor: Sendable {
+    public let ring: Ring
+    /// The next sequence to read.
+    public private(set) var next: Int64
+    /// Sequences consumed but not yet handed back to producers.
+    public private(set) var unreleased = 0
+    public let releaseEvery: Int
+
+    /// Starts after the ring's reader_index, which must be valid (RING-INDEX-RANGE, RING-INDEX-ORDER,
+    /// RING-CAPACITY).
+    public init(ring: Ring, releaseEvery: Int = 32) throws(FormatError) {
+        self.ring = ring
+        self.releaseEvery = max(1, releaseEvery)
+        next = try ring.indices().reader + 1
+    }
+
+    /// Whether `next` is published, by its flag alone (either formula): the consumer's hot test,
+    /// which reads nothing producers write besides that flag.
+    @inlinable
+    public var isNextPublished: Bool {
+        let index = Int(RingLayout.slotIndex(sequence: next, numBuffers: ring.numBuffers))
+        let flag = ring.availability[index]
+        return flag == RingLayout.flag(sequence: next, log2NumBuffers: ring.log2NumBuffers)
+            || flag == RingLayout.alternativeFlag(sequence: next, log2NumBuffers: ring.log2NumBuffers)
+    }
+
+    /// Whether `next` is published, claimed but not yet published, or not claimed at all.
+    @inlinable
+    public func peek() -> SlotState {
+        let index = Int(RingLayout.slotIndex(sequence: next, numBuffers: ring.numBuffers))
+        let flag = ring.availability[index]
+        let primary = RingLayout.flag(sequence: next, log2NumBuffers: ring.log2NumBuffers)
+        if flag == primary {
+            return .readable(primary == RingLayout.alternativeFlag(sequence: next, log2NumBuffers: ring.log2NumBuffers) ? .either : .shiftThenTruncate)
+        }
+        return ring.state(of: next)
+    }
+
+    /// Marks `next` consumed and moves on; hands slots back to producers every `releaseEvery` records.
+    public mutating func advance() {
+        next += 1
+        unreleased += 1
+        if unreleased >= releaseEvery { release() }
+    }
+
+    /// Stores reader_index for everything consumed so far: call when `peek` finds nothing to read
+    /// and before stopping, so that producers never wait on records already consumed.
+    public mutating func release() {
+        guard unreleased > 0 else { return }
+        ring.markRead(next - 1)
+        unreleased = 0
+    }
+}
