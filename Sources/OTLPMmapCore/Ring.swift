@@ -204,17 +204,37 @@ public struct Ring: @unchecked Sendable {
     /// the compiler keeps in registers (through a closure's `inout` every byte would go via memory).
     @inlinable @inline(__always)
     public func claim(payloadSize size: Int) throws(ProduceError) -> (sequence: Int64, payload: UnsafeMutableRawBufferPointer) {
-        let total = lengthDelimitedSize(size)
-        guard total <= Int(bufferSize) else {
-            throw .tooLarge(ring: kind.name, recordBytes: total, slotBytes: Int(bufferSize))
+        switch tryClaim(payloadSize: size) {
+        case .claimed(let sequence, let payload): return (sequence, payload)
+        case .full: throw .full(ring: kind.name)
+        case .tooLarge: throw .tooLarge(ring: kind.name, recordBytes: lengthDelimitedSize(size), slotBytes: Int(bufferSize))
+        case .notWritable: throw writable ? .unaligned(ring: kind.name, offset: fileOffset) : .readOnly(ring: kind.name)
         }
-        guard writable else { throw .readOnly(ring: kind.name) }
-        guard isAligned else { throw .unaligned(ring: kind.name, offset: fileOffset) }
-        guard let sequence = claim() else { throw .full(ring: kind.name) }
+    }
+
+    /// What `tryClaim` found.
+    public enum ClaimOutcome {
+        case claimed(sequence: Int64, payload: UnsafeMutableRawBufferPointer)
+        /// Every slot holds an unread record.
+        case full
+        /// The record and its length prefix exceed a slot; nothing was claimed.
+        case tooLarge
+        /// Read-only file or unaligned ring header.
+        case notWritable
+    }
+
+    /// `claim(payloadSize:)` without building an error: the writer's hot path, where an error
+    /// value that carries the ring's name would cost even when nothing fails.
+    @inlinable @inline(__always)
+    public func tryClaim(payloadSize size: Int) -> ClaimOutcome {
+        let total = lengthDelimitedSize(size)
+        guard total <= Int(bufferSize) else { return .tooLarge }
+        guard writable && isAligned else { return .notWritable }
+        guard let sequence = claim() else { return .full }
         let slot = self.slot(sequence)
         var prefix = ProtoWriter(slot)
         prefix.writeVarint(UInt64(size))
-        return (sequence, UnsafeMutableRawBufferPointer(rebasing: slot[prefix.count..<total]))
+        return .claimed(sequence: sequence, payload: UnsafeMutableRawBufferPointer(rebasing: slot[prefix.count..<total]))
     }
 
     // MARK: consumer

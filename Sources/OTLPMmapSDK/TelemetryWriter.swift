@@ -123,27 +123,29 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
         var deadline: UInt64 = 0
         var spins = 0
         while true {
-            do {
-                let (sequence, payload) = try ring.pointee.claim(payloadSize: size)
+            switch ring.pointee.tryClaim(payloadSize: size) {
+            case .claimed(let sequence, let payload):
                 var writer = ProtoWriter(payload)
                 record.encode(to: &writer)
                 precondition(writer.count == size, "\(Record.self) wrote \(writer.count) bytes, not the \(size) it announced")
                 ring.pointee.publish(sequence)
                 statistics.count(.written, kind, in: slot)
                 return true
-            } catch .full {
+            case .full:
                 if waitNanoseconds == 0 { break }
                 let now = spins & 63 == 0 ? nowUnixNano() : deadline - 1
                 if deadline == 0 { deadline = now + waitNanoseconds }
                 if now >= deadline { break }
                 spins += 1
                 sched_yield()
-            } catch .tooLarge {
+                continue
+            case .tooLarge:
                 statistics.count(.tooLarge, kind, in: slot)
                 return false
-            } catch {
+            case .notWritable:
                 break
             }
+            break
         }
         statistics.count(.dropped, kind, in: slot)
         return false
