@@ -46,9 +46,12 @@ protos=$(find . -name '*.proto' | sed 's|^\./||' | sort)
 protoc -I . \
     --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
     --swift_out=Visibility=Public,FileNaming=PathToUnderscores:"$target" \
+    $protos
+# Services only where there are some (the export services), so that no empty files appear.
+protoc -I . \
     --plugin=protoc-gen-grpc-swift-2="$bin/protoc-gen-grpc-swift-2" \
     --grpc-swift-2_out=Visibility=Public,Client=true,Server=true,FileNaming=PathToUnderscores:"$target" \
-    $protos
+    $(echo "$protos" | grep '_service\.proto$')
 
 if $check; then
     if diff -r "$out" "$target" >/dev/null; then

@@ -75,6 +75,15 @@ public final class MappedFile: @unchecked Sendable {
         return Int(status.st_size)
     }
 
+    /// Which file on disk this mapping is: a writer that re-creates its file (a new inode at the
+    /// same path) leaves readers of the old one behind, and they find out by comparing this with
+    /// `FileIdentity(path:)`.
+    public func identity() throws -> FileIdentity {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw SystemError("fstat", path: path, errno: errno) }
+        return FileIdentity(status)
+    }
+
     /// Maps the file again if it grew since the newest mapping. Returns the newest mapping.
     @discardableResult
     public func refresh() throws -> UnsafeMutableRawBufferPointer {
@@ -121,5 +130,23 @@ public final class MappedFile: @unchecked Sendable {
         TruncationGuard.register(mapping)
         mappings.append(mapping)
         return mapping
+    }
+}
+
+/// Device and inode: what tells two files apart when the path stays the same.
+public struct FileIdentity: Equatable, Sendable {
+    public let device: UInt64
+    public let inode: UInt64
+
+    init(_ status: stat) {
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+    }
+
+    /// The identity of the file now at `path`, or nil when there is none.
+    public init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        self.init(status)
     }
 }

@@ -1,16 +1,10 @@
 import Atomics
 import CPlatform
 import Foundation
+import OTLPMmapCore
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Wall-clock time in nanoseconds since the Unix epoch from clock_gettime (a vDSO call on Linux).
-public func nowUnixNano() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}
 
 /// Wall-clock time for record timestamps: `CycleClock` where the processor has a counter the
 /// kernel itself trusts for timekeeping, `nowUnixNano` elsewhere. The writer's default clock.

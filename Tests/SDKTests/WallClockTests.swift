@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapLayout
 @testable import OTLPMmapSDK
 import Testing

@@ -1,0 +1,48 @@
+import Foundation
+
+/// How the collector reads a file and batches what it exports.
+public struct CollectorConfiguration: Sendable {
+    public var path: String
+    /// Records per export request (logs, finished spans).
+    public var batchSize: Int = 512
+    /// The longest a read record waits for its batch to fill.
+    public var batchTimeout: Duration = .milliseconds(200)
+    /// How often metrics are reported (OTEL_METRIC_EXPORT_INTERVAL).
+    public var metricInterval: Duration = .seconds(60)
+    /// How long a claimed but unpublished slot may block its ring before it is skipped: the writer
+    /// that claimed it has most likely died (RING-HOLE).
+    public var holeTimeout: Duration = .seconds(1)
+    /// How long a span may stay open without any event before it is exported unfinished.
+    public var spanTimeout: Duration = .seconds(300)
+    /// The longest sleep when there is nothing to read; the wait doubles up to it from 50 µs.
+    public var maxIdleWait: Duration = .milliseconds(50)
+    /// First and longest wait between attempts of a failed export that may succeed later.
+    public var retryInitialWait: Duration = .milliseconds(100)
+    public var retryMaxWait: Duration = .seconds(5)
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Applies OTEL_METRIC_EXPORT_INTERVAL (milliseconds) and OTEL_BSP_SCHEDULE_DELAY /
+    /// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, the standard variables for the same settings.
+    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let value = environment["OTEL_METRIC_EXPORT_INTERVAL"].flatMap(Int.init), value > 0 {
+            metricInterval = .milliseconds(value)
+        }
+        if let value = environment["OTEL_BSP_SCHEDULE_DELAY"].flatMap(Int.init), value > 0 {
+            batchTimeout = .milliseconds(value)
+        }
+        if let value = environment["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"].flatMap(Int.init), value > 0 {
+            batchSize = value
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, for comparisons with record times.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

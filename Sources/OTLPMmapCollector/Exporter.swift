@@ -1,0 +1,89 @@
+import Foundation
+import OTLPProto
+import SwiftProtobuf
+
+/// Where the collector sends what it read: an OTLP receiver over gRPC or HTTP, or standard output.
+public protocol Exporter: Sendable {
+    func export(_ request: TracesRequest) async throws(ExportError)
+    func export(_ request: LogsRequest) async throws(ExportError)
+    func export(_ request: MetricsRequest) async throws(ExportError)
+    /// Finishes in-flight work and releases connections.
+    func shutdown() async
+}
+
+/// Why an export failed, and whether trying again can help.
+public struct ExportError: Error, CustomStringConvertible, Sendable {
+    /// The receiver may accept the same request later (gRPC UNAVAILABLE, HTTP 429 or 503,
+    /// connection refused): the collector keeps the data and retries with backoff.
+    public var retryable: Bool
+    public var message: String
+    /// How long the receiver asked us to wait (HTTP Retry-After, gRPC RetryInfo), if it did.
+    public var retryAfter: Duration?
+
+    public init(retryable: Bool, _ message: String, retryAfter: Duration? = nil) {
+        self.retryable = retryable
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { (retryable ? "retryable: " : "") + message }
+}
+
+/// Writes every request as one line of OTLP JSON to standard output (or any sink): the embedded
+/// default, which needs no receiver. Follows OTLP/JSON's deviations from the plain proto3 JSON
+/// mapping: trace and span ids in hex, enums as integers.
+public final class DebugExporter: Exporter, @unchecked Sendable {
+    private let write: @Sendable (String) -> Void
+    private let lock = NSLock()
+
+    public init(write: @escaping @Sendable (String) -> Void = { line in
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }) {
+        self.write = write
+    }
+
+    public func export(_ request: TracesRequest) async throws(ExportError) { try emit(request) }
+    public func export(_ request: LogsRequest) async throws(ExportError) { try emit(request) }
+    public func export(_ request: MetricsRequest) async throws(ExportError) { try emit(request) }
+    public func shutdown() async {}
+
+    private func emit<Request: SwiftProtobuf.Message>(_ request: Request) throws(ExportError) {
+        let line: String
+        do {
+            line = try Self.otlpJSON(request)
+        } catch {
+            throw ExportError(retryable: false, "cannot encode \(Request.self) as JSON: \(error)")
+        }
+        lock.withLock { write(line) }
+    }
+
+    /// OTLP JSON of `message`: proto3 JSON with enums as numbers and the ids re-encoded in hex.
+    public static func otlpJSON<Request: SwiftProtobuf.Message>(_ message: Request) throws -> String {
+        var options = JSONEncodingOptions()
+        options.alwaysPrintEnumsAsInts = true
+        let data = try message.jsonUTF8Data(options: options)
+        let object = try JSONSerialization.jsonObject(with: data)
+        let converted = hexIDs(object)
+        let output = try JSONSerialization.data(withJSONObject: converted, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The keys whose values OTLP/JSON writes as hex instead of base64.
+    static let idKeys: Set<String> = ["traceId", "spanId", "parentSpanId"]
+
+    private static func hexIDs(_ value: Any) -> Any {
+        if let dictionary = value as? [String: Any] {
+            var result: [String: Any] = [:]
+            for (key, inner) in dictionary {
+                if idKeys.contains(key), let base64 = inner as? String, let bytes = Data(base64Encoded: base64) {
+                    result[key] = bytes.map { String(format: "%02x", $0) }.joined()
+                } else {
+                    result[key] = hexIDs(inner)
+                }
+            }
+            return result
+        }
+        if let array = value as? [Any] { return array.map(hexIDs) }
+        return value
+    }
+}

@@ -1,0 +1,20 @@
+import OTLPProto
+
+// Short names for the generated OTLP types (swift-protobuf names them after the full proto
+// package) — the collector's code reads as the OTLP specification does.
+typealias OTLPKeyValue = Opentelemetry_Proto_Common_V1_KeyValue
+typealias OTLPAnyValue = Opentelemetry_Proto_Common_V1_AnyValue
+typealias OTLPArrayValue = Opentelemetry_Proto_Common_V1_ArrayValue
+typealias OTLPKeyValueList = Opentelemetry_Proto_Common_V1_KeyValueList
+typealias OTLPScope = Opentelemetry_Proto_Common_V1_InstrumentationScope
+typealias OTLPResource = Opentelemetry_Proto_Resource_V1_Resource
+typealias OTLPSpan = Opentelemetry_Proto_Trace_V1_Span
+typealias OTLPStatus = Opentelemetry_Proto_Trace_V1_Status
+typealias OTLPLogRecord = Opentelemetry_Proto_Logs_V1_LogRecord
+typealias OTLPMetric = Opentelemetry_Proto_Metrics_V1_Metric
+typealias OTLPNumberDataPoint = Opentelemetry_Proto_Metrics_V1_NumberDataPoint
+typealias OTLPHistogramDataPoint = Opentelemetry_Proto_Metrics_V1_HistogramDataPoint
+typealias OTLPExponentialHistogramDataPoint = Opentelemetry_Proto_Metrics_V1_ExponentialHistogramDataPoint
+public typealias TracesRequest = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+public typealias LogsRequest = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest
+public typealias MetricsRequest = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest

@@ -1,0 +1,116 @@
+import Foundation
+import OTLPMmapLayout
+import OTLPMmapWire
+import OTLPProto
+
+/// Log records from Event records.
+enum LogConversion {
+    /// The OTLP log record of `event`; `observed` is when the collector read it.
+    static func logRecord(_ event: Event, observed: UInt64, cache: DictionaryCache) throws -> OTLPLogRecord {
+        var record = OTLPLogRecord()
+        record.timeUnixNano = event.timeUnixNano
+        record.observedTimeUnixNano = observed
+        record.severityNumber = Opentelemetry_Proto_Logs_V1_SeverityNumber(rawValue: Int(event.severityNumber.rawValue)) ?? .unspecified
+        record.severityText = event.severityText
+        if let body = event.body { record.body = try cache.anyValue(body) }
+        record.attributes = try cache.keyValues(event.attributes)
+        if event.eventNameRef != 0 { record.eventName = try cache.string(event.eventNameRef, field: "event_name_ref") }
+        if let context = event.spanContext, let ids = try SpanContextIDs(context) {
+            record.traceID = Data(ids.trace)
+            record.spanID = Data(ids.span)
+            record.flags = context.flags
+        }
+        return record
+    }
+}
+
+/// The ids of a record's span context; nil for an all-zero context, which means "none".
+struct SpanContextIDs {
+    let trace: [UInt8]
+    let span: [UInt8]
+
+    init?(_ context: SpanContext) throws {
+        let zero = !context.traceId.contains { $0 != 0 } && !context.spanId.contains { $0 != 0 }
+        if zero { return nil }
+        guard context.traceId.count == 16, context.spanId.count == 8 else {
+            throw FormatError(.recSpanContext, at: 0, "span context with a trace id of \(context.traceId.count) bytes and a span id of \(context.spanId.count) bytes")
+        }
+        trace = context.traceId
+        span = context.spanId
+    }
+}
+
+/// Nests items under their scope and the scope's resource, as OTLP requests do. Scopes were
+/// resolved when their records were read, so building cannot fail here.
+enum RequestBuilder {
+    static func traces(_ items: [(scopeRef: Int64, span: OTLPSpan)], cache: DictionaryCache) -> TracesRequest {
+        var request = TracesRequest()
+        request.resourceSpans = group(items.map { ($0.scopeRef, $0.span) }, cache: cache).map { resource, scopes in
+            var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+            resourceSpans.resource = resource
+            resourceSpans.scopeSpans = scopes.map { scope, spans in
+                var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+                scopeSpans.scope = scope
+                scopeSpans.spans = spans
+                return scopeSpans
+            }
+            return resourceSpans
+        }
+        return request
+    }
+
+    static func logs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> LogsRequest {
+        var request = LogsRequest()
+        request.resourceLogs = group(items.map { ($0.scopeRef, $0.record) }, cache: cache).map { resource, scopes in
+            var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
+            resourceLogs.resource = resource
+            resourceLogs.scopeLogs = scopes.map { scope, records in
+                var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
+                scopeLogs.scope = scope
+                scopeLogs.logRecords = records
+                return scopeLogs
+            }
+            return resourceLogs
+        }
+        return request
+    }
+
+    static func metrics(_ items: [(scopeRef: Int64, metric: OTLPMetric)], cache: DictionaryCache) -> MetricsRequest {
+        var request = MetricsRequest()
+        request.resourceMetrics = group(items.map { ($0.scopeRef, $0.metric) }, cache: cache).map { resource, scopes in
+            var resourceMetrics = Opentelemetry_Proto_Metrics_V1_ResourceMetrics()
+            resourceMetrics.resource = resource
+            resourceMetrics.scopeMetrics = scopes.map { scope, metrics in
+                var scopeMetrics = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
+                scopeMetrics.scope = scope
+                scopeMetrics.metrics = metrics
+                return scopeMetrics
+            }
+            return resourceMetrics
+        }
+        return request
+    }
+
+    /// Items grouped by resource, then scope, each group in order of first appearance.
+    private static func group<Item>(_ items: [(scopeRef: Int64, item: Item)], cache: DictionaryCache)
+        -> [(OTLPResource, [(OTLPScope, [Item])])] {
+        var resourceOrder: [Int64] = []
+        var scopesByResource: [Int64: [Int64]] = [:]
+        var itemsByScope: [Int64: [Item]] = [:]
+        for (scopeRef, item) in items {
+            let resourceRef = (try? cache.scope(scopeRef).resourceRef) ?? 0
+            if itemsByScope[scopeRef] == nil {
+                if scopesByResource[resourceRef] == nil { resourceOrder.append(resourceRef) }
+                scopesByResource[resourceRef, default: []].append(scopeRef)
+            }
+            itemsByScope[scopeRef, default: []].append(item)
+        }
+        return resourceOrder.map { resourceRef in
+            let resource = (try? cache.resource(resourceRef)) ?? OTLPResource()
+            let scopes = scopesByResource[resourceRef, default: []].map { scopeRef in
+                ((try? cache.scope(scopeRef).scope) ?? OTLPScope(), itemsByScope[scopeRef, default: []])
+            }
+            return (resource, scopes)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import OTLPMmapLayout
+import OTLPMmapWire
+import OTLPProto
+
+/// Builds OTLP spans from the span ring's events: a start opens a span keyed by (trace id, span
+/// id), renames, attribute updates and links change it, an end finishes it. Finished spans wait in
+/// `finished` for export; spans left open longer than a timeout are finished by `expire`.
+final class SpanAssembler {
+    struct Key: Hashable {
+        let trace: [UInt8]
+        let span: [UInt8]
+    }
+
+    struct OpenSpan {
+        var span: OTLPSpan
+        var scopeRef: Int64
+        /// When this collector last saw an event of the span (its own clock), for `expire`.
+        var lastSeen: UInt64
+    }
+
+    private(set) var open: [Key: OpenSpan] = [:]
+    /// Spans ready to export, with their scope reference.
+    var finished: [(scopeRef: Int64, span: OTLPSpan)] = []
+    /// Events for a span this collector never saw start (its start was dropped by the writer, or
+    /// consumed before a collector restart), counted and left out.
+    private(set) var orphanEvents = 0
+    /// Spans finished by `expire` because no end came.
+    private(set) var expired = 0
+
+    /// Applies one SpanEvent. Throws for content that breaks a rule (the record is then skipped).
+    func add(_ event: SpanEvent, cache: DictionaryCache, now: UInt64) throws {
+        guard event.traceId.count == 16, event.spanId.count == 8,
+              event.traceId.contains(where: { $0 != 0 }), event.spanId.contains(where: { $0 != 0 }) else {
+            throw FormatError(.recSpanId, at: 0, "span event with trace id of \(event.traceId.count) bytes and span id of \(event.spanId.count) bytes (16 and 8, not all zero, required)")
+        }
+        let key = Key(trace: event.traceId, span: event.spanId)
+        guard let choice = event.event else {
+            throw FormatError(.recOneof, at: 0, "span event without an event")
+        }
+        if case .start(let start) = choice {
+            var span = OTLPSpan()
+            span.traceID = Data(event.traceId)
+            span.spanID = Data(event.spanId)
+            if start.parentSpanId.contains(where: { $0 != 0 }) { span.parentSpanID = Data(start.parentSpanId) }
+            span.name = start.name
+            span.kind = OTLPSpan.SpanKind(rawValue: Int(start.kind.rawValue)) ?? .unspecified
+            span.startTimeUnixNano = start.startTimeUnixNano
+            span.attributes = try cache.keyValues(start.attributes)
+            span.flags = start.flags
+            open[key] = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now)
+            return
+        }
+        guard var entry = open[key] else {
+            orphanEvents += 1
+            return
+        }
+        entry.lastSeen = now
+        switch choice {
+        case .start:
+            break
+        case .name(let change):
+            entry.span.name = change.name
+        case .attributes(let update):
+            // A later value for a key replaces the earlier one, as OTLP's attribute semantics say.
+            for keyValue in try cache.keyValues(update.attributes) {
+                if let index = entry.span.attributes.firstIndex(where: { $0.key == keyValue.key }) {
+                    entry.span.attributes[index] = keyValue
+                } else {
+                    entry.span.attributes.append(keyValue)
+                }
+            }
+        case .link(let add):
+            for link in add.links {
+                var otlp = OTLPSpan.Link()
+                otlp.traceID = Data(link.traceId)
+                otlp.spanID = Data(link.spanId)
+                otlp.traceState = link.traceState
+                otlp.attributes = try cache.keyValues(link.attributes)
+                otlp.droppedAttributesCount = link.droppedAttributesCount
+                otlp.flags = link.flags
+                entry.span.links.append(otlp)
+            }
+        case .end(let end):
+            entry.span.endTimeUnixNano = end.endTimeUnixNano
+            if let status = end.status {
+                var otlp = OTLPStatus()
+                otlp.message = status.message
+                otlp.code = OTLPStatus.StatusCode(rawValue: Int(status.code.rawValue)) ?? .unset
+                entry.span.status = otlp
+            }
+            open[key] = nil
+            finished.append((entry.scopeRef, entry.span))
+            return
+        }
+        open[key] = entry
+    }
+
+    /// Finishes spans with no event for `timeout` nanoseconds: ended at `now`, marked with the
+    /// attribute `otlp_mmap.unfinished` so that nobody mistakes them for complete ones.
+    func expire(now: UInt64, timeout: UInt64) {
+        for (key, entry) in open where now &- entry.lastSeen >= timeout {
+            var span = entry.span
+            span.endTimeUnixNano = max(span.startTimeUnixNano, now)
+            var marker = OTLPKeyValue()
+            marker.key = "otlp_mmap.unfinished"
+            marker.value.boolValue = true
+            span.attributes.append(marker)
+            open[key] = nil
+            finished.append((entry.scopeRef, span))
+            expired += 1
+        }
+    }
+}

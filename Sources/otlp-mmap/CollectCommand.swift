@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OTLPMmapCollector
+import OTLPMmapSDK
+
+/// The exporters `collect` can use.
+enum ExporterChoice: String, ExpressibleByArgument, CaseIterable {
+    case debug
+}
+
+/// Options shared by `collect` and `demo`.
+struct CollectorOptions: ParsableArguments {
+    @Option(help: "Where to send: \(ExporterChoice.allCases.map(\.rawValue).joined(separator: ", ")). debug prints OTLP JSON lines on standard output.")
+    var exporter: ExporterChoice = .debug
+
+    @Option(help: "Records per export request (default 512, or $OTEL_BSP_MAX_EXPORT_BATCH_SIZE).")
+    var batchSize: Int?
+
+    @Option(help: "Milliseconds a read record waits for its batch to fill (default 200, or $OTEL_BSP_SCHEDULE_DELAY).")
+    var batchTimeoutMs: Int?
+
+    @Option(help: "Milliseconds between metric reports (default 60000, or $OTEL_METRIC_EXPORT_INTERVAL).")
+    var metricIntervalMs: Int?
+
+    @Option(help: "Milliseconds a claimed but unpublished slot may block its ring before it is skipped.")
+    var holeTimeoutMs = 1000
+
+    @Option(help: "Seconds a span may stay open without events before it is exported unfinished.")
+    var spanTimeoutS = 300
+
+    func configuration(path: String) -> CollectorConfiguration {
+        var configuration = CollectorConfiguration(path: path)
+        configuration.applyEnvironment()
+        if let batchSize { configuration.batchSize = max(1, batchSize) }
+        if let batchTimeoutMs { configuration.batchTimeout = .milliseconds(max(1, batchTimeoutMs)) }
+        if let metricIntervalMs { configuration.metricInterval = .milliseconds(max(1, metricIntervalMs)) }
+        configuration.holeTimeout = .milliseconds(max(1, holeTimeoutMs))
+        configuration.spanTimeout = .seconds(max(1, spanTimeoutS))
+        return configuration
+    }
+
+    func makeExporter() -> any Exporter {
+        switch exporter {
+        case .debug: DebugExporter()
+        }
+    }
+}
+
+struct CollectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect",
+        abstract: "Read an OTLP-mmap file written by any writer and export it as OTLP.",
+        discussion: """
+            Waits for the file to appear, follows it as writers write (and as they re-create it), and exports \
+            spans when they end, log records in batches and metrics every interval. Runs until SIGINT or \
+            SIGTERM (or --duration-s), then exports what it holds. Invalid records are reported on standard \
+            error with their rule and byte offset, counted and skipped.
+            """
+    )
+
+    @Option(help: "The file to read. Defaults to $SDK_MMAP_EXPORTER_FILE.")
+    var file: String?
+
+    @OptionGroup var options: CollectorOptions
+
+    @Option(help: "Stop after this many seconds (default: run until a signal).")
+    var durationS: Double?
+
+    @Flag(help: "Print the collector's counters as JSON on standard error when it stops.")
+    var statistics = false
+
+    func run() async throws {
+        guard let path = file ?? ProcessInfo.processInfo.environment[WriterConfiguration.fileEnvironmentVariable] else {
+            throw ValidationError("give --file or set \(WriterConfiguration.fileEnvironmentVariable)")
+        }
+        let collector = Collector(configuration: options.configuration(path: path), exporter: options.makeExporter(),
+                                  logger: Logger(label: "otlp-mmap.collector"))
+        await runUntilStopped(collector, duration: durationS)
+        if statistics { printStatistics(collector) }
+    }
+}
+
+/// Runs `collector` until SIGINT/SIGTERM or `duration` seconds, then lets it flush.
+func runUntilStopped(_ collector: Collector, duration: Double?) async {
+    let task = Task { await collector.run() }
+    let stop: @Sendable () -> Void = { task.cancel() }
+    var sources: [DispatchSourceSignal] = []
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler(handler: stop)
+        source.resume()
+        sources.append(source)
+    }
+    if let duration {
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
+            stop()
+        }
+    }
+    await task.value
+    for source in sources { source.cancel() }
+}
+
+func printStatistics(_ collector: Collector) {
+    if let data = try? JSONSerialization.data(withJSONObject: collector.statistics.snapshot, options: [.sortedKeys]) {
+        FileHandle.standardError.write(data + Data("\n".utf8))
+    }
+}

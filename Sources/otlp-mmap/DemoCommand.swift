@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OTLPMmapCollector
+import OTLPMmapCore
+import OTLPMmapSDK
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Writer and collector together: the reference SDK writes, the collector exports what it reads.",
+        discussion: """
+            Creates a file in a temporary folder (or --file), starts the collector on it, then has several \
+            threads write spans, log records and measurements through the SDK (as `otlp-mmap write` does). \
+            Prints what the collector exports — OTLP JSON lines with the debug exporter — and a summary \
+            on standard error.
+            """
+    )
+
+    @Option(help: "The file to use (default: a new temporary file).")
+    var file: String?
+
+    @Option(help: "Spans per thread (each with a child span, a log record and measurements).")
+    var spans = 25
+
+    @Option(help: "Writer threads.")
+    var threads = 4
+
+    @OptionGroup var options: CollectorOptions
+
+    func run() async throws {
+        let path = file ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("otlp-mmap-demo-\(getpid()).otlpmmap").path
+        defer { if file == nil { try? FileManager.default.removeItem(atPath: path) } }
+        let writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, fullRingWait: .seconds(5)))
+        var configuration = options.configuration(path: path)
+        if options.metricIntervalMs == nil { configuration.metricInterval = .seconds(1) }
+        if options.batchTimeoutMs == nil { configuration.batchTimeout = .milliseconds(50) }
+        let collector = Collector(configuration: configuration, exporter: options.makeExporter(),
+                                  logger: Logger(label: "otlp-mmap.demo"))
+        let collecting = Task { await collector.run() }
+
+        let demo = try DemoWorkload(writer: writer)
+        let failure = ErrorBox()
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<threads {
+                group.addTask { [spans] in
+                    do { try demo.run(thread: thread, spans: spans) } catch { failure.set(error) }
+                }
+            }
+        }
+        if let error = failure.error { throw error }
+
+        // Let the collector read everything, then stop it: it exports what it holds on the way out.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, writer.file.rings.contains(where: { $0.header.readerIndex < $0.header.writerIndex }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        collecting.cancel()
+        await collecting.value
+
+        let written = writer.statistics.total(.written)
+        let stats = collector.statistics
+        FileHandle.standardError.write(Data("""
+            demo: \(threads) threads wrote \(written) records (\(writer.statistics.total(.dropped)) dropped); \
+            the collector read \(stats[.records]) and exported \(stats[.exportedSpans]) spans, \(stats[.exportedLogs]) log records, \
+            \(stats[.exportedMetricPoints]) metric points (\(stats[.invalidRecords]) invalid records)
+
+            """.utf8))
+    }
+}
