@@ -151,6 +151,11 @@ let package = Package(
             path: "Tests/SDKTests"
         ),
         .testTarget(
+            name: "CollectorTests",
+            dependencies: ["OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "TestSupport", "otlp-mmap"],
+            path: "Tests/CollectorTests"
+        ),
+        .testTarget(
             name: "ConformanceTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapGolden", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",

@@ -186,11 +186,14 @@ public final class Collector: @unchecked Sendable {
            force || session.pendingLogs.count >= configuration.batchSize || now &- session.oldestPendingLog >= timeout {
             let logs = session.pendingLogs
             let request = RequestBuilder.logs(logs, cache: session.cache)
-            let sent = await send("logs") { () async throws(ExportError) in try await exporter.export(request) }
-            if sent { statistics.add(.exportedLogs, logs.count) }
-            // Handed back to the writer only now: sent, or refused for good and reported.
-            session.pendingLogs = []
-            session.cursors[RingKind.events.rawValue].release()
+            let outcome = await send("logs") { () async throws(ExportError) in try await exporter.export(request) }
+            if outcome == .sent { statistics.add(.exportedLogs, logs.count) }
+            if outcome != .stopped {
+                // Handed back to the writer only now: sent, or refused for good and reported. A
+                // collector stopped before that leaves them for the next one to read again.
+                session.pendingLogs = []
+                session.cursors[RingKind.events.rawValue].release()
+            }
         }
 
         if force || now &- session.lastSpanExpiry >= 1_000_000_000 {
@@ -207,7 +210,7 @@ public final class Collector: @unchecked Sendable {
             session.assembler.finished.removeFirst(spans.count)
             session.lastSpanExport = now
             let request = RequestBuilder.traces(spans, cache: session.cache)
-            if await send("spans", { () async throws(ExportError) in try await exporter.export(request) }) {
+            if await send("spans", { () async throws(ExportError) in try await exporter.export(request) }) == .sent {
                 statistics.add(.exportedSpans, spans.count)
             }
         }
@@ -219,27 +222,39 @@ public final class Collector: @unchecked Sendable {
             if !metrics.isEmpty {
                 let request = RequestBuilder.metrics(metrics, cache: session.cache)
                 let points = metrics.reduce(0) { $0 + $1.metric.pointCount }
-                if await send("metrics", { () async throws(ExportError) in try await exporter.export(request) }) {
+                if await send("metrics", { () async throws(ExportError) in try await exporter.export(request) }) == .sent {
                     statistics.add(.exportedMetricPoints, points)
                 }
             }
         }
     }
 
+    enum SendOutcome {
+        case sent
+        /// The receiver refused for good (reported, counted as dropped).
+        case refused
+        /// The collector is stopping while the receiver still refuses.
+        case stopped
+    }
+
     /// Runs `operation` until it succeeds, fails for good, or the task is cancelled; waits with
     /// exponential backoff (or as long as the receiver asked) between attempts.
-    private func send(_ what: String, _ operation: () async throws(ExportError) -> Void) async -> Bool {
+    private func send(_ what: String, _ operation: () async throws(ExportError) -> Void) async -> SendOutcome {
         var wait = configuration.retryInitialWait
         while true {
             do throws(ExportError) {
                 try await operation()
-                return true
+                return .sent
             } catch {
                 statistics.add(.failedExports)
-                guard error.retryable, !Task.isCancelled else {
+                guard error.retryable else {
                     logger.error("export of \(what) failed and is dropped: \(error.message)")
                     statistics.add(.droppedRequests)
-                    return false
+                    return .refused
+                }
+                guard !Task.isCancelled else {
+                    logger.warning("stopping while the export of \(what) still fails: \(error.message)")
+                    return .stopped
                 }
                 let pause = error.retryAfter ?? wait
                 logger.warning("export of \(what) failed, trying again in \(pause): \(error.message)")
@@ -299,8 +314,10 @@ final class Session {
         return nil
     }
 
+    /// Hands back the spans and measurements read (their content was exported or is lost with the
+    /// collector's memory); log records are handed back only by a successful export.
     func close() {
-        for index in cursors.indices { cursors[index].release() }
+        for kind in [RingKind.spans, .measurements] { cursors[kind.rawValue].release() }
     }
 }
 

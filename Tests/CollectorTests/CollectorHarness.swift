@@ -1,0 +1,109 @@
+import Foundation
+import OTLPMmapCollector
+import OTLPMmapCore
+import OTLPMmapSDK
+import OTLPProto
+import TestSupport
+
+/// Keeps every request the collector exports; can refuse the first `failures` attempts.
+final class CapturingExporter: Exporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _traces: [TracesRequest] = []
+    private var _logs: [LogsRequest] = []
+    private var _metrics: [MetricsRequest] = []
+    private var failuresLeft: Int
+    private let retryable: Bool
+
+    init(failures: Int = 0, retryable: Bool = true) {
+        failuresLeft = failures
+        self.retryable = retryable
+    }
+
+    var traces: [TracesRequest] { lock.withLock { _traces } }
+    var logs: [LogsRequest] { lock.withLock { _logs } }
+    var metrics: [MetricsRequest] { lock.withLock { _metrics } }
+
+    var spans: [Opentelemetry_Proto_Trace_V1_Span] { traces.flatMap { $0.resourceSpans.flatMap { $0.scopeSpans.flatMap(\.spans) } } }
+    var logRecords: [Opentelemetry_Proto_Logs_V1_LogRecord] { logs.flatMap { $0.resourceLogs.flatMap { $0.scopeLogs.flatMap(\.logRecords) } } }
+    var metricList: [Opentelemetry_Proto_Metrics_V1_Metric] { metrics.flatMap { $0.resourceMetrics.flatMap { $0.scopeMetrics.flatMap(\.metrics) } } }
+
+    private func admit() throws(ExportError) {
+        let fail: Bool = lock.withLock {
+            guard failuresLeft > 0 else { return false }
+            failuresLeft -= 1
+            return true
+        }
+        if fail { throw ExportError(retryable: retryable, "refused by the test") }
+    }
+
+    func export(_ request: TracesRequest) async throws(ExportError) {
+        try admit()
+        lock.withLock { _traces.append(request) }
+    }
+    func export(_ request: LogsRequest) async throws(ExportError) {
+        try admit()
+        lock.withLock { _logs.append(request) }
+    }
+    func export(_ request: MetricsRequest) async throws(ExportError) {
+        try admit()
+        lock.withLock { _metrics.append(request) }
+    }
+    func shutdown() async {}
+}
+
+/// Runs a collector on `path` until `done` holds (or `timeout`), then stops it (it flushes).
+@discardableResult
+func collect(
+    _ path: String, exporter: CapturingExporter, timeout: Duration = .seconds(20),
+    configure: (inout CollectorConfiguration) -> Void = { _ in },
+    until done: @escaping @Sendable (Collector) -> Bool
+) async -> Collector {
+    var configuration = CollectorConfiguration(path: path)
+    configuration.batchTimeout = .milliseconds(20)
+    configuration.maxIdleWait = .milliseconds(5)
+    configuration.retryInitialWait = .milliseconds(10)
+    configuration.retryMaxWait = .milliseconds(50)
+    configure(&configuration)
+    let collector = Collector(configuration: configuration, exporter: exporter)
+    let task = Task { await collector.run() }
+    let deadline = ContinuousClock.now + timeout
+    while !done(collector), ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    task.cancel()
+    await task.value
+    return collector
+}
+
+/// A writer with a fixed clock and id seed, so that tests know every time.
+func makeWriter(_ label: String = #function, numBuffers: Int64 = 256, clock: @escaping @Sendable () -> UInt64 = { 1_700_000_000_000_000_000 }) throws -> TelemetryWriter {
+    let path = try TestSupport.temporaryDirectory(label).appendingPathComponent("collected.otlpmmap").path
+    let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: 512)
+    var configuration = WriterConfiguration(path: path, events: ring, spans: ring, measurements: ring,
+                                            resource: [Attribute("service.name", "collector-tests"), Attribute("host.id", .int(7))])
+    configuration.idSeed = 7
+    configuration.clock = clock
+    return try TelemetryWriter(configuration: configuration)
+}
+
+extension Opentelemetry_Proto_Common_V1_AnyValue {
+    /// A compact description for assertions: "s:text", "i:3", "b:true", "d:1.5", "[..]", "{k=..}".
+    var summary: String {
+        switch value {
+        case .stringValue(let text): "s:\(text)"
+        case .intValue(let number): "i:\(number)"
+        case .boolValue(let flag): "b:\(flag)"
+        case .doubleValue(let number): "d:\(number)"
+        case .bytesValue(let bytes): "x:\(bytes.map { String(format: "%02x", $0) }.joined())"
+        case .arrayValue(let array): "[" + array.values.map(\.summary).joined(separator: ",") + "]"
+        case .kvlistValue(let list): "{" + list.values.map { "\($0.key)=\($0.value.summary)" }.joined(separator: ",") + "}"
+        case nil: "none"
+        }
+    }
+}
+
+extension Array where Element == Opentelemetry_Proto_Common_V1_KeyValue {
+    var summary: [String: String] { Dictionary(map { ($0.key, $0.value.summary) }, uniquingKeysWith: { _, last in last }) }
+}
+
+func hex(_ data: Data) -> String { data.map { String(format: "%02x", $0) }.joined() }

@@ -1,0 +1,136 @@
+import Foundation
+import OTLPMmapCollector
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapSDK
+import OTLPMmapWire
+import Testing
+import TestSupport
+
+/// The collector never crashes, stalls or silently loses data on a bad file, a dead writer, a
+/// re-created file or a receiver that refuses exports.
+@Suite struct RobustnessTests {
+    @Test func anUndecodableRecordIsReportedCountedAndSkipped() async throws {
+        let writer = try makeWriter()
+        writer.log(.info, .text("before"), time: 1)
+        // A record whose first byte starts a varint that never ends: WIRE-FORMAT.
+        try writer.file.ring(.events).write(size: 3) { $0.writeRaw(UnsafeRawBufferPointer(start: [UInt8](repeating: 0xff, count: 3), count: 3)) }
+        writer.log(.info, .text("after"), time: 2)
+        let exporter = CapturingExporter()
+        let collector = await collect(writer.file.path, exporter: exporter) { $0.statistics[.exportedLogs] >= 2 }
+        #expect(exporter.logRecords.map(\.body.summary) == ["s:before", "s:after"])
+        #expect(collector.statistics[.invalidRecords] == 1)
+    }
+
+    @Test func aReferenceOutsideTheDictionaryIsReportedAndSkipped() async throws {
+        let writer = try makeWriter()
+        let ring = writer.file.ring(.events)
+        try ring.write(Event(scopeRef: 999_999, timeUnixNano: 5, severityNumber: .info))
+        writer.log(.info, .text("fine"), time: 6)
+        let exporter = CapturingExporter()
+        let collector = await collect(writer.file.path, exporter: exporter) { $0.statistics[.exportedLogs] >= 1 }
+        #expect(exporter.logRecords.map(\.timeUnixNano) == [6])
+        #expect(collector.statistics[.invalidRecords] == 1)
+    }
+
+    @Test func aSlotClaimedByADeadWriterIsSkippedAfterTheHoleTimeout() async throws {
+        let writer = try makeWriter()
+        let ring = writer.file.ring(.events)
+        _ = try #require(ring.claim())          // claimed, never published: its writer "died"
+        writer.log(.info, .text("behind the hole"), time: 7)
+        let exporter = CapturingExporter()
+        let started = ContinuousClock.now
+        let collector = await collect(writer.file.path, exporter: exporter, configure: { $0.holeTimeout = .milliseconds(200) }) {
+            $0.statistics[.exportedLogs] >= 1
+        }
+        #expect(exporter.logRecords.map(\.timeUnixNano) == [7])
+        #expect(collector.statistics[.holesSkipped] == 1)
+        #expect(ContinuousClock.now - started >= .milliseconds(200), "the hole must be waited for before it is skipped")
+    }
+
+    @Test func aReCreatedFileIsFollowedWithoutRestartingTheCollector() async throws {
+        let first = try makeWriter()
+        let path = first.file.path
+        first.log(.info, .text("from the first file"), time: 1)
+        let exporter = CapturingExporter()
+        var configuration = CollectorConfiguration(path: path)
+        configuration.batchTimeout = .milliseconds(20)
+        configuration.maxIdleWait = .milliseconds(5)
+        let collector = Collector(configuration: configuration, exporter: exporter)
+        let task = Task { await collector.run() }
+        defer { task.cancel() }
+        try await waitFor { collector.statistics[.exportedLogs] >= 1 }
+
+        // The writer restarts: a new file at the same path, with its own dictionary and rings.
+        var second = WriterConfiguration(path: path, resource: [Attribute("service.name", "restarted")])
+        second.clock = { 2_000_000_000_000_000_000 }
+        let restarted = try TelemetryWriter(configuration: second)
+        restarted.log(.warn, .text("from the second file"), time: 2)
+        try await waitFor { collector.statistics[.exportedLogs] >= 2 }
+        task.cancel()
+        await task.value
+        #expect(exporter.logRecords.map(\.body.summary) == ["s:from the first file", "s:from the second file"])
+        #expect(collector.statistics[.fileResets] >= 1)
+        let resources = exporter.logs.flatMap(\.resourceLogs).map { $0.resource.attributes.summary["service.name"] }
+        #expect(resources == ["s:collector-tests", "s:restarted"])
+    }
+
+    @Test func aRefusedExportIsRetriedUntilItIsAccepted() async throws {
+        let writer = try makeWriter()
+        writer.log(.info, .text("retried"), time: 1)
+        let exporter = CapturingExporter(failures: 3)
+        let collector = await collect(writer.file.path, exporter: exporter) { $0.statistics[.exportedLogs] >= 1 }
+        #expect(exporter.logRecords.map(\.body.summary) == ["s:retried"], "exported exactly once")
+        #expect(collector.statistics[.failedExports] == 3)
+        #expect(collector.statistics[.droppedRequests] == 0)
+    }
+
+    @Test func logRecordsAreHandedBackOnlyAfterTheirExport() async throws {
+        let writer = try makeWriter()
+        for time in 1...5 { writer.log(.info, .text("record \(time)"), time: UInt64(time)) }
+        let ring = writer.file.ring(.events)
+
+        // A collector whose receiver never accepts reads the records but must not release them.
+        let refusing = CapturingExporter(failures: .max)
+        let first = await collect(writer.file.path, exporter: refusing, timeout: .milliseconds(300)) { _ in false }
+        #expect(first.statistics[.records] == 5 && first.statistics[.failedExports] > 0)
+        #expect(ring.header.readerIndex == -1, "records were handed back to the writer before they were exported")
+
+        // The next collector (after a restart, say) gets every one of them.
+        let accepting = CapturingExporter()
+        await collect(writer.file.path, exporter: accepting) { $0.statistics[.exportedLogs] >= 5 }
+        #expect(accepting.logRecords.map(\.timeUnixNano) == [1, 2, 3, 4, 5])
+        #expect(ring.header.readerIndex == 4)
+    }
+
+    @Test func aMissingFileIsWaitedFor() async throws {
+        let path = try TestSupport.temporaryDirectory().appendingPathComponent("later.otlpmmap").path
+        let exporter = CapturingExporter()
+        var configuration = CollectorConfiguration(path: path)
+        configuration.batchTimeout = .milliseconds(20)
+        configuration.maxIdleWait = .milliseconds(5)
+        let collector = Collector(configuration: configuration, exporter: exporter)
+        let task = Task { await collector.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        var late = WriterConfiguration(path: path)
+        late.clock = { 3 }
+        let writer = try TelemetryWriter(configuration: late)
+        writer.log(.info, .text("late"), time: 3)
+        try await waitFor { collector.statistics[.exportedLogs] >= 1 }
+        task.cancel()
+        await task.value
+        #expect(exporter.logRecords.map(\.body.summary) == ["s:late"])
+    }
+}
+
+/// Polls `condition` every 5 ms for up to 20 s.
+func waitFor(_ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within 20 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
