@@ -64,11 +64,24 @@ public final class Collector: @unchecked Sendable {
             }
             await idle.sleep()
         }
-        if let session {
-            await exportDue(session, now: nowUnixNano(), force: true)
-            session.close()
-        }
-        await exporter.shutdown()
+        // Cancellation would also cancel the last exports (an HTTP or gRPC call checks it), so the
+        // final flush runs in a task of its own, bounded by `shutdownTimeout` instead.
+        shutdownDeadline = ContinuousClock.now + configuration.shutdownTimeout
+        let last = session
+        await Task {
+            if let last {
+                await exportDue(last, now: nowUnixNano(), force: true)
+                last.close()
+            }
+            await exporter.shutdown()
+        }.value
+    }
+
+    /// Set when the collector stops: exports still failing after it are given up.
+    private var shutdownDeadline: ContinuousClock.Instant?
+
+    private var stopping: Bool {
+        Task.isCancelled || shutdownDeadline.map { ContinuousClock.now >= $0 } ?? false
     }
 
     // MARK: the file
@@ -252,11 +265,12 @@ public final class Collector: @unchecked Sendable {
                     statistics.add(.droppedRequests)
                     return .refused
                 }
-                guard !Task.isCancelled else {
+                guard !stopping else {
                     logger.warning("stopping while the export of \(what) still fails: \(error.message)")
                     return .stopped
                 }
-                let pause = error.retryAfter ?? wait
+                var pause = error.retryAfter ?? wait
+                if let deadline = shutdownDeadline { pause = min(pause, max(.zero, deadline - ContinuousClock.now)) }
                 logger.warning("export of \(what) failed, trying again in \(pause): \(error.message)")
                 try? await Task.sleep(for: pause)
                 wait = min(wait * 2, configuration.retryMaxWait)

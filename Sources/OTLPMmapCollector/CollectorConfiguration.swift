@@ -19,6 +19,8 @@ public struct CollectorConfiguration: Sendable {
     /// First and longest wait between attempts of a failed export that may succeed later.
     public var retryInitialWait: Duration = .milliseconds(100)
     public var retryMaxWait: Duration = .seconds(5)
+    /// How long a stopping collector keeps trying to export what it holds.
+    public var shutdownTimeout: Duration = .seconds(5)
 
     public init(path: String) {
         self.path = path

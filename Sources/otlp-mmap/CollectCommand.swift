@@ -7,12 +7,23 @@ import OTLPMmapSDK
 /// The exporters `collect` can use.
 enum ExporterChoice: String, ExpressibleByArgument, CaseIterable {
     case debug
+    case otlpGRPC = "otlp-grpc"
+    case otlpHTTP = "otlp-http"
 }
 
 /// Options shared by `collect` and `demo`.
 struct CollectorOptions: ParsableArguments {
     @Option(help: "Where to send: \(ExporterChoice.allCases.map(\.rawValue).joined(separator: ", ")). debug prints OTLP JSON lines on standard output.")
     var exporter: ExporterChoice = .debug
+
+    @Option(help: "The receiver: for otlp-grpc http://HOST:PORT (default http://localhost:4317), for otlp-http the base URL (default http://localhost:4318). Default: $OTEL_EXPORTER_OTLP_ENDPOINT.")
+    var endpoint: String?
+
+    @Option(name: .customLong("header"), help: "A header (gRPC metadata) NAME=VALUE sent with every export; repeatable. Added to $OTEL_EXPORTER_OTLP_HEADERS.")
+    var headers: [String] = []
+
+    @Option(help: "Milliseconds an export may take (default 10000, or $OTEL_EXPORTER_OTLP_TIMEOUT).")
+    var timeoutMs: Int?
 
     @Option(help: "Records per export request (default 512, or $OTEL_BSP_MAX_EXPORT_BATCH_SIZE).")
     var batchSize: Int?
@@ -40,10 +51,20 @@ struct CollectorOptions: ParsableArguments {
         return configuration
     }
 
-    func makeExporter() -> any Exporter {
+    func makeExporter() throws -> any Exporter {
         switch exporter {
-        case .debug: DebugExporter()
+        case .debug: return DebugExporter()
+        case .otlpGRPC: return try GRPCExporter(endpoint: endpointConfiguration(.grpc))
+        case .otlpHTTP: return HTTPExporter(endpoint: try endpointConfiguration(.httpProtobuf))
         }
+    }
+
+    func endpointConfiguration(_ transport: OTLPEndpoint.Transport) throws -> OTLPEndpoint {
+        var result = try OTLPEndpoint.fromEnvironment(transport)
+        if let endpoint { result.endpoint = endpoint }
+        result.headers += try headers.flatMap { try OTLPEndpoint.parseHeaders($0) }
+        if let timeoutMs { result.timeout = .milliseconds(max(1, timeoutMs)) }
+        return result
     }
 }
 
@@ -74,7 +95,7 @@ struct CollectCommand: AsyncParsableCommand {
         guard let path = file ?? ProcessInfo.processInfo.environment[WriterConfiguration.fileEnvironmentVariable] else {
             throw ValidationError("give --file or set \(WriterConfiguration.fileEnvironmentVariable)")
         }
-        let collector = Collector(configuration: options.configuration(path: path), exporter: options.makeExporter(),
+        let collector = Collector(configuration: options.configuration(path: path), exporter: try options.makeExporter(),
                                   logger: Logger(label: "otlp-mmap.collector"))
         await runUntilStopped(collector, duration: durationS)
         if statistics { printStatistics(collector) }

@@ -36,7 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
         var configuration = options.configuration(path: path)
         if options.metricIntervalMs == nil { configuration.metricInterval = .seconds(1) }
         if options.batchTimeoutMs == nil { configuration.batchTimeout = .milliseconds(50) }
-        let collector = Collector(configuration: configuration, exporter: options.makeExporter(),
+        let collector = Collector(configuration: configuration, exporter: try options.makeExporter(),
                                   logger: Logger(label: "otlp-mmap.demo"))
         let collecting = Task { await collector.run() }
 

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Where and how an OTLP exporter sends: endpoint, headers, timeout. Filled from the standard
+/// `OTEL_EXPORTER_OTLP_*` variables, then from flags.
+public struct OTLPEndpoint: Sendable, Equatable {
+    public enum Transport: String, Sendable {
+        case grpc
+        case httpProtobuf = "http/protobuf"
+    }
+
+    public var transport: Transport
+    /// For HTTP the base URL (`/v1/traces` and so on are appended); for gRPC `http://host:port`.
+    public var endpoint: String
+    /// Full URLs for one signal each (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT…), used as given.
+    public var signalURLs: [Signal: String] = [:]
+    public var headers: [Header] = []
+    public var timeout: Duration = .seconds(10)
+
+    public enum Signal: String, Sendable, CaseIterable {
+        case traces, logs, metrics
+    }
+
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(transport: Transport) {
+        self.transport = transport
+        endpoint = transport == .grpc ? "http://localhost:4317" : "http://localhost:4318"
+    }
+
+    /// The defaults overridden by the environment's OTEL_EXPORTER_OTLP_* variables.
+    public static func fromEnvironment(_ transport: Transport, _ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> OTLPEndpoint {
+        var result = OTLPEndpoint(transport: transport)
+        if let value = environment["OTEL_EXPORTER_OTLP_ENDPOINT"], !value.isEmpty { result.endpoint = value }
+        for signal in Signal.allCases {
+            if let value = environment["OTEL_EXPORTER_OTLP_\(signal.rawValue.uppercased())_ENDPOINT"], !value.isEmpty {
+                result.signalURLs[signal] = value
+            }
+        }
+        if let value = environment["OTEL_EXPORTER_OTLP_HEADERS"], !value.isEmpty {
+            result.headers = try parseHeaders(value)
+        }
+        if let value = environment["OTEL_EXPORTER_OTLP_TIMEOUT"], let milliseconds = Int(value), milliseconds > 0 {
+            result.timeout = .milliseconds(milliseconds)
+        }
+        return result
+    }
+
+    /// `name=value,name=value` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS writes them.
+    public static func parseHeaders(_ text: String) throws -> [Header] {
+        try text.split(separator: ",").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw EndpointError("header '\(pair)' is not name=value")
+            }
+            return Header(parts[0], parts[1].removingPercentEncoding ?? parts[1])
+        }
+    }
+
+    /// The URL an HTTP exporter posts `signal` to.
+    public func url(for signal: Signal) -> String {
+        if let url = signalURLs[signal] { return url }
+        let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        return base + "/v1/" + signal.rawValue
+    }
+
+    /// Host, port and whether TLS is asked for, from the endpoint (gRPC).
+    public func hostAndPort() throws -> (host: String, port: Int, secure: Bool) {
+        let text = endpoint.contains("://") ? endpoint : "http://" + endpoint
+        guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {
+            throw EndpointError("endpoint '\(endpoint)' has no host")
+        }
+        let secure = components.scheme == "https"
+        return (host, components.port ?? (secure ? 443 : 4317), secure)
+    }
+}
+
+public struct EndpointError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
