@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# The main job for now: the reference writer records spans, logs and metrics from two threads into a
-# new OTLP-mmap file, then `inspect` shows what a collector will read.
-# Usage: bash tools/demo.sh [FILE]   (default: a file in a new temporary folder)
+# The main job: the reference writer records spans, logs and metrics from several threads into a
+# new OTLP-mmap file while the reference collector reads it and prints what it exports (OTLP JSON
+# lines, the debug exporter; no receiver needed). A summary goes to standard error.
+# Usage: bash tools/demo.sh [otlp-mmap demo options, e.g. --spans 10 --threads 2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-file="${1:-$(mktemp -d)/demo.otlpmmap}"
 swift build --product otlp-mmap
-swift run --skip-build otlp-mmap write "$file" --spans 3 --threads 2
-swift run --skip-build otlp-mmap inspect "$file"
+swift run --skip-build otlp-mmap demo "$@"

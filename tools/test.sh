@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Runs every check CI runs: build, generated files up to date, all tests.
+# Runs every check CI runs: build, generated files up to date, OTLP protos checked, all tests.
 # Usage: bash tools/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The C writer under test (tools/c-writer) needs protobuf-c from Debian.
-if ! command -v protoc-c >/dev/null || [ ! -f /usr/include/protobuf-c/protobuf-c.h ]; then
-  echo "== installing protobuf-c (Debian packages)"
-  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+# The C writer under test (tools/c-writer) needs protobuf-c; checking spec/otlp needs protoc.
+if ! command -v protoc-c >/dev/null || [ ! -f /usr/include/protobuf-c/protobuf-c.h ] || ! command -v protoc >/dev/null; then
+  echo "== installing protobuf-c and protoc (Debian packages)"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq protobuf-c-compiler libprotobuf-c-dev >/dev/null
+  $sudo apt-get install -y -qq protobuf-c-compiler libprotobuf-c-dev protobuf-compiler >/dev/null
+fi
+# The collector's tests run a real OTLP receiver built from the official Python packages.
+if ! python3 -c "import grpc, opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc" 2>/dev/null; then
+  echo "== installing opentelemetry-proto and grpcio (PyPI)"
+  python3 -m pip install -q --disable-pip-version-check opentelemetry-proto grpcio
 fi
 
 echo "== build"
@@ -18,6 +23,8 @@ make -s -C tools/c-writer
 
 echo "== generated files match spec/"
 swift run --skip-build otlp-mmap gen --check
+bash tools/generate-otlp-swift.sh --check
+python3 tools/check-otlp-protos.py
 
 echo "== tests"
 swift test --skip-build --parallel
