@@ -6,7 +6,9 @@ import OTLPProto
 /// OTLP over gRPC (grpc-swift 2 on SwiftNIO's HTTP/2), the three Export services.
 ///
 /// UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, CANCELLED, OUT_OF_RANGE, DATA_LOSS and
-/// RESOURCE_EXHAUSTED are retryable (OTLP/gRPC's list); other codes are permanent refusals.
+/// RESOURCE_EXHAUSTED are retryable (OTLP/gRPC's list), and so is UNKNOWN: grpc-swift reports a
+/// failure of its own transport (a connection that broke or was not up yet) with it, which says
+/// nothing about the receiver's opinion of the data. Other codes are permanent refusals.
 public final class GRPCExporter: Exporter, Sendable {
     let endpoint: OTLPEndpoint
     let client: GRPCClient<HTTP2ClientTransport.Posix>
@@ -55,7 +57,7 @@ public final class GRPCExporter: Exporter, Sendable {
         return options
     }
 
-    static let retryableCodes: Set<RPCError.Code> = [.unavailable, .deadlineExceeded, .aborted, .cancelled, .outOfRange, .dataLoss, .resourceExhausted]
+    static let retryableCodes: Set<RPCError.Code> = [.unavailable, .deadlineExceeded, .aborted, .cancelled, .outOfRange, .dataLoss, .resourceExhausted, .unknown]
 
     private func call<Response: Sendable>(_ body: () async throws -> Response) async throws(ExportError) {
         do {
