@@ -3,10 +3,11 @@ import Testing
 import TestSupport
 
 /// Real processes: a writer, a collector killed with SIGKILL at random moments and restarted, and
-/// a receiver. Every log record the writer published must reach the receiver at least once.
+/// a receiver that is itself killed for a while and restarted. Every log record the writer
+/// published must reach the receiver at least once.
 @Suite(.serialized) struct CollectorCrashTests {
-    @Test func logRecordsSurviveACollectorKilledAndRestartedAtRandomMoments() async throws {
-        let receiver = try ReceiverProcess()
+    @Test func logRecordsSurviveCollectorKillsAndAReceiverOutage() async throws {
+        var receiver = try ReceiverProcess()
         defer { receiver.stop() }
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("crash.otlpmmap").path
         let collectArguments = ["collect", "--file", path, "--exporter", "otlp-http",
@@ -27,6 +28,10 @@ import TestSupport
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...200, using: &generator)))
             collector = try TestSupport.start(collectArguments)
         }
+        // The receiver goes away for a while (the collector retries, the writer waits), then returns.
+        receiver.stop()
+        try await Task.sleep(for: .milliseconds(Int.random(in: 300...800, using: &generator)))
+        receiver = try ReceiverProcess(grpcPort: receiver.grpcPort, httpPort: receiver.httpPort, output: receiver.output)
         let written = writer.wait(timeout: 120)
         #expect(written.status == 0, "writer failed: \(written.stderr)")
         #expect(kills >= 1, "the writer finished before the collector could be killed once")
