@@ -45,50 +45,34 @@ struct SpanContextIDs {
 enum RequestBuilder {
     static func traces(_ items: [(scopeRef: Int64, span: OTLPSpan)], cache: DictionaryCache) -> TracesRequest {
         var request = TracesRequest()
-        request.resourceSpans = group(items.map { ($0.scopeRef, $0.span) }, cache: cache).map { resource, scopes in
-            var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-            resourceSpans.resource = resource
-            resourceSpans.scopeSpans = scopes.map { scope, spans in
-                var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-                scopeSpans.scope = scope
-                scopeSpans.spans = spans
-                return scopeSpans
-            }
-            return resourceSpans
-        }
+        request.resourceSpans = nest(items.map { ($0.scopeRef, $0.span) }, cache: cache,
+            scope: { first, second in Opentelemetry_Proto_Trace_V1_ScopeSpans.with { $0.scope = first; $0.spans = second } },
+            resource: { first, second in Opentelemetry_Proto_Trace_V1_ResourceSpans.with { $0.resource = first; $0.scopeSpans = second } })
         return request
     }
 
     static func logs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> LogsRequest {
         var request = LogsRequest()
-        request.resourceLogs = group(items.map { ($0.scopeRef, $0.record) }, cache: cache).map { resource, scopes in
-            var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
-            resourceLogs.resource = resource
-            resourceLogs.scopeLogs = scopes.map { scope, records in
-                var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
-                scopeLogs.scope = scope
-                scopeLogs.logRecords = records
-                return scopeLogs
-            }
-            return resourceLogs
-        }
+        request.resourceLogs = nest(items.map { ($0.scopeRef, $0.record) }, cache: cache,
+            scope: { first, second in Opentelemetry_Proto_Logs_V1_ScopeLogs.with { $0.scope = first; $0.logRecords = second } },
+            resource: { first, second in Opentelemetry_Proto_Logs_V1_ResourceLogs.with { $0.resource = first; $0.scopeLogs = second } })
         return request
     }
 
     static func metrics(_ items: [(scopeRef: Int64, metric: OTLPMetric)], cache: DictionaryCache) -> MetricsRequest {
         var request = MetricsRequest()
-        request.resourceMetrics = group(items.map { ($0.scopeRef, $0.metric) }, cache: cache).map { resource, scopes in
-            var resourceMetrics = Opentelemetry_Proto_Metrics_V1_ResourceMetrics()
-            resourceMetrics.resource = resource
-            resourceMetrics.scopeMetrics = scopes.map { scope, metrics in
-                var scopeMetrics = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
-                scopeMetrics.scope = scope
-                scopeMetrics.metrics = metrics
-                return scopeMetrics
-            }
-            return resourceMetrics
-        }
+        request.resourceMetrics = nest(items.map { ($0.scopeRef, $0.metric) }, cache: cache,
+            scope: { first, second in Opentelemetry_Proto_Metrics_V1_ScopeMetrics.with { $0.scope = first; $0.metrics = second } },
+            resource: { first, second in Opentelemetry_Proto_Metrics_V1_ResourceMetrics.with { $0.resource = first; $0.scopeMetrics = second } })
         return request
+    }
+
+    /// The OTLP nesting resource → scope → items, built with the signal's own message types.
+    private static func nest<Item, ScopeGroup, ResourceGroup>(
+        _ items: [(scopeRef: Int64, item: Item)], cache: DictionaryCache,
+        scope: (OTLPScope, [Item]) -> ScopeGroup, resource: (OTLPResource, [ScopeGroup]) -> ResourceGroup
+    ) -> [ResourceGroup] {
+        group(items, cache: cache).map { entry, scopes in resource(entry, scopes.map(scope)) }
     }
 
     /// Items grouped by resource, then scope, each group in order of first appearance.

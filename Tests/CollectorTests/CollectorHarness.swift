@@ -51,6 +51,25 @@ final class CapturingExporter: Exporter, @unchecked Sendable {
     func shutdown() async {}
 }
 
+/// A configuration for tests: short batch delay, idle wait and retry waits.
+func testConfiguration(_ path: String, configure: (inout CollectorConfiguration) -> Void = { _ in }) -> CollectorConfiguration {
+    var configuration = CollectorConfiguration(path: path)
+    configuration.batchTimeout = .milliseconds(20)
+    configuration.maxIdleWait = .milliseconds(5)
+    configuration.retryInitialWait = .milliseconds(10)
+    configuration.retryMaxWait = .milliseconds(100)
+    configure(&configuration)
+    return configuration
+}
+
+/// Starts a collector on `path` in a task of its own.
+func startCollector(
+    _ path: String, exporter: any Exporter, configure: (inout CollectorConfiguration) -> Void = { _ in }
+) -> (collector: Collector, task: Task<Void, Never>) {
+    let collector = Collector(configuration: testConfiguration(path, configure: configure), exporter: exporter)
+    return (collector, Task { await collector.run() })
+}
+
 /// Runs a collector on `path` until `done` holds (or `timeout`), then stops it (it flushes).
 @discardableResult
 func collect(
@@ -58,14 +77,7 @@ func collect(
     configure: (inout CollectorConfiguration) -> Void = { _ in },
     until done: @escaping @Sendable (Collector) -> Bool
 ) async -> Collector {
-    var configuration = CollectorConfiguration(path: path)
-    configuration.batchTimeout = .milliseconds(20)
-    configuration.maxIdleWait = .milliseconds(5)
-    configuration.retryInitialWait = .milliseconds(10)
-    configuration.retryMaxWait = .milliseconds(50)
-    configure(&configuration)
-    let collector = Collector(configuration: configuration, exporter: exporter)
-    let task = Task { await collector.run() }
+    let (collector, task) = startCollector(path, exporter: exporter, configure: configure)
     let deadline = ContinuousClock.now + timeout
     while !done(collector), ContinuousClock.now < deadline {
         try? await Task.sleep(for: .milliseconds(5))

@@ -27,15 +27,6 @@ import TestSupport
         }
     }
 
-    func configuration(_ path: String) -> CollectorConfiguration {
-        var configuration = CollectorConfiguration(path: path)
-        configuration.batchTimeout = .milliseconds(20)
-        configuration.maxIdleWait = .milliseconds(5)
-        configuration.retryInitialWait = .milliseconds(20)
-        configuration.retryMaxWait = .milliseconds(200)
-        return configuration
-    }
-
     @Test(arguments: Transport.allCases)
     func everythingTheWriterWroteArrivesAtTheReceiver(_ transport: Transport) async throws {
         let receiver = try ReceiverProcess()
@@ -57,8 +48,7 @@ import TestSupport
         latency.record(50.0, time: 100)
         latency.record(150.0, time: 100)
 
-        let collector = Collector(configuration: configuration(writer.file.path), exporter: try exporter(transport, receiver))
-        let task = Task { await collector.run() }
+        let (collector, task) = startCollector(writer.file.path, exporter: try exporter(transport, receiver))
         try await waitFor { receiver.items("traces").count >= 2 && receiver.items("logs").count >= 1 }
         task.cancel()   // the final flush reports the metrics
         await task.value
@@ -109,8 +99,7 @@ import TestSupport
         let first = try ReceiverProcess(failFirst: 2)
         let writer = try makeWriter("outage-\(transport.rawValue)")
         for index in 0..<20 { writer.log(.info, .text("before \(index)"), time: UInt64(index + 1)) }
-        let collector = Collector(configuration: configuration(writer.file.path), exporter: try exporter(transport, first))
-        let task = Task { await collector.run() }
+        let (collector, task) = startCollector(writer.file.path, exporter: try exporter(transport, first))
         defer { task.cancel() }
         try await waitFor { first.items("logs").count >= 20 }
         #expect(collector.statistics[.failedExports] >= 2)

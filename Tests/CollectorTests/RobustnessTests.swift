@@ -53,11 +53,7 @@ import TestSupport
         let path = first.file.path
         first.log(.info, .text("from the first file"), time: 1)
         let exporter = CapturingExporter()
-        var configuration = CollectorConfiguration(path: path)
-        configuration.batchTimeout = .milliseconds(20)
-        configuration.maxIdleWait = .milliseconds(5)
-        let collector = Collector(configuration: configuration, exporter: exporter)
-        let task = Task { await collector.run() }
+        let (collector, task) = startCollector(path, exporter: exporter)
         defer { task.cancel() }
         try await waitFor { collector.statistics[.exportedLogs] >= 1 }
 
@@ -106,11 +102,7 @@ import TestSupport
     @Test func aMissingFileIsWaitedFor() async throws {
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("later.otlpmmap").path
         let exporter = CapturingExporter()
-        var configuration = CollectorConfiguration(path: path)
-        configuration.batchTimeout = .milliseconds(20)
-        configuration.maxIdleWait = .milliseconds(5)
-        let collector = Collector(configuration: configuration, exporter: exporter)
-        let task = Task { await collector.run() }
+        let (collector, task) = startCollector(path, exporter: exporter)
         try await Task.sleep(for: .milliseconds(100))
         var late = WriterConfiguration(path: path)
         late.clock = { 3 }
