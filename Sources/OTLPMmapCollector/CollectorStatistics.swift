@@ -10,7 +10,7 @@ public final class CollectorStatistics: @unchecked Sendable {
         case invalidRecords = "invalid_records"
         /// Claimed slots never published within the hole timeout, skipped (RING-HOLE).
         case holesSkipped = "holes_skipped"
-        /// Span events of spans whose start this collector never saw.
+        /// Span events of spans whose start this collector never saw (exported marked `otlp_mmap.start_missing`).
         case orphanSpanEvents = "orphan_span_events"
         /// Spans exported unfinished after the span timeout.
         case expiredSpans = "expired_spans"

@@ -17,13 +17,16 @@ final class SpanAssembler {
         var scopeRef: Int64
         /// When this collector last saw an event of the span (its own clock), for `expire`.
         var lastSeen: UInt64
+        /// No start was seen for this span.
+        var startMissing = false
     }
 
     private(set) var open: [Key: OpenSpan] = [:]
     /// Spans ready to export, with their scope reference.
     var finished: [(scopeRef: Int64, span: OTLPSpan)] = []
     /// Events for a span this collector never saw start (its start was dropped by the writer, or
-    /// consumed before a collector restart), counted and left out.
+    /// read by a collector that was killed): counted, and kept in a span marked
+    /// `otlp_mmap.start_missing`, so that what did arrive is not lost.
     private(set) var orphanEvents = 0
     /// Spans finished by `expire` because no end came.
     private(set) var expired = 0
@@ -51,10 +54,17 @@ final class SpanAssembler {
             open[key] = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now)
             return
         }
-        guard var entry = open[key] else {
-            orphanEvents += 1
-            return
+        var entry: OpenSpan
+        if let existing = open[key] {
+            entry = existing
+        } else {
+            var span = OTLPSpan()
+            span.traceID = Data(event.traceId)
+            span.spanID = Data(event.spanId)
+            span.attributes.append(Self.marker("otlp_mmap.start_missing"))
+            entry = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now, startMissing: true)
         }
+        if entry.startMissing { orphanEvents += 1 }
         entry.lastSeen = now
         switch choice {
         case .start:
@@ -83,6 +93,8 @@ final class SpanAssembler {
             }
         case .end(let end):
             entry.span.endTimeUnixNano = end.endTimeUnixNano
+            // Without its start, the span's start time is unknown; OTLP needs one, the end is the best bound.
+            if entry.span.startTimeUnixNano == 0 { entry.span.startTimeUnixNano = end.endTimeUnixNano }
             if let status = end.status {
                 var otlp = OTLPStatus()
                 otlp.message = status.message
@@ -102,13 +114,19 @@ final class SpanAssembler {
         for (key, entry) in open where now &- entry.lastSeen >= timeout {
             var span = entry.span
             span.endTimeUnixNano = max(span.startTimeUnixNano, now)
-            var marker = OTLPKeyValue()
-            marker.key = "otlp_mmap.unfinished"
-            marker.value.boolValue = true
-            span.attributes.append(marker)
+            if span.startTimeUnixNano == 0 { span.startTimeUnixNano = span.endTimeUnixNano }
+            span.attributes.append(Self.marker("otlp_mmap.unfinished"))
             open[key] = nil
             finished.append((entry.scopeRef, span))
             expired += 1
         }
+    }
+
+    /// A true boolean attribute that flags a span the collector had to complete itself.
+    static func marker(_ key: String) -> OTLPKeyValue {
+        var marker = OTLPKeyValue()
+        marker.key = key
+        marker.value.boolValue = true
+        return marker
     }
 }

@@ -74,6 +74,21 @@ import Testing
         #expect(collector.statistics[.expiredSpans] == 1)
     }
 
+    @Test func eventsOfASpanWhoseStartWasNeverReadAreKeptAndMarked() async throws {
+        let writer = try makeWriter()
+        let span = writer.startSpan("lost start", startTime: 1_000)
+        writer.file.ring(.spans).markRead(0)   // the start record was read by a collector that died
+        span.rename("renamed later")
+        span.end(status: .ok, at: 9_000)
+        let exporter = CapturingExporter()
+        let collector = await collect(writer.file.path, exporter: exporter) { $0.statistics[.exportedSpans] >= 1 }
+        let exported = try #require(exporter.spans.first)
+        #expect(exported.name == "renamed later" && hex(exported.spanID) == span.context.spanID.description)
+        #expect(exported.startTimeUnixNano == 9_000 && exported.endTimeUnixNano == 9_000 && exported.status.code == .ok)
+        #expect(exported.attributes.summary["otlp_mmap.start_missing"] == "b:true")
+        #expect(collector.statistics[.orphanSpanEvents] == 2)
+    }
+
     @Test func logRecordsKeepEveryField() async throws {
         let writer = try makeWriter()
         let span = writer.startSpan("around", startTime: 1)
