@@ -33,53 +33,18 @@ final class TemplateBytes: @unchecked Sendable {
 
     /// The bytes `message` encodes to.
     static func encoded<Message: StreamedMessage>(_ message: Message) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: message.encodedSize)
+        encoded(size: message.encodedSize) { message.encode(to: &$0) }
+    }
+
+    /// The `size` bytes `write` writes (single fields of a template).
+    static func encoded(size: Int, _ write: (inout ProtoWriter) -> Void) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: size)
         bytes.withUnsafeMutableBytes { raw in
             var writer = ProtoWriter(raw)
-            message.encode(to: &writer)
+            write(&writer)
+            precondition(writer.count == size, "template piece sized wrongly")
         }
         return bytes
-    }
-}
-
-/// Fields written by a closure, for the pieces of a template that are single fields.
-private struct FieldsOnly: StreamedMessage {
-    let write: (inout SizeOrBytes) -> Void
-
-    func encode<Sink: WireSink>(to sink: inout Sink) {
-        var adapter = SizeOrBytes()
-        write(&adapter)
-        adapter.bytes.withUnsafeBytes { sink.writeRaw($0) }
-    }
-}
-
-/// Collects bytes written through the SDK's field helpers (template building only, not hot).
-private struct SizeOrBytes: WireSink {
-    var bytes: [UInt8] = []
-    mutating func writeVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
-    }
-    mutating func writeFixed32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-    mutating func writeFixed64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-    mutating func writeRaw(_ raw: UnsafeRawBufferPointer) { bytes += raw }
-    mutating func writeRaw(_ raw: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
-        let start = bytes.count
-        bytes += raw
-        for offset in offsets { bytes[start + Int(offset)] = value }
-    }
-    mutating func writeLengthDelimited(_ string: String) {
-        writeVarint(UInt64(string.utf8.count))
-        bytes += Array(string.utf8)
-    }
-    mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
-        let start = bytes.count
-        bytes += [UInt8](repeating: 0, count: count)
-        bytes.withUnsafeMutableBytes { fill($0.baseAddress! + start) }
     }
 }
 
@@ -97,9 +62,13 @@ public struct SpanTemplate: Sendable {
             TemplateBytes.encoded(StartSpanBody(parent: nil, name: name, kind: kind, startTime: 0, attributes: Attributes.none.block, flags: 0))
         }
         let attributeBytes = withExtendedLifetime(attributes) {
-            TemplateBytes.encoded(FieldsOnly { attributes.block.write(asField: StartSpan.Field.attributes, to: &$0) })
+            TemplateBytes.encoded(size: attributes.block.size(asField: StartSpan.Field.attributes)) {
+                attributes.block.write(asField: StartSpan.Field.attributes, to: &$0)
+            }
         }
-        let scope = TemplateBytes.encoded(FieldsOnly { $0.writeInt64(SpanEvent.Field.scopeRef, scopeRef) })
+        let scope = TemplateBytes.encoded(size: WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)) {
+            $0.writeInt64(SpanEvent.Field.scopeRef, scopeRef)
+        }
         bytes = TemplateBytes(nameAndKind, attributeBytes, scope)
     }
 }
@@ -154,7 +123,9 @@ public struct LogTemplate: Sendable {
     init(scopeRef: Int64, severity: SeverityNumber, severityText: String, body: LogBody, eventNameRef: Int64, attributes: Attributes) {
         // Event's fields in number order: scope (1) here, time (2, per call), severity (3), text (4),
         // body (5) and event name (6) here, span context (7, per call), attributes (8) here.
-        let scope = TemplateBytes.encoded(FieldsOnly { $0.writeInt64(Event.Field.scopeRef, scopeRef) })
+        let scope = TemplateBytes.encoded(size: WireSize.int64(Event.Field.scopeRef, scopeRef)) {
+            $0.writeInt64(Event.Field.scopeRef, scopeRef)
+        }
         let middle = withUTF8Text(severityText) { severityText in
             withBodyBytes(body) { body in
                 TemplateBytes.encoded(EventRecord(scopeRef: 0, time: 0, severity: severity, severityText: severityText, body: body,
@@ -162,7 +133,9 @@ public struct LogTemplate: Sendable {
             }
         }
         let attributeBytes = withExtendedLifetime(attributes) {
-            TemplateBytes.encoded(FieldsOnly { attributes.block.write(asField: Event.Field.attributes, to: &$0) })
+            TemplateBytes.encoded(size: attributes.block.size(asField: Event.Field.attributes)) {
+                attributes.block.write(asField: Event.Field.attributes, to: &$0)
+            }
         }
         bytes = TemplateBytes(scope, middle, attributeBytes)
     }
