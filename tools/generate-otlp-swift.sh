@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates Sources/OTLPProto/Generated from spec/otlp/**/*.proto: message types with
-# swift-protobuf's protoc-gen-swift, gRPC clients and services with grpc-swift-protobuf's
+# Regenerates Sources/OTLPProto/Generated from spec/otlp/**/*.proto (OTLP) and
+# spec/collector/**/*.proto (the collector's checkpoint, which embeds OTLP messages): message types
+# with swift-protobuf's protoc-gen-swift, gRPC clients and services with grpc-swift-protobuf's
 # protoc-gen-grpc-swift-2. The generated files are committed (building the plugins takes minutes),
 # so this runs only after a change to spec/otlp. `--check` regenerates into a temporary folder and
 # fails if the committed files differ.
@@ -41,17 +42,18 @@ bin="$(cd "$plugins" && swift build --show-bin-path)"
 target="$out"
 if $check; then target="$(mktemp -d)"; fi
 rm -rf "$target" && mkdir -p "$target"
-cd "$root/spec/otlp"
-protos=$(find . -name '*.proto' | sed 's|^\./||' | sort)
-protoc -I . \
+cd "$root/spec"
+otlp=$(cd otlp && find . -name '*.proto' | sed 's|^\./||' | sort)
+collector=$(cd collector && find . -name '*.proto' | sed 's|^\./||' | sort)
+protoc -I otlp -I collector \
     --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
     --swift_out=Visibility=Public,FileNaming=PathToUnderscores:"$target" \
-    $protos
+    $otlp $collector
 # Services only where there are some (the export services), so that no empty files appear.
-protoc -I . \
+protoc -I otlp \
     --plugin=protoc-gen-grpc-swift-2="$bin/protoc-gen-grpc-swift-2" \
     --grpc-swift-2_out=Visibility=Public,Client=true,Server=true,FileNaming=PathToUnderscores:"$target" \
-    $(echo "$protos" | grep '_service\.proto$')
+    $(echo "$otlp" | grep '_service\.proto$')
 
 if $check; then
     if diff -r "$out" "$target" >/dev/null; then

@@ -14,7 +14,10 @@ import OTLPProto
 /// a slot that a dead writer claimed and never published is skipped after `holeTimeout`.
 ///
 /// Log records are handed back to the writer (reader_index) only after their export succeeded, so
-/// a collector killed in between reads them again: at least once. While a receiver refuses
+/// a collector killed in between reads them again: at least once. Spans and measurements live on in
+/// the collector (open spans, metric series) long after they were read; their slots are handed back
+/// only once a checkpoint holding that state is durably on disk, and a restarted collector resumes
+/// from the checkpoint and the records after it. While a receiver refuses
 /// exports, the collector retries with backoff and reads no further logs; the writer then finds
 /// the ring full and counts its drops instead of the collector's memory growing.
 public final class Collector: @unchecked Sendable {
@@ -47,6 +50,7 @@ public final class Collector: @unchecked Sendable {
                 progress = drain(kind, current, now: now) || progress
             }
             await exportDue(current, now: now, force: false)
+            checkpointIfDue(current, now: now, force: false)
             if progress {
                 idle.reset()
                 continue
@@ -55,7 +59,10 @@ public final class Collector: @unchecked Sendable {
                 lastStaleCheck = now
                 if let reason = current.staleness() {
                     logger.notice("the file was \(reason): exporting what was read and starting over", metadata: ["file": "\(configuration.path)"])
+                    // The writer of those spans is gone: they are exported as unfinished, not lost.
+                    expire(current, now: now, timeout: 0)
                     await exportDue(current, now: now, force: true)
+                    current.checkpointFile?.remove()
                     current.close()
                     session = nil
                     statistics.add(.fileResets)
@@ -70,7 +77,10 @@ public final class Collector: @unchecked Sendable {
         let last = session
         await Task {
             if let last {
-                await exportDue(last, now: nowUnixNano(), force: true)
+                let now = nowUnixNano()
+                // Exports cut short leave the last checkpoint in place: it and the records after it
+                // still hold everything those exports carried.
+                if await exportDue(last, now: now, force: true) { checkpointIfDue(last, now: now, force: true) }
                 last.close()
             }
             await exporter.shutdown()
@@ -91,7 +101,8 @@ public final class Collector: @unchecked Sendable {
     /// Opens the file if it is there and valid; nil (and a message once per distinct reason) otherwise.
     private func openSession() -> Session? {
         do {
-            let session = try Session(path: configuration.path, holeTimeout: configuration.holeTimeout)
+            let session = try Session(path: configuration.path, checkpointPath: configuration.checkpointPath)
+            restoreCheckpoint(session)
             logger.info("reading \(configuration.path)", metadata: ["start_time_unix_nano": "\(session.startTime)"])
             lastOpenError = ""
             return session
@@ -138,9 +149,9 @@ public final class Collector: @unchecked Sendable {
             }
         }
         statistics.add(.records, handled)
-        // Spans and measurements live on in the collector's memory once read; log records are
-        // handed back only after their export (see `exportDue`).
-        if kind != .events { cursor.release() }
+        // Log records are handed back only after their export (see `exportDue`), spans and
+        // measurements after a checkpoint (see `checkpointIfDue`), or at once when there is none.
+        if session.releasesOnRead(kind) { cursor.release() }
         return handled > 0
     }
 
@@ -184,7 +195,7 @@ public final class Collector: @unchecked Sendable {
         case measurement(OTLPMmapLayout.Measurement)
     }
 
-    private func warn(_ error: FormatError) {
+    func warn(_ error: FormatError) {
         if let line = warnings.admit("\(error.rule) at byte \(error.offset): \(error.message)") {
             logger.warning("\(line)")
         }
@@ -193,7 +204,10 @@ public final class Collector: @unchecked Sendable {
     // MARK: exporting
 
     /// Exports the logs, finished spans and metrics that are due (all of them when `force`).
-    private func exportDue(_ session: Session, now: UInt64, force: Bool) async {
+    /// Returns false when an export was cut short by the collector stopping.
+    @discardableResult
+    private func exportDue(_ session: Session, now: UInt64, force: Bool) async -> Bool {
+        var complete = true
         let timeout = configuration.batchTimeout.nanoseconds
         if !session.pendingLogs.isEmpty,
            force || session.pendingLogs.count >= configuration.batchSize || now &- session.oldestPendingLog >= timeout {
@@ -201,6 +215,7 @@ public final class Collector: @unchecked Sendable {
             let request = RequestBuilder.logs(logs, cache: session.cache)
             let outcome = await send("logs") { () async throws(ExportError) in try await exporter.export(request) }
             if outcome == .sent { statistics.add(.exportedLogs, logs.count) }
+            if outcome == .stopped { complete = false }
             if outcome != .stopped {
                 // Handed back to the writer only now: sent, or refused for good and reported. A
                 // collector stopped before that leaves them for the next one to read again.
@@ -211,9 +226,7 @@ public final class Collector: @unchecked Sendable {
 
         if force || now &- session.lastSpanExpiry >= 1_000_000_000 {
             session.lastSpanExpiry = now
-            let before = session.assembler.expired
-            session.assembler.expire(now: now, timeout: configuration.spanTimeout.nanoseconds)
-            statistics.add(.expiredSpans, session.assembler.expired - before)
+            expire(session, now: now, timeout: configuration.spanTimeout.nanoseconds)
         }
         statistics.add(.orphanSpanEvents, session.assembler.orphanEvents - session.reportedOrphans)
         session.reportedOrphans = session.assembler.orphanEvents
@@ -223,9 +236,12 @@ public final class Collector: @unchecked Sendable {
             session.assembler.finished.removeFirst(spans.count)
             session.lastSpanExport = now
             let request = RequestBuilder.traces(spans, cache: session.cache)
-            if await send("spans", { () async throws(ExportError) in try await exporter.export(request) }) == .sent {
-                statistics.add(.exportedSpans, spans.count)
+            switch await send("spans", { () async throws(ExportError) in try await exporter.export(request) }) {
+            case .sent: statistics.add(.exportedSpans, spans.count)
+            case .refused: break
+            case .stopped: complete = false
             }
+            session.stateChanged = true
         }
         if session.assembler.finished.isEmpty { session.lastSpanExport = now }
 
@@ -235,11 +251,24 @@ public final class Collector: @unchecked Sendable {
             if !metrics.isEmpty {
                 let request = RequestBuilder.metrics(metrics, cache: session.cache)
                 let points = metrics.reduce(0) { $0 + $1.metric.pointCount }
-                if await send("metrics", { () async throws(ExportError) in try await exporter.export(request) }) == .sent {
-                    statistics.add(.exportedMetricPoints, points)
+                switch await send("metrics", { () async throws(ExportError) in try await exporter.export(request) }) {
+                case .sent: statistics.add(.exportedMetricPoints, points)
+                case .refused: break
+                case .stopped: complete = false
                 }
+                session.stateChanged = true
             }
         }
+        return complete
+    }
+
+    /// Finishes the spans idle for `timeout` nanoseconds as unfinished (all of them for 0).
+    private func expire(_ session: Session, now: UInt64, timeout: UInt64) {
+        let before = session.assembler.expired
+        session.assembler.expire(now: now, timeout: timeout)
+        let expired = session.assembler.expired - before
+        statistics.add(.expiredSpans, expired)
+        if expired > 0 { session.stateChanged = true }
     }
 
     enum SendOutcome {
@@ -298,18 +327,27 @@ final class Session {
     var lastSpanExpiry: UInt64
     var lastMetricExport: UInt64
     var reportedOrphans = 0
+    /// Where this session's state is checkpointed; nil when it lives in memory only.
+    let checkpointFile: CheckpointFile?
+    /// Exports or expiry changed the state since the last checkpoint.
+    var stateChanged = false
+    var lastCheckpoint: UInt64
+    var lastCheckpointFailure: UInt64?
 
-    init(path: String, holeTimeout: Duration) throws {
+    init(path: String, checkpointPath: String?) throws {
         truncationEvents = TruncationGuard.events
         file = try MmapFile.open(path: path, writable: true)
         self.path = path
         identity = try file.file.identity()
         startTime = file.startTimeUnixNano
         cache = DictionaryCache(dictionary: file.dictionary)
+        checkpointFile = checkpointPath.map(CheckpointFile.init)
         let mapped = file
+        let checkpointing = checkpointFile != nil
         cursors = try RingKind.allCases.map { kind throws in
-            // Log records are released explicitly after export; the others every 32 records.
-            try RingCursor(ring: mapped.ring(kind), releaseEvery: kind == .events ? Int.max : 32)
+            // Log records are released explicitly after export, the others after a checkpoint;
+            // without checkpoints, every 32 records.
+            try RingCursor(ring: mapped.ring(kind), releaseEvery: kind == .events || checkpointing ? Int.max : 32)
         }
         holeSince = [UInt64?](repeating: nil, count: RingKind.allCases.count)
         let now = nowUnixNano()
@@ -317,6 +355,12 @@ final class Session {
         lastSpanExport = now
         lastSpanExpiry = now
         lastMetricExport = now
+        lastCheckpoint = now
+    }
+
+    /// Whether records of `kind` are handed back as soon as they are read.
+    func releasesOnRead(_ kind: RingKind) -> Bool {
+        kind != .events && checkpointFile == nil
     }
 
     /// Why this session no longer reads the writer's file, or nil: another file now at the path
@@ -328,10 +372,11 @@ final class Session {
         return nil
     }
 
-    /// Hands back the spans and measurements read (their content was exported or is lost with the
-    /// collector's memory); log records are handed back only by a successful export.
+    /// Without checkpoints, hands back the spans and measurements read (their content was exported
+    /// or is lost with the collector's memory). With them, only a checkpoint does; log records are
+    /// handed back only by a successful export.
     func close() {
-        for kind in [RingKind.spans, .measurements] { cursors[kind.rawValue].release() }
+        for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { cursors[kind.rawValue].release() }
     }
 }
 

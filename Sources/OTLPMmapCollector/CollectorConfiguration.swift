@@ -21,9 +21,18 @@ public struct CollectorConfiguration: Sendable {
     public var retryMaxWait: Duration = .seconds(5)
     /// How long a stopping collector keeps trying to export what it holds.
     public var shutdownTimeout: Duration = .seconds(5)
+    /// Where the collector keeps what it read from the span and measurement rings but has not
+    /// exported (open spans, metric state), so that a restarted collector resumes from it. Nil keeps
+    /// that state in memory only: a killed collector then loses open spans and the current metric
+    /// interval. Default: the file's path with `.checkpoint` appended.
+    public var checkpointPath: String?
+    /// The longest a read span or measurement waits for a checkpoint (and its ring slot for
+    /// release) while records arrive; a half-full ring or an export checkpoints at once.
+    public var checkpointInterval: Duration = .seconds(1)
 
     public init(path: String) {
         self.path = path
+        checkpointPath = path + ".checkpoint"
     }
 
     /// Applies OTEL_METRIC_EXPORT_INTERVAL (milliseconds) and OTEL_BSP_SCHEDULE_DELAY /

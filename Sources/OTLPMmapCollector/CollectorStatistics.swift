@@ -23,6 +23,14 @@ public final class CollectorStatistics: @unchecked Sendable {
         case droppedRequests = "dropped_requests"
         /// Times the file was re-created or re-initialised under the collector.
         case fileResets = "file_resets"
+        /// Checkpoints written (each one hands the span and measurement rings' slots back).
+        case checkpointsWritten = "checkpoints_written"
+        /// Checkpoints that could not be written (the slots stay with the collector until one is).
+        case checkpointFailures = "checkpoint_failures"
+        /// Sessions that resumed from a checkpoint of their file.
+        case checkpointsRestored = "checkpoints_restored"
+        /// Checkpoints, or entries in one, that were unreadable or did not fit the file, and ignored.
+        case checkpointsIgnored = "checkpoints_ignored"
     }
 
     private let lock = NSLock()

@@ -27,11 +27,11 @@ final class MetricAggregator {
         case exponential(ExponentialHistogramState)
     }
 
-    private(set) var series: [SeriesKey: Series] = [:]
+    var series: [SeriesKey: Series] = [:]
     /// Metric definitions by reference, resolved once per metric.
-    private var definitions: [Int64: MetricRef] = [:]
+    var definitions: [Int64: MetricRef] = [:]
     /// Where each delta interval started.
-    private var intervalStart: UInt64
+    var intervalStart: UInt64
 
     init(start: UInt64) {
         intervalStart = start

@@ -21,7 +21,7 @@ final class SpanAssembler {
         var startMissing = false
     }
 
-    private(set) var open: [Key: OpenSpan] = [:]
+    var open: [Key: OpenSpan] = [:]
     /// Spans ready to export, with their scope reference.
     var finished: [(scopeRef: Int64, span: OTLPSpan)] = []
     /// Events for a span this collector never saw start (its start was dropped by the writer, or

@@ -26,6 +26,16 @@ public struct RingCursor: Sendable {
         next = try ring.indices().reader + 1
     }
 
+    /// Starts at `sequence`, a position the consumer recorded itself (a checkpoint): records from
+    /// reader_index + 1 up to it were consumed but not yet handed back. Nil unless it lies between
+    /// reader_index + 1 and writer_index + 1, the only places such a position can be.
+    public init?(ring: Ring, startingAt sequence: Int64, releaseEvery: Int = 32) throws(FormatError) {
+        try self.init(ring: ring, releaseEvery: releaseEvery)
+        guard sequence >= next, sequence <= (try ring.indices().writer) + 1 else { return nil }
+        unreleased = Int(sequence - next)
+        next = sequence
+    }
+
     /// Whether `next` is published, by its flag alone (either formula): the consumer's hot test,
     /// which reads nothing producers write besides that flag.
     @inlinable
