@@ -40,6 +40,15 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Seconds a span may stay open without events before it is exported unfinished.")
     var spanTimeoutS = 300
 
+    @Option(help: "Where to keep open spans and metric state so that a restarted collector resumes from them (default: the file's path + .checkpoint).")
+    var checkpoint: String?
+
+    @Flag(help: "Keep open spans and metric state in memory only: a killed collector loses them.")
+    var noCheckpoint = false
+
+    @Option(help: "Milliseconds a read span or measurement may wait for the next checkpoint.")
+    var checkpointIntervalMs = 1000
+
     func configuration(path: String) -> CollectorConfiguration {
         var configuration = CollectorConfiguration(path: path)
         configuration.applyEnvironment()
@@ -48,6 +57,9 @@ struct CollectorOptions: ParsableArguments {
         if let metricIntervalMs { configuration.metricInterval = .milliseconds(max(1, metricIntervalMs)) }
         configuration.holeTimeout = .milliseconds(max(1, holeTimeoutMs))
         configuration.spanTimeout = .seconds(max(1, spanTimeoutS))
+        if let checkpoint { configuration.checkpointPath = checkpoint }
+        if noCheckpoint { configuration.checkpointPath = nil }
+        configuration.checkpointInterval = .milliseconds(max(1, checkpointIntervalMs))
         return configuration
     }
 

@@ -31,9 +31,13 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let path = file ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("otlp-mmap-demo-\(getpid()).otlpmmap").path
-        defer { if file == nil { try? FileManager.default.removeItem(atPath: path) } }
         let writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, fullRingWait: .seconds(5)))
         var configuration = options.configuration(path: path)
+        defer {
+            if file == nil {
+                for created in [path, configuration.checkpointPath].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: created) }
+            }
+        }
         if options.metricIntervalMs == nil { configuration.metricInterval = .seconds(1) }
         if options.batchTimeoutMs == nil { configuration.batchTimeout = .milliseconds(50) }
         let collector = Collector(configuration: configuration, exporter: try options.makeExporter(),
