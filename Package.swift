@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "OTLPMmapBridges", targets: ["OTLPMmapBridges"]),
         .library(name: "OTLPMmapConformance", targets: ["OTLPMmapConformance"]),
         .library(name: "OTLPMmapCollector", targets: ["OTLPMmapCollector"]),
+        .library(name: "OTLPProto", targets: ["OTLPProto"]),
         .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
         .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
         .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),

@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [
         .package(name: "otlp-mmap", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -31,6 +34,22 @@ let package = Package(
                 .product(name: "OTLPMmapConformance", package: "otlp-mmap"),
             ],
             path: "Benchmarks/CheckerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CollectorBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
+                .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
+                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
+                .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
+                .product(name: "OTLPProto", package: "otlp-mmap"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/CollectorBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],

@@ -12,6 +12,13 @@ final class MetricAggregator {
         let metricRef: Int64
         /// The measurement's attributes as encoded KeyValueRefs: equal bytes, equal attribute set.
         let attributes: [UInt8]
+
+        /// The bytes in one go: the synthesized hash feeds the hasher byte by byte, which showed
+        /// up first in the collector's profile (one lookup per measurement).
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(metricRef)
+            attributes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     struct Series {

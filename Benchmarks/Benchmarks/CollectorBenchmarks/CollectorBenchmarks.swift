@@ -1,0 +1,286 @@
+import Benchmark
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import OTLPMmapCollector
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapSDK
+import OTLPMmapWire
+import OTLPProto
+
+// The collector's three figures, each next to a baseline measured in the same run:
+// - draining a full file (every ring full of span, log and measurement records) into an exporter
+//   that discards, with and without checkpoints — against a bare reader that only copies and
+//   decodes each record (the floor for any consumer of this format);
+// - spans exported over gRPC to a receiver on the loopback interface — against the same exporter
+//   sending the same number of spans in ready-made requests (the transport's own cost);
+// - the CPU a collector watching an idle file uses — against the same process doing nothing.
+// One iteration is one whole file (or one second of idling); records/s and CPU are custom metrics.
+
+let recordsPerRing = 16_384
+let exportedSpans = 8_000
+let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A new file at a new path whose rings hold the records a typical service writes: spans (start
+/// and end, three attributes), log records and measurements (three attributes each). A ring of
+/// `recordsPerRing` slots is full with one record less (RING-CAPACITY).
+func writeFullFile(spans spanCount: Int, logsAndMeasurements: Int) throws -> (path: String, records: Int) {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("otlp-mmap-bench-collector-\(getpid())-\(UUID().uuidString).otlpmmap").path
+    let ring = FileConfiguration.RingSize(numBuffers: Int64(recordsPerRing), bufferSize: 512)
+    let writer = try TelemetryWriter(configuration: WriterConfiguration(
+        path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
+    let attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
+    let counter = try writer.counter("bench.requests")
+    for _ in 0..<spanCount {
+        writer.startSpan("GET /orders/{id}", kind: .server, attributes: attributes).end(status: .ok)
+    }
+    for _ in 0..<logsAndMeasurements {
+        writer.log(.info, .text("order loaded"), attributes: attributes)
+        counter.record(1, attributes: attributes)
+    }
+    let written = writer.statistics.total(.written), dropped = writer.statistics.total(.dropped)
+    guard dropped == 0, written == spanCount * 2 + logsAndMeasurements * 2 else {
+        throw BenchmarkFailure("the benchmark file was not written whole: \(written) records written, \(dropped) dropped")
+    }
+    return (path, written)
+}
+
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func remove(_ path: String) {
+    for file in [path, path + ".checkpoint"] { try? FileManager.default.removeItem(atPath: file) }
+}
+
+/// Accepts every request and forgets it.
+final class DiscardingExporter: Exporter {
+    func export(_ request: TracesRequest) async throws(ExportError) {}
+    func export(_ request: LogsRequest) async throws(ExportError) {}
+    func export(_ request: MetricsRequest) async throws(ExportError) {}
+    func shutdown() async {}
+}
+
+/// Runs a collector on `path` until it has read `records` (or exported `spans` to `sink`), timing
+/// only that; returns the seconds it took.
+func timeCollector(_ benchmark: Benchmark, path: String, checkpoint: Bool, exporter: any Exporter,
+                   until done: @escaping @Sendable (Collector) -> Bool) async -> Double {
+    var configuration = CollectorConfiguration(path: path)
+    if !checkpoint { configuration.checkpointPath = nil }
+    configuration.batchTimeout = .milliseconds(1)
+    let collector = Collector(configuration: configuration, exporter: exporter, logger: quiet)
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    let start = clock.now
+    let task = Task { await collector.run() }
+    while !done(collector) { try? await Task.sleep(for: .microseconds(100)) }
+    let elapsed = clock.now - start
+    benchmark.stopMeasurement()
+    task.cancel()
+    await task.value
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// Copies and decodes every record of every ring, the least any consumer must do.
+func bareRead(path: String) throws -> Int {
+    let file = try MmapFile.open(path: path, writable: true)
+    var count = 0
+    for kind in RingKind.allCases {
+        let ring = file.ring(kind)
+        var cursor = try RingCursor(ring: ring, releaseEvery: 512)
+        while cursor.isNextPublished {
+            let (payload, offset) = try ring.copyRecord(cursor.next)
+            try payload.withDecodableBytes { bytes throws(FormatError) in
+                switch kind {
+                case .spans: blackHole(try SpanEvent.decode(bytes, baseOffset: offset))
+                case .events: blackHole(try Event.decode(bytes, baseOffset: offset))
+                case .measurements: blackHole(try OTLPMmapLayout.Measurement.decode(bytes, baseOffset: offset))
+                }
+            }
+            cursor.advance()
+            count += 1
+        }
+        cursor.release()
+    }
+    return count
+}
+
+// MARK: the loopback receiver
+
+/// An OTLP trace receiver that counts the spans it is sent.
+final class TraceSink: Opentelemetry_Proto_Collector_Trace_V1_TraceService.SimpleServiceProtocol, @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var spans: Int { lock.withLock { count } }
+    func reset() { lock.withLock { count = 0 } }
+
+    func export(request: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest,
+                context: ServerContext) async throws -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
+        let received = request.resourceSpans.reduce(0) { $0 + $1.scopeSpans.reduce(0) { $0 + $1.spans.count } }
+        lock.withLock { count += received }
+        return .init()
+    }
+}
+
+final class Receiver: Sendable {
+    let sink = TraceSink()
+    let port: Int
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let serving: Task<Void, Never>
+
+    init() async throws {
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+        let server = GRPCServer(transport: transport, services: [sink])
+        self.server = server
+        serving = Task { try? await server.serve() }
+        guard let address = try await transport.listeningAddress.ipv4 else { throw CancellationError() }
+        port = address.port
+    }
+
+    func exporter() throws -> GRPCExporter {
+        var endpoint = OTLPEndpoint(transport: .grpc)
+        endpoint.endpoint = "http://127.0.0.1:\(port)"
+        return try GRPCExporter(endpoint: endpoint)
+    }
+
+    func stop() async {
+        server.beginGracefulShutdown()
+        await serving.value
+    }
+}
+
+/// What the collector would send for `count` spans, ready-made in requests of 512 spans.
+func readyMadeRequests(count: Int) -> [TracesRequest] {
+    var attribute = Opentelemetry_Proto_Common_V1_KeyValue()
+    attribute.key = "http.route"
+    attribute.value.stringValue = "/orders/{id}"
+    return stride(from: 0, to: count, by: 512).map { first in
+        var scope = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+        scope.scope.name = "otlp-mmap-swift"
+        scope.spans = (first..<min(count, first + 512)).map { index in
+            var span = Opentelemetry_Proto_Trace_V1_Span()
+            span.traceID = Data((0..<16).map { UInt8(truncatingIfNeeded: index &+ $0) })
+            span.spanID = Data((0..<8).map { UInt8(truncatingIfNeeded: index &* 7 &+ $0) })
+            span.name = "GET /orders/{id}"
+            span.kind = .server
+            span.startTimeUnixNano = 1_700_000_000_000_000_000
+            span.endTimeUnixNano = 1_700_000_000_000_100_000
+            span.attributes = [attribute, attribute, attribute]
+            span.status.code = .ok
+            return span
+        }
+        var resource = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+        resource.resource.attributes = [attribute]
+        resource.scopeSpans = [scope]
+        var request = TracesRequest()
+        request.resourceSpans = [resource]
+        return request
+    }
+}
+
+// MARK: idle CPU
+
+/// CPU time (user + system) of the whole process, in microseconds.
+func processCPUMicroseconds() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1_000_000 + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
+}
+
+/// CPU microseconds the process uses per second of `seconds` while `body`'s collector (if any) runs.
+func cpuPerSecond(seconds: Double) async -> Int {
+    let before = processCPUMicroseconds()
+    try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+    return Int(Double(processCPUMicroseconds() - before) / seconds)
+}
+
+nonisolated(unsafe) var receiver: Receiver!
+
+let benchmarks: @Sendable () -> Void = {
+    let recordsPerSecond = BenchmarkMetric.custom("records/s", polarity: .prefersLarger, useScalingFactor: false)
+    let spansPerSecond = BenchmarkMetric.custom("spans/s", polarity: .prefersLarger, useScalingFactor: false)
+    let cpu = BenchmarkMetric.custom("CPU µs per s", polarity: .prefersSmaller, useScalingFactor: false)
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .peakMemoryResident],
+        scalingFactor: .one,
+        maxDuration: .seconds(10),
+        maxIterations: 10
+    )
+
+    let drain = Benchmark.Configuration(metrics: [.wallClock, recordsPerSecond, .mallocCountTotal, .peakMemoryResident])
+    Benchmark("baseline: copy and decode every record of a full file (\(recordsPerRing) per ring)", configuration: drain) { benchmark in
+        let (path, records) = try writeFullFile(spans: recordsPerRing / 2 - 1, logsAndMeasurements: recordsPerRing - 1)
+        defer { remove(path) }
+        let clock = ContinuousClock()
+        benchmark.startMeasurement()
+        let start = clock.now
+        let read = try bareRead(path: path)
+        let elapsed = clock.now - start
+        benchmark.stopMeasurement()
+        precondition(read == records, "the bare reader read \(read) of \(records) records")
+        benchmark.measurement(recordsPerSecond, Int(Double(records) / elapsed.seconds))
+    }
+    for checkpoint in [false, true] {
+        Benchmark("collector: drain a full file (\(recordsPerRing) per ring)\(checkpoint ? ", checkpoints" : ", no checkpoint")", configuration: drain) { benchmark in
+            let (path, records) = try writeFullFile(spans: recordsPerRing / 2 - 1, logsAndMeasurements: recordsPerRing - 1)
+            defer { remove(path) }
+            let seconds = await timeCollector(benchmark, path: path, checkpoint: checkpoint, exporter: DiscardingExporter()) {
+                $0.statistics[.records] >= records
+            }
+            benchmark.measurement(recordsPerSecond, Int(Double(records) / seconds))
+        }
+    }
+
+    let export = Benchmark.Configuration(
+        metrics: [.wallClock, spansPerSecond, .peakMemoryResident],
+        setup: { receiver = try await Receiver() },
+        teardown: { await receiver.stop() })
+    Benchmark("baseline: send \(exportedSpans) ready-made spans over gRPC to a loopback receiver", configuration: export) { benchmark in
+        let requests = readyMadeRequests(count: exportedSpans)
+        let exporter = try receiver.exporter()
+        try await exporter.export(TracesRequest())   // connects
+        receiver.sink.reset()
+        let clock = ContinuousClock()
+        benchmark.startMeasurement()
+        let start = clock.now
+        for request in requests { try await exporter.export(request) }
+        let elapsed = clock.now - start
+        benchmark.stopMeasurement()
+        await exporter.shutdown()
+        precondition(receiver.sink.spans == exportedSpans)
+        benchmark.measurement(spansPerSecond, Int(Double(exportedSpans) / elapsed.seconds))
+    }
+    Benchmark("collector: read and export \(exportedSpans) spans over gRPC to a loopback receiver", configuration: export) { benchmark in
+        let (path, _) = try writeFullFile(spans: exportedSpans, logsAndMeasurements: 0)
+        defer { remove(path) }
+        let exporter = try receiver.exporter()
+        try await exporter.export(TracesRequest())
+        receiver.sink.reset()
+        let sink = receiver.sink
+        let seconds = await timeCollector(benchmark, path: path, checkpoint: true, exporter: exporter) { _ in sink.spans >= exportedSpans }
+        benchmark.measurement(spansPerSecond, Int(Double(exportedSpans) / seconds))
+    }
+
+    let idle = Benchmark.Configuration(metrics: [cpu], maxIterations: 5)
+    Benchmark("baseline: CPU of this process doing nothing for 1 s", configuration: idle) { benchmark in
+        benchmark.measurement(cpu, await cpuPerSecond(seconds: 1))
+    }
+    Benchmark("collector: CPU while watching an idle file for 1 s", configuration: idle) { benchmark in
+        let (path, _) = try writeFullFile(spans: 0, logsAndMeasurements: 0)
+        defer { remove(path) }
+        let collector = Collector(configuration: CollectorConfiguration(path: path), exporter: DiscardingExporter(), logger: quiet)
+        let task = Task { await collector.run() }
+        try await Task.sleep(for: .milliseconds(300))   // past the first polls, at the longest idle wait
+        benchmark.measurement(cpu, await cpuPerSecond(seconds: 1))
+        task.cancel()
+        await task.value
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
