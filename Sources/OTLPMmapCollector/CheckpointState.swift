@@ -95,6 +95,7 @@ extension MetricAggregator {
             let key = SeriesKey(metricRef: entry.metricRef, attributes: [UInt8](entry.attributeRefs))
             series[key] = Series(attributes: entry.attributes, start: entry.startTimeUnixNano, state: restored)
         }
+        recountSeries()
         return malformed
     }
 }

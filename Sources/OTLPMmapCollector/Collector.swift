@@ -101,7 +101,7 @@ public final class Collector: @unchecked Sendable {
     /// Opens the file if it is there and valid; nil (and a message once per distinct reason) otherwise.
     private func openSession() -> Session? {
         do {
-            let session = try Session(path: configuration.path, checkpointPath: configuration.checkpointPath)
+            let session = try Session(configuration)
             restoreCheckpoint(session)
             logger.info("reading \(configuration.path)", metadata: ["start_time_unix_nano": "\(session.startTime)"])
             lastOpenError = ""
@@ -228,8 +228,13 @@ public final class Collector: @unchecked Sendable {
             session.lastSpanExpiry = now
             expire(session, now: now, timeout: configuration.spanTimeout.nanoseconds)
         }
-        statistics.add(.orphanSpanEvents, session.assembler.orphanEvents - session.reportedOrphans)
-        session.reportedOrphans = session.assembler.orphanEvents
+        report(.orphanSpanEvents, total: session.assembler.orphanEvents, session)
+        report(.evictedSpans, total: session.assembler.evicted, session)
+        report(.overflowMeasurements, total: session.aggregator.overflowed, session)
+        for name in session.aggregator.newlyOverflowed {
+            logger.warning("metric \(name) has more than \(configuration.maxSeriesPerMetric) attribute sets: measurements with further ones are aggregated into one series marked otel.metric.overflow")
+        }
+        session.aggregator.newlyOverflowed = []
         while !session.assembler.finished.isEmpty,
               force || session.assembler.finished.count >= configuration.batchSize || now &- session.lastSpanExport >= timeout {
             let spans = Array(session.assembler.finished.prefix(configuration.batchSize))
@@ -260,6 +265,13 @@ public final class Collector: @unchecked Sendable {
             }
         }
         return complete
+    }
+
+    /// Adds to `counter` what `total` (a count kept by the assembler or aggregator) grew by since
+    /// it was last reported.
+    private func report(_ counter: CollectorStatistics.Counter, total: Int, _ session: Session) {
+        statistics.add(counter, total - session.reported[counter, default: 0])
+        session.reported[counter] = total
     }
 
     /// Finishes the spans idle for `timeout` nanoseconds as unfinished (all of them for 0).
@@ -319,14 +331,15 @@ final class Session {
     let cache: DictionaryCache
     var cursors: [RingCursor]
     var holeSince: [UInt64?]
-    let assembler = SpanAssembler()
+    let assembler: SpanAssembler
     let aggregator: MetricAggregator
     var pendingLogs: [(scopeRef: Int64, record: OTLPLogRecord)] = []
     var oldestPendingLog: UInt64 = 0
     var lastSpanExport: UInt64
     var lastSpanExpiry: UInt64
     var lastMetricExport: UInt64
-    var reportedOrphans = 0
+    /// The assembler's and aggregator's running counts as last added to the statistics.
+    var reported: [CollectorStatistics.Counter: Int] = [:]
     /// Where this session's state is checkpointed; nil when it lives in memory only.
     let checkpointFile: CheckpointFile?
     /// Exports or expiry changed the state since the last checkpoint.
@@ -334,14 +347,16 @@ final class Session {
     var lastCheckpoint: UInt64
     var lastCheckpointFailure: UInt64?
 
-    init(path: String, checkpointPath: String?) throws {
+    init(_ configuration: CollectorConfiguration) throws {
+        let path = configuration.path
         truncationEvents = TruncationGuard.events
         file = try MmapFile.open(path: path, writable: true)
         self.path = path
         identity = try file.file.identity()
         startTime = file.startTimeUnixNano
         cache = DictionaryCache(dictionary: file.dictionary)
-        checkpointFile = checkpointPath.map(CheckpointFile.init)
+        checkpointFile = configuration.checkpointPath.map(CheckpointFile.init)
+        assembler = SpanAssembler(maxOpen: configuration.maxOpenSpans)
         let mapped = file
         let checkpointing = checkpointFile != nil
         cursors = try RingKind.allCases.map { kind throws in
@@ -351,7 +366,7 @@ final class Session {
         }
         holeSince = [UInt64?](repeating: nil, count: RingKind.allCases.count)
         let now = nowUnixNano()
-        aggregator = MetricAggregator(start: now)
+        aggregator = MetricAggregator(start: now, maxSeriesPerMetric: configuration.maxSeriesPerMetric)
         lastSpanExport = now
         lastSpanExpiry = now
         lastMetricExport = now

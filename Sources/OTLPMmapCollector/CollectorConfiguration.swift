@@ -14,6 +14,11 @@ public struct CollectorConfiguration: Sendable {
     public var holeTimeout: Duration = .seconds(1)
     /// How long a span may stay open without any event before it is exported unfinished.
     public var spanTimeout: Duration = .seconds(300)
+    /// The most spans kept open; beyond it the least recently seen are exported unfinished.
+    public var maxOpenSpans: Int = 65_536
+    /// The most attribute sets per metric; measurements with further ones are aggregated into one
+    /// series marked `otel.metric.overflow`.
+    public var maxSeriesPerMetric: Int = 2_000
     /// The longest sleep when there is nothing to read; the wait doubles up to it from 50 µs.
     public var maxIdleWait: Duration = .milliseconds(50)
     /// First and longest wait between attempts of a failed export that may succeed later.

@@ -14,6 +14,10 @@ public final class CollectorStatistics: @unchecked Sendable {
         case orphanSpanEvents = "orphan_span_events"
         /// Spans exported unfinished after the span timeout.
         case expiredSpans = "expired_spans"
+        /// Spans exported unfinished early because more than the most open spans were open.
+        case evictedSpans = "evicted_spans"
+        /// Measurements aggregated into a metric's `otel.metric.overflow` series (too many attribute sets).
+        case overflowMeasurements = "overflow_measurements"
         case exportedSpans = "exported_spans"
         case exportedLogs = "exported_logs"
         case exportedMetricPoints = "exported_metric_points"

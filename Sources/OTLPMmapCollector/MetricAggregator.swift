@@ -39,9 +39,25 @@ final class MetricAggregator {
     var definitions: [Int64: MetricRef] = [:]
     /// Where each delta interval started.
     var intervalStart: UInt64
+    /// The most attribute sets kept per metric. Measurements with further ones go into one series
+    /// per metric with the attribute `otel.metric.overflow` (as OpenTelemetry SDKs do at their
+    /// cardinality limit): a writer that makes up new attribute sets must not grow the collector's
+    /// memory without bound.
+    let maxSeriesPerMetric: Int
+    /// Series per metric, the overflow series not counted.
+    private var seriesCount: [Int64: Int] = [:]
+    /// Measurements that went into an overflow series.
+    private(set) var overflowed = 0
+    /// Names of metrics that reached the limit since the collector last looked (it reports them).
+    var newlyOverflowed: [String] = []
 
-    init(start: UInt64) {
+    /// The series key of a metric's overflow series: a lone 0xFF is an unfinished varint, so no
+    /// measurement's encoded attributes can equal it.
+    static let overflowAttributes: [UInt8] = [0xFF]
+
+    init(start: UInt64, maxSeriesPerMetric: Int = 2_000) {
         intervalStart = start
+        self.maxSeriesPerMetric = max(1, maxSeriesPerMetric)
     }
 
     func add(_ measurement: OTLPMmapLayout.Measurement, cache: DictionaryCache) throws {
@@ -53,16 +69,36 @@ final class MetricAggregator {
         guard let aggregation = definition.aggregation else {
             throw FormatError(.recOneof, at: 0, "metric \(definition.name) names no aggregation")
         }
-        let key = SeriesKey(metricRef: measurement.metricRef, attributes: encoded(measurement.attributes))
+        var key = SeriesKey(metricRef: measurement.metricRef, attributes: encoded(measurement.attributes))
         var entry: Series
         if let existing = series[key] {
             entry = existing
         } else {
             let start = Self.isCumulative(aggregation) ? measurement.timeUnixNano : intervalStart
-            entry = Series(attributes: try cache.keyValues(measurement.attributes), start: start, state: Self.emptyState(aggregation))
+            if seriesCount[key.metricRef, default: 0] >= maxSeriesPerMetric {
+                key = SeriesKey(metricRef: key.metricRef, attributes: Self.overflowAttributes)
+                overflowed += 1
+                if let existing = series[key] {
+                    entry = existing
+                } else {
+                    newlyOverflowed.append(definition.name)
+                    entry = Series(attributes: [SpanAssembler.marker("otel.metric.overflow")], start: start, state: Self.emptyState(aggregation))
+                }
+            } else {
+                entry = Series(attributes: try cache.keyValues(measurement.attributes), start: start, state: Self.emptyState(aggregation))
+                seriesCount[key.metricRef, default: 0] += 1
+            }
         }
         entry.state.record(value, at: measurement.timeUnixNano)
         series[key] = entry
+    }
+
+    /// Counts the series per metric again, after some were removed or restored.
+    func recountSeries() {
+        seriesCount = [:]
+        for key in series.keys where key.attributes != Self.overflowAttributes {
+            seriesCount[key.metricRef, default: 0] += 1
+        }
     }
 
     /// Every series as OTLP metrics at `now`, with each metric's scope reference; delta series
@@ -76,6 +112,7 @@ final class MetricAggregator {
             byMetric[key.metricRef] = metric
             if !Self.isCumulative(aggregation) { series[key] = nil }
         }
+        recountSeries()
         intervalStart = now
         return byMetric.sorted { $0.key < $1.key }.map { (definitions[$0.key]!.instrumentationScopeRef, $0.value) }
     }

@@ -36,6 +36,15 @@ final class SpanAssembler {
     private(set) var orphanEvents = 0
     /// Spans finished by `expire` because no end came.
     private(set) var expired = 0
+    /// Spans finished early because more than `maxOpen` were open.
+    private(set) var evicted = 0
+    /// The most spans kept open: a writer that starts spans and never ends them must not grow the
+    /// collector's memory (and its checkpoints) without bound.
+    let maxOpen: Int
+
+    init(maxOpen: Int = 65_536) {
+        self.maxOpen = max(1, maxOpen)
+    }
 
     /// Applies one SpanEvent. Throws for content that breaks a rule (the record is then skipped).
     func add(_ event: SpanEvent, cache: DictionaryCache, now: UInt64) throws {
@@ -58,6 +67,7 @@ final class SpanAssembler {
             span.attributes = try cache.keyValues(start.attributes)
             span.flags = start.flags
             open[key] = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now)
+            if open.count > maxOpen { evictLeastRecentlySeen(now: now) }
             return
         }
         var entry: OpenSpan
@@ -112,20 +122,35 @@ final class SpanAssembler {
             return
         }
         open[key] = entry
+        if open.count > maxOpen { evictLeastRecentlySeen(now: now) }
     }
 
     /// Finishes spans with no event for `timeout` nanoseconds: ended at `now`, marked with the
     /// attribute `otlp_mmap.unfinished` so that nobody mistakes them for complete ones.
     func expire(now: UInt64, timeout: UInt64) {
         for (key, entry) in open where now &- entry.lastSeen >= timeout {
-            var span = entry.span
-            span.endTimeUnixNano = max(span.startTimeUnixNano, now)
-            if span.startTimeUnixNano == 0 { span.startTimeUnixNano = span.endTimeUnixNano }
-            span.attributes.append(Self.marker("otlp_mmap.unfinished"))
-            open[key] = nil
-            finished.append((entry.scopeRef, span))
+            finishUnfinished(key, entry, now: now)
             expired += 1
         }
+    }
+
+    /// Finishes the least recently seen eighth of the open spans, as `expire` would: sorting once
+    /// per eighth keeps the cost per event constant however long the writer keeps this up.
+    private func evictLeastRecentlySeen(now: UInt64) {
+        let victims = open.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(max(1, open.count / 8))
+        for (key, entry) in victims {
+            finishUnfinished(key, entry, now: now)
+            evicted += 1
+        }
+    }
+
+    private func finishUnfinished(_ key: Key, _ entry: OpenSpan, now: UInt64) {
+        var span = entry.span
+        span.endTimeUnixNano = max(span.startTimeUnixNano, now)
+        if span.startTimeUnixNano == 0 { span.startTimeUnixNano = span.endTimeUnixNano }
+        span.attributes.append(Self.marker("otlp_mmap.unfinished"))
+        open[key] = nil
+        finished.append((entry.scopeRef, span))
     }
 
     /// A true boolean attribute that flags a span the collector had to complete itself.

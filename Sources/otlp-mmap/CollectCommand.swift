@@ -40,6 +40,12 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Seconds a span may stay open without events before it is exported unfinished.")
     var spanTimeoutS = 300
 
+    @Option(help: "The most spans kept open; beyond it the least recently seen are exported unfinished.")
+    var maxOpenSpans = 65_536
+
+    @Option(help: "The most attribute sets per metric; measurements with further ones go into one series marked otel.metric.overflow.")
+    var maxSeriesPerMetric = 2_000
+
     @Option(help: "Where to keep open spans and metric state so that a restarted collector resumes from them (default: the file's path + .checkpoint).")
     var checkpoint: String?
 
@@ -57,6 +63,8 @@ struct CollectorOptions: ParsableArguments {
         if let metricIntervalMs { configuration.metricInterval = .milliseconds(max(1, metricIntervalMs)) }
         configuration.holeTimeout = .milliseconds(max(1, holeTimeoutMs))
         configuration.spanTimeout = .seconds(max(1, spanTimeoutS))
+        configuration.maxOpenSpans = max(1, maxOpenSpans)
+        configuration.maxSeriesPerMetric = max(1, maxSeriesPerMetric)
         if let checkpoint { configuration.checkpointPath = checkpoint }
         if noCheckpoint { configuration.checkpointPath = nil }
         configuration.checkpointInterval = .milliseconds(max(1, checkpointIntervalMs))

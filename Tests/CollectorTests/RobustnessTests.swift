@@ -126,3 +126,45 @@ func waitFor(_ condition: @Sendable () -> Bool) async throws {
         try await Task.sleep(for: .milliseconds(5))
     }
 }
+
+/// A writer that starts spans it never ends, or makes up attribute sets without end, must not
+/// grow the collector's memory (or its checkpoints) without bound.
+@Suite struct BoundedStateTests {
+    @Test func spansBeyondTheMostOpenAreExportedUnfinished() async throws {
+        let writer = try makeWriter()
+        let names = Set((0..<20).map { "open-\($0)" })
+        for name in names.sorted() { _ = writer.startSpan(name, startTime: 1_000) }
+        let exporter = CapturingExporter()
+        let collector = await collect(writer.file.path, exporter: exporter, configure: { $0.maxOpenSpans = 8 }) {
+            $0.statistics[.exportedSpans] >= 12
+        }
+        // Each start past the eighth finishes the least recently seen span (an eighth of 9 is 1).
+        #expect(collector.statistics[.evictedSpans] == 12)
+        let exported = exporter.spans
+        #expect(exported.count == 12 && Set(exported.map(\.name)).count == 12 && Set(exported.map(\.name)).isSubset(of: names))
+        #expect(exported.allSatisfy { $0.attributes.summary["otlp_mmap.unfinished"] == "b:true" })
+    }
+
+    @Test func attributeSetsBeyondTheLimitGoIntoTheOverflowSeries() async throws {
+        let writer = try makeWriter()
+        let logins = try writer.counter("logins")
+        for user in 0..<10 { logins.record(1, attributes: try writer.attributes(["user": .int(Int64(user))]), time: 100) }
+        let configure: (inout CollectorConfiguration) -> Void = { $0.maxSeriesPerMetric = 3 }
+        let first = CapturingExporter()
+        let collector = await collect(writer.file.path, exporter: first, configure: configure) { $0.statistics[.records] >= 10 }
+        #expect(collector.statistics[.overflowMeasurements] == 7)
+        let points = try #require(first.metricList.first { $0.name == "logins" }).sum.dataPoints
+        #expect(points.count == 4)
+        #expect(points.filter { $0.attributes.summary["user"] != nil }.map(\.asInt) == [1, 1, 1])
+        #expect(points.filter { $0.attributes.summary == ["otel.metric.overflow": "b:true"] }.map(\.asInt) == [7])
+
+        // A collector resuming from the checkpoint knows the metric is at its limit: two more new
+        // attribute sets go into the overflow series too.
+        for user in 10..<12 { logins.record(1, attributes: try writer.attributes(["user": .int(Int64(user))]), time: 200) }
+        let second = CapturingExporter()
+        await collect(writer.file.path, exporter: second, configure: configure) { $0.statistics[.records] >= 2 }
+        let resumed = try #require(second.metricList.first { $0.name == "logins" }).sum.dataPoints
+        #expect(resumed.count == 4)
+        #expect(resumed.filter { $0.attributes.summary == ["otel.metric.overflow": "b:true"] }.map(\.asInt) == [9])
+    }
+}
