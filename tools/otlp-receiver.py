@@ -8,13 +8,14 @@ and appends every request it accepts to --out as one JSON line:
 Ids stay base64 in that JSON (protobuf's JSON mapping); tests decode them.
 
 --fail-first N answers the first N requests with gRPC UNAVAILABLE / HTTP 503 (retryable), to test
-retries. The ports it listens on (0 = any free one) are written to --ready as
+retries. --tls-cert/--tls-key serve both over TLS; --client-ca also asks for client certificates. The ports it listens on (0 = any free one) are written to --ready as
 "grpc=PORT http=PORT" once both servers accept connections. It runs until killed.
 
 Needs: pip install opentelemetry-proto grpcio
 """
 import argparse
 import json
+import ssl
 import threading
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,6 +108,9 @@ def main():
     parser.add_argument("--grpc-port", type=int, default=0)
     parser.add_argument("--http-port", type=int, default=0)
     parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve gRPC and HTTP over TLS with it")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--client-ca", help="PEM CA: require client certificates signed by it (mutual TLS)")
     options = parser.parse_args()
     recorder = Recorder(options.out, options.fail_first)
 
@@ -117,10 +121,26 @@ def main():
         grpc_servicer(logs_service_pb2_grpc.LogsServiceServicer, "logs", recorder), server)
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
         grpc_servicer(metrics_service_pb2_grpc.MetricsServiceServicer, "metrics", recorder), server)
-    grpc_port = server.add_insecure_port(f"127.0.0.1:{options.grpc_port}")
+    address = f"127.0.0.1:{options.grpc_port}"
+    if options.tls_cert:
+        with open(options.tls_cert, "rb") as cert, open(options.tls_key, "rb") as key:
+            chain = [(key.read(), cert.read())]
+        client_ca = open(options.client_ca, "rb").read() if options.client_ca else None
+        credentials = grpc.ssl_server_credentials(chain, root_certificates=client_ca,
+                                                  require_client_auth=client_ca is not None)
+        grpc_port = server.add_secure_port(address, credentials)
+    else:
+        grpc_port = server.add_insecure_port(address)
     server.start()
 
     http = ThreadingHTTPServer(("127.0.0.1", options.http_port), http_handler(recorder))
+    if options.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+        if options.client_ca:
+            context.load_verify_locations(options.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        http.socket = context.wrap_socket(http.socket, server_side=True)
     threading.Thread(target=http.serve_forever, daemon=True).start()
 
     with open(options.ready, "w", encoding="utf-8") as ready:

@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-# The C writer under test (tools/c-writer) needs protobuf-c; checking spec/otlp needs protoc.
-if ! command -v protoc-c >/dev/null || [ ! -f /usr/include/protobuf-c/protobuf-c.h ] || ! command -v protoc >/dev/null; then
-  echo "== installing protobuf-c and protoc (Debian packages)"
+# The C writer under test (tools/c-writer) needs protobuf-c; checking spec/otlp needs protoc; the
+# TLS tests make their certificates with openssl.
+if ! command -v protoc-c >/dev/null || [ ! -f /usr/include/protobuf-c/protobuf-c.h ] || ! command -v protoc >/dev/null \
+    || ! command -v openssl >/dev/null; then
+  echo "== installing protobuf-c, protoc and openssl (Debian packages)"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq protobuf-c-compiler libprotobuf-c-dev protobuf-compiler >/dev/null
+  $sudo apt-get install -y -qq protobuf-c-compiler libprotobuf-c-dev protobuf-compiler openssl >/dev/null
 fi
 # The collector's tests run a real OTLP receiver built from the official Python packages.
 if ! python3 -c "import grpc, opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc" 2>/dev/null; then

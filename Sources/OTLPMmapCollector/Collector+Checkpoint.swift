@@ -48,7 +48,7 @@ extension Collector {
             // The slots stay unreleased: the writer may find its rings full and drop, but nothing
             // read is lost. Tried again after `checkpointInterval`.
             if session.lastCheckpointFailure == nil {
-                logger.error("could not write the checkpoint \(file.path), keeping ring slots until it can be: \(error)")
+                logger.error("could not write the checkpoint \(file.path): \(error). The span and measurement rings' slots stay with the collector until it can be (the writer will find those rings full); give --checkpoint a path in a writable folder, or --no-checkpoint to keep this state in memory only")
             }
             session.lastCheckpointFailure = now
             statistics.add(.checkpointFailures)

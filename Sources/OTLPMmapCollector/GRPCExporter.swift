@@ -17,12 +17,28 @@ public final class GRPCExporter: Exporter, Sendable {
     public init(endpoint: OTLPEndpoint) throws {
         self.endpoint = endpoint
         let (host, port, secure) = try endpoint.hostAndPort()
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: host, port: port),
-            transportSecurity: secure ? .tls : .plaintext)
+        let files = try endpoint.tlsFiles()
+        let security: HTTP2ClientTransport.Posix.TransportSecurity = !secure ? .plaintext : .tls { tls in
+            if let trust = files.trust { tls.trustRoots = .certificates([.file(path: trust, format: .pem)]) }
+            if let client = files.client {
+                tls.certificateChain = [.file(path: client.certificate, format: .pem)]
+                tls.privateKey = .file(path: client.key, format: .pem)
+            }
+        }
+        let transport = try HTTP2ClientTransport.Posix(target: Self.target(host: host, port: port), transportSecurity: security)
         let client = GRPCClient(transport: transport)
         self.client = client
         connections = Task { try? await client.runConnections() }
+    }
+
+    /// An address literal is its own target: given as a DNS name it would become the TLS server
+    /// name (SNI), which may not be an address, and the handshake would fail.
+    static func target(host: String, port: Int) -> any ResolvableTarget {
+        var ipv4 = in_addr(), ipv6 = in6_addr()
+        if inet_pton(AF_INET, host, &ipv4) == 1 { return .ipv4(host: host, port: port) as ResolvableTargets.IPv4 }
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if inet_pton(AF_INET6, bare, &ipv6) == 1 { return .ipv6(host: bare, port: port) as ResolvableTargets.IPv6 }
+        return .dns(host: host, port: port) as ResolvableTargets.DNS
     }
 
     public func export(_ request: TracesRequest) async throws(ExportError) {

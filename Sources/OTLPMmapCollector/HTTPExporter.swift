@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import OTLPProto
 import SwiftProtobuf
 
@@ -13,9 +14,17 @@ public final class HTTPExporter: Exporter, Sendable {
     let endpoint: OTLPEndpoint
     let client: HTTPClient
 
-    public init(endpoint: OTLPEndpoint) {
+    /// Throws when a TLS file named by the endpoint cannot be read or parsed.
+    public init(endpoint: OTLPEndpoint) throws {
         self.endpoint = endpoint
-        client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let files = try endpoint.tlsFiles()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let trust = files.trust { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(trust)) }
+        if let client = files.client {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(client.certificate).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: client.key, format: .pem))
+        }
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
     }
 
     public func export(_ request: TracesRequest) async throws(ExportError) { try await post(request, to: .traces) }

@@ -15,6 +15,13 @@ public struct OTLPEndpoint: Sendable, Equatable {
     public var signalURLs: [Signal: String] = [:]
     public var headers: [Header] = []
     public var timeout: Duration = .seconds(10)
+    /// PEM certificates to trust instead of the system's (OTEL_EXPORTER_OTLP_CERTIFICATE): a
+    /// receiver with a certificate from a private CA.
+    public var certificateFile: String?
+    /// PEM certificate chain and private key this exporter presents for mutual TLS
+    /// (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_KEY).
+    public var clientCertificateFile: String?
+    public var clientKeyFile: String?
 
     public enum Signal: String, Sendable, CaseIterable {
         case traces, logs, metrics
@@ -49,7 +56,24 @@ public struct OTLPEndpoint: Sendable, Equatable {
         if let value = environment["OTEL_EXPORTER_OTLP_TIMEOUT"], let milliseconds = Int(value), milliseconds > 0 {
             result.timeout = .milliseconds(milliseconds)
         }
+        func file(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        result.certificateFile = file("OTEL_EXPORTER_OTLP_CERTIFICATE")
+        result.clientCertificateFile = file("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")
+        result.clientKeyFile = file("OTEL_EXPORTER_OTLP_CLIENT_KEY")
         return result
+    }
+
+    /// The TLS files, checked now so that a wrong path is an error at start and not a failed
+    /// handshake on every export: (trusted certificates, (client chain, client key)).
+    public func tlsFiles() throws -> (trust: String?, client: (certificate: String, key: String)?) {
+        for path in [certificateFile, clientCertificateFile, clientKeyFile].compactMap({ $0 }) {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw EndpointError("TLS file '\(path)' cannot be read") }
+        }
+        switch (clientCertificateFile, clientKeyFile) {
+        case (nil, nil): return (certificateFile, nil)
+        case let (certificate?, key?): return (certificateFile, (certificate, key))
+        default: throw EndpointError("a client certificate needs its key and a key its certificate")
+        }
     }
 
     /// `name=value,name=value` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS writes them.

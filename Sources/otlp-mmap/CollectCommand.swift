@@ -25,6 +25,15 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Milliseconds an export may take (default 10000, or $OTEL_EXPORTER_OTLP_TIMEOUT).")
     var timeoutMs: Int?
 
+    @Option(help: "PEM certificates to trust for an https:// endpoint instead of the system's (default: $OTEL_EXPORTER_OTLP_CERTIFICATE).")
+    var certificate: String?
+
+    @Option(help: "PEM certificate chain to present for mutual TLS (default: $OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE).")
+    var clientCertificate: String?
+
+    @Option(help: "PEM private key of --client-certificate (default: $OTEL_EXPORTER_OTLP_CLIENT_KEY).")
+    var clientKey: String?
+
     @Option(help: "Records per export request (default 512, or $OTEL_BSP_MAX_EXPORT_BATCH_SIZE).")
     var batchSize: Int?
 
@@ -75,7 +84,7 @@ struct CollectorOptions: ParsableArguments {
         switch exporter {
         case .debug: return DebugExporter()
         case .otlpGRPC: return try GRPCExporter(endpoint: endpointConfiguration(.grpc))
-        case .otlpHTTP: return HTTPExporter(endpoint: try endpointConfiguration(.httpProtobuf))
+        case .otlpHTTP: return try HTTPExporter(endpoint: endpointConfiguration(.httpProtobuf))
         }
     }
 
@@ -84,6 +93,9 @@ struct CollectorOptions: ParsableArguments {
         if let endpoint { result.endpoint = endpoint }
         result.headers += try headers.flatMap { try OTLPEndpoint.parseHeaders($0) }
         if let timeoutMs { result.timeout = .milliseconds(max(1, timeoutMs)) }
+        if let certificate { result.certificateFile = certificate }
+        if let clientCertificate { result.clientCertificateFile = clientCertificate }
+        if let clientKey { result.clientKeyFile = clientKey }
         return result
     }
 }

@@ -11,14 +11,14 @@ final class ReceiverProcess: @unchecked Sendable {
     let httpPort: Int
 
     /// Starts the receiver on the given ports (0: any free one) and waits until it listens.
-    init(grpcPort: Int = 0, httpPort: Int = 0, failFirst: Int = 0, output: URL? = nil) throws {
+    init(grpcPort: Int = 0, httpPort: Int = 0, failFirst: Int = 0, output: URL? = nil, extraArguments: [String] = []) throws {
         let folder = try TestSupport.temporaryDirectory("receiver")
         self.output = output ?? folder.appendingPathComponent("requests.jsonl")
         let ready = folder.appendingPathComponent("ready")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", TestSupport.repositoryRoot.appendingPathComponent("tools/otlp-receiver.py").path,
                              "--out", self.output.path, "--ready", ready.path,
-                             "--grpc-port", "\(grpcPort)", "--http-port", "\(httpPort)", "--fail-first", "\(failFirst)"]
+                             "--grpc-port", "\(grpcPort)", "--http-port", "\(httpPort)", "--fail-first", "\(failFirst)"] + extraArguments
         let errors = Pipe()
         process.standardError = errors
         try process.run()

@@ -23,7 +23,7 @@ import TestSupport
             var endpoint = OTLPEndpoint(transport: .httpProtobuf)
             endpoint.endpoint = "http://127.0.0.1:\(receiver.httpPort)"
             endpoint.headers = [.init("x-test", "http")]
-            return HTTPExporter(endpoint: endpoint)
+            return try HTTPExporter(endpoint: endpoint)
         }
     }
 
