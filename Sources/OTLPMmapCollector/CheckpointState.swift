@@ -117,10 +117,10 @@ extension MetricAggregator.State {
             .histogram(.with {
                 $0.explicitBounds = state.bounds
                 $0.bucketCounts = state.counts
-                $0.count = state.count
-                $0.sum = state.sum
-                $0.min = state.min
-                $0.max = state.max
+                $0.count = state.summary.count
+                $0.sum = state.summary.sum
+                $0.min = state.summary.min
+                $0.max = state.summary.max
             })
         case .exponential(let state):
             .exponentialHistogram(.with {
@@ -129,10 +129,10 @@ extension MetricAggregator.State {
                 $0.positive = Dictionary(uniqueKeysWithValues: state.positive.map { (Int32(clamping: $0.key), $0.value) })
                 $0.negative = Dictionary(uniqueKeysWithValues: state.negative.map { (Int32(clamping: $0.key), $0.value) })
                 $0.zeroCount = state.zeroCount
-                $0.count = state.count
-                $0.sum = state.sum
-                $0.min = state.min
-                $0.max = state.max
+                $0.count = state.summary.count
+                $0.sum = state.summary.sum
+                $0.min = state.summary.min
+                $0.max = state.summary.max
             })
         }
     }
@@ -160,10 +160,7 @@ extension MetricAggregator.State {
         case (.histogram(var state), .histogram(let stored)):
             guard stored.explicitBounds == state.bounds, stored.bucketCounts.count == state.counts.count else { return nil }
             state.counts = stored.bucketCounts
-            state.count = stored.count
-            state.sum = stored.sum
-            state.min = stored.min
-            state.max = stored.max
+            state.summary = ValueSummary(count: stored.count, sum: stored.sum, min: stored.min, max: stored.max)
             self = .histogram(state)
         case (.exponential(var state), .exponentialHistogram(let stored)):
             let scale = Int(stored.scale)
@@ -173,10 +170,7 @@ extension MetricAggregator.State {
             state.positive = Dictionary(uniqueKeysWithValues: stored.positive.map { (Int($0.key), $0.value) })
             state.negative = Dictionary(uniqueKeysWithValues: stored.negative.map { (Int($0.key), $0.value) })
             state.zeroCount = stored.zeroCount
-            state.count = stored.count
-            state.sum = stored.sum
-            state.min = stored.min
-            state.max = stored.max
+            state.summary = ValueSummary(count: stored.count, sum: stored.sum, min: stored.min, max: stored.max)
             self = .exponential(state)
         default:
             return nil

@@ -213,13 +213,26 @@ struct SumState {
     }
 }
 
-struct HistogramState {
-    let bounds: [Double]
-    var counts: [UInt64]
+/// Count, sum, minimum and maximum of the values a histogram saw: what both kinds report besides
+/// their buckets.
+struct ValueSummary {
     var count: UInt64 = 0
     var sum: Double = 0
     var min = Double.infinity
     var max = -Double.infinity
+
+    mutating func add(_ value: Double) {
+        count += 1
+        sum += value
+        min = Swift.min(min, value)
+        max = Swift.max(max, value)
+    }
+}
+
+struct HistogramState {
+    let bounds: [Double]
+    var counts: [UInt64]
+    var summary = ValueSummary()
 
     init(bounds: [Double]) {
         self.bounds = bounds
@@ -230,10 +243,7 @@ struct HistogramState {
     mutating func add(_ value: Double) {
         let index = bounds.firstIndex { value <= $0 } ?? bounds.count
         counts[index] += 1
-        count += 1
-        sum += value
-        min = Swift.min(min, value)
-        max = Swift.max(max, value)
+        summary.add(value)
     }
 }
 
@@ -246,10 +256,7 @@ struct ExponentialHistogramState {
     var positive: [Int: UInt64] = [:]
     var negative: [Int: UInt64] = [:]
     var zeroCount: UInt64 = 0
-    var count: UInt64 = 0
-    var sum: Double = 0
-    var min = Double.infinity
-    var max = -Double.infinity
+    var summary = ValueSummary()
 
     init(maxBuckets: Int, maxScale: Int) {
         self.maxBuckets = Swift.max(2, maxBuckets == 0 ? 160 : maxBuckets)
@@ -261,10 +268,7 @@ struct ExponentialHistogramState {
     }
 
     mutating func add(_ value: Double) {
-        count += 1
-        sum += value
-        min = Swift.min(min, value)
-        max = Swift.max(max, value)
+        summary.add(value)
         guard value != 0, value.isFinite else {
             zeroCount += 1
             return
@@ -338,13 +342,13 @@ extension MetricAggregator.State {
             point.attributes = attributes
             point.startTimeUnixNano = start
             point.timeUnixNano = time
-            point.count = state.count
-            point.sum = state.sum
+            point.count = state.summary.count
+            point.sum = state.summary.sum
             point.bucketCounts = state.counts
             point.explicitBounds = state.bounds
-            if state.count > 0 {
-                point.min = state.min
-                point.max = state.max
+            if state.summary.count > 0 {
+                point.min = state.summary.min
+                point.max = state.summary.max
             }
             metric.histogram.dataPoints.append(point)
         case .exponential(let state):
@@ -352,15 +356,15 @@ extension MetricAggregator.State {
             point.attributes = attributes
             point.startTimeUnixNano = start
             point.timeUnixNano = time
-            point.count = state.count
-            point.sum = state.sum
+            point.count = state.summary.count
+            point.sum = state.summary.sum
             point.scale = Int32(state.scale)
             point.zeroCount = state.zeroCount
             point.positive = ExponentialHistogramState.buckets(state.positive)
             point.negative = ExponentialHistogramState.buckets(state.negative)
-            if state.count > 0 {
-                point.min = state.min
-                point.max = state.max
+            if state.summary.count > 0 {
+                point.min = state.summary.min
+                point.max = state.summary.max
             }
             metric.exponentialHistogram.dataPoints.append(point)
         }
