@@ -254,15 +254,17 @@ let benchmarks: @Sendable () -> Void = {
         precondition(receiver.sink.spans == exportedSpans)
         benchmark.measurement(spansPerSecond, Int(Double(exportedSpans) / elapsed.seconds))
     }
-    Benchmark("collector: read and export \(exportedSpans) spans over gRPC to a loopback receiver", configuration: export) { benchmark in
-        let (path, _) = try writeFullFile(spans: exportedSpans, logsAndMeasurements: 0)
-        defer { remove(path) }
-        let exporter = try receiver.exporter()
-        try await exporter.export(TracesRequest())
-        receiver.sink.reset()
-        let sink = receiver.sink
-        let seconds = await timeCollector(benchmark, path: path, checkpoint: true, exporter: exporter) { _ in sink.spans >= exportedSpans }
-        benchmark.measurement(spansPerSecond, Int(Double(exportedSpans) / seconds))
+    for checkpoint in [true, false] {
+        Benchmark("collector: read and export \(exportedSpans) spans over gRPC to a loopback receiver\(checkpoint ? ", checkpoints" : ", no checkpoint")", configuration: export) { benchmark in
+            let (path, _) = try writeFullFile(spans: exportedSpans, logsAndMeasurements: 0)
+            defer { remove(path) }
+            let exporter = try receiver.exporter()
+            try await exporter.export(TracesRequest())
+            receiver.sink.reset()
+            let sink = receiver.sink
+            let seconds = await timeCollector(benchmark, path: path, checkpoint: checkpoint, exporter: exporter) { _ in sink.spans >= exportedSpans }
+            benchmark.measurement(spansPerSecond, Int(Double(exportedSpans) / seconds))
+        }
     }
 
     let idle = Benchmark.Configuration(metrics: [cpu], maxIterations: 5)
