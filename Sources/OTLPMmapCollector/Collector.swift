@@ -59,6 +59,9 @@ public final class Collector: @unchecked Sendable {
                 lastStaleCheck = now
                 if let reason = current.staleness() {
                     logger.notice("the file was \(reason): exporting what was read and starting over", metadata: ["file": "\(configuration.path)"])
+                    // Positions read from the old file mean nothing in the new one (the same mapping
+                    // when it was re-initialised in place): nothing is handed back from now on.
+                    current.stale = true
                     // The writer of those spans is gone: they are exported as unfinished, not lost.
                     expire(current, now: now, timeout: 0)
                     await exportDue(current, now: now, force: true)
@@ -220,7 +223,7 @@ public final class Collector: @unchecked Sendable {
                 // Handed back to the writer only now: sent, or refused for good and reported. A
                 // collector stopped before that leaves them for the next one to read again.
                 session.pendingLogs = []
-                session.cursors[RingKind.events.rawValue].release()
+                if !session.stale { session.cursors[RingKind.events.rawValue].release() }
             }
         }
 
@@ -344,6 +347,8 @@ final class Session {
     let checkpointFile: CheckpointFile?
     /// Exports or expiry changed the state since the last checkpoint.
     var stateChanged = false
+    /// The file was re-created, re-initialised or truncated under this session.
+    var stale = false
     var lastCheckpoint: UInt64
     var lastCheckpointFailure: UInt64?
 
@@ -391,6 +396,7 @@ final class Session {
     /// or is lost with the collector's memory). With them, only a checkpoint does; log records are
     /// handed back only by a successful export.
     func close() {
+        guard !stale else { return }
         for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { cursors[kind.rawValue].release() }
     }
 }

@@ -71,6 +71,28 @@ import TestSupport
         #expect(resources == ["s:collector-tests", "s:restarted"])
     }
 
+    @Test func recordsReadFromTheOldFileAreNotHandedBackIntoTheNewOne() async throws {
+        // Log records still waiting for their batch when the writer re-creates the file in place
+        // (same inode, new start time): their positions belong to the old file, and storing them
+        // as the new file's reader_index would put it past its writer_index.
+        let first = try makeWriter()
+        let path = first.file.path
+        for index in 0..<5 { first.log(.info, .text("old \(index)"), time: 1) }
+        let exporter = CapturingExporter()
+        let (collector, task) = startCollector(path, exporter: exporter) { $0.batchTimeout = .seconds(30) }
+        defer { task.cancel() }
+        try await waitFor { collector.statistics[.records] >= 5 }
+
+        let restarted = try makeWriter(at: path, clock: { 2_000_000_000_000_000_000 })
+        restarted.log(.warn, .text("new"), time: 2)
+        try await waitFor { collector.statistics[.fileResets] >= 1 }
+        let ring = restarted.file.ring(.events)
+        #expect(ring.header.readerIndex <= ring.header.writerIndex, "reader_index \(ring.header.readerIndex) past writer_index \(ring.header.writerIndex)")
+        task.cancel()
+        await task.value
+        #expect(exporter.logRecords.map(\.body.summary).sorted() == ["s:new", "s:old 0", "s:old 1", "s:old 2", "s:old 3", "s:old 4"])
+    }
+
     @Test func aRefusedExportIsRetriedUntilItIsAccepted() async throws {
         let writer = try makeWriter()
         writer.log(.info, .text("retried"), time: 1)
