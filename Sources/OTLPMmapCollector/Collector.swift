@@ -198,7 +198,7 @@ public final class Collector: @unchecked Sendable {
         case measurement(OTLPMmapLayout.Measurement)
     }
 
-    func warn(_ error: FormatError) {
+    private func warn(_ error: FormatError) {
         if let line = warnings.admit("\(error.rule) at byte \(error.offset): \(error.message)") {
             logger.warning("\(line)")
         }

@@ -134,8 +134,9 @@ final class SpanAssembler {
         }
     }
 
-    /// Finishes the least recently seen eighth of the open spans, as `expire` would: sorting once
-    /// per eighth keeps the cost per event constant however long the writer keeps this up.
+    /// Finishes the least recently seen eighth of the open spans, as `expire` would. One sort frees
+    /// room for an eighth of `maxOpen` new spans, so a writer that keeps this up pays O(log n) per
+    /// span start, not a scan of every open span.
     private func evictLeastRecentlySeen(now: UInt64) {
         let victims = open.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(max(1, open.count / 8))
         for (key, entry) in victims {
