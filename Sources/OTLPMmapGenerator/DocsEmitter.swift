@@ -78,8 +78,24 @@ enum DocsEmitter {
         md += "\n# Record messages (`\(spec.messages.package)`)\n\n"
         md += "Protobuf, proto3. Field numbers are the wire contract. A *ref* field holds the file offset of a "
         md += "dictionary entry of the kind named; 0 means none. The generated schema is "
-        md += "[mmap.proto](../proto/\(spec.messages.package.replacingOccurrences(of: ".", with: "/"))/mmap.proto).\n"
-        for message in spec.messages.messages {
+        md += "[mmap.proto](../\(Generator.protoPath(spec.messages, file: "mmap.proto"))).\n"
+        return md + tables(spec.messages)
+    }
+
+    /// The testee protocol's one page: how the runner talks to a writer under test, then its messages.
+    static func testee(_ schema: MessageSchema, _ header: GeneratedHeader) -> String {
+        var md = header.markdown
+        md += "\n# The testee protocol (`\(schema.package)`)\n\n"
+        md += schema.doc.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
+        md += "The generated schema is [testee.proto](../\(Generator.protoPath(schema, file: "testee.proto"))); "
+        md += "`tools/c-writer/writer.c` is a complete testee in C.\n"
+        return md + tables(schema)
+    }
+
+    /// One table per message, then the enums.
+    static func tables(_ schema: MessageSchema) -> String {
+        var md = ""
+        for message in schema.messages {
             md += "\n## \(message.name)\n\n\(message.doc)\n\n"
             if !message.reserved.isEmpty {
                 md += "Reserved field numbers: \(message.reserved.map(String.init).joined(separator: ", ")).\n\n"
@@ -102,7 +118,7 @@ enum DocsEmitter {
             }
         }
         md += "\n## Enums\n"
-        for enumType in spec.messages.enums {
+        for enumType in schema.enums {
             md += "\n### \(enumType.name)\n\n\(enumType.doc)\n\n| number | name |\n|---|---|\n"
             for value in enumType.values { md += "| \(value.number) | `\(value.name)` |\n" }
         }

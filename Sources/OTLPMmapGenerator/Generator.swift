@@ -13,6 +13,7 @@ public enum Generator {
     /// Folders that hold only generated files: a file there that the generator does not produce is stale.
     public static let generatedFolders = [
         "Sources/OTLPMmapLayout/Generated",
+        "Sources/OTLPMmapTestee/Generated",
         "docs",
         "proto",
     ]
@@ -20,13 +21,32 @@ public enum Generator {
     /// `examples`: the invalid golden files that demonstrate each rule, listed in the rule catalogue.
     public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples()) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: spec.sourceFiles)
+        return formatFiles(spec, header, examples: examples) + (spec.testee.map(testeeFiles) ?? [])
+    }
+
+    /// Where a schema's .proto goes: under proto/, in folders named by its package.
+    static func protoPath(_ schema: MessageSchema, file: String) -> String {
+        "proto/\(schema.package.replacingOccurrences(of: ".", with: "/"))/\(file)"
+    }
+
+    /// The testee protocol's Swift types (module OTLPMmapTestee), .proto and page.
+    static func testeeFiles(_ schema: MessageSchema) -> [GeneratedFile] {
+        let header = GeneratedHeader(sources: ["spec/testee.yaml"])
         return [
+            GeneratedFile(path: "Sources/OTLPMmapTestee/Generated/TesteeMessages.swift", contents: SwiftMessagesEmitter.emit(
+                schema, header, catalogue: "TesteeMessageCatalogue", catalogueDoc: "The testee protocol's messages by name.")),
+            GeneratedFile(path: protoPath(schema, file: "testee.proto"), contents: ProtoEmitter.emit(schema, header)),
+            GeneratedFile(path: "docs/testee.md", contents: DocsEmitter.testee(schema, header)),
+        ]
+    }
+
+    static func formatFiles(_ spec: Spec, _ header: GeneratedHeader, examples: RuleExamples) -> [GeneratedFile] {
+        [
             GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Rules.swift", contents: SwiftRulesEmitter.emit(spec, header)),
             GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Structures.swift", contents: SwiftStructuresEmitter.emit(spec, header)),
             GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/FileLayout.swift", contents: SwiftFileLayoutEmitter.emit(spec, header)),
             GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Messages.swift", contents: SwiftMessagesEmitter.emit(spec, header)),
-            GeneratedFile(path: "proto/\(spec.messages.package.replacingOccurrences(of: ".", with: "/"))/mmap.proto",
-                          contents: ProtoEmitter.emit(spec, header)),
+            GeneratedFile(path: protoPath(spec.messages, file: "mmap.proto"), contents: ProtoEmitter.emit(spec, header)),
             GeneratedFile(path: "docs/layout.md", contents: DocsEmitter.layout(spec, header)),
             GeneratedFile(path: "docs/messages.md", contents: DocsEmitter.messages(spec, header)),
             GeneratedFile(path: "docs/rules.md", contents: DocsEmitter.rules(spec, header, examples: examples)),

@@ -1,22 +1,31 @@
+import Foundation
 import OTLPMmapSpec
 
 /// Emits the record messages as a proto3 file, for other implementations' code generators.
 enum ProtoEmitter {
-    static func emit(_ spec: Spec, _ header: GeneratedHeader) -> String {
+    static func emit(_ spec: Spec, _ header: GeneratedHeader) -> String { emit(spec.messages, header) }
+
+    static func emit(_ schema: MessageSchema, _ header: GeneratedHeader) -> String {
         var out = CodeWriter()
         out.line(header.proto.trimmingCharacters(in: .newlines))
+        if !schema.doc.isEmpty {
+            out.line("//")
+            for line in schema.doc.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false) {
+                out.line(line.isEmpty ? "//" : "// \(line)")
+            }
+        }
         out.line()
         out.line("syntax = \"proto3\";")
         out.line()
-        out.line("package \(spec.messages.package);")
-        for enumType in spec.messages.enums {
+        out.line("package \(schema.package);")
+        for enumType in schema.enums {
             out.line()
             out.doc(enumType.doc, prefix: "//")
             out.block("enum \(enumType.name) {") { out in
                 for value in enumType.values { out.line("\(value.name) = \(value.number);") }
             }
         }
-        for message in spec.messages.messages {
+        for message in schema.messages {
             out.line()
             out.doc(message.doc, prefix: "//")
             out.block("message \(message.name) {") { out in

@@ -7,24 +7,29 @@ import OTLPMmapSpec
 /// skipped.
 enum SwiftMessagesEmitter {
     static func emit(_ spec: Spec, _ header: GeneratedHeader) -> String {
+        emit(spec.messages, header, catalogue: "MessageCatalogue", catalogueDoc: "The record messages by name, for code that walks decoded records generically.")
+    }
+
+    /// `catalogue` names the enum that lists the schema's messages (one per module).
+    static func emit(_ schema: MessageSchema, _ header: GeneratedHeader, catalogue: String, catalogueDoc: String) -> String {
         var out = CodeWriter()
         out.line(header.swift.trimmingCharacters(in: .newlines))
         out.line()
         out.line("import OTLPMmapWire")
-        for enumType in spec.messages.enums {
+        for enumType in schema.enums {
             out.line()
             emitEnum(enumType, into: &out)
         }
-        for message in spec.messages.messages {
+        for message in schema.messages {
             out.line()
-            MessageEmitter(message: message, schema: spec.messages).emit(into: &out)
+            MessageEmitter(message: message, schema: schema).emit(into: &out)
         }
         out.line()
-        out.doc("The record messages by name, for code that walks decoded records generically.")
-        out.block("public enum MessageCatalogue {") { out in
+        out.doc(catalogueDoc)
+        out.block("public enum \(catalogue) {") { out in
             out.block("public static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {") { out in
                 out.block("switch name {") { out in
-                    for message in spec.messages.messages { out.line("case \(Naming.literal(message.name)): \(message.name).fieldInfo") }
+                    for message in schema.messages { out.line("case \(Naming.literal(message.name)): \(message.name).fieldInfo") }
                     out.line("default: nil")
                 }
             }

@@ -8,18 +8,18 @@ public struct Instrument: Sendable {
 
     /// Records a value (an increment for counters, the value for gauges and histograms).
     @discardableResult
-    public func record(_ value: Int64, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
+    public func record(_ value: Int64, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> RecordOutcome {
         writer.record(metricRef: metricRef, .long(value), attributes: attributes, spanContext: spanContext, time: time)
     }
 
     /// Records an integer value; plain integer literals land here.
     @discardableResult
-    public func record(_ value: Int, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
+    public func record(_ value: Int, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> RecordOutcome {
         record(Int64(value), attributes: attributes, spanContext: spanContext, time: time)
     }
 
     @discardableResult
-    public func record(_ value: Double, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
+    public func record(_ value: Double, attributes: Attributes = .none, spanContext: SpanContext? = nil, time: UInt64? = nil) -> RecordOutcome {
         writer.record(metricRef: metricRef, .double(value), attributes: attributes, spanContext: spanContext, time: time)
     }
 }

@@ -114,9 +114,9 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
         return nowUnixNano()
     }
 
-    /// Writes `record` into `ring`, waiting at most `fullRingWait` for room. Returns whether it was written.
+    /// Writes `record` into `ring`, waiting at most `fullRingWait` for room.
     @discardableResult @inline(__always)
-    func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind, slot: ThreadSlot? = nil) -> Bool {
+    func emit<Record: StreamedMessage>(_ record: Record, into kind: RingKind, slot: ThreadSlot? = nil) -> RecordOutcome {
         let ring = rings + kind.rawValue
         let size = record.encodedSize
         let slot = slot ?? threads.current()
@@ -130,7 +130,7 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
                 precondition(writer.count == size, "\(Record.self) wrote \(writer.count) bytes, not the \(size) it announced")
                 ring.pointee.publish(sequence)
                 statistics.count(.written, kind, in: slot)
-                return true
+                return .written
             case .full:
                 if waitNanoseconds == 0 { break }
                 let now = spins & 63 == 0 ? nowUnixNano() : deadline - 1
@@ -141,14 +141,14 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
                 continue
             case .tooLarge:
                 statistics.count(.tooLarge, kind, in: slot)
-                return false
+                return .tooLarge
             case .notWritable:
                 break
             }
             break
         }
         statistics.count(.dropped, kind, in: slot)
-        return false
+        return .dropped
     }
 
     // MARK: tracing
@@ -171,6 +171,12 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
             }
         }
         return Span(context: context, scopeRef: scopeRef, writer: self)
+    }
+
+    /// A handle for the span with these ids, chosen by the caller (propagated from elsewhere, or a
+    /// conformance runner's): nothing is written until `Span.start` or another call on it.
+    public func span(_ context: SpanContext, scope: Scope? = nil) -> Span {
+        Span(context: context, scopeRef: (scope ?? defaultScope).ref, writer: self)
     }
 
     /// A span start prepared once: starting a span from it copies the encoded name, kind,
@@ -217,7 +223,7 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
     /// Writes a log record from a template: the same record `log(_:_:severityText:eventName:attributes:spanContext:scope:time:)`
     /// writes for the template's values.
     @discardableResult
-    public func log(_ template: LogTemplate, spanContext: SpanContext? = nil, time: UInt64? = nil) -> Bool {
+    public func log(_ template: LogTemplate, spanContext: SpanContext? = nil, time: UInt64? = nil) -> RecordOutcome {
         let time = time ?? clock()
         return withExtendedLifetime(template.bytes) {
             emit(TemplateEventRecord(template: template.bytes, time: time, context: spanContext), into: .events)
@@ -229,7 +235,7 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
     public func log(
         _ severity: SeverityNumber, _ body: LogBody, severityText: String = "", eventName: EventName? = nil,
         attributes: Attributes = .none, spanContext: SpanContext? = nil, scope: Scope? = nil, time: UInt64? = nil
-    ) -> Bool {
+    ) -> RecordOutcome {
         let scopeRef = (scope ?? defaultScope).ref
         let time = time ?? clock()
         return withExtendedLifetime(attributes) {
@@ -244,13 +250,13 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
 
     /// Writes a log record whose body is text.
     @discardableResult
-    public func log(_ severity: SeverityNumber, _ text: String, attributes: Attributes = .none, spanContext: SpanContext? = nil) -> Bool {
+    public func log(_ severity: SeverityNumber, _ text: String, attributes: Attributes = .none, spanContext: SpanContext? = nil) -> RecordOutcome {
         log(severity, .text(text), attributes: attributes, spanContext: spanContext)
     }
 
     // MARK: metrics
 
-    func record(metricRef: Int64, _ value: MeasurementValue, attributes: Attributes, spanContext: SpanContext?, time: UInt64?) -> Bool {
+    func record(metricRef: Int64, _ value: MeasurementValue, attributes: Attributes, spanContext: SpanContext?, time: UInt64?) -> RecordOutcome {
         let time = time ?? clock()
         return withExtendedLifetime(attributes) {
             emit(MeasurementRecord(metricRef: metricRef, attributes: attributes.block, time: time, value: value, context: spanContext),

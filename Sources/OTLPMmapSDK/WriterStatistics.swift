@@ -1,6 +1,18 @@
 import Atomics
 import OTLPMmapLayout
 
+/// What became of one record a caller asked to write.
+public enum RecordOutcome: Int, Sendable, CaseIterable {
+    /// Published into the ring.
+    case written
+    /// Dropped because the ring stayed full (no consumer, or a slow one).
+    case dropped
+    /// Dropped because the record does not fit a slot.
+    case tooLarge
+
+    public var isWritten: Bool { self == .written }
+}
+
 /// What happened to the records the writer was asked to write, per ring. Readable at any time from
 /// any thread.
 ///
@@ -13,14 +25,7 @@ public final class WriterStatistics: @unchecked Sendable {
         self.slots = slots
     }
 
-    public enum Outcome: Int, Sendable, CaseIterable {
-        /// Published into the ring.
-        case written
-        /// Dropped because the ring stayed full (no consumer, or a slow one).
-        case dropped
-        /// Dropped because the record does not fit a slot.
-        case tooLarge
-    }
+    public typealias Outcome = RecordOutcome
 
     @inline(__always)
     static func index(_ outcome: Outcome, _ ring: RingKind) -> Int {

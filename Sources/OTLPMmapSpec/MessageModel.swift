@@ -76,6 +76,8 @@ public struct EnumType: Sendable {
 
 public struct MessageSchema: Sendable {
     public var package: String
+    /// What the schema is for, in Markdown (the testee protocol's description lives here).
+    public var doc: String = ""
     public var enums: [EnumType]
     public var messages: [Message]
 
@@ -83,10 +85,13 @@ public struct MessageSchema: Sendable {
     public func enumeration(named name: String) -> EnumType? { enums.first { $0.name == name } }
 }
 
-/// The whole specification: layout and messages, checked against each other.
+/// The whole specification: layout and messages, checked against each other, and the testee
+/// protocol the conformance runner speaks with writers under test.
 public struct Spec: Sendable {
     public var layout: Layout
     public var messages: MessageSchema
+    /// spec/testee.yaml, when the spec has one.
+    public var testee: MessageSchema?
     /// The spec files' texts by their name under spec/, so generated files can cite them.
     public var sourceFiles: [String]
 }

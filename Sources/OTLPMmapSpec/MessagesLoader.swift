@@ -2,7 +2,7 @@
 /// project's conventions (refs are int64, fixed lengths only on bytes).
 enum MessagesLoader {
     static func load(_ root: YNode) throws -> MessageSchema {
-        let top = try root.mapping(allowed: ["package", "enums", "messages"])
+        let top = try root.mapping(allowed: ["package", "doc", "enums", "messages"])
         var enums: [EnumType] = []
         for item in try top.required("enums").sequence() {
             let enumType = try loadEnum(item)
@@ -18,7 +18,7 @@ enum MessagesLoader {
             }
             messages.append(message)
         }
-        var schema = MessageSchema(package: try top.string("package"), enums: enums, messages: messages)
+        var schema = MessageSchema(package: try top.string("package"), doc: try top.optional("doc")?.string() ?? "", enums: enums, messages: messages)
         try resolveTypes(&schema, file: root.file)
         try checkNoValueCycles(schema, file: root.file)
         return schema

@@ -4,6 +4,7 @@ import Foundation
 public enum SpecLoader {
     public static let layoutFile = "layout.yaml"
     public static let messagesFile = "messages.yaml"
+    public static let testeeFile = "testee.yaml"
 
     /// Loads `layout.yaml` and `messages.yaml` from a spec directory.
     public static func load(directory: URL) throws -> Spec {
@@ -15,17 +16,25 @@ public enum SpecLoader {
                 throw SpecError(file: "spec/\(name)", line: 0, "cannot read \(url.path): \(error.localizedDescription)")
             }
         }
-        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile))
+        let testeeURL = directory.appendingPathComponent(testeeFile)
+        let testee = FileManager.default.fileExists(atPath: testeeURL.path) ? try read(testeeFile) : nil
+        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee)
     }
 
     /// Loads the two schema texts; errors name `spec/layout.yaml` or `spec/messages.yaml` and a line.
-    public static func load(layoutYAML: String, messagesYAML: String) throws -> Spec {
+    /// `testeeYAML`, spec/testee.yaml, is optional: a format spec without the testee protocol still loads.
+    public static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil) throws -> Spec {
         let layoutName = "spec/\(layoutFile)"
         let messagesName = "spec/\(messagesFile)"
         let layout = try LayoutLoader.load(try composeYAML(layoutYAML, file: layoutName))
         let messages = try MessagesLoader.load(try composeYAML(messagesYAML, file: messagesName))
         try crossCheck(layout, messages, layoutName: layoutName, messagesName: messagesName)
-        return Spec(layout: layout, messages: messages, sourceFiles: [layoutName, messagesName])
+        let testeeName = "spec/\(testeeFile)"
+        let testee = try testeeYAML.map { try MessagesLoader.load(try composeYAML($0, file: testeeName)) }
+        if let testee, let ref = testee.messages.flatMap(\.fields).first(where: { $0.ref != nil || !$0.rules.isEmpty }) {
+            throw SpecError(file: testeeName, line: ref.line, "field '\(ref.name)': the testee protocol has no dictionary references or file rules")
+        }
+        return Spec(layout: layout, messages: messages, testee: testee, sourceFiles: [layoutName, messagesName])
     }
 
     static func crossCheck(_ layout: Layout, _ messages: MessageSchema, layoutName: String, messagesName: String) throws {

@@ -20,12 +20,12 @@ import TestSupport
         let attributes = try writer.attributes(Self.everyValue)
         let parent = writer.startSpan("parent", kind: .server, attributes: attributes, scope: scope, startTime: 1000)
         let child = writer.startSpan("child", kind: .client, parent: parent.context, scope: scope, startTime: 1100)
-        #expect(child.rename("child renamed"))
-        #expect(child.setAttributes(try writer.attributes(["late": 1])))
+        #expect(child.rename("child renamed") == .written)
+        #expect(child.setAttributes(try writer.attributes(["late": 1])) == .written)
         let other = SpanContext(traceID: TraceID(high: 0xEE, low: 0xEE), spanID: SpanID(0xDD), flags: 0)
-        #expect(child.addLinks([SpanLink(to: other, traceState: "k=v", attributes: try writer.attributes(["why": "retry"]))]))
-        #expect(child.end(status: .ok, at: 1500))
-        #expect(parent.end(status: .error, message: "boom", at: 2000))
+        #expect(child.addLinks([SpanLink(to: other, traceState: "k=v", attributes: try writer.attributes(["why": "retry"]))]) == .written)
+        #expect(child.end(status: .ok, at: 1500) == .written)
+        #expect(parent.end(status: .error, message: "boom", at: 2000) == .written)
 
         #expect(parent.context.traceID.isValid && parent.context.spanID.isValid)
         #expect(child.context.traceID == parent.context.traceID && child.context.spanID != parent.context.spanID)
@@ -56,10 +56,10 @@ import TestSupport
         let context = SpanContext(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), flags: 1)
         let name = try writer.eventName("app.event")
         let body = try writer.value(.keyValues([Attribute("nested", true)]))
-        #expect(writer.log(.warn, .text("careful"), severityText: "WARN", eventName: name, attributes: try writer.attributes(Self.everyValue), spanContext: context, time: 42))
-        #expect(writer.log(.error, .prepared(body), time: 43))
-        #expect(writer.log(.debug, .none, time: 44))
-        #expect(writer.log(.info, .text(""), time: 45))
+        #expect(writer.log(.warn, .text("careful"), severityText: "WARN", eventName: name, attributes: try writer.attributes(Self.everyValue), spanContext: context, time: 42) == .written)
+        #expect(writer.log(.error, .prepared(body), time: 43) == .written)
+        #expect(writer.log(.debug, .none, time: 44) == .written)
+        #expect(writer.log(.info, .text(""), time: 45) == .written)
 
         let events = try drain(Event.self, writer.file, .events)
         #expect(events.count == 4)
@@ -125,10 +125,10 @@ import TestSupport
 
     @Test func aRecordTooLargeForItsSlotIsCountedNotWritten() throws {
         let writer = try makeWriter(numBuffers: 8, bufferSize: 64)
-        #expect(!writer.log(.info, String(repeating: "x", count: 100)))
+        #expect(writer.log(.info, String(repeating: "x", count: 100)) == .tooLarge)
         #expect(writer.statistics.value(.tooLarge, .events) == 1)
         #expect(writer.file.ring(.events).header.writerIndex == -1, "nothing claimed")
-        #expect(writer.log(.info, "fits"))
+        #expect(writer.log(.info, "fits") == .written)
         #expect(writer.statistics.value(.written, .events) == 1)
     }
 

@@ -1,0 +1,129 @@
+import OTLPMmapCore
+import OTLPMmapWire
+
+/// A record's content in a form that does not depend on how a writer chose to encode it, so that
+/// what a testee wrote can be compared with what the runner commanded.
+///
+/// Built from the resolver's JSON (`ReferenceResolver`, the one dictionary resolver): references are
+/// replaced by what they point at (`scope_ref` becomes `scope`, `key_ref` becomes `key`, a
+/// `value_ref` becomes the value itself), proto3 defaults are dropped wherever the schema gives them
+/// no meaning (a zero time, an empty status), an all-zero span context is absent, attribute lists are
+/// sorted by key (they are maps in OTLP), and object keys are sorted. The resource under a scope is
+/// taken out and collected separately: a writer may add resource attributes of its own.
+struct RecordContent: Hashable, CustomStringConvertible {
+    /// The canonical JSON text.
+    let text: String
+    let value: JSONValue
+
+    var description: String { text }
+
+    init(_ value: JSONValue) {
+        self.value = value
+        text = value.compactText
+    }
+
+    static func == (lhs: RecordContent, rhs: RecordContent) -> Bool { lhs.text == rhs.text }
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
+    /// Members whose presence is their meaning even at a default value: the members of oneofs.
+    static let presenceScalars: Set<String> = ["string_value", "bool_value", "int_value", "double_value", "bytes_value", "as_long", "as_double"]
+    static let presenceMessages: Set<String> = ["array_value", "kvlist_value", "gauge", "sum", "histogram", "exp_hist",
+                                                "start", "end", "name", "attributes", "link"]
+
+    /// Canonical content of a resolved record (or of a JSON value the runner built the same way).
+    /// `resources` collects the canonical resources met under scopes.
+    static func canonical(_ value: JSONValue, resources: inout [JSONValue]) -> RecordContent {
+        RecordContent(canonicalValue(value, resources: &resources) ?? .object([]))
+    }
+
+    static func canonicalValue(_ value: JSONValue, resources: inout [JSONValue]) -> JSONValue? {
+        switch value {
+        case .uint(let number):
+            return .int(Int64(bitPattern: number))
+        case .array(let items):
+            return .array(items.map { canonicalValue($0, resources: &resources) ?? .null })
+        case .object(let pairs):
+            let keys = Set(pairs.map(\.0))
+            // A resolved reference: {ref, kind, value} or {ref, kind, error}.
+            if keys.contains("ref") && keys.contains("kind") {
+                if let error = value["error"] { return .object([("error", error)]) }
+                guard let target = value["value"], target != .null else { return nil }
+                return canonicalValue(target, resources: &resources)
+            }
+            var result: [(String, JSONValue)] = []
+            for (key, member) in pairs {
+                guard var canonical = canonicalValue(member, resources: &resources) else { continue }
+                if key == "value_ref" { return canonical }
+                var name = key
+                if name.hasSuffix("_ref") { name.removeLast(4) }
+                if name == "resource" {
+                    resources.append(canonical)
+                    continue
+                }
+                if name == "span_context", isAbsentContext(canonical) { continue }
+                if name == "attributes" || (name == "values" && keys.count == 1 && isKeyValueList(canonical)) {
+                    canonical = sortedAttributes(canonical)
+                }
+                if isDefault(canonical) && !isPresenceMember(name, canonical) { continue }
+                result.append((name, canonical))
+            }
+            return .object(result.sorted { $0.0 < $1.0 })
+        default:
+            return value
+        }
+    }
+
+    static func isPresenceMember(_ name: String, _ value: JSONValue) -> Bool {
+        if presenceScalars.contains(name) { return true }
+        if case .object = value { return presenceMessages.contains(name) }
+        return false
+    }
+
+    static func isDefault(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: true
+        case .bool(let flag): !flag
+        case .int(let number): number == 0
+        case .uint(let number): number == 0
+        case .double(let number): number.bitPattern == 0
+        case .string(let text): text.isEmpty || text.hasSuffix("_UNSPECIFIED") || text == "STATUS_CODE_UNSET"
+        case .array(let items): items.isEmpty
+        case .object(let pairs): pairs.isEmpty
+        }
+    }
+
+    /// A span context whose ids are missing or all zero (the Java writer writes that for "no span").
+    static func isAbsentContext(_ value: JSONValue) -> Bool {
+        func zero(_ key: String) -> Bool {
+            guard case .string(let hex)? = value[key] else { return true }
+            return hex.allSatisfy { $0 == "0" }
+        }
+        return zero("trace_id") && zero("span_id")
+    }
+
+    static func isKeyValueList(_ value: JSONValue) -> Bool {
+        guard case .array(let items) = value else { return false }
+        return items.allSatisfy { $0["key"] != nil }
+    }
+
+    static func sortedAttributes(_ value: JSONValue) -> JSONValue {
+        guard case .array(let items) = value else { return value }
+        return .array(items.sorted { $0.compactText < $1.compactText })
+    }
+}
+
+extension JSONValue {
+    /// One-line JSON, for keys and messages.
+    var compactText: String {
+        switch self {
+        case .null: "null"
+        case .bool(let flag): flag ? "true" : "false"
+        case .int(let number): String(number)
+        case .uint(let number): String(number)
+        case .double(let number): number.isFinite ? "\(number)" : "\"\(number)\""
+        case .string(let text): JSONValue.quote(text)
+        case .array(let items): "[" + items.map(\.compactText).joined(separator: ",") + "]"
+        case .object(let pairs): "{" + pairs.map { JSONValue.quote($0.0) + ":" + $0.1.compactText }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import OTLPMmapTestee
+import OTLPMmapWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A writer under test, started as a child process and spoken to over its standard input and output
+/// in the testee protocol (spec/testee.yaml). Every wait has a deadline on the monotonic clock: a
+/// testee that hangs, dies, answers garbage or answers out of order gives a `TesteeFailure` that
+/// says which, never a hung runner.
+final class TesteeProcess {
+    let command: [String]
+    let process = Process()
+    private let input: FileHandle
+    private let output: FileHandle
+    private let errorLog: URL
+    private var splitter = FrameSplitter()
+    private var outputClosed = false
+
+    /// Starts `command` with `environment` added to the runner's own; its standard error goes to
+    /// `errorLog` (shown in reports).
+    init(command: [String], environment: [String: String], errorLog: URL) throws(TesteeFailure) {
+        // A testee that dies leaves a pipe nobody reads: writing to it must be an error, not a signal.
+        signal(SIGPIPE, SIG_IGN)
+        self.command = command
+        self.errorLog = errorLog
+        let stdin = Pipe(), stdout = Pipe()
+        input = stdin.fileHandleForWriting
+        output = stdout.fileHandleForReading
+        FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.resolve(command[0]))
+        process.arguments = Array(command.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = try? FileHandle(forWritingTo: errorLog)
+        do {
+            try process.run()
+        } catch {
+            throw TesteeFailure(.couldNotStart, "cannot start \(command[0]): \(error.localizedDescription)")
+        }
+        _ = fcntl(output.fileDescriptor, F_SETFL, fcntl(output.fileDescriptor, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(input.fileDescriptor, F_SETFL, fcntl(input.fileDescriptor, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Sends `command` and waits for its reply until `deadline`, calling `idle` between polls (the
+    /// runner consumes the rings there, so that a testee waiting for room makes progress).
+    func exchange(_ command: Command, what: String, deadline: ContinuousClock.Instant, idle: () -> Void) throws(TesteeFailure) -> Reply {
+        try send(Frame.encode(command), what: what, deadline: deadline, idle: idle)
+        while true {
+            let frame: (payload: [UInt8], offset: Int)?
+            do throws(FrameError) {
+                frame = try splitter.next()
+            } catch {
+                throw TesteeFailure(.garbage, "answered \(what) with bytes that are not a frame, \(error)")
+            }
+            if let frame {
+                let reply: Reply
+                do throws(FrameError) {
+                    reply = try Frame.decode(Reply.self, frame.payload, streamOffset: frame.offset)
+                } catch {
+                    throw TesteeFailure(.garbage, "answered \(what) with a frame that is not a Reply, \(error)")
+                }
+                guard reply.id == command.id else {
+                    throw TesteeFailure(.outOfOrder, "answered with the id \(reply.id) while \(what) (id \(command.id)) waited for its reply: replies must come in the order of the commands")
+                }
+                return reply
+            }
+            if outputClosed { throw endOfOutput(waitingFor: what) }
+            if ContinuousClock.now >= deadline {
+                throw TesteeFailure(.hang, "did not answer \(what) within the time allowed")
+            }
+            readAvailable()
+            idle()
+        }
+    }
+
+    /// Waits until the process has exited, or `deadline`; then kills it. True when it exited by itself.
+    func waitForExit(deadline: ContinuousClock.Instant, idle: () -> Void) -> Bool {
+        while process.isRunning && ContinuousClock.now < deadline {
+            readAvailable()
+            idle()
+        }
+        let exited = !process.isRunning
+        terminate()
+        return exited
+    }
+
+    func terminate() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? input.close()
+    }
+
+    /// How the process ended, for reports: nil while it runs.
+    var ending: String? {
+        guard !process.isRunning else { return nil }
+        return process.terminationReason == .uncaughtSignal ? "died of signal \(process.terminationStatus)" : "exited with status \(process.terminationStatus)"
+    }
+
+    /// The last lines the testee wrote on standard error.
+    var errorTail: String {
+        let text = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(5).joined(separator: "\n")
+    }
+
+    /// Bytes left on standard output after the last whole frame.
+    var unansweredBytes: Int { splitter.pendingBytes }
+
+    private func send(_ bytes: [UInt8], what: String, deadline: ContinuousClock.Instant, idle: () -> Void) throws(TesteeFailure) {
+        var sent = 0
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { Glibc.write(input.fileDescriptor, $0.baseAddress, $0.count) }
+            if written > 0 { sent += written; continue }
+            if written < 0 && errno != EAGAIN && errno != EINTR {
+                throw endOfOutput(waitingFor: what, reading: false)
+            }
+            if ContinuousClock.now >= deadline { throw TesteeFailure(.hang, "did not read \(what) from its standard input within the time allowed") }
+            readAvailable()
+            idle()
+        }
+    }
+
+    /// Reads what standard output holds now, waiting at most a millisecond for it.
+    private func readAvailable() {
+        guard !outputClosed else { usleep(200); return }
+        var poller = pollfd(fd: output.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 1) > 0 else { return }
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { Glibc.read(output.fileDescriptor, $0.baseAddress, $0.count) }
+        if count > 0 {
+            chunk.withUnsafeBytes { splitter.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+            outputClosed = true
+        }
+    }
+
+    private func endOfOutput(waitingFor what: String, reading: Bool = true) -> TesteeFailure {
+        // Give the process a moment to be reaped, so the report can say how it ended.
+        let settle = ContinuousClock.now.advanced(by: .milliseconds(500))
+        while process.isRunning && ContinuousClock.now < settle { usleep(1_000) }
+        let how = ending ?? (reading ? "closed its standard output" : "closed its standard input")
+        let tail = errorTail
+        let kind: TesteeFailure.Kind = process.isRunning || process.terminationReason == .exit ? .exited : .crashed
+        return TesteeFailure(kind, "\(how) while \(what) waited for its reply\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
+    }
+
+    /// A bare name is looked up on PATH; anything with a slash is a path (relative to the current folder).
+    static func resolve(_ name: String) -> String {
+        if name.contains("/") { return name }
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return name
+    }
+}
+
+/// The testee broke the protocol (as opposed to writing a file that breaks a rule of the format).
+struct TesteeFailure: Error, CustomStringConvertible {
+    enum Kind: String { case couldNotStart = "could not start", hang, crashed, exited, garbage, outOfOrder = "out of order" }
+    var kind: Kind
+    var message: String
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    var description: String { "the testee \(message)" }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapSDK
+import OTLPMmapTestee
+import OTLPMmapWire
+import Synchronization
+
+/// The reference writer (OTLPMmapSDK) as a testee: it carries out each command of the testee
+/// protocol through the SDK's public API, the way an application would, and answers with what the
+/// SDK reports. `conform run` and `conform fuzz` check the SDK through it.
+public final class ReferenceTestee: Sendable {
+    /// Rules this testee can break on purpose, so that tests show the runner reports exactly them.
+    public enum Defect: String, CaseIterable, Sendable {
+        /// A record cut to fit its slot, its length prefix still saying the whole length (written at exit).
+        case slotLength = "SLOT-LENGTH"
+        /// A spans slot claimed right after the file is created and never published.
+        case ringHole = "RING-HOLE"
+        /// A span record with ids of the wrong length (written at exit).
+        case spanID = "REC-SPAN-ID"
+        /// The process kills itself at its first record command.
+        case crash = "CRASH"
+    }
+
+    let defect: Defect?
+    /// How long a record waits for room in a full ring before it is reported dropped.
+    let fullRingWait: Duration
+    private let state = Mutex(State())
+
+    struct State: ~Copyable {
+        var writer: TelemetryWriter?
+        var scopes: [Int64: Scope] = [:]
+        var spans: [SpanKey: Span] = [:]
+        var instruments: [Int64: Instrument] = [:]
+    }
+
+    struct SpanKey: Hashable { var trace: [UInt8]; var span: [UInt8] }
+
+    public init(defect: Defect? = nil, fullRingWait: Duration = .milliseconds(100)) {
+        self.defect = defect
+        self.fullRingWait = fullRingWait
+    }
+
+    /// Serves commands from `input` until `exit` or the end of input; replies go to `output`.
+    /// Returns normally after `exit`; throws when the stream is broken.
+    public func serve(input: FileHandle, output: FileHandle) throws {
+        var splitter = FrameSplitter()
+        while true {
+            while let frame = try splitter.next() {
+                let command = try Frame.decode(Command.self, frame.payload, streamOffset: frame.offset)
+                let reply = perform(command)
+                output.write(Data(Frame.encode(reply)))
+                if case .exit? = command.command {
+                    try finish()
+                    return
+                }
+            }
+            let chunk = input.availableData
+            if chunk.isEmpty { throw FrameError(offset: splitter.consumed, "standard input ended before the exit command") }
+            chunk.withUnsafeBytes { splitter.append($0) }
+        }
+    }
+
+    func perform(_ command: Command) -> Reply {
+        do {
+            let (status, message, parts) = try execute(command)
+            return Reply(id: command.id, status: status, message: message, parts: parts)
+        } catch {
+            return Reply(id: command.id, status: .error, message: "\(error)")
+        }
+    }
+
+    struct CommandError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    private func execute(_ command: Command) throws -> (ReplyStatus, String, [Reply]) {
+        guard let choice = command.command else { throw CommandError("a command with no member of `command` set") }
+        if case .createFile(let create) = choice { return (try createFile(create), "", []) }
+        if case .runParallel(let parallel) = choice { return try runParallel(parallel) }
+        guard let writer = state.withLock({ $0.writer }) else { throw CommandError("create_file must come first") }
+        switch choice {
+        case .createFile, .runParallel:
+            fatalError("handled above")
+        case .defineScope(let define):
+            guard define.scopeId > 0 else { throw CommandError("scope_id must be > 0") }
+            let scope = try writer.scope(define.name, version: define.version, attributes: try Self.attributes(define.attributes))
+            state.withLock { $0.scopes[define.scopeId] = scope }
+            return (.ok, "", [])
+        case .defineInstrument(let define):
+            let instrument = try defineInstrument(define, writer)
+            state.withLock { $0.instruments[define.instrumentId] = instrument }
+            return (.ok, "", [])
+        case .sync:
+            // The SDK publishes every record before the call that wrote it returns.
+            return (.ok, "", [])
+        case .exit:
+            return (.ok, "", [])
+        case .startSpan, .setSpanAttributes, .renameSpan, .addSpanLinks, .endSpan, .log, .record:
+            if defect == .crash { kill(getpid(), SIGKILL) }
+            return (Self.status(try record(choice, writer)), "", [])
+        }
+    }
+
+    private func createFile(_ create: CreateFile) throws -> ReplyStatus {
+        func ring(_ geometry: RingGeometry?) -> FileConfiguration.RingSize {
+            FileConfiguration.RingSize(numBuffers: geometry?.slots ?? 1024, bufferSize: geometry?.slotSize ?? 512)
+        }
+        let writer = try TelemetryWriter(configuration: WriterConfiguration(
+            path: create.path, events: ring(create.events), spans: ring(create.spans), measurements: ring(create.measurements),
+            dictionaryBytes: create.dictionaryBytes > 0 ? create.dictionaryBytes : 1 << 20, fullRingWait: fullRingWait,
+            resource: try Self.attributes(create.resource)))
+        if defect == .ringHole { _ = writer.file.ring(.spans).claim() }
+        state.withLock { $0.writer = writer }
+        return .ok
+    }
+
+    private func runParallel(_ parallel: RunParallel) throws -> (ReplyStatus, String, [Reply]) {
+        for group in parallel.groups {
+            for command in group.commands {
+                switch command.command {
+                case .runParallel?, .createFile?, .exit?: throw CommandError("run_parallel groups hold record and definition commands only")
+                default: break
+                }
+            }
+        }
+        let results = Mutex([[Reply]](repeating: [], count: parallel.groups.count))
+        // A thread per group, all started before any is waited for, so the groups really overlap.
+        let done = DispatchGroup()
+        for (index, group) in parallel.groups.enumerated() {
+            done.enter()
+            Thread.detachNewThread { [self] in
+                let replies = group.commands.map(perform)
+                results.withLock { $0[index] = replies }
+                done.leave()
+            }
+        }
+        done.wait()
+        return (.ok, "", results.withLock { $0.flatMap { $0 } })
+    }
+
+    private func defineInstrument(_ define: DefineInstrument, _ writer: TelemetryWriter) throws -> Instrument {
+        let scope = try scope(define.scopeId)
+        let temporality = AggregationTemporality(rawValue: Int32(truncatingIfNeeded: define.temporality))
+        switch define.kind {
+        case .counter:
+            return try writer.counter(define.name, description: define.description, unit: define.unit, temporality: temporality, scope: scope)
+        case .upDownCounter:
+            return try writer.upDownCounter(define.name, description: define.description, unit: define.unit, temporality: temporality, scope: scope)
+        case .gauge:
+            return try writer.gauge(define.name, description: define.description, unit: define.unit, scope: scope)
+        case .histogram:
+            return try writer.histogram(define.name, description: define.description, unit: define.unit, boundaries: define.boundaries,
+                                        temporality: temporality, scope: scope)
+        case .exponentialHistogram:
+            return try writer.exponentialHistogram(define.name, description: define.description, unit: define.unit, maxBuckets: define.maxBuckets,
+                                                   maxScale: define.maxScale, temporality: temporality, scope: scope)
+        default:
+            throw CommandError("unknown instrument kind \(define.kind.rawValue)")
+        }
+    }
+
+    private func record(_ choice: Command.CommandChoice, _ writer: TelemetryWriter) throws -> RecordOutcome {
+        switch choice {
+        case .startSpan(let start):
+            let context = try Self.context(start.traceId, start.spanId, flags: start.flags, what: "start_span")
+            let span = writer.span(context, scope: try scope(start.scopeId))
+            state.withLock { $0.spans[SpanKey(trace: start.traceId, span: start.spanId)] = span }
+            let parent = start.parentSpanId.isEmpty ? nil : try SpanID(bytes: start.parentSpanId).orThrow("parent_span_id is not 8 bytes")
+            return span.start(start.name, kind: SpanKind(rawValue: Int32(truncatingIfNeeded: start.kind)), parent: parent,
+                              attributes: try writer.attributes(Self.attributes(start.attributes)), startTime: start.startTimeUnixNano)
+        case .setSpanAttributes(let update):
+            return try span(update.traceId, update.spanId).setAttributes(try writer.attributes(Self.attributes(update.attributes)))
+        case .renameSpan(let rename):
+            return try span(rename.traceId, rename.spanId).rename(rename.name)
+        case .addSpanLinks(let add):
+            let links = try add.links.map { link in
+                SpanLink(to: try Self.context(link.traceId, link.spanId, flags: link.flags, what: "a link"), traceState: link.traceState,
+                         attributes: try writer.attributes(Self.attributes(link.attributes)))
+            }
+            return try span(add.traceId, add.spanId).addLinks(links)
+        case .endSpan(let end):
+            return try span(end.traceId, end.spanId).end(status: StatusCode(rawValue: Int32(truncatingIfNeeded: end.statusCode)),
+                                                         message: end.statusMessage, at: end.endTimeUnixNano)
+        case .log(let log):
+            let body: LogBody = try log.body.map { .prepared(try writer.value(try Self.value($0))) } ?? .none
+            return writer.log(SeverityNumber(rawValue: Int32(truncatingIfNeeded: log.severityNumber)), body, severityText: log.severityText,
+                              eventName: log.eventName.isEmpty ? nil : try writer.eventName(log.eventName),
+                              attributes: try writer.attributes(Self.attributes(log.attributes)),
+                              spanContext: try Self.optionalContext(log.traceId, log.spanId, flags: log.flags), scope: try scope(log.scopeId),
+                              time: log.timeUnixNano)
+        case .record(let measurement):
+            guard let instrument = state.withLock({ $0.instruments[measurement.instrumentId] }) else {
+                throw CommandError("no instrument \(measurement.instrumentId) was defined")
+            }
+            let attributes = try writer.attributes(Self.attributes(measurement.attributes))
+            let context = try Self.optionalContext(measurement.traceId, measurement.spanId, flags: measurement.flags)
+            switch measurement.value {
+            case .asLong(let value)?: return instrument.record(value, attributes: attributes, spanContext: context, time: measurement.timeUnixNano)
+            case .asDouble(let value)?: return instrument.record(value, attributes: attributes, spanContext: context, time: measurement.timeUnixNano)
+            case nil: throw CommandError("a measurement with no value")
+            }
+        default:
+            throw CommandError("not a record command")
+        }
+    }
+
+    private func scope(_ id: Int64) throws -> Scope? {
+        guard id != 0 else { return nil }
+        guard let scope = state.withLock({ $0.scopes[id] }) else { throw CommandError("no scope \(id) was defined") }
+        return scope
+    }
+
+    private func span(_ trace: [UInt8], _ span: [UInt8]) throws -> Span {
+        guard let found = state.withLock({ $0.spans[SpanKey(trace: trace, span: span)] }) else {
+            throw CommandError("no span \(hexString(trace))/\(hexString(span)) was started")
+        }
+        return found
+    }
+
+    /// Breaks the rule the defect names, after everything the runner asked for is written.
+    private func finish() throws {
+        guard let writer = state.withLock({ $0.writer }) else { return }
+        switch defect {
+        case .slotLength?:
+            let events = writer.file.ring(.events)
+            guard let sequence = events.claim() else { throw CommandError("the events ring is full") }
+            var slot = ProtoWriter(events.slot(sequence))
+            slot.writeVarint(UInt64(events.bufferSize) + 100)
+            let filler = [UInt8](repeating: 0x41, count: Int(events.bufferSize) - 2)
+            filler.withUnsafeBytes { slot.writeRaw($0) }
+            events.publish(sequence)
+        case .spanID?:
+            try writer.file.ring(.spans).write(OTLPMmapLayout.SpanEvent(traceId: [1, 2, 3], spanId: [4], scopeRef: writer.defaultScope.ref,
+                                                                       event: .name(ChangeSpanName(name: "bad ids"))))
+        default:
+            break
+        }
+    }
+
+    static func status(_ outcome: RecordOutcome) -> ReplyStatus {
+        switch outcome {
+        case .written: .ok
+        case .dropped: .dropped
+        case .tooLarge: .tooLarge
+        }
+    }
+
+    static func context(_ trace: [UInt8], _ span: [UInt8], flags: UInt32, what: String) throws -> OTLPMmapSDK.SpanContext {
+        guard let traceID = TraceID(bytes: trace), let spanID = SpanID(bytes: span) else {
+            throw CommandError("\(what): trace_id must be 16 bytes and span_id 8 bytes")
+        }
+        return OTLPMmapSDK.SpanContext(traceID: traceID, spanID: spanID, flags: flags)
+    }
+
+    static func optionalContext(_ trace: [UInt8], _ span: [UInt8], flags: UInt32) throws -> OTLPMmapSDK.SpanContext? {
+        trace.isEmpty && span.isEmpty ? nil : try context(trace, span, flags: flags, what: "a span context")
+    }
+
+    static func attributes(_ list: [KeyValue]) throws -> [OTLPMmapSDK.Attribute] {
+        try list.map { OTLPMmapSDK.Attribute($0.key, try $0.value.map(value) ?? .string("")) }
+    }
+
+    static func value(_ value: Value) throws -> AttributeValue {
+        switch value.value {
+        case .stringValue(let text)?: .string(text)
+        case .boolValue(let flag)?: .bool(flag)
+        case .intValue(let number)?: .int(number)
+        case .doubleValue(let number)?: .double(number)
+        case .bytesValue(let bytes)?: .bytes(bytes)
+        case .arrayValue(let array)?: .array(try array.values.map(Self.value))
+        case .kvlistValue(let map)?: .keyValues(try attributes(map.values))
+        case nil: throw CommandError("a value with no member set")
+        }
+    }
+}
+
+extension Optional {
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let self else { throw ReferenceTestee.CommandError(message) }
+        return self
+    }
+}
