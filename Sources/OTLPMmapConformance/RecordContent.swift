@@ -8,8 +8,9 @@ import OTLPMmapWire
 /// replaced by what they point at (`scope_ref` becomes `scope`, `key_ref` becomes `key`, a
 /// `value_ref` becomes the value itself), proto3 defaults are dropped wherever the schema gives them
 /// no meaning (a zero time, an empty status), an all-zero span context is absent, attribute lists are
-/// sorted by key (they are maps in OTLP), and object keys are sorted. The resource under a scope is
-/// taken out and collected separately: a writer may add resource attributes of its own.
+/// sorted by key (they are maps in OTLP), and object keys are sorted. The scope (of a span start, a
+/// log record or a metric) and the resource under it are taken out into `Detached`: the runner
+/// compares a scope only where it named one, and a writer may add resource attributes of its own.
 struct RecordContent: Hashable, CustomStringConvertible {
     /// The canonical JSON text.
     let text: String
@@ -30,34 +31,53 @@ struct RecordContent: Hashable, CustomStringConvertible {
     static let presenceMessages: Set<String> = ["array_value", "kvlist_value", "gauge", "sum", "histogram", "exp_hist",
                                                 "start", "end", "name", "attributes", "link"]
 
+    /// What canonical content leaves out, to be compared on its own terms.
+    struct Detached {
+        var scope: JSONValue?
+        var resources: [JSONValue] = []
+    }
+
     /// Canonical content of a resolved record (or of a JSON value the runner built the same way).
-    /// `resources` collects the canonical resources met under scopes.
-    static func canonical(_ value: JSONValue, resources: inout [JSONValue]) -> RecordContent {
-        RecordContent(canonicalValue(value, resources: &resources) ?? .object([]))
+    static func canonical(_ value: JSONValue, detached: inout Detached) -> RecordContent {
+        RecordContent(canonicalValue(value, resources: &detached.resources, scope: &detached.scope) ?? .object([]))
+    }
+
+    static func canonical(_ value: JSONValue) -> RecordContent {
+        var detached = Detached()
+        return canonical(value, detached: &detached)
     }
 
     static func canonicalValue(_ value: JSONValue, resources: inout [JSONValue]) -> JSONValue? {
+        var scope: JSONValue?
+        return canonicalValue(value, resources: &resources, scope: &scope)
+    }
+
+    static func canonicalValue(_ value: JSONValue, resources: inout [JSONValue], scope: inout JSONValue?) -> JSONValue? {
         switch value {
         case .uint(let number):
             return .int(Int64(bitPattern: number))
         case .array(let items):
-            return .array(items.map { canonicalValue($0, resources: &resources) ?? .null })
+            return .array(items.map { canonicalValue($0, resources: &resources, scope: &scope) ?? .null })
         case .object(let pairs):
             let keys = Set(pairs.map(\.0))
             // A resolved reference: {ref, kind, value} or {ref, kind, error}.
             if keys.contains("ref") && keys.contains("kind") {
                 if let error = value["error"] { return .object([("error", error)]) }
                 guard let target = value["value"], target != .null else { return nil }
-                return canonicalValue(target, resources: &resources)
+                return canonicalValue(target, resources: &resources, scope: &scope)
             }
             var result: [(String, JSONValue)] = []
             for (key, member) in pairs {
-                guard var canonical = canonicalValue(member, resources: &resources) else { continue }
+                guard var canonical = canonicalValue(member, resources: &resources, scope: &scope) else { continue }
                 if key == "value_ref" { return canonical }
                 var name = key
                 if name.hasSuffix("_ref") { name.removeLast(4) }
                 if name == "resource" {
                     resources.append(canonical)
+                    continue
+                }
+                if name == "scope" || name == "instrumentation_scope" {
+                    scope = canonical
                     continue
                 }
                 if name == "span_context", isAbsentContext(canonical) { continue }

@@ -28,7 +28,7 @@ final class TesteeProcess {
         let stdin = Pipe(), stdout = Pipe()
         input = stdin.fileHandleForWriting
         output = stdout.fileHandleForReading
-        FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.resolve(command[0]))
         process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -39,7 +39,7 @@ public struct GenerateCommand: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        let files = Generator.generate(spec, examples: try RuleExamples.load(root: rootURL))
+        let files = Generator.generate(spec, examples: try RuleExamples.load(root: rootURL), scenarios: try ScenarioSources.load(root: rootURL))
         if check {
             let stale = Generator.check(files, root: rootURL)
             if stale.isEmpty {

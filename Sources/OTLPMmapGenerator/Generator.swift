@@ -14,14 +14,39 @@ public enum Generator {
     public static let generatedFolders = [
         "Sources/OTLPMmapLayout/Generated",
         "Sources/OTLPMmapTestee/Generated",
+        "Sources/OTLPMmapConformance/Generated",
         "docs",
         "proto",
     ]
 
     /// `examples`: the invalid golden files that demonstrate each rule, listed in the rule catalogue.
-    public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples()) -> [GeneratedFile] {
+    /// `scenarios`: the conformance scenarios, embedded into the runner so that it works from any folder.
+    public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples(), scenarios: ScenarioSources = ScenarioSources()) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: spec.sourceFiles)
         return formatFiles(spec, header, examples: examples) + (spec.testee.map(testeeFiles) ?? [])
+            + (scenarios.files.isEmpty ? [] : [scenarioFile(scenarios)])
+    }
+
+    /// The scenario files as Swift string literals (module OTLPMmapConformance).
+    static func scenarioFile(_ scenarios: ScenarioSources) -> GeneratedFile {
+        var out = CodeWriter()
+        out.line(GeneratedHeader(sources: [ScenarioSources.folder + "/*.yaml"]).swift.trimmingCharacters(in: .newlines))
+        out.line()
+        out.doc("The conformance scenarios, compiled in: `conform run` needs no file of this repository.")
+        out.block("enum BuiltInScenarios {") { out in
+            out.block("static let all: [(file: String, yaml: String)] = [", closing: "]") { out in
+                for (name, text) in scenarios.files {
+                    var hashes = "#"
+                    while text.contains("\"\"\"" + hashes) { hashes += "#" }
+                    out.line("(\(Naming.literal(name)), \(hashes)\"\"\"")
+                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+                        out.raw(String(line))
+                    }
+                    out.raw("\"\"\"\(hashes)),")
+                }
+            }
+        }
+        return GeneratedFile(path: "Sources/OTLPMmapConformance/Generated/BuiltInScenarios.swift", contents: out.text)
     }
 
     /// Where a schema's .proto goes: under proto/, in folders named by its package.
@@ -126,6 +151,26 @@ struct GeneratedHeader {
     var proto: String { swift }
     var markdown: String { "<!-- \(lines.joined(separator: " ")) -->\n" }
     var xml: String { "<!-- \(lines.joined(separator: " ")) -->\n" }
+}
+
+/// The conformance scenarios (ConformanceTests/scenarios/*.yaml) by file name, sorted.
+public struct ScenarioSources: Sendable, Equatable {
+    public static let folder = "ConformanceTests/scenarios"
+    public var files: [(name: String, text: String)]
+
+    public init(files: [(name: String, text: String)] = []) { self.files = files }
+
+    public static func == (lhs: ScenarioSources, rhs: ScenarioSources) -> Bool {
+        lhs.files.map(\.name) == rhs.files.map(\.name) && lhs.files.map(\.text) == rhs.files.map(\.text)
+    }
+
+    public static func load(root: URL) throws -> ScenarioSources {
+        let folder = root.appendingPathComponent(Self.folder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return ScenarioSources() }
+        return ScenarioSources(files: try names.filter { $0.hasSuffix(".yaml") }.sorted().map { name in
+            (name, try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
+        })
+    }
 }
 
 /// Which golden files break which rule, read from golden/invalid/manifest.json. The rule catalogue

@@ -80,6 +80,9 @@ struct CodeWriter {
         }
     }
 
+    /// A line exactly as given, without indentation (the inside of a multi-line string literal).
+    mutating func raw(_ content: String) { text += content + "\n" }
+
     mutating func block(_ opening: String, closing: String = "}", _ body: (inout CodeWriter) -> Void) {
         line(opening)
         indentation += 1

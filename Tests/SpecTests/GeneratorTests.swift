@@ -32,7 +32,7 @@ import TestSupport
     }
 
     @Test func committedGeneratedFilesAreUpToDate() throws {
-        #expect(Generator.check(Generator.generate(try spec(), examples: try examples()), root: Self.root) == [])
+        #expect(Generator.check(Generator.generate(try spec(), examples: try examples(), scenarios: try ScenarioSources.load(root: Self.root)), root: Self.root) == [])
     }
 
     @Test func theRuleCatalogueCitesTheGoldenFileOfEachRule() throws {
@@ -60,7 +60,7 @@ import TestSupport
 
     @Test func checkFailsAfterAHandEditAndPassesAfterRegeneration() throws {
         let scratch = try scratchRepository()
-        let files = Generator.generate(try spec(), examples: try examples())
+        let files = Generator.generate(try spec(), examples: try examples(), scenarios: try ScenarioSources.load(root: Self.root))
         #expect(Generator.check(files, root: scratch) == [])
 
         let edited = scratch.appendingPathComponent("Sources/OTLPMmapLayout/Generated/Structures.swift")

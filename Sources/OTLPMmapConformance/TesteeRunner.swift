@@ -1,0 +1,267 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapTestee
+import OTLPMmapWire
+
+/// The result of one script (a scenario or a fuzz case) against one testee.
+public struct ScenarioResult: Sendable {
+    public var scenario: String
+    public var failures: [String]
+    /// Rules the writer broke, from decoding while consuming and from the final static check.
+    public var brokenRules: [RuleID]
+    public var recordsRead: Int
+    /// Commands the testee answered UNSUPPORTED.
+    public var unsupported: Int
+    /// Record commands the testee answered DROPPED or TOO_LARGE.
+    public var notWritten: Int
+    public var seconds: Double
+    public var passed: Bool { failures.isEmpty }
+    /// Nothing failed, but the testee lacks a feature the script uses.
+    public var skipped: Bool { passed && unsupported > 0 }
+
+    func finished(since start: ContinuousClock.Instant) -> ScenarioResult {
+        var result = self
+        result.seconds = Double((ContinuousClock.now - start) / .microseconds(1)) / 1_000_000
+        return result
+    }
+}
+
+/// Runs testee scripts: starts the writer under test, sends it the commands one by one while
+/// consuming its file live, then checks the rules and that exactly what was commanded arrived —
+/// nothing lost but what the testee said it did not write, nothing duplicated, nothing altered,
+/// each thread's records in command order.
+public struct TesteeRunner: Sendable {
+    public var command: [String]
+    /// How long a claimed slot may stay unpublished before it counts as a hole (RING-HOLE).
+    public var holeTimeout: Duration = .seconds(2)
+    /// How long one command may take to be answered.
+    public var replyTimeout: Duration = .seconds(10)
+    /// Replaces every script's own timeout (tests make hanging writers fail fast).
+    public var timeoutOverride: Double?
+
+    public init(command: [String]) { self.command = command }
+
+    public func run(_ script: TesteeScript) -> ScenarioResult {
+        let started = ContinuousClock.now
+        var result = ScenarioResult(scenario: script.name, failures: [], brokenRules: [], recordsRead: 0, unsupported: 0, notWritten: 0, seconds: 0)
+        func fail(_ message: String, rule: RuleID? = nil) {
+            result.failures.append(rule.map { "\($0): \(message)" } ?? message)
+            if let rule, !result.brokenRules.contains(rule) { result.brokenRules.append(rule) }
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-mmap-conform-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("testee.otlpmmap").path
+        let timeout = Duration.milliseconds(Int64((timeoutOverride ?? script.timeoutSeconds) * 1000))
+        let deadline = started.advanced(by: timeout)
+
+        let testee: TesteeProcess
+        do {
+            testee = try TesteeProcess(command: command, environment: ["SDK_MMAP_EXPORTER_FILE": path],
+                                       errorLog: folder.appendingPathComponent("stderr"))
+        } catch {
+            fail("\(error)")
+            return result.finished(since: started)
+        }
+        let consumer = LiveConsumer(path: path, holeTimeout: holeTimeout)
+        let truncationsBefore = TruncationGuard.events
+        var expected = ExpectedContent()
+        var file = script.file
+        file.path = path
+        var numbered = Numbering()
+        let commands = [Command(command: .createFile(file))] + script.commands + [Command(command: .exit(Exit()))]
+        var completed = true
+        for (index, original) in commands.enumerated() {
+            let command = numbered.assign(original)
+            let what = "command \(command.id) (\(Self.name(of: command)))"
+            let reply: Reply
+            do throws(TesteeFailure) {
+                let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))
+                reply = try testee.exchange(command, what: what, deadline: limit) { _ = consumer.poll() }
+            } catch {
+                fail(ContinuousClock.now >= deadline && error.kind == .hang
+                     ? "the testee did not finish within \(timeout) and was killed (\(what) was waiting)" : "\(error)")
+                completed = false
+                break
+            }
+            for (part, partReply, stream) in Self.flatten(command, reply, stream: 0, failing: { fail($0) }) {
+                let partWhat = part.id == command.id ? what : "command \(part.id) (\(Self.name(of: part))) of \(what)"
+                switch partReply.status {
+                case .ok: break
+                case .dropped, .tooLarge: result.notWritten += 1
+                case .unsupported: result.unsupported += 1
+                case .error: fail("the testee answered ERROR to \(partWhat): \(partReply.message)")
+                default: fail("the testee answered \(partWhat) with status \(partReply.status.rawValue), which is not a valid answer (1 to 5)")
+                }
+                expected.add(part, partReply, stream: stream, origin: partWhat)
+            }
+            if index == 0 && reply.status != .ok {
+                fail("the testee could not create the file: \(reply.status.name ?? "\(reply.status.rawValue)") \(reply.message)")
+                completed = false
+                break
+            }
+        }
+        if completed {
+            if !testee.waitForExit(deadline: min(deadline, ContinuousClock.now.advanced(by: .seconds(5))), idle: { _ = consumer.poll() }) {
+                fail("the testee did not exit after answering exit, and was killed")
+            } else if let ending = testee.ending, ending != "exited with status 0" {
+                let tail = testee.errorTail
+                fail("the testee \(ending) after exit\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
+            }
+            if testee.unansweredBytes > 0 { fail("the testee wrote \(testee.unansweredBytes) bytes after its last reply, which are no frame") }
+        } else {
+            testee.terminate()
+        }
+        consumer.drain(until: ContinuousClock.now.advanced(by: holeTimeout + .milliseconds(500)))
+        for failure in consumer.failures { fail(failure.message, rule: failure.rule) }
+        result.recordsRead = consumer.recordsRead
+        if TruncationGuard.events > truncationsBefore {
+            fail("the file shrank while the runner read it (reads past its new end were caught and read as zeros)", rule: .hdrSectionBounds)
+        }
+        if consumer.file == nil && completed {
+            if !FileManager.default.fileExists(atPath: path) {
+                fail("the testee never created the file create_file named")
+            } else {
+                fail("the testee's file never became readable: \(consumer.openError ?? "its start time stayed 0")")
+            }
+        }
+        if FileManager.default.fileExists(atPath: path), let report = try? FileChecker.check(path: path) {
+            for finding in report.errors where !result.brokenRules.contains(finding.rule) {
+                fail("at byte \(finding.offset): \(finding.message)", rule: finding.rule)
+            }
+        }
+        if completed && consumer.file != nil {
+            for problem in ContentComparison.compare(expected: expected, actual: consumer.records, skipping: consumer.deadRings) { fail(problem) }
+        }
+        return result.finished(since: started)
+    }
+
+    /// The command and, for run_parallel, each member with its reply and stream.
+    static func flatten(_ command: Command, _ reply: Reply, stream: Int,
+                        failing: (String) -> Void) -> [(Command, Reply, Int)] {
+        guard case .runParallel(let parallel)? = command.command else { return [(command, reply, stream)] }
+        let members = parallel.groups.enumerated().flatMap { group, commands in commands.commands.map { ($0, group + 1) } }
+        guard reply.status == .ok || !reply.parts.isEmpty else { return [(command, reply, stream)] }
+        guard reply.parts.count == members.count else {
+            failing("the testee answered run_parallel command \(command.id) with \(reply.parts.count) parts for its \(members.count) commands")
+            return []
+        }
+        return zip(members, reply.parts).map { member, part in
+            if part.id != member.0.id {
+                failing("the testee's part for command \(member.0.id) of run_parallel command \(command.id) carries the id \(part.id)")
+            }
+            return (member.0, part, command.id * 1_000 + Int64(member.1))
+        }.map { ($0.0, $0.1, Int($0.2)) }
+    }
+
+    static func name(of command: Command) -> String {
+        switch command.command {
+        case .createFile?: "create_file"
+        case .defineScope?: "define_scope"
+        case .startSpan?: "start_span"
+        case .setSpanAttributes?: "set_span_attributes"
+        case .renameSpan?: "rename_span"
+        case .addSpanLinks?: "add_span_links"
+        case .endSpan?: "end_span"
+        case .log?: "log"
+        case .defineInstrument?: "define_instrument"
+        case .record?: "record"
+        case .runParallel?: "run_parallel"
+        case .sync?: "sync"
+        case .exit?: "exit"
+        case nil: "empty"
+        }
+    }
+}
+
+/// Command ids in the order commands are sent, members of run_parallel included.
+struct Numbering {
+    private var next: Int64 = 1
+
+    mutating func assign(_ command: Command) -> Command {
+        var command = command
+        command.id = next
+        next += 1
+        if case .runParallel(var parallel)? = command.command {
+            for group in parallel.groups.indices {
+                for index in parallel.groups[group].commands.indices {
+                    parallel.groups[group].commands[index].id = next
+                    next += 1
+                }
+            }
+            command.command = .runParallel(parallel)
+        }
+        return command
+    }
+}
+
+/// Compares what the consumer read with what was commanded.
+enum ContentComparison {
+    /// Rings in `skipping` stopped early; what they lack is already explained by the rule they broke.
+    static func compare(expected: ExpectedContent, actual: [RingKind: [LiveConsumer.Consumed]], skipping: Set<RingKind> = []) -> [String] {
+        var problems: [String] = []
+        for kind in RingKind.allCases where !skipping.contains(kind) {
+            let wanted = expected.records[kind] ?? []
+            let read = actual[kind] ?? []
+            var pending: [RecordContent: [Int]] = [:]
+            for (index, record) in wanted.enumerated() { pending[record.content, default: []].append(index) }
+            var matchedAt: [Int: Int64] = [:]
+            var unexpected: [String] = []
+            for record in read {
+                if var queue = pending[record.content], !queue.isEmpty {
+                    let index = queue.removeFirst()
+                    pending[record.content] = queue
+                    matchedAt[index] = record.sequence
+                    if let scope = wanted[index].scope {
+                        let actualScope = record.detached.scope.map { RecordContent($0) }
+                        if actualScope != scope {
+                            problems.append("\(kind.name) sequence \(record.sequence) (\(wanted[index].origin)) has the scope \(actualScope?.text ?? "none"), expected \(scope.text)")
+                        }
+                    }
+                } else if let reason = expected.notWritten[kind]?[record.content] {
+                    unexpected.append("\(kind.name) sequence \(record.sequence) holds a record the testee said it did not write (\(reason))")
+                } else {
+                    unexpected.append("\(kind.name) sequence \(record.sequence) holds a record no command asked for (duplicated or altered): \(record.content.text.prefix(400))")
+                }
+                if let wantedResource = expected.resource, case .array(let attributes)? = wantedResource["attributes"] {
+                    for resource in record.detached.resources {
+                        guard case .array(let have)? = resource["attributes"] ?? .array([]) else { continue }
+                        let missing = attributes.filter { !have.contains($0) }
+                        if !missing.isEmpty {
+                            problems.append("\(kind.name) sequence \(record.sequence): the resource lacks the attributes \(JSONValue.array(missing).compactText) create_file gave")
+                            break
+                        }
+                    }
+                }
+            }
+            let missing = wanted.indices.filter { matchedAt[$0] == nil }
+            for index in missing.prefix(5) {
+                problems.append("\(kind.name): \(wanted[index].origin) was answered OK but its record never arrived: \(wanted[index].content.text.prefix(400))")
+            }
+            if missing.count > 5 { problems.append("\(kind.name): \(missing.count - 5) more commanded records never arrived") }
+            problems += unexpected.prefix(5)
+            if unexpected.count > 5 { problems.append("\(kind.name): \(unexpected.count - 5) more records no command asked for") }
+            // Records of one thread of commands arrive in the order the commands were given.
+            var lastByStream: [Int: (sequence: Int64, origin: String)] = [:]
+            var disorder = 0
+            for (index, record) in wanted.enumerated() {
+                guard let sequence = matchedAt[index] else { continue }
+                if let last = lastByStream[record.stream], last.sequence > sequence {
+                    disorder += 1
+                    if disorder <= 3 {
+                        problems.append("\(kind.name): the record of \(record.origin) (sequence \(sequence)) arrived before that of \(last.origin) (sequence \(last.sequence)), which was commanded first")
+                    }
+                }
+                lastByStream[record.stream] = (sequence, record.origin)
+            }
+        }
+        // Deduplicate resource complaints: one per ring is enough.
+        var seen: Set<String> = []
+        return problems.filter { problem in
+            guard problem.contains("the resource lacks") else { return true }
+            let key = String(problem.prefix { $0 != " " })
+            return seen.insert(key).inserted
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import OTLPMmapReferenceTestee
+
+/// The reference writer as a testee: `otlp-mmap conform run -- otlp-mmap testee`.
+struct TesteeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "testee",
+        abstract: "Serve the testee protocol on standard input and output with the reference writer (for conform run and conform fuzz).",
+        discussion: "--break RULE breaks one rule on purpose, so that tests can show the runner reports exactly that rule."
+    )
+
+    @Option(name: .customLong("break"), help: "Break a rule on purpose: \(ReferenceTestee.Defect.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var breakRule: String?
+
+    @Option(help: "Milliseconds a record waits for room in a full ring before it is dropped.")
+    var fullRingWaitMs: Int = 100
+
+    func validate() throws {
+        if let breakRule, ReferenceTestee.Defect(rawValue: breakRule) == nil {
+            throw ValidationError("--break takes one of \(ReferenceTestee.Defect.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let testee = ReferenceTestee(defect: breakRule.flatMap(ReferenceTestee.Defect.init), fullRingWait: .milliseconds(fullRingWaitMs))
+        try testee.serve(input: .standardInput, output: .standardOutput)
+    }
+}
