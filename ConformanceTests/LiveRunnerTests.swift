@@ -5,10 +5,11 @@ import FoundationXML
 import Testing
 import TestSupport
 
-/// `conform run` against real writer processes: the reference writer passes every scenario; broken,
-/// crashing, failing and hanging writers fail with the reason, and the runner never hangs.
+/// `conform run` against real testee processes: the reference writer passes every scenario; broken,
+/// crashing, failing, hanging and garbage-answering testees fail with the reason, and the runner
+/// never hangs.
 @Suite struct LiveRunnerTests {
-    static let scenarioNames = ["dictionary", "logs", "metrics", "spans", "volume"]
+    static let scenarioNames = ["dictionary", "logs", "metrics", "parallel", "spans", "volume"]
 
     func run(_ arguments: [String], writer: [String]) throws -> (status: Int32, json: JSON) {
         let result = try TestSupport.run(["conform", "run", "--format", "json"] + arguments + ["--"] + writer, timeout: 120)
@@ -16,7 +17,7 @@ import TestSupport
     }
 
     @Test func theReferenceWriterPassesEveryScenario() throws {
-        let (status, json) = try run([], writer: [TestSupport.toolPath, "scenario-writer"])
+        let (status, json) = try run([], writer: [TestSupport.toolPath, "testee"])
         #expect(status == 0, "\(json)")
         #expect(json["scenarios"].array.map { $0["name"].string ?? "" } == Self.scenarioNames)
         #expect(json["scenarios"].array.allSatisfy { $0["passed"].bool == true })
@@ -26,7 +27,7 @@ import TestSupport
 
     @Test(arguments: ["SLOT-LENGTH", "RING-HOLE", "REC-SPAN-ID"])
     func aWriterBreakingARuleIsReportedWithExactlyThatRule(_ rule: String) throws {
-        let (status, json) = try run(["--scenario", "spans", "--hole-timeout", "1"], writer: [TestSupport.toolPath, "scenario-writer", "--break", rule])
+        let (status, json) = try run(["--scenario", "spans", "--hole-timeout", "1"], writer: [TestSupport.toolPath, "testee", "--break", rule])
         #expect(status == 1)
         let scenario = json["scenarios"][0]
         #expect(scenario["passed"].bool == false)
@@ -34,7 +35,7 @@ import TestSupport
     }
 
     @Test func aCrashingWriterFailsWithItsSignal() throws {
-        let (status, json) = try run(["--scenario", "metrics"], writer: [TestSupport.toolPath, "scenario-writer", "--break", "CRASH"])
+        let (status, json) = try run(["--scenario", "metrics"], writer: [TestSupport.toolPath, "testee", "--break", "CRASH"])
         #expect(status == 1)
         #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("died of signal 9") == true })
     }
@@ -43,8 +44,7 @@ import TestSupport
         let (status, json) = try run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", "echo broken >&2; exit 3"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
-        #expect(failures.contains { $0.contains("exited with status 3") && $0.contains("broken") })
-        #expect(failures.contains { $0.contains("never created the file") })
+        #expect(failures.contains { $0.contains("exited with status 3") && $0.contains("command 1 (create_file)") && $0.contains("broken") }, "\(failures)")
     }
 
     @Test func aHangingWriterIsKilledAtTheTimeout() throws {
@@ -52,27 +52,51 @@ import TestSupport
         let (status, json) = try run(["--scenario", "spans", "--timeout", "2"], writer: ["/bin/sleep", "100"])
         #expect(status == 1)
         #expect(Date().timeIntervalSince(started) < 30)
-        #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("did not finish within 2.0 s") == true })
+        #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("did not finish within 2.0 seconds") == true })
     }
 
     @Test func aWriterThatShrinksItsFileDoesNotCrashTheRunner() throws {
-        let script = "\"$0\" scenario-writer && truncate -s 100 \"$SDK_MMAP_EXPORTER_FILE\" && sleep 0.5"
+        let script = "\"$0\" testee && truncate -s 100 \"$SDK_MMAP_EXPORTER_FILE\" && sleep 0.5"
         let (status, json) = try run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", script, TestSupport.toolPath])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.contains { $0.contains("HDR-") }, "\(failures)")
     }
 
-    @Test func aWriterOfOtherContentFailsTheComparison() throws {
-        // The demo writer ignores the scenario: valid records, wrong content.
-        let (status, json) = try run(["--scenario", "spans"], writer: [TestSupport.toolPath, "write", "--spans", "1", "--threads", "1"])
+    @Test func aTesteeThatLosesRecordsFailsTheComparison() throws {
+        // Every record is valid, and every fifth one answered OK is missing.
+        let (status, json) = try run(["--scenario", "volume"], writer: [TestSupport.toolPath, "testee", "--bug", "lose-records"])
         #expect(status == 1)
-        #expect(json["scenarios"][0]["rules"].array.isEmpty)
-        #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("spans: read 4 records, the scenario expects 7") == true })
+        let scenario = json["scenarios"][0]
+        #expect(scenario["rules"].array.isEmpty)
+        #expect(scenario["records_read"].int == 800)
+        let failures = scenario["failures"].array.compactMap(\.string)
+        #expect(failures.contains { $0.contains("command 6 (start_span) was answered OK but its record never arrived") }, "\(failures)")
+        #expect(failures.contains { $0.contains("195 more commanded records never arrived") }, "\(failures)")
+    }
+
+    @Test func aTesteeAnsweringGarbageFailsWithWhatItSent() throws {
+        // cat echoes the commands back: frames, but not replies.
+        let (status, json) = try run(["--scenario", "spans"], writer: ["/bin/cat"])
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures == ["the testee answered command 1 (create_file) with a frame that is not a Reply, at byte 7 of the stream: a Reply that does not decode: Reply.status (field 2) has wire type 2, expected 0 (SLOT-DECODE)"])
+    }
+
+    @Test func theBuiltInScenariosAreTheFilesOfTheRepository() throws {
+        // Run from a folder outside the repository, with the scenarios folder named explicitly and not.
+        let outside = try TestSupport.temporaryDirectory()
+        let builtIn = try TestSupport.run(["conform", "run", "--format", "json", "--", TestSupport.toolPath, "testee"], timeout: 120, directory: outside)
+        #expect(builtIn.status == 0, "\(builtIn.stdout)\(builtIn.stderr)")
+        let folder = TestSupport.repositoryRoot.appendingPathComponent("ConformanceTests/scenarios").path
+        let fromFiles = try TestSupport.run(["conform", "run", "--format", "json", "--scenarios", folder, "--", TestSupport.toolPath, "testee"], timeout: 120)
+        let names = { (text: String) in try JSON(parsing: text)["scenarios"].array.map { "\($0["name"].string ?? "") \($0["records_read"].int ?? -1)" } }
+        #expect(try names(builtIn.stdout) == names(fromFiles.stdout))
+        #expect(try names(builtIn.stdout).count == Self.scenarioNames.count)
     }
 
     @Test func junitHasOneTestCasePerScenario() throws {
-        let result = try TestSupport.run(["conform", "run", "--format", "junit", "--", TestSupport.toolPath, "scenario-writer"], timeout: 120)
+        let result = try TestSupport.run(["conform", "run", "--format", "junit", "--", TestSupport.toolPath, "testee"], timeout: 120)
         #expect(result.status == 0)
         let collector = try #require(JUnitCollector.parse(result.stdout))
         #expect(collector.testcases == Self.scenarioNames.count)

@@ -72,6 +72,7 @@ public struct TesteeRunner: Sendable {
         var numbered = Numbering()
         let commands = [Command(command: .createFile(file))] + script.commands + [Command(command: .exit(Exit()))]
         var completed = true
+        var errorReplies = 0
         for (index, original) in commands.enumerated() {
             let command = numbered.assign(original)
             let what = "command \(command.id) (\(Self.name(of: command)))"
@@ -91,7 +92,9 @@ public struct TesteeRunner: Sendable {
                 case .ok: break
                 case .dropped, .tooLarge: result.notWritten += 1
                 case .unsupported: result.unsupported += 1
-                case .error: fail("the testee answered ERROR to \(partWhat): \(partReply.message)")
+                case .error:
+                    errorReplies += 1
+                    if errorReplies <= 5 { fail("the testee answered ERROR to \(partWhat): \(partReply.message)") }
                 default: fail("the testee answered \(partWhat) with status \(partReply.status.rawValue), which is not a valid answer (1 to 5)")
                 }
                 expected.add(part, partReply, stream: stream, origin: partWhat)
@@ -102,6 +105,7 @@ public struct TesteeRunner: Sendable {
                 break
             }
         }
+        if errorReplies > 5 { fail("the testee answered ERROR to \(errorReplies - 5) more commands") }
         if completed {
             if !testee.waitForExit(deadline: min(deadline, ContinuousClock.now.advanced(by: .seconds(5))), idle: { _ = consumer.poll() }) {
                 fail("the testee did not exit after answering exit, and was killed")

@@ -22,7 +22,15 @@ public final class ReferenceTestee: Sendable {
         case crash = "CRASH"
     }
 
+    /// Bugs that break no rule a file shows by itself: only comparing content with commands finds them.
+    public enum Bug: String, CaseIterable, Sendable {
+        /// Every fifth record is answered OK but never written.
+        case loseRecords = "lose-records"
+    }
+
     let defect: Defect?
+    let bug: Bug?
+    private let recordCount = Atomic<Int>(0)
     /// How long a record waits for room in a full ring before it is reported dropped.
     let fullRingWait: Duration
     private let state = Mutex(State())
@@ -36,8 +44,9 @@ public final class ReferenceTestee: Sendable {
 
     struct SpanKey: Hashable { var trace: [UInt8]; var span: [UInt8] }
 
-    public init(defect: Defect? = nil, fullRingWait: Duration = .milliseconds(100)) {
+    public init(defect: Defect? = nil, bug: Bug? = nil, fullRingWait: Duration = .milliseconds(100)) {
         self.defect = defect
+        self.bug = bug
         self.fullRingWait = fullRingWait
     }
 
@@ -167,9 +176,12 @@ public final class ReferenceTestee: Sendable {
             let context = try Self.context(start.traceId, start.spanId, flags: start.flags, what: "start_span")
             let span = writer.span(context, scope: try scope(start.scopeId))
             state.withLock { $0.spans[SpanKey(trace: start.traceId, span: start.spanId)] = span }
+            if losesThisRecord() { return .written }
             let parent = start.parentSpanId.isEmpty ? nil : try SpanID(bytes: start.parentSpanId).orThrow("parent_span_id is not 8 bytes")
             return span.start(start.name, kind: SpanKind(rawValue: Int32(truncatingIfNeeded: start.kind)), parent: parent,
                               attributes: try writer.attributes(Self.attributes(start.attributes)), startTime: start.startTimeUnixNano)
+        case _ where losesThisRecord():
+            return .written
         case .setSpanAttributes(let update):
             return try span(update.traceId, update.spanId).setAttributes(try writer.attributes(Self.attributes(update.attributes)))
         case .renameSpan(let rename):
@@ -204,6 +216,11 @@ public final class ReferenceTestee: Sendable {
         default:
             throw CommandError("not a record command")
         }
+    }
+
+    /// With the lose-records bug: whether this record is to be answered OK without being written.
+    private func losesThisRecord() -> Bool {
+        bug == .loseRecords && recordCount.add(1, ordering: .relaxed).newValue % 5 == 0
     }
 
     private func scope(_ id: Int64) throws -> Scope? {

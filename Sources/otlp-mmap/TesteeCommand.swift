@@ -13,6 +13,9 @@ struct TesteeCommand: ParsableCommand {
     @Option(name: .customLong("break"), help: "Break a rule on purpose: \(ReferenceTestee.Defect.allCases.map(\.rawValue).joined(separator: ", ")).")
     var breakRule: String?
 
+    @Option(help: "Misbehave in a way only content comparison finds: \(ReferenceTestee.Bug.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var bug: String?
+
     @Option(help: "Milliseconds a record waits for room in a full ring before it is dropped.")
     var fullRingWaitMs: Int = 100
 
@@ -20,10 +23,13 @@ struct TesteeCommand: ParsableCommand {
         if let breakRule, ReferenceTestee.Defect(rawValue: breakRule) == nil {
             throw ValidationError("--break takes one of \(ReferenceTestee.Defect.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if let bug, ReferenceTestee.Bug(rawValue: bug) == nil {
+            throw ValidationError("--bug takes one of \(ReferenceTestee.Bug.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
-        let testee = ReferenceTestee(defect: breakRule.flatMap(ReferenceTestee.Defect.init), fullRingWait: .milliseconds(fullRingWaitMs))
+        let testee = ReferenceTestee(defect: breakRule.flatMap(ReferenceTestee.Defect.init), bug: bug.flatMap(ReferenceTestee.Bug.init), fullRingWait: .milliseconds(fullRingWaitMs))
         try testee.serve(input: .standardInput, output: .standardOutput)
     }
 }

@@ -157,12 +157,12 @@ import Testing
         // What was written is intact and in order; the ring was not corrupted by the refused writes.
         let events = try drain(Event.self, writer.file, .events)
         #expect(events.map { $0.body } == (0..<15).map { AnyValue(value: .stringValue("record \($0)")) })
-        #expect(writer.log(.info, "after draining"))
+        #expect(writer.log(.info, "after draining") == .written)
     }
 
     @Test func aFullRingWaitsAtMostTheConfiguredTime() throws {
         let writer = try makeWriter(numBuffers: 2, bufferSize: 128, fullRingWait: .milliseconds(50))
-        #expect(writer.log(.info, "fills the only usable slot"))
+        #expect(writer.log(.info, "fills the only usable slot") == .written)
         let started = Date()
         #expect(writer.log(.info, "dropped after waiting") == .dropped)
         let waited = Date().timeIntervalSince(started)

@@ -87,8 +87,8 @@ import TestSupport
         let attributes = try writer.attributes(["k": "v"])
         let context = SpanContext(traceID: TraceID(high: 5, low: 6), spanID: SpanID(7))
         for (index, instrument) in instruments.enumerated() {
-            #expect(instrument.record(Int64(index) - 2, attributes: attributes, spanContext: context, time: 100))
-            #expect(instrument.record(Double(index) + 0.25, time: 101))
+            #expect(instrument.record(Int64(index) - 2, attributes: attributes, spanContext: context, time: 100) == .written)
+            #expect(instrument.record(Double(index) + 0.25, time: 101) == .written)
         }
         let measurements = try drain(Measurement.self, writer.file, .measurements)
         #expect(measurements.count == 10)

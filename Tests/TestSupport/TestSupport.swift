@@ -75,7 +75,9 @@ public enum TestSupport {
     }
 
     /// Starts `otlp-mmap` (or `executable`) with `arguments`.
-    public static func start(_ arguments: [String], executable: String? = nil, environment: [String: String] = [:]) throws -> Child {
+    /// `directory`: the child's working folder (default: the repository root).
+    public static func start(_ arguments: [String], executable: String? = nil, environment: [String: String] = [:],
+                             directory: URL? = nil) throws -> Child {
         let folder = try temporaryDirectory("process")
         let outURL = folder.appendingPathComponent("stdout")
         let errURL = folder.appendingPathComponent("stderr")
@@ -84,7 +86,7 @@ public enum TestSupport {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable ?? toolPath)
         process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
+        process.currentDirectoryURL = directory ?? repositoryRoot
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
@@ -93,7 +95,7 @@ public enum TestSupport {
     }
 
     /// Runs `otlp-mmap` with `arguments` to completion.
-    public static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120) throws -> ProcessResult {
-        try start(arguments, executable: executable).wait(timeout: timeout)
+    public static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120, directory: URL? = nil) throws -> ProcessResult {
+        try start(arguments, executable: executable, directory: directory).wait(timeout: timeout)
     }
 }

@@ -1,12 +1,17 @@
 /*
- * A third-party OTLP-mmap writer, written in C from the protocol description (protocol.md and the
- * generated docs/), with libprotobuf-c for the record messages. It exists to be checked by
- * `otlp-mmap conform run`: it shares no code with the Swift toolkit.
+ * A third-party OTLP-mmap writer in C, written from the protocol description (protocol.md and the
+ * generated docs/), with libprotobuf-c for the record messages. It shares no code with the Swift
+ * toolkit. It is a *testee*: it reads testee-protocol commands (docs/testee.md) on standard input,
+ * writes what they say into the file, and answers each on standard output, so that
+ * `otlp-mmap conform run` and `conform fuzz` can check it.
  *
- * Usage: SDK_MMAP_EXPORTER_FILE=path OTLP_MMAP_SCENARIO=name otlp-mmap-c-writer [--break RULE]
+ * Usage: otlp-mmap-c-writer [--break RULE | --bug NAME]
+ *   --break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION  break one rule in a way any check sees
+ *   --bug long-strings|overwrite|early-publish            bugs that only some inputs or timings show
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,28 +22,13 @@
 #include <unistd.h>
 
 #include "opentelemetry/proto/mmap/v1/mmap.pb-c.h"
+#include "otlp_mmap/testee/v1/testee.pb-c.h"
 
-/* Shorter names for the generated types. */
-typedef Opentelemetry__Proto__Mmap__V1__SpanEvent SpanEvent;
-typedef Opentelemetry__Proto__Mmap__V1__StartSpan StartSpan;
-typedef Opentelemetry__Proto__Mmap__V1__EndSpan EndSpan;
-typedef Opentelemetry__Proto__Mmap__V1__ChangeSpanName ChangeSpanName;
-typedef Opentelemetry__Proto__Mmap__V1__UpdateAttributes UpdateAttributes;
-typedef Opentelemetry__Proto__Mmap__V1__AddLink AddLink;
-typedef Opentelemetry__Proto__Mmap__V1__Link Link;
-typedef Opentelemetry__Proto__Mmap__V1__Status Status;
-typedef Opentelemetry__Proto__Mmap__V1__Event Event;
-typedef Opentelemetry__Proto__Mmap__V1__Measurement Measurement;
-typedef Opentelemetry__Proto__Mmap__V1__MetricRef MetricRef;
-typedef Opentelemetry__Proto__Mmap__V1__Sum Sum;
-typedef Opentelemetry__Proto__Mmap__V1__Gauge Gauge;
-typedef Opentelemetry__Proto__Mmap__V1__Histogram Histogram;
-typedef Opentelemetry__Proto__Mmap__V1__ExponentialHistogram ExponentialHistogram;
-typedef Opentelemetry__Proto__Mmap__V1__Resource Resource;
-typedef Opentelemetry__Proto__Mmap__V1__InstrumentationScope InstrumentationScope;
-typedef Opentelemetry__Proto__Mmap__V1__KeyValueRef KeyValueRef;
-typedef Opentelemetry__Proto__Mmap__V1__AnyValue AnyValue;
-typedef Opentelemetry__Proto__Mmap__V1__SpanContext SpanContextMsg;
+/* Shorter names for the generated types: the file's records, and the testee commands. */
+#define M(name) Opentelemetry__Proto__Mmap__V1__##name
+#define MINIT(NAME) OPENTELEMETRY__PROTO__MMAP__V1__##NAME##__INIT
+#define T(name) OtlpMmap__Testee__V1__##name
+#define STATUS(s) OTLP_MMAP__TESTEE__V1__REPLY_STATUS__REPLY_STATUS_##s
 
 enum { EVENTS = 0, SPANS = 1, MEASUREMENTS = 2 };
 
@@ -46,35 +36,29 @@ enum { EVENTS = 0, SPANS = 1, MEASUREMENTS = 2 };
 #define FILE_HEADER 64
 #define RING_HEADER 32
 #define DICT_HEADER 64
-#define SLOTS 64
-#define SLOT_BYTES 512
-#define DICT_BYTES (1 << 20)
+/* The whole file is mapped once at this size; the file itself grows into it with ftruncate, so the
+ * mapping never moves while other threads hold pointers into it. */
+#define MAX_FILE_BYTES (1ll << 32)
 
 typedef struct {
-    uint8_t *base;      /* ring header */
+    uint8_t *base; /* ring header */
     int64_t slots;
     int64_t slot_bytes;
     int log2_slots;
 } Ring;
 
 static uint8_t *file_base;
-static size_t file_size;
+static int file_fd = -1;
+static int64_t file_size;
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 static Ring rings[3];
 static int64_t dict_offset;
+static int64_t default_scope;
+static int64_t resource_ref;
 static const char *broken_rule = "";
-
-static void die(const char *what) {
-    fprintf(stderr, "otlp-mmap-c-writer: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
+static const char *bug = "";
 
 static int64_t *i64(uint8_t *p) { return (int64_t *)p; }
-
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static size_t varint_size(uint64_t v) {
     size_t n = 1;
@@ -89,81 +73,121 @@ static size_t write_varint(uint8_t *out, uint64_t v) {
     return n;
 }
 
+static uint64_t monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ---- an arena per command: everything a command allocates is freed together ------------------- */
+
+typedef struct Chunk { struct Chunk *next; } Chunk;
+typedef struct { Chunk *chunks; } Arena;
+
+static void *arena_alloc(Arena *arena, size_t bytes) {
+    Chunk *chunk = calloc(1, sizeof(Chunk) + bytes + 16);
+    if (!chunk) { fprintf(stderr, "out of memory\n"); exit(2); }
+    chunk->next = arena->chunks;
+    arena->chunks = chunk;
+    return (uint8_t *)(chunk + 1) + ((16 - sizeof(Chunk) % 16) % 16);
+}
+
+static void arena_free(Arena *arena) {
+    while (arena->chunks) { Chunk *next = arena->chunks->next; free(arena->chunks); arena->chunks = next; }
+}
+
 /* ---- file ------------------------------------------------------------------------------------ */
 
-static void create_file(const char *path) {
-    int64_t ring_bytes = RING_HEADER + 4 * SLOTS + (int64_t)SLOTS * SLOT_BYTES;
-    int64_t offsets[3] = {FILE_HEADER, FILE_HEADER + ring_bytes, FILE_HEADER + 2 * ring_bytes};
-    dict_offset = FILE_HEADER + 3 * ring_bytes;
-    file_size = (size_t)(dict_offset + DICT_BYTES);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) die("open");
-    if (ftruncate(fd, (off_t)file_size) != 0) die("ftruncate");
-    file_base = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (file_base == MAP_FAILED) die("mmap");
-    close(fd);
+static const char *create_file(const T(CreateFile) *create) {
+    const T(RingGeometry) *geometry[3] = {create->events, create->spans, create->measurements};
+    int64_t offsets[3], at = FILE_HEADER;
+    for (int r = 0; r < 3; r++) {
+        int64_t slots = geometry[r] ? geometry[r]->slots : 1024, bytes = geometry[r] ? geometry[r]->slot_size : 512;
+        if (slots <= 0 || (slots & (slots - 1)) != 0 || bytes < 2) return "ring geometry: slots must be a power of two and slot_size at least 2";
+        rings[r] = (Ring){NULL, slots, bytes, __builtin_ctzll((unsigned long long)slots)};
+        offsets[r] = at;
+        at += RING_HEADER + 4 * slots + slots * bytes;
+    }
+    dict_offset = at;
+    int64_t dictionary = create->dictionary_bytes > DICT_HEADER ? create->dictionary_bytes : 1 << 20;
+    file_size = dict_offset + dictionary;
+    file_fd = open(create->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (file_fd < 0) return strerror(errno);
+    if (ftruncate(file_fd, (off_t)file_size) != 0) return strerror(errno);
+    file_base = mmap(NULL, MAX_FILE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, file_fd, 0);
+    if (file_base == MAP_FAILED) return strerror(errno);
     for (int r = 0; r < 3; r++) {
         uint8_t *h = file_base + offsets[r];
-        rings[r] = (Ring){h, SLOTS, SLOT_BYTES, __builtin_ctzll(SLOTS)};
-        *i64(h) = SLOTS;
-        *i64(h + 8) = SLOT_BYTES;
+        rings[r].base = h;
+        *i64(h) = rings[r].slots;
+        *i64(h + 8) = rings[r].slot_bytes;
         *i64(h + 16) = -1;
         *i64(h + 24) = -1;
-        for (int s = 0; s < SLOTS; s++) ((int32_t *)(h + RING_HEADER))[s] = -1;
+        for (int64_t s = 0; s < rings[r].slots; s++) ((int32_t *)(h + RING_HEADER))[s] = -1;
     }
     *i64(file_base + dict_offset) = dict_offset + DICT_HEADER;
     *i64(file_base + dict_offset + 8) = 0;
     /* The header last, start time last of all: a reader that sees it sees a complete layout. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     *i64(file_base) = strcmp(broken_rule, "HDR-VERSION") == 0 ? 7 : 1;
     for (int r = 0; r < 3; r++) __atomic_store_n(i64(file_base + 8 + 8 * r), offsets[r], __ATOMIC_RELEASE);
     __atomic_store_n(i64(file_base + 32), dict_offset, __ATOMIC_RELEASE);
-    __atomic_store_n((uint64_t *)(file_base + 40), now_ns(), __ATOMIC_RELEASE);
+    __atomic_store_n((uint64_t *)(file_base + 40), (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, __ATOMIC_RELEASE);
+    return NULL;
 }
 
 /* ---- dictionary ------------------------------------------------------------------------------ */
 
+/* Reserves an entry with a fetch-add on `end`, grows the file (doubling) when the entry does not fit,
+ * writes it, then counts it. Entries are never de-duplicated (the protocol allows that). */
 static int64_t dict_append(const uint8_t *payload, size_t length) {
-    size_t total = varint_size(length) + length;
+    size_t prefix = varint_size(length);
+    if (strcmp(bug, "long-strings") == 0) prefix = 1;  /* BUG: a one-byte length, whatever the length */
+    size_t total = prefix + length;
     int64_t at = __atomic_fetch_add(i64(file_base + dict_offset), (int64_t)total, __ATOMIC_ACQ_REL);
-    if ((size_t)at + total > file_size) { errno = ENOSPC; die("dictionary full"); }
-    size_t n = write_varint(file_base + at, length);
-    memcpy(file_base + at + n, payload, length);
+    if (at + (int64_t)total > __atomic_load_n(&file_size, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&grow_lock);
+        int64_t size = file_size;
+        while (size < at + (int64_t)total) size = dict_offset + (size - dict_offset) * 2;
+        if (size > MAX_FILE_BYTES) { fprintf(stderr, "dictionary full\n"); exit(2); }
+        if (size > file_size) {
+            if (ftruncate(file_fd, (off_t)size) != 0) { perror("ftruncate"); exit(2); }
+            __atomic_store_n(&file_size, size, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&grow_lock);
+    }
+    if (strcmp(bug, "long-strings") == 0) file_base[at] = (uint8_t)length;
+    else write_varint(file_base + at, length);
+    memcpy(file_base + at + prefix, payload, length);
     __atomic_fetch_add(i64(file_base + dict_offset + 8), 1, __ATOMIC_ACQ_REL);
     return at;
 }
 
-typedef struct { const char *text; int64_t ref; } InternedString;
-static InternedString strings[256];
-static int string_count;
-
-/* String entries are raw UTF-8 after the length; each distinct string is written once. */
 static int64_t dict_string(const char *text) {
-    for (int i = 0; i < string_count; i++) if (strcmp(strings[i].text, text) == 0) return strings[i].ref;
-    int64_t ref = dict_append((const uint8_t *)text, strlen(text));
-    if (string_count < 256) strings[string_count++] = (InternedString){text, ref};
-    return ref;
+    return text && *text ? dict_append((const uint8_t *)text, strlen(text)) : 0;
 }
 
-static int64_t dict_message(const ProtobufCMessage *message) {
+static int64_t dict_message(const ProtobufCMessage *message, Arena *arena) {
     size_t length = protobuf_c_message_get_packed_size(message);
-    uint8_t *buffer = malloc(length ? length : 1);
+    uint8_t *buffer = arena_alloc(arena, length + 1);
     protobuf_c_message_pack(message, buffer);
-    int64_t ref = dict_append(buffer, length);
-    free(buffer);
-    return ref;
+    return dict_append(buffer, length);
 }
 
 /* ---- rings: claim with compare-and-swap, write, publish with a release store ------------------ */
 
+/* Claims the next sequence, waiting at most 100 ms for room; -1 when the ring stays full. */
 static int64_t claim(Ring *ring) {
     int64_t *writer = i64(ring->base + 24), *reader = i64(ring->base + 16);
-    uint64_t waited = 0;
+    uint64_t give_up = monotonic_ns() + 100000000u;
     for (;;) {
         int64_t w = __atomic_load_n(writer, __ATOMIC_ACQUIRE);
         int64_t r = __atomic_load_n(reader, __ATOMIC_ACQUIRE);
-        if (w + 1 - ring->slots >= r) {           /* full: wait for the consumer, at most 30 s */
-            if (waited++ > 600000) { fprintf(stderr, "ring full for 30 s\n"); exit(3); }
-            usleep(50);
+        int full = w + 1 - ring->slots >= r;
+        if (full && strcmp(bug, "overwrite") != 0) { /* BUG overwrite: claims over the oldest unread slot */
+            if (monotonic_ns() > give_up) return -1;
+            usleep(20);
             continue;
         }
         if (__atomic_compare_exchange_n(writer, &w, w + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return w + 1;
@@ -180,306 +204,428 @@ static void publish(Ring *ring, int64_t sequence) {
 }
 
 /* The size is checked before claiming, so a record that does not fit leaves no hole. */
-static void write_record(int ring_index, const ProtobufCMessage *message) {
+static int write_record(int ring_index, const ProtobufCMessage *message, Arena *arena) {
     Ring *ring = &rings[ring_index];
     size_t length = protobuf_c_message_get_packed_size(message);
-    if (varint_size(length) + length > (size_t)ring->slot_bytes) { fprintf(stderr, "record too large\n"); exit(4); }
+    if (varint_size(length) + length > (size_t)ring->slot_bytes) return STATUS(TOO_LARGE);
     int64_t sequence = claim(ring);
+    if (sequence < 0) return STATUS(DROPPED);
     uint8_t *destination = slot(ring, sequence);
+    if (strcmp(bug, "early-publish") == 0) {
+        /* BUG: the flag goes up before the bytes are in place. */
+        uint8_t *bytes = arena_alloc(arena, length + 10);
+        size_t n = write_varint(bytes, length);
+        protobuf_c_message_pack(message, bytes + n);
+        publish(ring, sequence);
+        usleep(2000);
+        memcpy(destination, bytes, n + length);
+        return STATUS(OK);
+    }
     size_t n = write_varint(destination, length);
     protobuf_c_message_pack(message, destination + n);
     publish(ring, sequence);
+    return STATUS(OK);
 }
 
-/* ---- values ---------------------------------------------------------------------------------- */
+/* ---- commands → records ---------------------------------------------------------------------- */
 
-static int64_t scope_ref;
+#define MAX_HANDLES 4096
+static int64_t scopes[MAX_HANDLES];
+static int64_t metrics[MAX_HANDLES];
 
-typedef struct { uint8_t trace[16]; uint8_t span[8]; } Ids;
+static M(AnyValue) *any_value(const T(Value) *value, Arena *arena);
 
-static void random_bytes(uint8_t *out, size_t n) {
-    do {
-        for (size_t i = 0; i < n; i++) out[i] = (uint8_t)(random() >> 7);
-    } while (memcmp(out, (uint8_t[16]){0}, n) == 0);
-}
-
-static Ids new_span(const Ids *parent) {
-    Ids ids;
-    if (parent) memcpy(ids.trace, parent->trace, 16); else random_bytes(ids.trace, 16);
-    random_bytes(ids.span, 8);
-    return ids;
-}
-
-static AnyValue *string_value(const char *text) {
-    AnyValue *v = calloc(1, sizeof *v);
-    opentelemetry__proto__mmap__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__MMAP__V1__ANY_VALUE__VALUE_STRING_VALUE;
-    v->string_value = (char *)text;
-    return v;
-}
-
-static AnyValue *int_value(int64_t number) {
-    AnyValue *v = calloc(1, sizeof *v);
-    opentelemetry__proto__mmap__v1__any_value__init(v);
-    v->value_case = OPENTELEMETRY__PROTO__MMAP__V1__ANY_VALUE__VALUE_INT_VALUE;
-    v->int_value = number;
-    return v;
-}
-
-static KeyValueRef **attribute(const char *key, AnyValue *value) {
-    KeyValueRef **list = calloc(1, sizeof *list);
-    list[0] = calloc(1, sizeof **list);
-    opentelemetry__proto__mmap__v1__key_value_ref__init(list[0]);
-    list[0]->key_ref = dict_string(key);
-    list[0]->value = value;
-    return list;
-}
-
-static void span_event(const Ids *ids, SpanEvent *event) {
-    event->trace_id = (ProtobufCBinaryData){16, (uint8_t *)ids->trace};
-    event->span_id = (ProtobufCBinaryData){8, (uint8_t *)ids->span};
-    event->scope_ref = scope_ref;
-}
-
-static void start_span(const Ids *ids, const Ids *parent, const char *name, int kind, KeyValueRef **attributes, size_t n) {
-    SpanEvent event = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__INIT;
-    StartSpan start = OPENTELEMETRY__PROTO__MMAP__V1__START_SPAN__INIT;
-    span_event(ids, &event);
-    if (parent) start.parent_span_id = (ProtobufCBinaryData){8, (uint8_t *)parent->span};
-    start.name = (char *)name;
-    start.kind = kind;
-    start.start_time_unix_nano = now_ns();
-    start.flags = 1;
-    start.n_attributes = n;
-    start.attributes = attributes;
-    event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_START;
-    event.start = &start;
-    write_record(SPANS, &event.base);
-}
-
-static void end_span(const Ids *ids, int code, const char *message) {
-    SpanEvent event = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__INIT;
-    EndSpan end = OPENTELEMETRY__PROTO__MMAP__V1__END_SPAN__INIT;
-    Status status = OPENTELEMETRY__PROTO__MMAP__V1__STATUS__INIT;
-    span_event(ids, &event);
-    status.code = code;
-    status.message = (char *)message;
-    end.end_time_unix_nano = now_ns();
-    end.status = &status;
-    event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_END;
-    event.end = &end;
-    write_record(SPANS, &event.base);
-}
-
-static void log_record(int severity, const char *body, const char *event_name, const Ids *span, KeyValueRef **attributes, size_t n) {
-    Event event = OPENTELEMETRY__PROTO__MMAP__V1__EVENT__INIT;
-    SpanContextMsg context = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_CONTEXT__INIT;
-    event.scope_ref = scope_ref;
-    event.time_unix_nano = now_ns();
-    event.severity_number = severity;
-    event.body = string_value(body);
-    if (event_name) event.event_name_ref = dict_string(event_name);
-    if (span) {
-        context.trace_id = (ProtobufCBinaryData){16, (uint8_t *)span->trace};
-        context.span_id = (ProtobufCBinaryData){8, (uint8_t *)span->span};
-        context.flags = 1;
-        event.span_context = &context;
+static M(KeyValueRef) **key_values(T(KeyValue) **list, size_t n, Arena *arena) {
+    M(KeyValueRef) **out = arena_alloc(arena, (n + 1) * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = arena_alloc(arena, sizeof **out);
+        opentelemetry__proto__mmap__v1__key_value_ref__init(out[i]);
+        out[i]->key_ref = dict_string(list[i]->key);
+        out[i]->value = list[i]->value ? any_value(list[i]->value, arena) : NULL;
     }
-    event.n_attributes = n;
-    event.attributes = attributes;
-    write_record(EVENTS, &event.base);
+    return out;
 }
 
-static int64_t metric(const char *name, const char *aggregation) {
-    MetricRef definition = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__INIT;
-    Sum sum = OPENTELEMETRY__PROTO__MMAP__V1__SUM__INIT;
-    Gauge gauge = OPENTELEMETRY__PROTO__MMAP__V1__GAUGE__INIT;
-    Histogram histogram = OPENTELEMETRY__PROTO__MMAP__V1__HISTOGRAM__INIT;
-    ExponentialHistogram exponential = OPENTELEMETRY__PROTO__MMAP__V1__EXPONENTIAL_HISTOGRAM__INIT;
-    double bounds[] = {0, 10, 100};
-    definition.name = (char *)name;
-    definition.instrumentation_scope_ref = scope_ref;
-    if (strcmp(aggregation, "sum") == 0) {
-        sum.aggregation_temporality = OPENTELEMETRY__PROTO__MMAP__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
-        sum.is_monotonic = 1;
-        definition.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_SUM;
-        definition.sum = &sum;
-    } else if (strcmp(aggregation, "histogram") == 0) {
-        histogram.aggregation_temporality = OPENTELEMETRY__PROTO__MMAP__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA;
-        histogram.n_bucket_boundaries = 3;
-        histogram.bucket_boundaries = bounds;
-        definition.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_HISTOGRAM;
-        definition.histogram = &histogram;
-    } else if (strcmp(aggregation, "exp_hist") == 0) {
-        exponential.aggregation_temporality = OPENTELEMETRY__PROTO__MMAP__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA;
-        exponential.max_buckets = 160;
-        exponential.max_scale = 20;
-        definition.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_EXP_HIST;
-        definition.exp_hist = &exponential;
-    } else {
-        definition.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_GAUGE;
-        definition.gauge = &gauge;
+/* A testee Value as the file's AnyValue: the oneof members have the same numbers (1 to 7). */
+static M(AnyValue) *any_value(const T(Value) *value, Arena *arena) {
+    M(AnyValue) *out = arena_alloc(arena, sizeof *out);
+    opentelemetry__proto__mmap__v1__any_value__init(out);
+    out->value_case = (int)value->value_case;
+    switch (value->value_case) {
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_STRING_VALUE: out->string_value = value->string_value; break;
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_BOOL_VALUE: out->bool_value = value->bool_value; break;
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_INT_VALUE: out->int_value = value->int_value; break;
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_DOUBLE_VALUE: out->double_value = value->double_value; break;
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_BYTES_VALUE: out->bytes_value = value->bytes_value; break;
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_ARRAY_VALUE: {
+        M(ArrayValue) *array = arena_alloc(arena, sizeof *array);
+        opentelemetry__proto__mmap__v1__array_value__init(array);
+        array->n_values = value->array_value->n_values;
+        array->values = arena_alloc(arena, (array->n_values + 1) * sizeof *array->values);
+        for (size_t i = 0; i < array->n_values; i++) array->values[i] = any_value(value->array_value->values[i], arena);
+        out->array_value = array;
+        break;
     }
-    return dict_message(&definition.base);
-}
-
-static void measure(int64_t metric_ref, int is_double, int64_t long_value, double double_value, KeyValueRef **attributes, size_t n) {
-    Measurement m = OPENTELEMETRY__PROTO__MMAP__V1__MEASUREMENT__INIT;
-    m.metric_ref = metric_ref;
-    m.time_unix_nano = now_ns();
-    m.n_attributes = n;
-    m.attributes = attributes;
-    if (is_double) {
-        m.value_case = OPENTELEMETRY__PROTO__MMAP__V1__MEASUREMENT__VALUE_AS_DOUBLE;
-        m.as_double = double_value;
-    } else {
-        m.value_case = OPENTELEMETRY__PROTO__MMAP__V1__MEASUREMENT__VALUE_AS_LONG;
-        m.as_long = long_value;
+    case OTLP_MMAP__TESTEE__V1__VALUE__VALUE_KVLIST_VALUE: {
+        M(KeyValueList) *list = arena_alloc(arena, sizeof *list);
+        opentelemetry__proto__mmap__v1__key_value_list__init(list);
+        list->n_values = value->kvlist_value->n_values;
+        list->values = key_values(value->kvlist_value->values, list->n_values, arena);
+        out->kvlist_value = list;
+        break;
     }
-    write_record(MEASUREMENTS, &m.base);
+    default: break;
+    }
+    return out;
 }
 
-/* ---- scenarios (the YAML files of ConformanceTests/scenarios) ------------------------------- */
+static int ids_ok(ProtobufCBinaryData trace, ProtobufCBinaryData span) { return trace.len == 16 && span.len == 8; }
 
-#define KIND(k) OPENTELEMETRY__PROTO__MMAP__V1__SPAN_KIND__SPAN_KIND_##k
-#define CODE(c) OPENTELEMETRY__PROTO__MMAP__V1__STATUS_CODE__STATUS_CODE_##c
-#define SEVERITY(s) OPENTELEMETRY__PROTO__MMAP__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_##s
-
-static void scenario_spans(void) {
-    Ids a = new_span(NULL), b = new_span(&a);
-    start_span(&a, NULL, "GET /orders", KIND(SERVER), attribute("http.method", string_value("GET")), 1);
-    start_span(&b, &a, "db.query", KIND(CLIENT), NULL, 0);
-
-    SpanEvent event = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__INIT;
-    ChangeSpanName rename = OPENTELEMETRY__PROTO__MMAP__V1__CHANGE_SPAN_NAME__INIT;
-    span_event(&b, &event);
-    rename.name = "SELECT orders";
-    event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_NAME;
-    event.name = &rename;
-    write_record(SPANS, &event.base);
-
-    SpanEvent update_event = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__INIT;
-    UpdateAttributes update = OPENTELEMETRY__PROTO__MMAP__V1__UPDATE_ATTRIBUTES__INIT;
-    span_event(&b, &update_event);
-    update.n_attributes = 1;
-    update.attributes = attribute("db.rows", int_value(3));
-    update_event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_ATTRIBUTES;
-    update_event.attributes = &update;
-    write_record(SPANS, &update_event.base);
-
-    SpanEvent link_event = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__INIT;
-    AddLink add = OPENTELEMETRY__PROTO__MMAP__V1__ADD_LINK__INIT;
-    Link link = OPENTELEMETRY__PROTO__MMAP__V1__LINK__INIT;
-    Link *links[] = {&link};
-    span_event(&b, &link_event);
-    link.trace_id = (ProtobufCBinaryData){16, a.trace};
-    link.span_id = (ProtobufCBinaryData){8, a.span};
-    add.n_links = 1;
-    add.links = links;
-    link_event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_LINK;
-    link_event.link = &add;
-    write_record(SPANS, &link_event.base);
-
-    end_span(&b, CODE(ERROR), "timeout");
-    end_span(&a, CODE(OK), "");
+static M(SpanContext) *span_context(ProtobufCBinaryData trace, ProtobufCBinaryData span, uint32_t flags, Arena *arena) {
+    if (trace.len == 0 && span.len == 0) return NULL;
+    M(SpanContext) *context = arena_alloc(arena, sizeof *context);
+    opentelemetry__proto__mmap__v1__span_context__init(context);
+    context->trace_id = trace;
+    context->span_id = span;
+    context->flags = flags;
+    return context;
 }
 
-static void scenario_logs(void) {
-    Ids a = new_span(NULL);
-    start_span(&a, NULL, "handler", KIND(INTERNAL), NULL, 0);
-    end_span(&a, CODE(UNSET), "");
-    log_record(SEVERITY(INFO), "started", "app.start", NULL, NULL, 0);
-    log_record(SEVERITY(WARN), "slow request", NULL, &a, attribute("duration.ms", int_value(1500)), 1);
-    log_record(SEVERITY(ERROR), "failed", NULL, &a, attribute("error.type", string_value("timeout")), 1);
+static int64_t scope_ref(int64_t id) {
+    if (id == 0) return default_scope;
+    return id > 0 && id < MAX_HANDLES ? scopes[id] : 0;
 }
 
-static void scenario_metrics(void) {
-    int64_t requests = metric("requests", "sum");
-    measure(requests, 0, 1, 0, attribute("route", string_value("/")), 1);
-    measure(requests, 0, 2, 0, attribute("route", string_value("/")), 1);
-    measure(metric("memory", "gauge"), 0, 123456789, 0, NULL, 0);
-    measure(metric("latency", "histogram"), 1, 0, 12.5, NULL, 0);
-    measure(metric("size", "exp_hist"), 1, 0, 0.25, NULL, 0);
+/* One span record with the given event. Non-start events use the default scope: readers take a
+ * span's scope from its start. */
+static int span_record(ProtobufCBinaryData trace, ProtobufCBinaryData span, int64_t scope, M(SpanEvent) *event, Arena *arena) {
+    event->trace_id = trace;
+    event->span_id = span;
+    event->scope_ref = scope;
+    return write_record(SPANS, &event->base, arena);
 }
 
-static void scenario_dictionary(void) {
-    static char keys[12][10][32], values[12][10][32], bodies[12][16];
-    for (int r = 0; r < 12; r++) {
-        KeyValueRef **attributes = calloc(10, sizeof *attributes);
-        for (int k = 0; k < 10; k++) {
-            snprintf(keys[r][k], sizeof keys[r][k], "dictionary.key.%02d.%d", r, k);
-            snprintf(values[r][k], sizeof values[r][k], "value-%d-%d", r, k);
-            attributes[k] = attribute(keys[r][k], string_value(values[r][k]))[0];
+static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena);
+
+typedef struct { T(CommandGroup) *group; T(Reply) **replies; Arena arena; } GroupWork;
+
+/* A thread's commands, in order, each allocating from the thread's own arena. */
+static void *run_group(void *argument) {
+    GroupWork *work = argument;
+    for (size_t i = 0; i < work->group->n_commands; i++) perform(work->group->commands[i], work->replies[i], &work->arena);
+    return NULL;
+}
+
+/* Fills `reply` for `command`; message strings live in static storage or the arena. */
+static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
+    reply->id = command->id;
+    reply->status = STATUS(OK);
+    if (command->command_case != OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_CREATE_FILE && !file_base) {
+        reply->status = STATUS(ERROR);
+        reply->message = "create_file must come first";
+        return 0;
+    }
+    switch (command->command_case) {
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_CREATE_FILE: {
+        const char *problem = create_file(command->create_file);
+        if (problem) { reply->status = STATUS(ERROR); reply->message = (char *)problem; return 0; }
+        M(Resource) resource = MINIT(RESOURCE);
+        resource.n_attributes = command->create_file->n_resource;
+        resource.attributes = key_values(command->create_file->resource, resource.n_attributes, arena);
+        M(InstrumentationScope) scope = MINIT(INSTRUMENTATION_SCOPE);
+        scope.name_ref = dict_string("otlp-mmap-c-writer");
+        resource_ref = dict_message(&resource.base, arena);
+        scope.resource_ref = resource_ref;
+        default_scope = dict_message(&scope.base, arena);
+        if (strcmp(broken_rule, "RING-HOLE") == 0) (void)claim(&rings[SPANS]); /* claimed, never published */
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_DEFINE_SCOPE: {
+        const T(DefineScope) *define = command->define_scope;
+        if (define->scope_id <= 0 || define->scope_id >= MAX_HANDLES) { reply->status = STATUS(ERROR); reply->message = "scope_id out of range"; break; }
+        M(InstrumentationScope) scope = MINIT(INSTRUMENTATION_SCOPE);
+        scope.name_ref = dict_string(define->name);
+        scope.version_ref = dict_string(define->version);
+        scope.n_attributes = define->n_attributes;
+        scope.attributes = key_values(define->attributes, define->n_attributes, arena);
+        scope.resource_ref = resource_ref;
+        scopes[define->scope_id] = dict_message(&scope.base, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_START_SPAN: {
+        const T(BeginSpan) *start = command->start_span;
+        if (!ids_ok(start->trace_id, start->span_id)) { reply->status = STATUS(ERROR); reply->message = "ids of the wrong length"; break; }
+        M(SpanEvent) event = MINIT(SPAN_EVENT);
+        M(StartSpan) body = MINIT(START_SPAN);
+        body.parent_span_id = start->parent_span_id;
+        body.name = start->name;
+        body.kind = (int)start->kind;
+        body.start_time_unix_nano = start->start_time_unix_nano;
+        body.flags = start->flags;
+        body.n_attributes = start->n_attributes;
+        body.attributes = key_values(start->attributes, start->n_attributes, arena);
+        event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_START;
+        event.start = &body;
+        reply->status = span_record(start->trace_id, start->span_id, scope_ref(start->scope_id), &event, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_SET_SPAN_ATTRIBUTES: {
+        const T(SetSpanAttributes) *update = command->set_span_attributes;
+        M(SpanEvent) event = MINIT(SPAN_EVENT);
+        M(UpdateAttributes) body = MINIT(UPDATE_ATTRIBUTES);
+        body.n_attributes = update->n_attributes;
+        body.attributes = key_values(update->attributes, update->n_attributes, arena);
+        event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_ATTRIBUTES;
+        event.attributes = &body;
+        reply->status = span_record(update->trace_id, update->span_id, default_scope, &event, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_RENAME_SPAN: {
+        M(SpanEvent) event = MINIT(SPAN_EVENT);
+        M(ChangeSpanName) body = MINIT(CHANGE_SPAN_NAME);
+        body.name = command->rename_span->name;
+        event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_NAME;
+        event.name = &body;
+        reply->status = span_record(command->rename_span->trace_id, command->rename_span->span_id, default_scope, &event, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_ADD_SPAN_LINKS: {
+        const T(AddSpanLinks) *add = command->add_span_links;
+        M(SpanEvent) event = MINIT(SPAN_EVENT);
+        M(AddLink) body = MINIT(ADD_LINK);
+        body.n_links = add->n_links;
+        body.links = arena_alloc(arena, (add->n_links + 1) * sizeof *body.links);
+        for (size_t i = 0; i < add->n_links; i++) {
+            M(Link) *link = arena_alloc(arena, sizeof *link);
+            opentelemetry__proto__mmap__v1__link__init(link);
+            link->trace_id = add->links[i]->trace_id;
+            link->span_id = add->links[i]->span_id;
+            link->trace_state = add->links[i]->trace_state;
+            link->flags = add->links[i]->flags;
+            link->n_attributes = add->links[i]->n_attributes;
+            link->attributes = key_values(add->links[i]->attributes, link->n_attributes, arena);
+            body.links[i] = link;
         }
-        snprintf(bodies[r], sizeof bodies[r], "record %d", r);
-        log_record(SEVERITY(INFO), bodies[r], NULL, NULL, attributes, 10);
+        event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_LINK;
+        event.link = &body;
+        reply->status = span_record(add->trace_id, add->span_id, default_scope, &event, arena);
+        break;
     }
-}
-
-static void scenario_volume(void) {
-    for (int i = 0; i < 500; i++) {
-        Ids s = new_span(NULL);
-        start_span(&s, NULL, "work", KIND(INTERNAL), NULL, 0);
-        end_span(&s, CODE(OK), "");
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_END_SPAN: {
+        const T(FinishSpan) *end = command->end_span;
+        M(SpanEvent) event = MINIT(SPAN_EVENT);
+        M(EndSpan) body = MINIT(END_SPAN);
+        M(Status) status = MINIT(STATUS);
+        status.code = (int)end->status_code;
+        status.message = end->status_message;
+        body.end_time_unix_nano = end->end_time_unix_nano;
+        body.status = &status;
+        event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_END;
+        event.end = &body;
+        reply->status = span_record(end->trace_id, end->span_id, default_scope, &event, arena);
+        break;
     }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_LOG: {
+        const T(EmitLog) *log = command->log;
+        M(Event) event = MINIT(EVENT);
+        event.scope_ref = scope_ref(log->scope_id);
+        event.time_unix_nano = log->time_unix_nano;
+        event.severity_number = (int)log->severity_number;
+        event.severity_text = log->severity_text;
+        event.body = log->body ? any_value(log->body, arena) : NULL;
+        event.event_name_ref = dict_string(log->event_name);
+        event.span_context = span_context(log->trace_id, log->span_id, log->flags, arena);
+        event.n_attributes = log->n_attributes;
+        event.attributes = key_values(log->attributes, log->n_attributes, arena);
+        reply->status = write_record(EVENTS, &event.base, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_DEFINE_INSTRUMENT: {
+        const T(DefineInstrument) *define = command->define_instrument;
+        if (define->instrument_id <= 0 || define->instrument_id >= MAX_HANDLES) { reply->status = STATUS(ERROR); reply->message = "instrument_id out of range"; break; }
+        M(MetricRef) metric = MINIT(METRIC_REF);
+        M(Sum) sum = MINIT(SUM);
+        M(Gauge) gauge = MINIT(GAUGE);
+        M(Histogram) histogram = MINIT(HISTOGRAM);
+        M(ExponentialHistogram) exponential = MINIT(EXPONENTIAL_HISTOGRAM);
+        metric.name = define->name;
+        metric.description = define->description;
+        metric.unit = define->unit;
+        metric.instrumentation_scope_ref = scope_ref(define->scope_id);
+        switch (define->kind) {
+        case OTLP_MMAP__TESTEE__V1__INSTRUMENT_KIND__INSTRUMENT_KIND_COUNTER:
+        case OTLP_MMAP__TESTEE__V1__INSTRUMENT_KIND__INSTRUMENT_KIND_UP_DOWN_COUNTER:
+            sum.aggregation_temporality = (int)define->temporality;
+            sum.is_monotonic = define->kind == OTLP_MMAP__TESTEE__V1__INSTRUMENT_KIND__INSTRUMENT_KIND_COUNTER;
+            metric.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_SUM;
+            metric.sum = &sum;
+            break;
+        case OTLP_MMAP__TESTEE__V1__INSTRUMENT_KIND__INSTRUMENT_KIND_HISTOGRAM:
+            histogram.aggregation_temporality = (int)define->temporality;
+            histogram.n_bucket_boundaries = define->n_boundaries;
+            histogram.bucket_boundaries = define->boundaries;
+            metric.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_HISTOGRAM;
+            metric.histogram = &histogram;
+            break;
+        case OTLP_MMAP__TESTEE__V1__INSTRUMENT_KIND__INSTRUMENT_KIND_EXPONENTIAL_HISTOGRAM:
+            exponential.aggregation_temporality = (int)define->temporality;
+            exponential.max_buckets = define->max_buckets;
+            exponential.max_scale = define->max_scale;
+            metric.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_EXP_HIST;
+            metric.exp_hist = &exponential;
+            break;
+        case OTLP_MMAP__TESTEE__V1__INSTRUMENT_KIND__INSTRUMENT_KIND_GAUGE:
+            metric.aggregation_case = OPENTELEMETRY__PROTO__MMAP__V1__METRIC_REF__AGGREGATION_GAUGE;
+            metric.gauge = &gauge;
+            break;
+        default:
+            reply->status = STATUS(UNSUPPORTED);
+            reply->message = "unknown instrument kind";
+            return 0;
+        }
+        metrics[define->instrument_id] = dict_message(&metric.base, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_RECORD: {
+        const T(RecordMeasurement) *record = command->record;
+        if (record->instrument_id <= 0 || record->instrument_id >= MAX_HANDLES || !metrics[record->instrument_id]) {
+            reply->status = STATUS(ERROR);
+            reply->message = "no such instrument";
+            break;
+        }
+        M(Measurement) measurement = MINIT(MEASUREMENT);
+        measurement.metric_ref = metrics[record->instrument_id];
+        measurement.time_unix_nano = record->time_unix_nano;
+        measurement.n_attributes = record->n_attributes;
+        measurement.attributes = key_values(record->attributes, record->n_attributes, arena);
+        measurement.span_context = span_context(record->trace_id, record->span_id, record->flags, arena);
+        if (record->value_case == OTLP_MMAP__TESTEE__V1__RECORD_MEASUREMENT__VALUE_AS_DOUBLE) {
+            measurement.value_case = OPENTELEMETRY__PROTO__MMAP__V1__MEASUREMENT__VALUE_AS_DOUBLE;
+            measurement.as_double = record->as_double;
+        } else {
+            measurement.value_case = OPENTELEMETRY__PROTO__MMAP__V1__MEASUREMENT__VALUE_AS_LONG;
+            measurement.as_long = record->as_long;
+        }
+        reply->status = write_record(MEASUREMENTS, &measurement.base, arena);
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_RUN_PARALLEL: {
+        const T(RunParallel) *parallel = command->run_parallel;
+        size_t total = 0;
+        for (size_t g = 0; g < parallel->n_groups; g++) total += parallel->groups[g]->n_commands;
+        reply->n_parts = total;
+        reply->parts = arena_alloc(arena, (total + 1) * sizeof *reply->parts);
+        pthread_t *threads = arena_alloc(arena, (parallel->n_groups + 1) * sizeof *threads);
+        GroupWork *work = arena_alloc(arena, (parallel->n_groups + 1) * sizeof *work);
+        size_t next = 0;
+        for (size_t g = 0; g < parallel->n_groups; g++) {
+            work[g].group = parallel->groups[g];
+            work[g].replies = reply->parts + next;
+            for (size_t i = 0; i < parallel->groups[g]->n_commands; i++) {
+                T(Reply) *part = arena_alloc(arena, sizeof *part);
+                otlp_mmap__testee__v1__reply__init(part);
+                reply->parts[next++] = part;
+            }
+        }
+        for (size_t g = 0; g < parallel->n_groups; g++) pthread_create(&threads[g], NULL, run_group, &work[g]);
+        for (size_t g = 0; g < parallel->n_groups; g++) {
+            pthread_join(threads[g], NULL);
+            /* The threads' allocations are freed with this command's, after the reply is sent. */
+            while (work[g].arena.chunks) {
+                Chunk *chunk = work[g].arena.chunks;
+                work[g].arena.chunks = chunk->next;
+                chunk->next = arena->chunks;
+                arena->chunks = chunk;
+            }
+        }
+        break;
+    }
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_SYNC:
+        break; /* every record is published before its command's reply */
+    case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_EXIT:
+        break;
+    default:
+        reply->status = STATUS(UNSUPPORTED);
+        reply->message = "unknown command";
+    }
+    return 0;
 }
 
-/* ---- rules broken on purpose ------------------------------------------------------------------ */
+/* ---- rules broken on purpose, after everything commanded was written --------------------------- */
 
-static void break_before(void) {
-    if (strcmp(broken_rule, "RING-HOLE") == 0) (void)claim(&rings[SPANS]);    /* claimed, never published */
-}
-
-static void break_after(void) {
+static void break_after(Arena *arena) {
     if (strcmp(broken_rule, "SLOT-LENGTH") == 0) {
         /* A record truncated to fit its slot: the length prefix still says the whole length. */
         Ring *ring = &rings[EVENTS];
         int64_t sequence = claim(ring);
+        if (sequence < 0) return;
         uint8_t *destination = slot(ring, sequence);
         size_t n = write_varint(destination, (uint64_t)ring->slot_bytes + 100);
         memset(destination + n, 0x41, (size_t)ring->slot_bytes - n);
         publish(ring, sequence);
     } else if (strcmp(broken_rule, "REC-SPAN-ID") == 0) {
-        SpanEvent event = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__INIT;
-        ChangeSpanName rename = OPENTELEMETRY__PROTO__MMAP__V1__CHANGE_SPAN_NAME__INIT;
-        uint8_t short_id[3] = {1, 2, 3};
-        event.trace_id = (ProtobufCBinaryData){3, short_id};
-        event.span_id = (ProtobufCBinaryData){3, short_id};
-        event.scope_ref = scope_ref;
+        M(SpanEvent) event = MINIT(SPAN_EVENT);
+        M(ChangeSpanName) rename = MINIT(CHANGE_SPAN_NAME);
+        static uint8_t short_id[3] = {1, 2, 3};
         rename.name = "bad ids";
         event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_NAME;
         event.name = &rename;
-        write_record(SPANS, &event.base);
+        span_record((ProtobufCBinaryData){3, short_id}, (ProtobufCBinaryData){3, short_id}, default_scope, &event, arena);
+    }
+}
+
+/* ---- the protocol loop: 4-byte little-endian length, then the message --------------------------- */
+
+static int read_exactly(uint8_t *buffer, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+        ssize_t n = read(0, buffer + done, length - done);
+        if (n <= 0) { if (n < 0 && errno == EINTR) continue; return -1; }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void write_exactly(const uint8_t *buffer, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(1, buffer, length);
+        if (n <= 0) { if (n < 0 && errno == EINTR) continue; exit(3); }
+        buffer += n;
+        length -= (size_t)n;
     }
 }
 
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--break") == 0 && i + 1 < argc) broken_rule = argv[++i];
-        else { fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION]\n", argv[0]); return 64; }
+        else if (strcmp(argv[i], "--bug") == 0 && i + 1 < argc) bug = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION] [--bug long-strings|overwrite|early-publish]\n", argv[0]);
+            return 64;
+        }
     }
-    const char *path = getenv("SDK_MMAP_EXPORTER_FILE");
-    const char *scenario = getenv("OTLP_MMAP_SCENARIO");
-    if (!path || !scenario) { fprintf(stderr, "SDK_MMAP_EXPORTER_FILE and OTLP_MMAP_SCENARIO must be set\n"); return 64; }
-    srandom((unsigned)now_ns() ^ (unsigned)getpid());
-    create_file(path);
-
-    Resource resource = OPENTELEMETRY__PROTO__MMAP__V1__RESOURCE__INIT;
-    resource.n_attributes = 1;
-    resource.attributes = attribute("service.name", string_value("otlp-mmap-c-writer"));
-    InstrumentationScope scope = OPENTELEMETRY__PROTO__MMAP__V1__INSTRUMENTATION_SCOPE__INIT;
-    scope.name_ref = dict_string("otlp-mmap-c-writer");
-    scope.version_ref = dict_string("1.0");
-    scope.resource_ref = dict_message(&resource.base);
-    scope_ref = dict_message(&scope.base);
-
-    break_before();
-    if (strcmp(scenario, "spans") == 0) scenario_spans();
-    else if (strcmp(scenario, "logs") == 0) scenario_logs();
-    else if (strcmp(scenario, "metrics") == 0) scenario_metrics();
-    else if (strcmp(scenario, "volume") == 0) scenario_volume();
-    else if (strcmp(scenario, "dictionary") == 0) scenario_dictionary();
-    else { fprintf(stderr, "unknown scenario %s\n", scenario); return 65; }
-    break_after();
-    return 0;
+    for (;;) {
+        uint8_t prefix[4];
+        if (read_exactly(prefix, 4) != 0) { fprintf(stderr, "standard input ended before exit\n"); return 65; }
+        uint32_t length = (uint32_t)prefix[0] | (uint32_t)prefix[1] << 8 | (uint32_t)prefix[2] << 16 | (uint32_t)prefix[3] << 24;
+        if (length > (16u << 20)) { fprintf(stderr, "a frame of %u bytes\n", length); return 65; }
+        uint8_t *payload = malloc(length + 1);
+        if (read_exactly(payload, length) != 0) { fprintf(stderr, "standard input ended inside a frame\n"); return 65; }
+        T(Command) *command = otlp_mmap__testee__v1__command__unpack(NULL, length, payload);
+        free(payload);
+        if (!command) { fprintf(stderr, "a command that does not decode\n"); return 65; }
+        Arena arena = {0};
+        T(Reply) reply = OTLP_MMAP__TESTEE__V1__REPLY__INIT;
+        perform(command, &reply, &arena);
+        int exiting = command->command_case == OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_EXIT;
+        if (exiting) break_after(&arena);
+        size_t size = otlp_mmap__testee__v1__reply__get_packed_size(&reply);
+        uint8_t *out = arena_alloc(&arena, size + 4);
+        out[0] = (uint8_t)size; out[1] = (uint8_t)(size >> 8); out[2] = (uint8_t)(size >> 16); out[3] = (uint8_t)(size >> 24);
+        otlp_mmap__testee__v1__reply__pack(&reply, out + 4);
+        write_exactly(out, size + 4);
+        arena_free(&arena);
+        otlp_mmap__testee__v1__command__free_unpacked(command, NULL);
+        if (exiting) return 0;
+    }
 }
