@@ -47,6 +47,19 @@ import TestSupport
         #expect(report.passed == !mustBroken, "a file breaking a MUST rule fails the check; one breaking only SHOULD rules passes with warnings")
     }
 
+    /// A hole in a snapshot may be a slot in progress (a warning); in a finished file it is a failure.
+    @Test func aHoleFailsOnlyAFinalCheck() throws {
+        let hole = Self.golden.appendingPathComponent("invalid/ring-hole.otlpmmap").path
+        let snapshot = try TestSupport.run(["conform", "check", "--format", "json", hole])
+        #expect(snapshot.status == 0, "\(snapshot.stdout)")
+        let final = try TestSupport.run(["conform", "check", "--final", "--format", "json", hole])
+        #expect(final.status == 1, "\(final.stdout)")
+        let findings = try JSON(parsing: final.stdout)["files"][0]["findings"].array
+        #expect(findings.map { "\($0["rule"].string ?? "") \($0["severity"].string ?? "")" } == ["RING-HOLE error"])
+        let valid = Self.golden.appendingPathComponent("valid/\(Self.validFiles[0])").path
+        #expect(try TestSupport.run(["conform", "check", "--final", valid]).status == 0)
+    }
+
     @Test(arguments: validFiles)
     func everyValidFilePassesAndDecodesAsRecorded(_ name: String) throws {
         let path = Self.golden.appendingPathComponent("valid/\(name)").path

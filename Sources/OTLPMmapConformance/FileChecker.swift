@@ -8,22 +8,24 @@ import OTLPMmapWire
 /// It works on a private copy of the file, so a writer still writing cannot change bytes under it
 /// (and a writer shrinking the file cannot crash it). A claimed slot that is not yet published is
 /// normal in a live file; one followed by published slots is a hole, reported as a warning here and
-/// left for the live runner to fail once it outlasts a timeout.
+/// left for the live runner to fail once it outlasts a timeout. A `final` check is of a file whose
+/// writer has finished: there every claimed slot left unpublished is a RING-HOLE failure.
 public struct FileChecker: @unchecked Sendable {
-    public static func check(path: String) throws -> CheckReport {
+    public static func check(path: String, final: Bool = false) throws -> CheckReport {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        return check(snapshot: &bytes, name: path)
+        return check(snapshot: &bytes, name: path, final: final)
     }
 
-    public static func check(bytes: [UInt8], name: String) -> CheckReport {
+    public static func check(bytes: [UInt8], name: String, final: Bool = false) -> CheckReport {
         var copy = bytes
-        return check(snapshot: &copy, name: name)
+        return check(snapshot: &copy, name: name, final: final)
     }
 
     /// Checks bytes nobody else changes (the views need mutable memory, the checker writes none).
-    static func check(snapshot: inout [UInt8], name: String) -> CheckReport {
+    static func check(snapshot: inout [UInt8], name: String, final: Bool) -> CheckReport {
         snapshot.withUnsafeMutableBytes { buffer in
             var checker = FileChecker(buffer: buffer, name: name)
+            checker.final = final
             checker.run()
             return CheckReport(file: name, size: buffer.count, findings: checker.findings, rings: checker.rings,
                                dictionaryEntries: checker.entries.count)
@@ -34,6 +36,8 @@ public struct FileChecker: @unchecked Sendable {
     let name: String
     /// Off when checking a single record without its file (the live runner resolves references itself).
     var checksReferences = true
+    /// The writer has finished: an unpublished claimed slot can no longer be one in progress.
+    var final = false
     var findings: [Finding] = []
     var rings: [CheckReport.RingSummary] = []
     /// Dictionary entries by file offset: the payload's range.
@@ -259,12 +263,18 @@ public struct FileChecker: @unchecked Sendable {
                 continue
             }
             for hole in pendingHoles {
-                add(.ringHole, geometry.slot(hole), "\(kind.name) sequence \(hole) is claimed but not published while sequence \(sequence) is", severity: .warning)
+                add(.ringHole, geometry.slot(hole), "\(kind.name) sequence \(hole) is claimed but not published while sequence \(sequence) is",
+                    severity: final ? .error : .warning)
             }
             pendingHoles.removeAll()
             if primary != alternative { formulas.insert(value == primary ? "shift-then-truncate" : "truncate-then-shift") }
             summary.recordsChecked += 1
             checkRecord(kind, geometry, sequence)
+        }
+        if final {
+            for hole in pendingHoles {
+                add(.ringHole, geometry.slot(hole), "\(kind.name) sequence \(hole) is claimed (writer_index \(writer)) but was never published, and the writer has finished")
+            }
         }
         if formulas.contains("truncate-then-shift") {
             add(.ringFlagFormula, geometry.availability, "\(kind.name) flags of sequences past 2^32 use the truncate-then-shift formula")

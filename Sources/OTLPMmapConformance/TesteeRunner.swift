@@ -130,7 +130,7 @@ public struct TesteeRunner: Sendable {
                 fail("the testee's file never became readable: \(consumer.openError ?? "its start time stayed 0")")
             }
         }
-        if FileManager.default.fileExists(atPath: path), let report = try? FileChecker.check(path: path) {
+        if FileManager.default.fileExists(atPath: path), let report = try? FileChecker.check(path: path, final: completed) {
             for finding in report.errors where !result.brokenRules.contains(finding.rule) {
                 fail("at byte \(finding.offset): \(finding.message)", rule: finding.rule)
             }

@@ -23,6 +23,9 @@ struct ConformCheckCommand: ParsableCommand {
     @Option(help: "Report format: text, json or junit.")
     var format: String = "text"
 
+    @Flag(help: "The files' writers have finished: a claimed slot never published is a failure, not a warning.")
+    var final = false
+
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard !files.isEmpty else { throw ValidationError("give at least one file") }
@@ -32,7 +35,7 @@ struct ConformCheckCommand: ParsableCommand {
         var reports: [CheckReport] = []
         for file in files {
             do {
-                reports.append(try FileChecker.check(path: file))
+                reports.append(try FileChecker.check(path: file, final: final))
             } catch {
                 FileHandle.standardError.write(Data("error: cannot read \(file): \(error.localizedDescription)\n".utf8))
                 throw ExitCode(2)
