@@ -83,6 +83,13 @@ import TestSupport
         #expect(failures == ["the testee answered command 1 (create_file) with a frame that is not a Reply, at byte 7 of the stream: a Reply that does not decode: Reply.status (field 2) has wire type 2, expected 0 (SLOT-DECODE)"])
     }
 
+    @Test func aTesteeAnsweringOutOfOrderFailsWithTheIds() throws {
+        let (status, json) = try run(["--scenario", "spans"], writer: [TestSupport.toolPath, "testee", "--bug", "wrong-reply-id"])
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.first == "the testee answered with the id 4 while command 3 (start_span) (id 3) waited for its reply: replies must come in the order of the commands", "\(failures)")
+    }
+
     @Test func theBuiltInScenariosAreTheFilesOfTheRepository() throws {
         // Run from a folder outside the repository, with the scenarios folder named explicitly and not.
         let outside = try TestSupport.temporaryDirectory()

@@ -26,6 +26,8 @@ public final class ReferenceTestee: Sendable {
     public enum Bug: String, CaseIterable, Sendable {
         /// Every fifth record is answered OK but never written.
         case loseRecords = "lose-records"
+        /// The reply to the first record command carries the next command's id.
+        case wrongReplyID = "wrong-reply-id"
     }
 
     let defect: Defect?
@@ -57,7 +59,8 @@ public final class ReferenceTestee: Sendable {
         while true {
             while let frame = try splitter.next() {
                 let command = try Frame.decode(Command.self, frame.payload, streamOffset: frame.offset)
-                let reply = perform(command)
+                var reply = perform(command)
+                if bug == .wrongReplyID, case .startSpan? = command.command { reply.id += 1 }
                 output.write(Data(Frame.encode(reply)))
                 if case .exit? = command.command {
                     try finish()
