@@ -39,7 +39,7 @@ struct RecordContent: Hashable, CustomStringConvertible {
 
     /// Canonical content of a resolved record (or of a JSON value the runner built the same way).
     static func canonical(_ value: JSONValue, detached: inout Detached) -> RecordContent {
-        RecordContent(canonicalValue(value, resources: &detached.resources, scope: &detached.scope) ?? .object([]))
+        RecordContent(canonicalValue(value, &detached) ?? .object([]))
     }
 
     static func canonical(_ value: JSONValue) -> RecordContent {
@@ -47,37 +47,32 @@ struct RecordContent: Hashable, CustomStringConvertible {
         return canonical(value, detached: &detached)
     }
 
-    static func canonicalValue(_ value: JSONValue, resources: inout [JSONValue]) -> JSONValue? {
-        var scope: JSONValue?
-        return canonicalValue(value, resources: &resources, scope: &scope)
-    }
-
-    static func canonicalValue(_ value: JSONValue, resources: inout [JSONValue], scope: inout JSONValue?) -> JSONValue? {
+    static func canonicalValue(_ value: JSONValue, _ detached: inout Detached) -> JSONValue? {
         switch value {
         case .uint(let number):
             return .int(Int64(bitPattern: number))
         case .array(let items):
-            return .array(items.map { canonicalValue($0, resources: &resources, scope: &scope) ?? .null })
+            return .array(items.map { canonicalValue($0, &detached) ?? .null })
         case .object(let pairs):
             let keys = Set(pairs.map(\.0))
             // A resolved reference: {ref, kind, value} or {ref, kind, error}.
             if keys.contains("ref") && keys.contains("kind") {
                 if let error = value["error"] { return .object([("error", error)]) }
                 guard let target = value["value"], target != .null else { return nil }
-                return canonicalValue(target, resources: &resources, scope: &scope)
+                return canonicalValue(target, &detached)
             }
             var result: [(String, JSONValue)] = []
             for (key, member) in pairs {
-                guard var canonical = canonicalValue(member, resources: &resources, scope: &scope) else { continue }
+                guard var canonical = canonicalValue(member, &detached) else { continue }
                 if key == "value_ref" { return canonical }
                 var name = key
                 if name.hasSuffix("_ref") { name.removeLast(4) }
                 if name == "resource" {
-                    resources.append(canonical)
+                    detached.resources.append(canonical)
                     continue
                 }
                 if name == "scope" || name == "instrumentation_scope" {
-                    scope = canonical
+                    detached.scope = canonical
                     continue
                 }
                 if name == "span_context", isAbsentContext(canonical) { continue }

@@ -152,11 +152,13 @@ public struct TesteeRunner: Sendable {
             return []
         }
         return zip(members, reply.parts).map { member, part in
-            if part.id != member.0.id {
-                failing("the testee's part for command \(member.0.id) of run_parallel command \(command.id) carries the id \(part.id)")
+            let (memberCommand, group) = member
+            if part.id != memberCommand.id {
+                failing("the testee's part for command \(memberCommand.id) of run_parallel command \(command.id) carries the id \(part.id)")
             }
-            return (member.0, part, command.id * 1_000 + Int64(member.1))
-        }.map { ($0.0, $0.1, Int($0.2)) }
+            // One stream per group of this run_parallel: its records keep their order among themselves.
+            return (memberCommand, part, Int(command.id) * 1_000 + group)
+        }
     }
 
     static func name(of command: Command) -> String {

@@ -28,14 +28,6 @@ public struct TesteeScript: Sendable {
         events: RingGeometry(slots: 64, slotSize: 512), spans: RingGeometry(slots: 64, slotSize: 512),
         measurements: RingGeometry(slots: 64, slotSize: 512), dictionaryBytes: 1024,
         resource: [KeyValue(key: "service.name", value: Value(value: .stringValue("otlp-mmap-conformance")))])
-
-    /// Record commands in the script, parallel groups counted by their members.
-    public var recordCount: Int {
-        commands.reduce(0) { total, command in
-            if case .runParallel(let parallel)? = command.command { return total + parallel.groups.reduce(0) { $0 + $1.commands.count } }
-            return total + 1
-        }
-    }
 }
 
 // MARK: YAML scenarios
