@@ -7,6 +7,12 @@ import OTLPMmapWire
 /// initialised, reads every published record of every ring, checks it against the record rules,
 /// resolves its references, hands the slot back, and fails a slot left claimed but unpublished
 /// longer than the hole timeout (RING-HOLE). Small rings thus make the writer wait for the runner.
+///
+/// Paused, it reads nothing, so the rings fill up; meanwhile it watches every published unread slot
+/// and fails one whose bytes change (published before its bytes were in place, or written over while
+/// unread: RING-FLAG) and a ring holding more than it can (RING-CAPACITY). Resuming checks that every
+/// claimed slot is published (RING-HOLE) and that the testee did not answer OK to more records than
+/// the ring had room for.
 final class LiveConsumer {
     struct Consumed {
         var sequence: Int64
@@ -19,12 +25,15 @@ final class LiveConsumer {
     private(set) var file: MmapFile?
     private(set) var openError: String?
     private(set) var records: [RingKind: [Consumed]] = [:]
-    private(set) var failures: [(message: String, rule: RuleID?)] = []
+    private(set) var failures: [CheckFailure] = []
     private var blocked: [RingKind: (sequence: Int64, since: ContinuousClock.Instant)] = [:]
     /// Rings the consumer stopped reading (a hole, a broken header): their content is not compared.
     private(set) var deadRings: Set<RingKind> = []
-    /// While true the consumer reads nothing: the runner is letting the rings fill up.
-    var paused = false
+    /// While paused: per ring, the room it had when the pause began and the bytes of each published
+    /// unread slot as first seen.
+    private var frozen: [RingKind: (room: Int64, published: [Int64: [UInt8]])]?
+    /// Whether the consumer reads nothing: the runner is letting the rings fill up.
+    var paused: Bool { frozen != nil }
 
     init(path: String, holeTimeout: Duration) {
         self.path = path
@@ -35,21 +44,15 @@ final class LiveConsumer {
     /// Whether some ring waits on a claimed slot that is not yet a hole.
     var isWaitingOnASlot: Bool { blocked.keys.contains { !deadRings.contains($0) } }
 
-    func fail(_ message: String, rule: RuleID?) { failures.append((message, rule)) }
+    func fail(_ message: String, rule: RuleID) { failures.append(CheckFailure(rule, message)) }
 
-    /// Reads what is readable now. Returns whether anything was read.
+    /// Reads what is readable now (paused: only watches). Returns whether anything was read.
     @discardableResult
     func poll() -> Bool {
-        guard !paused else { return false }
-        if file == nil {
-            do {
-                let opened = try MmapFile.open(path: path, writable: true)
-                guard opened.startTimeUnixNano != 0 else { return false }
-                file = opened
-            } catch {
-                openError = "\(error)"
-                return false
-            }
+        guard open() else { return false }
+        if paused {
+            watch()
+            return false
         }
         guard let file else { return false }
         let resolver = ReferenceResolver(dictionary: file.dictionary)
@@ -62,6 +65,99 @@ final class LiveConsumer {
             }
         }
         return progressed
+    }
+
+    /// Opens the file once its writer has initialised it; whether it is open.
+    private func open() -> Bool {
+        if file == nil {
+            do {
+                let opened = try MmapFile.open(path: path, writable: true)
+                guard opened.startTimeUnixNano != 0 else { return false }
+                file = opened
+            } catch {
+                openError = "\(error)"
+                return false
+            }
+        }
+        return true
+    }
+
+    // MARK: backpressure
+
+    /// Stops reading, remembering how much room each ring has left.
+    func pause() {
+        guard !paused else { return }
+        var rooms: [RingKind: (room: Int64, published: [Int64: [UInt8]])] = [:]
+        if open(), let file {
+            for ring in file.rings where !deadRings.contains(ring.kind) {
+                guard let (reader, writer) = indices(ring) else { continue }
+                rooms[ring.kind] = (ring.numBuffers - 1 - (writer - reader), [:])
+            }
+        }
+        frozen = rooms
+        watch()
+    }
+
+    /// Checks the rings the pause filled, then reads again. `answeredOK` counts, per ring, the
+    /// records the testee answered OK while paused; the runner has just had its reply to sync.
+    func resume(answeredOK: [RingKind: Int]) {
+        guard let rooms = frozen else { return }
+        watch()
+        if let file {
+            for ring in file.rings where !deadRings.contains(ring.kind) {
+                guard let (reader, writer) = indices(ring) else { continue }
+                if writer > reader, let unpublished = (reader + 1...writer).first(where: { ring.state(of: $0) == .unpublished }) {
+                    fail("\(ring.kind.name) sequence \(unpublished) (slot at byte \(ring.slotFileOffset(unpublished))) was claimed but not published when the testee answered sync, with the ring full", rule: .ringHole)
+                    deadRings.insert(ring.kind)
+                }
+                if let room = rooms[ring.kind]?.room, let count = answeredOK[ring.kind], Int64(count) > room {
+                    fail("the testee answered OK to \(count) \(ring.kind.name) records while the runner read none and the ring had room for \(room): it wrote over unread slots or lost records", rule: .ringCapacity)
+                }
+            }
+        }
+        frozen = nil
+    }
+
+    /// While paused: fails a published unread slot whose bytes or flag changed since first seen.
+    private func watch() {
+        guard var rooms = frozen, let file else { return }
+        for ring in file.rings where !deadRings.contains(ring.kind) {
+            guard let (reader, writer) = indices(ring) else { continue }
+            var published = rooms[ring.kind]?.published ?? [:]
+            for (sequence, bytes) in published where sequence > reader {
+                let slot = UnsafeRawBufferPointer(ring.slot(sequence))
+                guard case .readable = ring.state(of: sequence) else {
+                    fail("\(ring.kind.name) sequence \(sequence) was published and unread, and then its flag (byte \(ring.availability.fileOffset + 4 * Int(RingLayout.slotIndex(sequence: sequence, numBuffers: ring.numBuffers)))) changed: its slot was claimed again before the runner read it", rule: .ringCapacity)
+                    deadRings.insert(ring.kind)
+                    break
+                }
+                if !bytes.elementsEqual(slot) {
+                    let first = bytes.indices.first { bytes[$0] != slot[$0] } ?? 0
+                    fail("\(ring.kind.name) sequence \(sequence): the slot's bytes changed at byte \(ring.slotFileOffset(sequence) + first) after the slot was published and before it was read: a writer publishes only once the bytes are in place and never writes into an unread slot", rule: .ringFlag)
+                    deadRings.insert(ring.kind)
+                    break
+                }
+            }
+            guard !deadRings.contains(ring.kind) else { continue }
+            if writer > reader {
+                for sequence in reader + 1...writer where published[sequence] == nil {
+                    if case .readable = ring.state(of: sequence) { published[sequence] = Array(UnsafeRawBufferPointer(ring.slot(sequence))) }
+                }
+            }
+            rooms[ring.kind, default: (0, [:])].published = published
+        }
+        frozen = rooms
+    }
+
+    /// reader_index and writer_index, or nil (and the ring dead) when they break a rule.
+    private func indices(_ ring: Ring) -> (Int64, Int64)? {
+        do throws(FormatError) {
+            return try ring.indices()
+        } catch {
+            fail("\(ring.kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
+            deadRings.insert(ring.kind)
+            return nil
+        }
     }
 
     /// Reads until nothing more arrives and no ring waits on a slot, or `deadline`.
@@ -106,7 +202,7 @@ final class LiveConsumer {
             }
             let rendered = resolver.render(value)
             for problem in Self.referenceErrors(rendered) {
-                fail("\(ring.kind.name) sequence \(sequence): \(problem)", rule: RuleID(String(problem.prefix { $0 != " " })))
+                fail("\(ring.kind.name) sequence \(sequence): \(problem)", rule: RuleID(String(problem.prefix { $0 != " " && $0 != ":" })))
             }
             var detached = RecordContent.Detached()
             let content = RecordContent.canonical(rendered, detached: &detached)

@@ -24,8 +24,8 @@ extension ScenarioResult {
                 "passed": results.allSatisfy(\.passed),
                 "summary": summary,
                 "scenarios": results.map {
-                    ["name": $0.scenario, "passed": $0.passed, "skipped": $0.skipped, "failures": $0.failures,
-                     "rules": $0.brokenRules.map(\.rawValue), "records_read": $0.recordsRead, "not_written": $0.notWritten,
+                    ["name": $0.scenario, "passed": $0.passed, "skipped": $0.skipped, "failures": $0.failures.map(\.description),
+                     "checks": $0.failedChecks, "rules": $0.brokenRules.map(\.rawValue), "records_read": $0.recordsRead, "not_written": $0.notWritten,
                      "unsupported": $0.unsupported, "seconds": $0.seconds] as [String: Any]
                 },
             ]
@@ -37,7 +37,7 @@ extension ScenarioResult {
             for result in results {
                 out += "  <testcase classname=\"conform run\" name=\"\(ReportFormat.escape(result.scenario))\" time=\"\(String(format: "%.3f", result.seconds))\">"
                 if !result.passed {
-                    out += "<failure message=\"\(ReportFormat.escape(result.failures.first ?? ""))\">\(ReportFormat.escape(result.failures.joined(separator: "\n")))</failure>"
+                    out += "<failure message=\"\(ReportFormat.escape(result.failures.first?.description ?? ""))\">\(ReportFormat.escape(result.failures.map(\.description).joined(separator: "\n")))</failure>"
                 } else if result.skipped {
                     out += "<skipped message=\"\(result.unsupported) commands unsupported\"/>"
                 }

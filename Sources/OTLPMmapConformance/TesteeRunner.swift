@@ -7,9 +7,7 @@ import OTLPMmapWire
 /// The result of one script (a scenario or a fuzz case) against one testee.
 public struct ScenarioResult: Sendable {
     public var scenario: String
-    public var failures: [String]
-    /// Rules the writer broke, from decoding while consuming and from the final static check.
-    public var brokenRules: [RuleID]
+    public var failures: [CheckFailure]
     public var recordsRead: Int
     /// Commands the testee answered UNSUPPORTED.
     public var unsupported: Int
@@ -19,6 +17,16 @@ public struct ScenarioResult: Sendable {
     public var passed: Bool { failures.isEmpty }
     /// Nothing failed, but the testee lacks a feature the script uses.
     public var skipped: Bool { passed && unsupported > 0 }
+    /// The checks that failed, each once, in the order they first failed.
+    public var failedChecks: [String] {
+        var seen: Set<String> = []
+        return failures.map(\.check).filter { seen.insert($0).inserted }
+    }
+
+    /// The failed checks that are rules of the format (the rest are the runner's own).
+    public var brokenRules: [RuleID] {
+        failedChecks.filter { RunnerCheck.named($0) == nil }.map(RuleID.init)
+    }
 
     func finished(since start: ContinuousClock.Instant) -> ScenarioResult {
         var result = self
@@ -44,10 +52,10 @@ public struct TesteeRunner: Sendable {
 
     public func run(_ script: TesteeScript) -> ScenarioResult {
         let started = ContinuousClock.now
-        var result = ScenarioResult(scenario: script.name, failures: [], brokenRules: [], recordsRead: 0, unsupported: 0, notWritten: 0, seconds: 0)
-        func fail(_ message: String, rule: RuleID? = nil) {
-            result.failures.append(rule.map { "\($0): \(message)" } ?? message)
-            if let rule, !result.brokenRules.contains(rule) { result.brokenRules.append(rule) }
+        var result = ScenarioResult(scenario: script.name, failures: [], recordsRead: 0, unsupported: 0, notWritten: 0, seconds: 0)
+        func fail(_ check: RunnerCheck, _ message: String) { result.failures.append(CheckFailure(check, message)) }
+        func fail(_ rule: RuleID, _ message: String) {
+            if !result.failures.contains(where: { $0.check == rule.rawValue }) { result.failures.append(CheckFailure(rule, message)) }
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-mmap-conform-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -61,7 +69,7 @@ public struct TesteeRunner: Sendable {
             testee = try TesteeProcess(command: command, environment: ["SDK_MMAP_EXPORTER_FILE": path],
                                        errorLog: folder.appendingPathComponent("stderr"))
         } catch {
-            fail("\(error)")
+            fail(.testeeProtocol, "\(error)")
             return result.finished(since: started)
         }
         let consumer = LiveConsumer(path: path, holeTimeout: holeTimeout)
@@ -70,10 +78,12 @@ public struct TesteeRunner: Sendable {
         var file = script.file
         file.path = path
         var numbered = Numbering()
-        let commands = [Command(command: .createFile(file))] + script.commands + [Command(command: .exit(Exit()))]
         var completed = true
         var errorReplies = 0
-        for (index, original) in commands.enumerated() {
+        var answeredOKWhilePaused: [RingKind: Int] = [:]
+
+        /// Sends one command and books its reply; false when the session cannot go on.
+        func send(_ original: Command) -> Bool {
             let command = numbered.assign(original)
             let what = "command \(command.id) (\(Self.name(of: command)))"
             let reply: Reply
@@ -81,62 +91,83 @@ public struct TesteeRunner: Sendable {
                 let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))
                 reply = try testee.exchange(command, what: what, deadline: limit) { _ = consumer.poll() }
             } catch {
-                fail(ContinuousClock.now >= deadline && error.kind == .hang
+                fail(.testeeProtocol, ContinuousClock.now >= deadline && error.kind == .hang
                      ? "the testee did not finish within \(timeout) and was killed (\(what) was waiting)" : "\(error)")
-                completed = false
-                break
+                return false
             }
-            for (part, partReply, stream) in Self.flatten(command, reply, stream: 0, failing: { fail($0) }) {
+            for (part, partReply, stream) in Self.flatten(command, reply, stream: 0, failing: { fail(.replyValid, $0) }) {
                 let partWhat = part.id == command.id ? what : "command \(part.id) (\(Self.name(of: part))) of \(what)"
                 switch partReply.status {
-                case .ok: break
-                case .dropped, .tooLarge: result.notWritten += 1
+                case .ok:
+                    if consumer.paused, let ring = RecordSize.ring(of: part) { answeredOKWhilePaused[ring, default: 0] += 1 }
+                case .dropped: result.notWritten += 1
+                case .tooLarge:
+                    result.notWritten += 1
+                    if let ring = RecordSize.ring(of: part), let geometry = file.geometry(of: ring),
+                       let bound = RecordSize.upperBound(part), bound + 10 <= geometry.slotSize {
+                        fail(.replyTooLarge, "the testee answered TOO_LARGE to \(partWhat), but any encoding of that record takes at most \(bound) bytes and the \(ring.name) slots hold \(geometry.slotSize)")
+                    }
                 case .unsupported: result.unsupported += 1
                 case .error:
                     errorReplies += 1
-                    if errorReplies <= 5 { fail("the testee answered ERROR to \(partWhat): \(partReply.message)") }
-                default: fail("the testee answered \(partWhat) with status \(partReply.status.rawValue), which is not a valid answer (1 to 5)")
+                    if errorReplies <= 5 { fail(.replyError, "the testee answered ERROR to \(partWhat): \(partReply.message)") }
+                default: fail(.replyValid, "the testee answered \(partWhat) with status \(partReply.status.rawValue), which is not a valid answer (1 to 5)")
                 }
                 expected.add(part, partReply, stream: stream, origin: partWhat)
             }
-            if index == 0 && reply.status != .ok {
-                fail("the testee could not create the file: \(reply.status.name ?? "\(reply.status.rawValue)") \(reply.message)")
-                completed = false
-                break
+            if case .createFile? = command.command, reply.status != .ok {
+                fail(.fileCreated, "the testee could not create the file: \(reply.status.name ?? "\(reply.status.rawValue)") \(reply.message)")
+                return false
             }
+            return true
         }
-        if errorReplies > 5 { fail("the testee answered ERROR to \(errorReplies - 5) more commands") }
+
+        let steps: [TesteeScript.Step] = [.command(Command(command: .createFile(file)))] + script.steps + [.command(Command(command: .exit(Exit())))]
+        for step in steps {
+            switch step {
+            case .command(let command):
+                completed = send(command)
+            case .consumer(paused: true):
+                consumer.pause()
+                answeredOKWhilePaused = [:]
+            case .consumer(paused: false):
+                guard consumer.paused else { continue }
+                completed = send(Command(command: .sync(Sync())))
+                if completed { consumer.resume(answeredOK: answeredOKWhilePaused) }
+            }
+            if !completed { break }
+        }
+        if consumer.paused { consumer.resume(answeredOK: answeredOKWhilePaused) }
+        if errorReplies > 5 { fail(.replyError, "the testee answered ERROR to \(errorReplies - 5) more commands") }
         if completed {
             if !testee.waitForExit(deadline: min(deadline, ContinuousClock.now.advanced(by: .seconds(5))), idle: { _ = consumer.poll() }) {
-                fail("the testee did not exit after answering exit, and was killed")
+                fail(.testeeProtocol, "the testee did not exit after answering exit, and was killed")
             } else if let ending = testee.ending, ending != "exited with status 0" {
                 let tail = testee.errorTail
-                fail("the testee \(ending) after exit\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
+                fail(.testeeProtocol, "the testee \(ending) after exit\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
             }
-            if testee.unansweredBytes > 0 { fail("the testee wrote \(testee.unansweredBytes) bytes after its last reply, which are no frame") }
+            if testee.unansweredBytes > 0 { fail(.testeeProtocol, "the testee wrote \(testee.unansweredBytes) bytes after its last reply, which are no frame") }
         } else {
             testee.terminate()
         }
         consumer.drain(until: ContinuousClock.now.advanced(by: holeTimeout + .milliseconds(500)))
-        for failure in consumer.failures { fail(failure.message, rule: failure.rule) }
+        result.failures += consumer.failures
         result.recordsRead = consumer.recordsRead
         if TruncationGuard.events > truncationsBefore {
-            fail("the file shrank while the runner read it (reads past its new end were caught and read as zeros)", rule: .hdrSectionBounds)
+            fail(.hdrSectionBounds, "the file shrank while the runner read it (reads past its new end were caught and read as zeros)")
         }
         if consumer.file == nil && completed {
             if !FileManager.default.fileExists(atPath: path) {
-                fail("the testee never created the file create_file named")
+                fail(.fileCreated, "the testee never created the file create_file named")
             } else {
-                fail("the testee's file never became readable: \(consumer.openError ?? "its start time stayed 0")")
+                fail(.fileCreated, "the testee's file never became readable: \(consumer.openError ?? "its start time stayed 0")")
             }
         }
         if FileManager.default.fileExists(atPath: path), let report = try? FileChecker.check(path: path, final: completed) {
-            for finding in report.errors where !result.brokenRules.contains(finding.rule) {
-                fail("at byte \(finding.offset): \(finding.message)", rule: finding.rule)
-            }
+            for finding in report.errors { fail(finding.rule, "at byte \(finding.offset): \(finding.message)") }
         }
         if completed && consumer.file != nil {
-            for problem in ContentComparison.compare(expected: expected, actual: consumer.records, skipping: consumer.deadRings) { fail(problem) }
+            result.failures += ContentComparison.compare(expected: expected, actual: consumer.records, skipping: consumer.deadRings)
         }
         return result.finished(since: started)
     }
@@ -205,15 +236,16 @@ struct Numbering {
 /// Compares what the consumer read with what was commanded.
 enum ContentComparison {
     /// Rings in `skipping` stopped early; what they lack is already explained by the rule they broke.
-    static func compare(expected: ExpectedContent, actual: [RingKind: [LiveConsumer.Consumed]], skipping: Set<RingKind> = []) -> [String] {
-        var problems: [String] = []
+    static func compare(expected: ExpectedContent, actual: [RingKind: [LiveConsumer.Consumed]], skipping: Set<RingKind> = []) -> [CheckFailure] {
+        var problems: [CheckFailure] = []
+        var resourceReported = false
         for kind in RingKind.allCases where !skipping.contains(kind) {
             let wanted = expected.records[kind] ?? []
             let read = actual[kind] ?? []
             var pending: [RecordContent: [Int]] = [:]
             for (index, record) in wanted.enumerated() { pending[record.content, default: []].append(index) }
             var matchedAt: [Int: Int64] = [:]
-            var unexpected: [String] = []
+            var unexpected: [CheckFailure] = []
             for record in read {
                 if var queue = pending[record.content], !queue.isEmpty {
                     let index = queue.removeFirst()
@@ -222,20 +254,21 @@ enum ContentComparison {
                     if let scope = wanted[index].scope {
                         let actualScope = record.detached.scope.map { RecordContent($0) }
                         if actualScope != scope {
-                            problems.append("\(kind.name) sequence \(record.sequence) (\(wanted[index].origin)) has the scope \(actualScope?.text ?? "none"), expected \(scope.text)")
+                            problems.append(CheckFailure(.contentScope, "\(kind.name) sequence \(record.sequence) (\(wanted[index].origin)) has the scope \(actualScope?.text ?? "none"), expected \(scope.text)"))
                         }
                     }
                 } else if let reason = expected.notWritten[kind]?[record.content] {
-                    unexpected.append("\(kind.name) sequence \(record.sequence) holds a record the testee said it did not write (\(reason))")
+                    unexpected.append(CheckFailure(.contentUnexpected, "\(kind.name) sequence \(record.sequence) holds a record the testee said it did not write (\(reason))"))
                 } else {
-                    unexpected.append("\(kind.name) sequence \(record.sequence) holds a record no command asked for (duplicated or altered): \(record.content.text.prefix(400))")
+                    unexpected.append(CheckFailure(.contentUnexpected, "\(kind.name) sequence \(record.sequence) holds a record no command asked for (duplicated or altered): \(record.content.text.prefix(400))"))
                 }
-                if let wantedResource = expected.resource, case .array(let attributes)? = wantedResource["attributes"] {
+                if !resourceReported, let wantedResource = expected.resource, case .array(let attributes)? = wantedResource["attributes"] {
                     for resource in record.detached.resources {
                         guard case .array(let have)? = resource["attributes"] ?? .array([]) else { continue }
                         let missing = attributes.filter { !have.contains($0) }
                         if !missing.isEmpty {
-                            problems.append("\(kind.name) sequence \(record.sequence): the resource lacks the attributes \(JSONValue.array(missing).compactText) create_file gave")
+                            problems.append(CheckFailure(.contentResource, "\(kind.name) sequence \(record.sequence): the resource lacks the attributes \(JSONValue.array(missing).compactText) create_file gave"))
+                            resourceReported = true
                             break
                         }
                     }
@@ -243,11 +276,11 @@ enum ContentComparison {
             }
             let missing = wanted.indices.filter { matchedAt[$0] == nil }
             for index in missing.prefix(5) {
-                problems.append("\(kind.name): \(wanted[index].origin) was answered OK but its record never arrived: \(wanted[index].content.text.prefix(400))")
+                problems.append(CheckFailure(.contentLost, "\(kind.name): \(wanted[index].origin) was answered OK but its record never arrived: \(wanted[index].content.text.prefix(400))"))
             }
-            if missing.count > 5 { problems.append("\(kind.name): \(missing.count - 5) more commanded records never arrived") }
+            if missing.count > 5 { problems.append(CheckFailure(.contentLost, "\(kind.name): \(missing.count - 5) more commanded records never arrived")) }
             problems += unexpected.prefix(5)
-            if unexpected.count > 5 { problems.append("\(kind.name): \(unexpected.count - 5) more records no command asked for") }
+            if unexpected.count > 5 { problems.append(CheckFailure(.contentUnexpected, "\(kind.name): \(unexpected.count - 5) more records no command asked for")) }
             // Records of one thread of commands arrive in the order the commands were given.
             var lastByStream: [Int: (sequence: Int64, origin: String)] = [:]
             var disorder = 0
@@ -256,18 +289,12 @@ enum ContentComparison {
                 if let last = lastByStream[record.stream], last.sequence > sequence {
                     disorder += 1
                     if disorder <= 3 {
-                        problems.append("\(kind.name): the record of \(record.origin) (sequence \(sequence)) arrived before that of \(last.origin) (sequence \(last.sequence)), which was commanded first")
+                        problems.append(CheckFailure(.contentOrder, "\(kind.name): the record of \(record.origin) (sequence \(sequence)) arrived before that of \(last.origin) (sequence \(last.sequence)), which was commanded first"))
                     }
                 }
                 lastByStream[record.stream] = (sequence, record.origin)
             }
         }
-        // Deduplicate resource complaints: one per ring is enough.
-        var seen: Set<String> = []
-        return problems.filter { problem in
-            guard problem.contains("the resource lacks") else { return true }
-            let key = String(problem.prefix { $0 != " " })
-            return seen.insert(key).inserted
-        }
+        return problems
     }
 }

@@ -6,20 +6,36 @@ import Yams
 /// A stream of testee commands with a name: a named scenario (ConformanceTests/scenarios, loaded
 /// from YAML), a generated fuzz case, or a saved replay. The runner adds `create_file` (with the
 /// path it chose) in front and `exit` at the end, and numbers the commands.
-public struct TesteeScript: Sendable {
+public struct TesteeScript: Sendable, Equatable {
+    /// A command for the testee, or a change of what the runner's consumer does meanwhile.
+    public enum Step: Sendable, Equatable {
+        case command(Command)
+        /// Stop (true) or resume (false) reading the rings; see ConsumerControl in spec/testee.yaml.
+        case consumer(paused: Bool)
+    }
+
     public var name: String
     public var description: String
     public var timeoutSeconds: Double
     /// The file to create; its `path` is the runner's choice.
     public var file: CreateFile
-    public var commands: [Command]
+    public var steps: [Step]
 
-    public init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, commands: [Command]) {
+    public init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, steps: [Step]) {
         self.name = name
         self.description = description
         self.timeoutSeconds = timeoutSeconds
         self.file = file
-        self.commands = commands
+        self.steps = steps
+    }
+
+    public init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, commands: [Command]) {
+        self.init(name: name, description: description, timeoutSeconds: timeoutSeconds, file: file, steps: commands.map { .command($0) })
+    }
+
+    /// The commands of the steps, in order.
+    public var commands: [Command] {
+        steps.compactMap { if case .command(let command) = $0 { command } else { nil } }
     }
 
     /// Geometry a scenario gets when it names none: small rings, so that the writer must wait for
@@ -36,7 +52,7 @@ public struct TesteeScript: Sendable {
 /// dictionary size, resource), `repeat` and `commands`, each a one-key mapping named as the
 /// protocol's command (`start_span: {span: A, name: …}`). Spans, scopes and instruments are named by
 /// labels; the loader turns labels into ids and gives every record a time of its own, so that the
-/// file's content is known exactly.
+/// file's content is known exactly. `pause_consumer` and `resume_consumer` are steps for the runner.
 public enum ScenarioLoader {
     public static func load(path: String) throws -> TesteeScript {
         let text: String
@@ -57,16 +73,20 @@ public enum ScenarioLoader {
         var builder = Builder(source: source)
         let file = try builder.file(map["file"])
         let rounds = map["repeat"] as? Int ?? 1
-        var commands: [Command] = []
+        var steps: [TesteeScript.Step] = []
         for round in 0..<max(1, rounds) {
             builder.round = rounds > 1 ? "#\(round)" : ""
             for (index, item) in list.enumerated() {
                 builder.position = "command \(index + 1)"
-                commands.append(try builder.command(item))
+                switch (item as? [String: Any])?.keys.first {
+                case "pause_consumer": steps.append(.consumer(paused: true))
+                case "resume_consumer": steps.append(.consumer(paused: false))
+                default: steps.append(.command(try builder.command(item)))
+                }
             }
         }
         let timeout = (map["timeout_seconds"] as? Double) ?? Double(map["timeout_seconds"] as? Int ?? 30)
-        return TesteeScript(name: name, description: map["description"] as? String ?? "", timeoutSeconds: timeout, file: file, commands: commands)
+        return TesteeScript(name: name, description: map["description"] as? String ?? "", timeoutSeconds: timeout, file: file, steps: steps)
     }
 
     /// Every scenario of a folder, sorted by name.
