@@ -177,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapGolden", "TestSupport", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapGolden", "OTLPMmapTestee", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
             exclude: ["fixtures", "scenarios"]
         ),

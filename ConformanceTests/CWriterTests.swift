@@ -33,4 +33,42 @@ import TestSupport
         #expect(status == 1)
         #expect(json["scenarios"][0]["rules"].array.map { $0.string } == [rule])
     }
+
+    @Test func theCWriterPassesThreeHundredFuzzCases() throws {
+        try Self.build()
+        let (status, json, _) = try FuzzRunTests.fuzz(["--seed", "20261201", "--cases", "300"], writer: [Self.writer])
+        #expect(status == 0, "\(json)")
+        #expect(json["cases"].int == 300)
+    }
+
+    /// Each planted bug is found from a fixed seed within a few cases, shrunk to a small case, and
+    /// the saved case fails the same way when replayed.
+    @Test(arguments: [("long-strings", 3), ("overwrite", 70), ("early-publish", 3)])
+    func thePlantedBugsAreFoundAndShrunk(_ bug: String, _ maximumSteps: Int) throws {
+        try Self.build()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(bug)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (status, json, _) = try FuzzRunTests.fuzz(["--seed", "1", "--cases", "40"], writer: [Self.writer, "--bug", bug], directory: folder)
+        #expect(status == 1, "\(json)")
+        let failure = json["failure"]
+        let check = try #require(failure["checks"].array.first?.string)
+        #expect((failure["shrunk_steps"].int ?? 999) <= Int64(maximumSteps), "\(json)")
+        #expect((failure["shrunk_steps"].int ?? 0) < (failure["original_steps"].int ?? 0) || failure["original_steps"].int == 1, "\(json)")
+        let replay = try #require(failure["replay"].string)
+        let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(replay).path)[.size] as? Int ?? 0
+        #expect(size > 0 && size < 4_000, "a replay file of \(size) bytes")
+        let again = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--format", "json", "--", Self.writer, "--bug", bug], directory: folder)
+        #expect(again.status == 1)
+        #expect(try JSON(parsing: again.stdout)["scenarios"][0]["checks"].array.contains { $0.string == check }, "\(again.stdout)")
+    }
+
+    /// The backpressure scenario pauses the runner's consumer: writing over an unread slot breaks the
+    /// ring's capacity, and publishing before the bytes are in place shows as a slot that changed.
+    @Test(arguments: [("overwrite", "RING-CAPACITY"), ("early-publish", "RING-FLAG")])
+    func theBackpressureCheckCatchesTheRingBugs(_ bug: String, _ rule: String) throws {
+        let (status, json) = try run(["--scenario", "backpressure", "--", Self.writer, "--bug", bug])
+        #expect(status == 1)
+        #expect(json["scenarios"][0]["rules"].array.first?.string == rule, "\(json)")
+    }
 }

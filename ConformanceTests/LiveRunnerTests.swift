@@ -9,7 +9,7 @@ import TestSupport
 /// crashing, failing, hanging and garbage-answering testees fail with the reason, and the runner
 /// never hangs.
 @Suite struct LiveRunnerTests {
-    static let scenarioNames = ["dictionary", "logs", "metrics", "parallel", "spans", "volume"]
+    static let scenarioNames = ["backpressure", "dictionary", "logs", "metrics", "parallel", "spans", "volume"]
 
     func run(_ arguments: [String], writer: [String]) throws -> (status: Int32, json: JSON) {
         let result = try TestSupport.run(["conform", "run", "--format", "json"] + arguments + ["--"] + writer, timeout: 120)

@@ -28,6 +28,8 @@ public final class ReferenceTestee: Sendable {
         case loseRecords = "lose-records"
         /// The reply to the first record command carries the next command's id.
         case wrongReplyID = "wrong-reply-id"
+        /// Every log record is answered TOO_LARGE and not written, however small.
+        case refuseLogs = "refuse-logs"
     }
 
     let defect: Defect?
@@ -198,6 +200,8 @@ public final class ReferenceTestee: Sendable {
         case .endSpan(let end):
             return try span(end.traceId, end.spanId).end(status: StatusCode(rawValue: Int32(truncatingIfNeeded: end.statusCode)),
                                                          message: end.statusMessage, at: end.endTimeUnixNano)
+        case .log where bug == .refuseLogs:
+            return .tooLarge
         case .log(let log):
             let body: LogBody = try log.body.map { .prepared(try writer.value(try Self.value($0))) } ?? .none
             return writer.log(SeverityNumber(rawValue: Int32(truncatingIfNeeded: log.severityNumber)), body, severityText: log.severityText,

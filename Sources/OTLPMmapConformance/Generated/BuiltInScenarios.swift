@@ -4,6 +4,42 @@
 /// The conformance scenarios, compiled in: `conform run` needs no file of this repository.
 enum BuiltInScenarios {
     static let all: [(file: String, yaml: String)] = [
+        ("backpressure.yaml", #"""
+name: backpressure
+description: >
+  The runner stops reading while twelve log records and twelve spans go to 8-slot rings, so each ring
+  fills up: the writer must answer DROPPED for what does not fit, never write into an unread slot,
+  never publish a slot before its bytes are in place, and publish every slot it claimed. Then the
+  runner reads again, and records written after that must arrive as usual.
+file: {slots: 8, slot_size: 256}
+commands:
+  - define_instrument: {instrument: requests, kind: counter, name: requests}
+  - pause_consumer: {}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 1"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 2"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 3"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 4"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 5"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 6"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 7"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 8"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 9"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "while paused 10"}
+  - start_span: {span: A, name: a}
+  - start_span: {span: B, name: b}
+  - start_span: {span: C, name: c}
+  - start_span: {span: D, name: d}
+  - start_span: {span: E, name: e}
+  - start_span: {span: F, name: f}
+  - start_span: {span: G, name: g}
+  - start_span: {span: H, name: h}
+  - start_span: {span: I, name: i}
+  - start_span: {span: J, name: j}
+  - resume_consumer: {}
+  - log: {severity: SEVERITY_NUMBER_WARN, body: "after the pause"}
+  - record: {instrument: requests, value: 1}
+  - end_span: {span: A, status: STATUS_CODE_OK}
+"""#),
         ("dictionary.yaml", #"""
 name: dictionary
 description: Log records with 120 distinct attribute keys, more than a 1 KiB dictionary holds, so the writer must grow its dictionary while the runner reads.

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `conform fuzz` against real testee processes: the reference writer passes 300 cases from a fixed
+/// seed, a failing case is shrunk, saved and replayed, and wrong uses of the command are refused.
+@Suite struct FuzzRunTests {
+    static func fuzz(_ arguments: [String], writer: [String], directory: URL? = nil) throws -> (status: Int32, json: JSON, stderr: String) {
+        let result = try TestSupport.run(["conform", "fuzz", "--format", "json"] + arguments + ["--"] + writer, timeout: 900, directory: directory)
+        return (result.status, try JSON(parsing: result.stdout), result.stderr)
+    }
+
+    @Test func theReferenceTesteePassesThreeHundredCases() throws {
+        let (status, json, stderr) = try Self.fuzz(["--seed", "20261201", "--cases", "300"], writer: [TestSupport.toolPath, "testee"])
+        #expect(status == 0, "\(json)")
+        #expect(json["cases"].int == 300)
+        #expect((json["records"].int ?? 0) > 30_000)
+        // Runs this long report progress on standard error.
+        #expect(stderr.contains("fuzz: ") && stderr.contains("cases ("), "\(stderr)")
+    }
+
+    /// A testee that refuses small records as too large is found, shrunk to one command, and the
+    /// saved case fails again when replayed — from a folder outside the repository.
+    @Test func aFailingCaseIsShrunkSavedAndReplayed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let writer = [TestSupport.toolPath, "testee", "--bug", "refuse-logs"]
+        let (status, json, _) = try Self.fuzz(["--seed", "5", "--cases", "50"], writer: writer, directory: folder)
+        #expect(status == 1)
+        let failure = json["failure"]
+        #expect(failure["checks"].array.first?.string == "REPLY-TOO-LARGE", "\(json)")
+        #expect(failure["shrunk_steps"].int == 1, "\(json)")
+        let replay = try #require(failure["replay"].string)
+        #expect(replay.hasPrefix("otlp-mmap-fuzz/"), "saved relative to the current folder: \(replay)")
+        #expect(try #require(failure["replay_command"].string).contains("conform fuzz --replay \(replay) -- "))
+        let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(replay).path)[.size] as? Int ?? 0
+        #expect(size > 0 && size < 2_000, "a replay file of \(size) bytes")
+        let again = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--format", "json", "--"] + writer, directory: folder)
+        #expect(again.status == 1)
+        let scenario = try JSON(parsing: again.stdout)["scenarios"][0]
+        #expect(scenario["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(again.stdout)")
+        // The same case passes against a writer without the bug.
+        let fixed = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--", TestSupport.toolPath, "testee"], directory: folder)
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+    }
+
+    @Test func aTooLargeAnswerToASmallRecordFailsTheNamedScenarios() throws {
+        let result = try TestSupport.run(["conform", "run", "--scenario", "logs", "--format", "json", "--", TestSupport.toolPath, "testee", "--bug", "refuse-logs"])
+        #expect(result.status == 1)
+        #expect(try JSON(parsing: result.stdout)["scenarios"][0]["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(result.stdout)")
+    }
+
+    @Test func aDurationBoundsTheRun() throws {
+        let started = Date()
+        let (status, json, _) = try Self.fuzz(["--seed", "3", "--duration", "3s"], writer: [TestSupport.toolPath, "testee"])
+        #expect(status == 0, "\(json)")
+        #expect((json["cases"].int ?? 0) >= 1)
+        #expect((json["seconds"].double ?? 0) >= 3)
+        #expect(Date().timeIntervalSince(started) < 60)
+    }
+
+    @Test(arguments: [
+        (["--cases", "3", "--duration", "5s"], "give --cases or --duration, not both"),
+        (["--duration", "soon"], "--duration takes seconds"),
+        (["--replay", "/nonexistent.replay"], "/nonexistent.replay: cannot read the replay file"),
+        (["--replay", "x", "--seed", "2"], "--replay runs one saved case"),
+    ])
+    func wrongUsesAreRefused(_ arguments: [String], _ message: String) throws {
+        let result = try TestSupport.run(["conform", "fuzz"] + arguments + ["--", TestSupport.toolPath, "testee"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}

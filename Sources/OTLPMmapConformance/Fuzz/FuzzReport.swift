@@ -1,0 +1,59 @@
+import Foundation
+
+extension Fuzzer.Progress {
+    /// One line for standard error while a run goes on.
+    public var line: String {
+        "fuzz: \(cases) cases (\(String(format: "%.1f", casesPerSecond))/s), \(records) records, \(String(format: "%.0f", elapsed.seconds)) s"
+    }
+}
+
+extension Fuzzer.Report {
+    /// The report; `replayCommand` is how to run the saved case again (the CLI knows its own name).
+    public func render(format: ReportFormat, replayCommand: String?) -> String {
+        switch format {
+        case .json:
+            var document: [String: Any] = [
+                "seed": String(seed), "cases": progress.cases, "records": progress.records,
+                "seconds": progress.elapsed.seconds, "passed": failure == nil,
+            ]
+            if let failure {
+                document["failure"] = [
+                    "case": failure.caseIndex, "checks": failure.original.failedChecks,
+                    "failures": failure.original.failures.map(\.description),
+                    "shrunk_steps": failure.shrunk.steps.count, "original_steps": FuzzCases.generate(seed: seed, index: failure.caseIndex).steps.count,
+                    "shrunk_failures": failure.shrunkResult.failures.map(\.description), "trials": failure.trials,
+                    "replay": failure.replayPath ?? NSNull(), "replay_command": replayCommand ?? NSNull(),
+                ] as [String: Any]
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self) + "\n"
+        case .text, .junit:
+            var out = "conform fuzz: seed \(seed), \(progress.cases) cases, \(progress.records) records in \(String(format: "%.1f", progress.elapsed.seconds)) s\n"
+            guard let failure else { return out + "no failure\n" }
+            out += "FAIL  case \(failure.caseIndex) (\(failure.original.scenario)):\n"
+            for line in failure.original.failures.prefix(10) { out += "        \(line)\n" }
+            if failure.original.failures.count > 10 { out += "        … \(failure.original.failures.count - 10) more\n" }
+            out += "shrunk to \(failure.shrunk.steps.count) steps in \(failure.trials) runs; the shrunk case fails with:\n"
+            for line in failure.shrunkResult.failures.prefix(10) { out += "        \(line)\n" }
+            if let path = failure.replayPath {
+                out += "saved to \(path)\nreplay: \(replayCommand ?? path)\n"
+            } else {
+                out += "the shrunk case could not be saved: \(failure.saveError ?? "")\n"
+            }
+            return out
+        }
+    }
+}
+
+extension Fuzzer {
+    /// Reads a duration as `conform fuzz --duration` takes it: seconds, or a number with s, m or h.
+    public static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("h", 3600), ("m", 60), ("s", 1)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Double(text.dropLast()), number > 0 else { return nil }
+            return .milliseconds(Int64(number * factor * 1000))
+        }
+        guard let number = Double(text), number > 0 else { return nil }
+        return .milliseconds(Int64(number * 1000))
+    }
+}

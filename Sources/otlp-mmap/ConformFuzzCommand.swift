@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import OTLPMmapConformance
+
+struct ConformFuzzCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Drive a testee with generated command streams until one fails; shrink it and save a replay file.",
+        discussion: """
+            Cases are made from the seed: the same seed gives the same cases. On a failure the case is \
+            shrunk to a small command stream, saved to --replay-folder, and the command that replays it \
+            is printed. Example: otlp-mmap conform fuzz --seed 1 --cases 300 -- otlp-mmap testee
+            """
+    )
+
+    @Option(help: "Seed of the cases (default: a random one, printed in the report).")
+    var seed: UInt64?
+
+    @Option(help: "Run this many cases (default 100 unless --duration is given).")
+    var cases: Int?
+
+    @Option(help: "Run cases for this long: seconds, or a number with s, m or h (90s, 5m).")
+    var duration: String?
+
+    @Option(help: "Run the case saved in this replay file once, instead of generating cases.")
+    var replay: String?
+
+    @Option(help: "Folder a failing case's replay file is saved in.")
+    var replayFolder: String = "otlp-mmap-fuzz"
+
+    @Option(help: "At most this many runs while shrinking a failing case.")
+    var shrinkBudget: Int = 400
+
+    @Option(help: "Report format: text or json (for --replay also junit).")
+    var format: String = "text"
+
+    @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")
+    var holeTimeout: Double = 2
+
+    @Argument(parsing: .postTerminator, help: "The testee and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
+        guard !command.isEmpty else { throw ValidationError("give the testee's command after --") }
+        if cases != nil && duration != nil { throw ValidationError("give --cases or --duration, not both") }
+        if let cases, cases < 1 { throw ValidationError("--cases must be at least 1") }
+        if let duration, Fuzzer.parseDuration(duration) == nil { throw ValidationError("--duration takes seconds or a number with s, m or h, such as 90s or 5m") }
+        if replay != nil && (cases != nil || duration != nil || seed != nil) { throw ValidationError("--replay runs one saved case: no --seed, --cases or --duration") }
+    }
+
+    func run() throws {
+        var runner = TesteeRunner(command: command)
+        runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
+        let format = ReportFormat(rawValue: format)!
+        if let replay {
+            let script: TesteeScript
+            do { script = try ReplayFile.read(path: replay) } catch let error as ScenarioError { throw ValidationError(error.description) }
+            let result = runner.run(script)
+            print(ScenarioResult.render([result], format: format, command: command), terminator: "")
+            if !result.passed { throw ExitCode.failure }
+            return
+        }
+        let limit: Fuzzer.Limit = duration.flatMap(Fuzzer.parseDuration).map { .duration($0) } ?? .cases(cases ?? 100)
+        var fuzzer = Fuzzer(runner: runner, seed: seed ?? UInt64.random(in: 0...UInt64(UInt32.max)), limit: limit, replayFolder: replayFolder)
+        fuzzer.shrinkBudget = shrinkBudget
+        let report = fuzzer.run { progress in
+            FileHandle.standardError.write(Data((progress.line + "\n").utf8))
+        }
+        let replayCommand = report.failure?.replayPath.map { path in
+            ([CommandLine.arguments[0], "conform", "fuzz", "--replay", path, "--"] + command).map(Self.quoted).joined(separator: " ")
+        }
+        print(report.render(format: format, replayCommand: replayCommand), terminator: "")
+        if report.failure != nil { throw ExitCode.failure }
+    }
+
+    /// A word as a POSIX shell reads it back.
+    static func quoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@%+,".contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
