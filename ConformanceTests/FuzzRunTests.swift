@@ -26,7 +26,7 @@ import TestSupport
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let writer = [TestSupport.toolPath, "testee", "--bug", "refuse-logs"]
-        let (status, json, _) = try Self.fuzz(["--seed", "5", "--cases", "50"], writer: writer, directory: folder)
+        let (status, json, _) = try Self.fuzz(["--seed", "5", "--cases", "50", "--enforce-recommended"], writer: writer, directory: folder)
         #expect(status == 1)
         let failure = json["failure"]
         #expect(failure["checks"].array.first?.string == "REPLY-TOO-LARGE", "\(json)")
@@ -36,19 +36,28 @@ import TestSupport
         #expect(try #require(failure["replay_command"].string).contains("conform fuzz --replay \(replay) -- "))
         let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(replay).path)[.size] as? Int ?? 0
         #expect(size > 0 && size < 2_000, "a replay file of \(size) bytes")
-        let again = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--format", "json", "--"] + writer, directory: folder)
+        let again = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--format", "json", "--"] + writer, directory: folder)
         #expect(again.status == 1)
         let scenario = try JSON(parsing: again.stdout)["scenarios"][0]
         #expect(scenario["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(again.stdout)")
         // The same case passes against a writer without the bug.
-        let fixed = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--", TestSupport.toolPath, "testee"], directory: folder)
+        let fixed = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--", TestSupport.toolPath, "testee"], directory: folder)
         #expect(fixed.status == 0, "\(fixed.stdout)")
     }
 
-    @Test func aTooLargeAnswerToASmallRecordFailsTheNamedScenarios() throws {
-        let result = try TestSupport.run(["conform", "run", "--scenario", "logs", "--format", "json", "--", TestSupport.toolPath, "testee", "--bug", "refuse-logs"])
-        #expect(result.status == 1)
-        #expect(try JSON(parsing: result.stdout)["scenarios"][0]["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(result.stdout)")
+    /// REPLY-TOO-LARGE is Recommended: a warning, unless enforced.
+    @Test func aTooLargeAnswerToASmallRecordIsAWarningUnlessEnforced() throws {
+        let arguments = ["conform", "run", "--scenario", "logs", "--format", "json"]
+        let writer = ["--", TestSupport.toolPath, "testee", "--bug", "refuse-logs"]
+        let warned = try TestSupport.run(arguments + writer)
+        #expect(warned.status == 0, "\(warned.stdout)")
+        let scenario = try JSON(parsing: warned.stdout)["scenarios"][0]
+        #expect(scenario["status"].string == "passed")
+        #expect(scenario["warnings"].array.allSatisfy { $0.string?.hasPrefix("REPLY-TOO-LARGE: the testee answered TOO_LARGE to command") == true })
+        #expect(scenario["warnings"].count > 0)
+        let enforced = try TestSupport.run(arguments + ["--enforce-recommended"] + writer)
+        #expect(enforced.status == 1)
+        #expect(try JSON(parsing: enforced.stdout)["scenarios"][0]["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(enforced.stdout)")
     }
 
     @Test func aDurationBoundsTheRun() throws {

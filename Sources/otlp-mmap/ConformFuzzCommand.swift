@@ -37,6 +37,12 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")
     var holeTimeout: Double = 2
 
+    @Option(help: "File of known failures (as for conform run; fuzz cases match scenario/ patterns as 'fuzz').")
+    var failureList: String?
+
+    @Flag(help: "Count Recommended (SHOULD) checks as failures too.")
+    var enforceRecommended = false
+
     @Argument(parsing: .postTerminator, help: "The testee and its arguments, after --.")
     var command: [String] = []
 
@@ -53,17 +59,24 @@ struct ConformFuzzCommand: ParsableCommand {
         var runner = TesteeRunner(command: command)
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
         let format = ReportFormat(rawValue: format)!
+        let policy: VerdictPolicy
+        do {
+            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
+        } catch let error as ScenarioError {
+            throw ValidationError(error.description)
+        }
         if let replay {
             let script: TesteeScript
             do { script = try ReplayFile.read(path: replay) } catch let error as ScenarioError { throw ValidationError(error.description) }
-            let result = runner.run(script)
-            print(ScenarioResult.render([result], format: format, command: command), terminator: "")
-            if !result.passed { throw ExitCode.failure }
+            let verdict = policy.judge([runner.run(script)])
+            print(verdict.render(format: format, command: command), terminator: "")
+            if !verdict.passed { throw ExitCode.failure }
             return
         }
         let limit: Fuzzer.Limit = duration.flatMap(Fuzzer.parseDuration).map { .duration($0) } ?? .cases(cases ?? 100)
         var fuzzer = Fuzzer(runner: runner, seed: seed ?? UInt64.random(in: 0...UInt64(UInt32.max)), limit: limit, replayFolder: replayFolder)
         fuzzer.shrinkBudget = shrinkBudget
+        fuzzer.policy = policy
         let report = fuzzer.run { progress in
             FileHandle.standardError.write(Data((progress.line + "\n").utf8))
         }

@@ -28,6 +28,12 @@ struct ConformRunCommand: ParsableCommand {
     @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")
     var holeTimeout: Double = 2
 
+    @Option(help: "File of known failures, one check or scenario/check per line (wildcards * and ?; # for the reason).")
+    var failureList: String?
+
+    @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
+    var enforceRecommended = false
+
     @Argument(parsing: .postTerminator, help: "The testee and its arguments, after --.")
     var command: [String] = []
 
@@ -38,8 +44,10 @@ struct ConformRunCommand: ParsableCommand {
 
     func run() throws {
         var selected: [TesteeScript]
+        let policy: VerdictPolicy
         do {
             selected = try scenarios.map(ScenarioLoader.loadAll) ?? ScenarioLoader.builtIn()
+            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
         } catch let error as ScenarioError {
             throw ValidationError(error.description)
         }
@@ -51,8 +59,8 @@ struct ConformRunCommand: ParsableCommand {
         var runner = TesteeRunner(command: command)
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
         runner.timeoutOverride = timeout
-        let results = selected.map(runner.run)
-        print(ScenarioResult.render(results, format: ReportFormat(rawValue: format)!, command: command), terminator: "")
-        if !results.allSatisfy(\.passed) { throw ExitCode.failure }
+        let verdict = policy.judge(selected.map(runner.run))
+        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command), terminator: "")
+        if !verdict.passed { throw ExitCode.failure }
     }
 }

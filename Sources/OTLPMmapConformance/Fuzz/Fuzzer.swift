@@ -42,6 +42,8 @@ public struct Fuzzer: Sendable {
     public var shrinkBudget = 400
     /// Folder the replay file of a failure goes to (created when needed).
     public var replayFolder: String
+    /// Which failed checks count: known failures and unenforced Recommended checks do not stop the run.
+    public var policy = VerdictPolicy()
     /// How often `progress` is called; nil: never.
     public var progressInterval: Duration? = .seconds(2)
 
@@ -72,7 +74,7 @@ public struct Fuzzer: Sendable {
                 progress(state)
                 lastReport = clock.now
             }
-            if !result.passed {
+            if policy.fails(result) {
                 return Report(seed: seed, progress: state, failure: shrink(script, index: state.cases - 1, result))
             }
         }
@@ -82,7 +84,9 @@ public struct Fuzzer: Sendable {
     public func replay(_ script: TesteeScript) -> ScenarioResult { runner.run(script) }
 
     func shrink(_ script: TesteeScript, index: Int, _ result: ScenarioResult) -> Failure {
-        let wanted = result.failedChecks.first ?? ""
+        var named = result
+        named.scenario = "fuzz"
+        let wanted = policy.judge([named]).scenarios[0].unexpected.first?.check ?? result.failedChecks.first ?? ""
         var lastFailing = result
         var shrinker = Shrinker(budget: shrinkBudget) { candidate in
             let attempt = runner.run(candidate)

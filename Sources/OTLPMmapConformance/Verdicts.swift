@@ -1,0 +1,137 @@
+import Foundation
+import OTLPMmapLayout
+
+/// Known failures a writer's CI accepts for now, one per line: a check (`RING-FLAG-FORMULA`), or
+/// `scenario/check`, either with `*` and `?` wildcards; `#` starts the reason. A listed failure is
+/// expected; a listed line that matches no failure is reported, so the list shrinks as bugs are fixed.
+public struct FailureList: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var pattern: String
+        public var reason: String
+        public var line: Int
+    }
+
+    public var entries: [Entry]
+    public var source: String
+
+    public init(text: String, source: String) throws {
+        self.source = source
+        entries = []
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let parts = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
+            let pattern = parts[0].trimmingCharacters(in: .whitespaces)
+            let reason = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            guard !pattern.isEmpty else { continue }
+            guard !pattern.contains(where: \.isWhitespace), pattern.split(separator: "/", omittingEmptySubsequences: false).count <= 2 else {
+                throw ScenarioError("\(source), line \(number + 1): '\(pattern)' is not a check or scenario/check (one per line, # for the reason)")
+            }
+            let check = String(pattern.split(separator: "/").last ?? "")
+            if !check.contains(where: { $0 == "*" || $0 == "?" }) && RunnerCheck.level(of: check) == nil {
+                throw ScenarioError("\(source), line \(number + 1): '\(check)' names no rule of spec/layout.yaml and no runner check")
+            }
+            entries.append(Entry(pattern: pattern, reason: reason, line: number + 1))
+        }
+    }
+
+    public static func load(path: String) throws -> FailureList {
+        do {
+            return try FailureList(text: String(contentsOfFile: path, encoding: .utf8), source: path)
+        } catch let error as ScenarioError {
+            throw error
+        } catch {
+            throw ScenarioError("\(path): cannot read the failure list: \(error.localizedDescription)")
+        }
+    }
+
+    /// The first entry that lists `check` failing in `scenario`.
+    func entry(scenario: String, check: String) -> Int? {
+        entries.firstIndex { entry in
+            entry.pattern.contains("/") ? Self.glob(entry.pattern, "\(scenario)/\(check)") : Self.glob(entry.pattern, check)
+        }
+    }
+
+    /// Whether an entry can apply to `scenario` at all (for reporting entries that matched nothing).
+    func applies(_ entry: Entry, toAnyOf scenarios: [String]) -> Bool {
+        guard let scenarioPart = entry.pattern.split(separator: "/").first, entry.pattern.contains("/") else { return !scenarios.isEmpty }
+        return scenarios.contains { Self.glob(String(scenarioPart), $0) }
+    }
+
+    static func glob(_ pattern: String, _ text: String) -> Bool { fnmatch(pattern, text, 0) == 0 }
+}
+
+/// How failed checks count: a Required check (a MUST rule or runner check) fails the run; a
+/// Recommended one (SHOULD) is a warning unless `enforceRecommended`; a listed one is expected.
+public struct VerdictPolicy: Sendable {
+    public var failureList: FailureList?
+    public var enforceRecommended: Bool
+
+    public init(failureList: FailureList? = nil, enforceRecommended: Bool = false) {
+        self.failureList = failureList
+        self.enforceRecommended = enforceRecommended
+    }
+
+    public func judge(_ results: [ScenarioResult]) -> RunVerdict {
+        var used: Set<Int> = []
+        let verdicts = results.map { result in
+            var verdict = ScenarioVerdict(result: result)
+            for failure in result.failures {
+                if let index = failureList?.entry(scenario: result.scenario, check: failure.check) {
+                    used.insert(index)
+                    verdict.expected.append(failure)
+                } else if RunnerCheck.level(of: failure.check) == .should && !enforceRecommended {
+                    verdict.warnings.append(failure)
+                } else {
+                    verdict.unexpected.append(failure)
+                }
+            }
+            return verdict
+        }
+        let scenarios = results.map(\.scenario)
+        let stale = (failureList?.entries ?? []).enumerated().filter { index, entry in
+            !used.contains(index) && failureList!.applies(entry, toAnyOf: scenarios)
+        }.map(\.element)
+        return RunVerdict(scenarios: verdicts, nowPassing: stale, failureListSource: failureList?.source)
+    }
+
+    /// Whether a fuzz case's result counts as a failure (fuzz cases match entries as scenario `fuzz`).
+    public func fails(_ result: ScenarioResult) -> Bool {
+        var named = result
+        named.scenario = "fuzz"
+        return judge([named]).scenarios[0].status == .failed
+    }
+}
+
+public struct ScenarioVerdict: Sendable {
+    public enum Status: String, Sendable { case passed, failed, skipped, expectedFailure = "expected failure" }
+    public var result: ScenarioResult
+    /// Failures that fail the run.
+    public var unexpected: [CheckFailure] = []
+    /// Failures the failure list names.
+    public var expected: [CheckFailure] = []
+    /// Recommended checks that failed, not enforced.
+    public var warnings: [CheckFailure] = []
+
+    public var status: Status {
+        if !unexpected.isEmpty { return .failed }
+        if !expected.isEmpty { return .expectedFailure }
+        return result.unsupported > 0 ? .skipped : .passed
+    }
+}
+
+public struct RunVerdict: Sendable {
+    public var scenarios: [ScenarioVerdict]
+    /// Failure-list entries that matched no failure although their scenarios ran.
+    public var nowPassing: [FailureList.Entry]
+    public var failureListSource: String?
+
+    /// The run fails on an unexpected failure, and on a listed failure that no longer happens (the
+    /// list must be brought up to date, as protobuf's conformance runner asks).
+    public var passed: Bool { scenarios.allSatisfy { $0.status != .failed } && nowPassing.isEmpty }
+
+    public func count(_ status: ScenarioVerdict.Status) -> Int { scenarios.filter { $0.status == status }.count }
+
+    public var summary: String {
+        "\(count(.passed)) passed, \(count(.failed)) failed, \(count(.skipped)) skipped, \(count(.expectedFailure)) expected failures"
+            + (nowPassing.isEmpty ? "" : ", \(nowPassing.count) listed failures now pass")
+    }
+}
