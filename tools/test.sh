@@ -28,5 +28,9 @@ swift run --skip-build otlp-mmap gen --check
 bash tools/generate-otlp-swift.sh --check
 python3 tools/check-otlp-protos.py
 
+echo "== release package (tools/package.sh; PackageTests unpacks it and runs it without Swift)"
+OTLP_MMAP_RELEASE_TARBALL="$(bash tools/package.sh .build-release/dist)"
+export OTLP_MMAP_RELEASE_TARBALL
+
 echo "== tests"
 swift test --skip-build --parallel
