@@ -64,10 +64,10 @@ final class MetricAggregator {
         let definition = try definitions[measurement.metricRef] ?? cache.metric(measurement.metricRef)
         definitions[measurement.metricRef] = definition
         guard let value = measurement.value.map(MeasurementValueKind.init) else {
-            throw FormatError(.recOneof, at: 0, "measurement of \(definition.name) without a value")
+            throw FormatError(.recMeasurementValue, at: 0, "measurement of \(definition.name) without a value")
         }
         guard let aggregation = definition.aggregation else {
-            throw FormatError(.recOneof, at: 0, "metric \(definition.name) names no aggregation")
+            throw FormatError(.recMetricAggregation, at: 0, "metric \(definition.name) names no aggregation")
         }
         var key = SeriesKey(metricRef: measurement.metricRef, attributes: encoded(measurement.attributes))
         var entry: Series

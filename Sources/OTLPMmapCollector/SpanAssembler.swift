@@ -54,7 +54,7 @@ final class SpanAssembler {
         }
         let key = Key(trace: event.traceId, span: event.spanId)
         guard let choice = event.event else {
-            throw FormatError(.recOneof, at: 0, "span event without an event")
+            throw FormatError(.recSpanEvent, at: 0, "span event without an event")
         }
         if case .start(let start) = choice {
             var span = OTLPSpan()

@@ -12,16 +12,20 @@ struct EntryKey: Hashable {
 /// spec's field table so that checking a record does no rule lookups.
 struct MessagePlan {
     var refZeroFields: [(name: String, kind: String)] = []
-    var oneofs: [(name: String, members: [String])] = []
+    var oneofs: [(name: String, members: [String], rule: RuleID)] = []
     var idFields: [(name: String, length: Int)] = []
     var spanContextFields: [String] = []
     var isEmpty: Bool { refZeroFields.isEmpty && oneofs.isEmpty && idFields.isEmpty && spanContextFields.isEmpty }
 
+    /// Rules that, named on the members of a oneof in spec/messages.yaml, require one member set;
+    /// each oneof has its own, since readers suffer differently from each empty one.
+    static let oneofRules: Set<RuleID> = [.recSpanEvent, .recMeasurementValue, .recMetricAggregation]
+
     init(_ infos: [MessageFieldInfo]) {
         for info in infos {
             if info.rules.contains(.dictRefZero), let kind = info.ref { refZeroFields.append((info.name, kind)) }
-            if let oneof = info.oneof, info.rules.contains(.recOneof), !oneofs.contains(where: { $0.name == oneof }) {
-                oneofs.append((oneof, infos.filter { $0.oneof == oneof }.map(\.name)))
+            if let oneof = info.oneof, let rule = info.rules.first(where: Self.oneofRules.contains), !oneofs.contains(where: { $0.name == oneof }) {
+                oneofs.append((oneof, infos.filter { $0.oneof == oneof }.map(\.name), rule))
             }
             if let length = info.length, info.rules.contains(.recSpanId) { idFields.append((info.name, length)) }
             if info.rules.contains(.recSpanContext) { spanContextFields.append(info.name) }
@@ -66,8 +70,8 @@ extension FileChecker {
         for (name, kind) in plan.refZeroFields where value(name) == nil {
             add(.dictRefZero, offset, "\(type).\(name) is 0 (no \(kind))")
         }
-        for (oneof, members) in plan.oneofs where !members.contains(where: { value($0) != nil }) {
-            add(.recOneof, offset, "\(type) sets none of its `\(oneof)` members (\(members.joined(separator: ", ")))")
+        for (oneof, members, rule) in plan.oneofs where !members.contains(where: { value($0) != nil }) {
+            add(rule, offset, "\(type) sets none of its `\(oneof)` members (\(members.joined(separator: ", ")))")
         }
         for (name, length) in plan.idFields {
             let bytes: [UInt8] = if case .bytes(let found)? = value(name) { found } else { [] }

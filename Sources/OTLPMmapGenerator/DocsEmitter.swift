@@ -129,8 +129,9 @@ enum DocsEmitter {
         var md = header.markdown
         md += "\n# Rules\n\n"
         md += "Every rule has a stable ID that errors, the checker and the golden files cite. *protocol* rules are "
-        md += "stated by the format shared with the other implementations; *project* rules are this project's "
-        md += "additions where the format is silent. The golden files listed break the rule on purpose: "
+        md += "what the upstream written specification states normatively (all MUST, as it says); *project* rules "
+        md += "follow from protobuf and OTLP or are this project's additions, MUST only where a reader would otherwise "
+        md += "crash, lose or misread data. The golden files listed break the rule on purpose: "
         md += "`otlp-mmap conform check` must report exactly the rules their manifest names.\n\n"
         md += "| ID | level | origin | rule | constrains | golden file |\n|---|---|---|---|---|---|\n"
         for rule in spec.layout.rules {

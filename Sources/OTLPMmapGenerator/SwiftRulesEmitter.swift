@@ -18,7 +18,7 @@ enum SwiftRulesEmitter {
         out.doc("A rule of the format with its level and wording, as spec/layout.yaml states it.")
         out.block("public struct RuleInfo: Sendable {") { out in
             out.line("public enum Level: String, Sendable { case must = \"MUST\", should = \"SHOULD\" }")
-            out.doc("`protocol`: shared with the other implementations; `project`: added by this project.")
+            out.doc("`protocol`: stated normatively by the upstream written specification; `project`: follows from protobuf and OTLP, or added by this project.")
             out.line("public enum Origin: String, Sendable { case `protocol`, project }")
             out.line("public let id: RuleID")
             out.line("public let level: Level")

@@ -138,11 +138,29 @@ public enum InvalidCases {
             let context = field(1, bytes: [1, 2, 3]) + field(2, bytes: [UInt8](repeating: 0x22, count: 16))
             base.record(base.events, 0, field(1, varint: base.scopeRef) + field(7, bytes: context))
         }),
-        ("rec-oneof", ["REC-ONEOF"], "a span event with ids and scope but no event", { base in
+        ("rec-span-event", ["REC-SPAN-EVENT"], "a span event with ids and scope but no event", { base in
             base.record(base.spans, 1, field(1, bytes: [UInt8](repeating: 0x11, count: 16)) + field(2, bytes: [UInt8](repeating: 0x22, count: 8))
                         + field(20, varint: base.scopeRef))
         }),
         // SHOULD rules: a conforming file may break them, but the checker warns.
+        ("rec-measurement-value", ["REC-MEASUREMENT-VALUE"], "a measurement of the counter with neither as_long nor as_double", { base in
+            base.record(base.measurements, 0, field(1, varint: base.metricRef))
+        }),
+        ("rec-metric-aggregation", ["REC-METRIC-AGGREGATION"], "the counter's MetricRef entry rewritten in place with a name and scope but no aggregation", { base in
+            // Same payload length, so that the entries still lie back to back.
+            let at = Int(base.metricRef)
+            var length = 0, shift = 0, prefix = 0
+            while true {
+                let byte = base.bytes[at + prefix]
+                length |= Int(byte & 0x7F) << shift
+                prefix += 1
+                shift += 7
+                if byte < 0x80 { break }
+            }
+            let scope = field(4, varint: base.scopeRef)
+            let name = Array("base.requests".utf8) + [UInt8](repeating: UInt8(ascii: "_"), count: length - 2 - scope.count - 13)
+            base.bytes.replaceSubrange((at + prefix)..<(at + prefix + length), with: field(1, bytes: name) + scope)
+        }),
         ("hdr-start-time", ["HDR-START-TIME"], "start_time_unix_nano is 0", { base in base.int64(0, at: 40) }),
         ("hdr-reserved", ["HDR-RESERVED"], "a reserved header byte is set", { base in base.bytes[50] = 1 }),
         ("dict-reserved", ["DICT-RESERVED"], "a reserved dictionary header byte is set", { base in

@@ -107,7 +107,7 @@ public struct EntryKind: Sendable {
 public enum RuleLevel: String, Sendable { case must = "MUST", should = "SHOULD" }
 
 public enum RuleOrigin: String, Sendable {
-    /// Stated by the protocol shared with the other implementations.
+    /// Stated normatively by the upstream written specification (../shared/protocol.md §7).
     case protocolRule = "protocol"
     /// Added by this project where the protocol is silent.
     case project

@@ -194,11 +194,11 @@ public struct SpanEvent: WireMessage, Equatable {
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 16, rules: [.recSpanId]),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: 8, rules: [.recSpanId]),
-        MessageFieldInfo(name: "start", number: 11, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "end", number: 12, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "name", number: 13, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "attributes", number: 14, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "link", number: 15, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "start", number: 11, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recSpanEvent]),
+        MessageFieldInfo(name: "end", number: 12, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recSpanEvent]),
+        MessageFieldInfo(name: "name", number: 13, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recSpanEvent]),
+        MessageFieldInfo(name: "attributes", number: 14, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recSpanEvent]),
+        MessageFieldInfo(name: "link", number: 15, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recSpanEvent]),
         MessageFieldInfo(name: "scope_ref", number: 20, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
     ]
 
@@ -1044,8 +1044,8 @@ public struct Measurement: WireMessage, Equatable {
         MessageFieldInfo(name: "metric_ref", number: 1, repeated: false, oneof: nil, ref: "MetricRef", length: nil, rules: [.dictRefZero]),
         MessageFieldInfo(name: "attributes", number: 2, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "time_unix_nano", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
-        MessageFieldInfo(name: "as_long", number: 4, repeated: false, oneof: "value", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "as_double", number: 5, repeated: false, oneof: "value", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "as_long", number: 4, repeated: false, oneof: "value", ref: nil, length: nil, rules: [.recMeasurementValue]),
+        MessageFieldInfo(name: "as_double", number: 5, repeated: false, oneof: "value", ref: nil, length: nil, rules: [.recMeasurementValue]),
         MessageFieldInfo(name: "span_context", number: 6, repeated: false, oneof: nil, ref: nil, length: nil, rules: [.recSpanContext]),
     ]
 
@@ -1197,10 +1197,10 @@ public struct MetricRef: WireMessage, Equatable {
         MessageFieldInfo(name: "description", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "unit", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "instrumentation_scope_ref", number: 4, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
-        MessageFieldInfo(name: "gauge", number: 5, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "sum", number: 6, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "histogram", number: 7, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
-        MessageFieldInfo(name: "exp_hist", number: 8, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recOneof]),
+        MessageFieldInfo(name: "gauge", number: 5, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recMetricAggregation]),
+        MessageFieldInfo(name: "sum", number: 6, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recMetricAggregation]),
+        MessageFieldInfo(name: "histogram", number: 7, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recMetricAggregation]),
+        MessageFieldInfo(name: "exp_hist", number: 8, repeated: false, oneof: "aggregation", ref: nil, length: nil, rules: [.recMetricAggregation]),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.

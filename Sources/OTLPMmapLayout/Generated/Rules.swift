@@ -18,7 +18,7 @@ extension RuleID {
     public static let hdrSectionOrder = RuleID("HDR-SECTION-ORDER")
     /// SHOULD: start_time_unix_nano is not zero, so that a reader can tell a re-initialised file.
     public static let hdrStartTime = RuleID("HDR-START-TIME")
-    /// SHOULD: Reserved header bytes are zero.
+    /// MUST: Reserved header bytes are zero.
     public static let hdrReserved = RuleID("HDR-RESERVED")
     /// MUST: A ring's num_buffers is a power of two greater than zero.
     public static let ringPow2 = RuleID("RING-POW2")
@@ -58,7 +58,7 @@ extension RuleID {
     public static let dictEnd = RuleID("DICT-END")
     /// SHOULD: num_entries equals the number of entries between dictionary offset + 64 and end.
     public static let dictNumEntries = RuleID("DICT-NUM-ENTRIES")
-    /// SHOULD: Reserved dictionary header bytes are zero.
+    /// MUST: Reserved dictionary header bytes are zero.
     public static let dictReserved = RuleID("DICT-RESERVED")
     /// MUST: Dictionary entries are length-delimited and lie back to back from dictionary offset +
     /// 64 to end.
@@ -83,9 +83,16 @@ extension RuleID {
     /// MUST: A span context inside an Event or Measurement is either all zero (absent) or a 16-byte
     /// trace id and an 8-byte span id.
     public static let recSpanContext = RuleID("REC-SPAN-CONTEXT")
-    /// MUST: A SpanEvent carries one event (start, end, name, attributes or link); a Measurement
-    /// carries a value; a MetricRef carries an aggregation.
-    public static let recOneof = RuleID("REC-ONEOF")
+    /// MUST: A SpanEvent carries one event: start, end, name, attributes or link. Required because
+    /// upstream's collector dies on a span event without one, taking every other record with it.
+    public static let recSpanEvent = RuleID("REC-SPAN-EVENT")
+    /// SHOULD: A Measurement carries a value (as_long or as_double). Upstream's collector skips one
+    /// without: a record that holds no value loses nothing when it is skipped.
+    public static let recMeasurementValue = RuleID("REC-MEASUREMENT-VALUE")
+    /// SHOULD: A MetricRef carries an aggregation (gauge, sum, histogram or exp_hist). Upstream's
+    /// collector accepts one without and does not aggregate its measurements; readers must cope
+    /// with it.
+    public static let recMetricAggregation = RuleID("REC-METRIC-AGGREGATION")
     /// SHOULD: Enum fields hold values the schema lists.
     public static let recEnum = RuleID("REC-ENUM")
 }
@@ -93,7 +100,8 @@ extension RuleID {
 /// A rule of the format with its level and wording, as spec/layout.yaml states it.
 public struct RuleInfo: Sendable {
     public enum Level: String, Sendable { case must = "MUST", should = "SHOULD" }
-    /// `protocol`: shared with the other implementations; `project`: added by this project.
+    /// `protocol`: stated normatively by the upstream written specification; `project`: follows
+    /// from protobuf and OTLP, or added by this project.
     public enum Origin: String, Sendable { case `protocol`, project }
     public let id: RuleID
     public let level: Level
@@ -103,39 +111,41 @@ public struct RuleInfo: Sendable {
 
 public enum RuleCatalogue {
     public static let all: [RuleInfo] = [
-        RuleInfo(id: .hdrSize, level: .must, origin: .protocol, text: "The file is at least as long as the 64-byte file header."),
-        RuleInfo(id: .hdrVersion, level: .must, origin: .protocol, text: "The header's version is 1."),
+        RuleInfo(id: .hdrSize, level: .must, origin: .project, text: "The file is at least as long as the 64-byte file header."),
+        RuleInfo(id: .hdrVersion, level: .must, origin: .project, text: "The header's version is 1."),
         RuleInfo(id: .hdrSectionBounds, level: .must, origin: .project, text: "Each ring (with its availability array and slots) and the 64-byte dictionary header lie inside the file, after the file header."),
         RuleInfo(id: .hdrSectionOverlap, level: .must, origin: .project, text: "The three rings and the dictionary do not overlap one another."),
-        RuleInfo(id: .hdrSectionOrder, level: .should, origin: .protocol, text: "Sections follow each other in the order events, spans, measurements, dictionary, each starting right after the previous one, the events ring at offset 64."),
+        RuleInfo(id: .hdrSectionOrder, level: .should, origin: .project, text: "Sections follow each other in the order events, spans, measurements, dictionary, each starting right after the previous one, the events ring at offset 64."),
         RuleInfo(id: .hdrStartTime, level: .should, origin: .project, text: "start_time_unix_nano is not zero, so that a reader can tell a re-initialised file."),
-        RuleInfo(id: .hdrReserved, level: .should, origin: .protocol, text: "Reserved header bytes are zero."),
+        RuleInfo(id: .hdrReserved, level: .must, origin: .protocol, text: "Reserved header bytes are zero."),
         RuleInfo(id: .ringPow2, level: .must, origin: .protocol, text: "A ring's num_buffers is a power of two greater than zero."),
         RuleInfo(id: .ringSlotSize, level: .must, origin: .project, text: "A ring's buffer_size is at least 2 bytes, so that a slot can hold a length prefix and a byte."),
         RuleInfo(id: .ringAlign, level: .should, origin: .project, text: "Each ring header starts at a multiple of 8 so its 8-byte atomic fields are naturally aligned. Readers must still cope with unaligned ring headers written by other writers."),
-        RuleInfo(id: .ringIndexRange, level: .must, origin: .protocol, text: "reader_index and writer_index are -1 or greater."),
-        RuleInfo(id: .ringIndexOrder, level: .must, origin: .protocol, text: "reader_index is not greater than writer_index."),
-        RuleInfo(id: .ringCapacity, level: .must, origin: .protocol, text: "A producer claims sequence w+1 only when w + 1 - num_buffers < reader_index, so at most num_buffers - 1 records are unread."),
-        RuleInfo(id: .ringFlag, level: .must, origin: .protocol, text: "A producer publishes a slot by storing flag(s) into its availability entry with release ordering, after the record's bytes are in place. A readable slot's flag is flag(s) by either formula."),
+        RuleInfo(id: .ringIndexRange, level: .must, origin: .project, text: "reader_index and writer_index are -1 or greater."),
+        RuleInfo(id: .ringIndexOrder, level: .must, origin: .project, text: "reader_index is not greater than writer_index."),
+        RuleInfo(id: .ringCapacity, level: .must, origin: .project, text: "A producer claims sequence w+1 only when w + 1 - num_buffers < reader_index, so at most num_buffers - 1 records are unread."),
+        RuleInfo(id: .ringFlag, level: .must, origin: .project, text: "A producer publishes a slot by storing flag(s) into its availability entry with release ordering, after the record's bytes are in place. A readable slot's flag is flag(s) by either formula."),
         RuleInfo(id: .ringFlagFormula, level: .should, origin: .project, text: "Writers compute flag(s) by shifting the 64-bit sequence and then truncating to 32 bits (the original written specification), not by truncating first."),
-        RuleInfo(id: .ringHole, level: .must, origin: .protocol, text: "Every claimed slot is published. A claimed slot that stays unpublished while later ones are published blocks the consumer."),
+        RuleInfo(id: .ringHole, level: .must, origin: .project, text: "Every claimed slot is published. A claimed slot that stays unpublished while later ones are published blocks the consumer."),
         RuleInfo(id: .ringSizeBeforeClaim, level: .must, origin: .project, text: "A producer checks that a record fits the slot before it claims a sequence number. A file shows a violation only as a claimed slot that is never published (RING-HOLE)."),
-        RuleInfo(id: .slotLength, level: .must, origin: .protocol, text: "A slot starts with a well-formed varint length, and the length prefix plus the record fit within buffer_size (a record is never truncated to fit)."),
-        RuleInfo(id: .slotDecode, level: .must, origin: .protocol, text: "A slot's record decodes as its ring's record type (Event, SpanEvent or Measurement)."),
-        RuleInfo(id: .dictEnd, level: .must, origin: .protocol, text: "The dictionary's end is at least dictionary offset + 64 and, in a file no writer is growing, not past the end of the file."),
-        RuleInfo(id: .dictNumEntries, level: .should, origin: .protocol, text: "num_entries equals the number of entries between dictionary offset + 64 and end."),
-        RuleInfo(id: .dictReserved, level: .should, origin: .protocol, text: "Reserved dictionary header bytes are zero."),
+        RuleInfo(id: .slotLength, level: .must, origin: .project, text: "A slot starts with a well-formed varint length, and the length prefix plus the record fit within buffer_size (a record is never truncated to fit)."),
+        RuleInfo(id: .slotDecode, level: .must, origin: .project, text: "A slot's record decodes as its ring's record type (Event, SpanEvent or Measurement)."),
+        RuleInfo(id: .dictEnd, level: .must, origin: .project, text: "The dictionary's end is at least dictionary offset + 64 and, in a file no writer is growing, not past the end of the file."),
+        RuleInfo(id: .dictNumEntries, level: .should, origin: .project, text: "num_entries equals the number of entries between dictionary offset + 64 and end."),
+        RuleInfo(id: .dictReserved, level: .must, origin: .protocol, text: "Reserved dictionary header bytes are zero."),
         RuleInfo(id: .dictEntry, level: .must, origin: .protocol, text: "Dictionary entries are length-delimited and lie back to back from dictionary offset + 64 to end."),
         RuleInfo(id: .dictRefRange, level: .must, origin: .protocol, text: "A non-zero reference is at least dictionary offset + 64 and points at an entry that ends at or before the dictionary's end."),
         RuleInfo(id: .dictRefKind, level: .must, origin: .protocol, text: "The entry a reference points at decodes as the kind its field names."),
         RuleInfo(id: .dictRefZero, level: .should, origin: .project, text: "scope_ref, resource_ref and metric_ref are not 0. Readers treat 0 as \"no scope / no resource\"; the existing Rust collector fails on it."),
-        RuleInfo(id: .wireFormat, level: .must, origin: .protocol, text: "Records and entries are valid protobuf: varints of at most 10 bytes, known wire types matching each field's declared type, length-delimited fields inside their enclosing message."),
+        RuleInfo(id: .wireFormat, level: .must, origin: .project, text: "Records and entries are valid protobuf: varints of at most 10 bytes, known wire types matching each field's declared type, length-delimited fields inside their enclosing message."),
         RuleInfo(id: .wireDepth, level: .must, origin: .project, text: "Nested messages and value_ref chains are at most 64 levels deep."),
-        RuleInfo(id: .recUtf8, level: .must, origin: .protocol, text: "Every string (fields and string entries) is valid UTF-8."),
-        RuleInfo(id: .recSpanId, level: .must, origin: .protocol, text: "A SpanEvent's trace_id is 16 bytes and its span_id 8 bytes, and neither is all zero."),
-        RuleInfo(id: .recSpanContext, level: .must, origin: .protocol, text: "A span context inside an Event or Measurement is either all zero (absent) or a 16-byte trace id and an 8-byte span id."),
-        RuleInfo(id: .recOneof, level: .must, origin: .protocol, text: "A SpanEvent carries one event (start, end, name, attributes or link); a Measurement carries a value; a MetricRef carries an aggregation."),
-        RuleInfo(id: .recEnum, level: .should, origin: .protocol, text: "Enum fields hold values the schema lists."),
+        RuleInfo(id: .recUtf8, level: .must, origin: .project, text: "Every string (fields and string entries) is valid UTF-8."),
+        RuleInfo(id: .recSpanId, level: .must, origin: .project, text: "A SpanEvent's trace_id is 16 bytes and its span_id 8 bytes, and neither is all zero."),
+        RuleInfo(id: .recSpanContext, level: .must, origin: .project, text: "A span context inside an Event or Measurement is either all zero (absent) or a 16-byte trace id and an 8-byte span id."),
+        RuleInfo(id: .recSpanEvent, level: .must, origin: .project, text: "A SpanEvent carries one event: start, end, name, attributes or link. Required because upstream's collector dies on a span event without one, taking every other record with it."),
+        RuleInfo(id: .recMeasurementValue, level: .should, origin: .project, text: "A Measurement carries a value (as_long or as_double). Upstream's collector skips one without: a record that holds no value loses nothing when it is skipped."),
+        RuleInfo(id: .recMetricAggregation, level: .should, origin: .project, text: "A MetricRef carries an aggregation (gauge, sum, histogram or exp_hist). Upstream's collector accepts one without and does not aggregate its measurements; readers must cope with it."),
+        RuleInfo(id: .recEnum, level: .should, origin: .project, text: "Enum fields hold values the schema lists."),
     ]
 
     public static func info(_ id: RuleID) -> RuleInfo? {
