@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 import TestSupport
 
@@ -43,6 +46,20 @@ import TestSupport
         // The same case passes against a writer without the bug.
         let fixed = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--", TestSupport.toolPath, "testee"], directory: folder)
         #expect(fixed.status == 0, "\(fixed.stdout)")
+    }
+
+    @Test func junitReportsTheShrunkFailureAndTheReplay() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-junit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try TestSupport.run(["conform", "fuzz", "--seed", "5", "--cases", "10", "--enforce-recommended", "--format", "junit", "--",
+                                          TestSupport.toolPath, "testee", "--bug", "refuse-logs"], directory: folder)
+        #expect(result.status == 1)
+        let document = try XMLDocument(data: Data(result.stdout.utf8))
+        let failures = try document.nodes(forXPath: "//testsuite[@failures='1']/testcase/failure")
+        #expect(failures.count == 1)
+        #expect(failures.first?.stringValue?.contains("REPLY-TOO-LARGE") == true && failures.first?.stringValue?.contains("replay: ") == true,
+                "\(result.stdout)")
     }
 
     /// REPLY-TOO-LARGE is Recommended: a warning, unless enforced.

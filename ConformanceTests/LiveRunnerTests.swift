@@ -55,6 +55,16 @@ import TestSupport
         #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("did not finish within 2.0 seconds") == true })
     }
 
+    /// A writer that waits for room instead of dropping hangs once the runner stops reading.
+    @Test func aWriterThatWaitsForeverOnAFullRingFailsWithWhy() throws {
+        let (status, json) = try run(["--scenario", "backpressure", "--timeout", "4"],
+                                     writer: [TestSupport.toolPath, "testee", "--full-ring-wait-ms", "60000"])
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.contains { $0.hasPrefix("TESTEE-PROTOCOL: the testee did not finish within 4.0 seconds")
+            && $0.hasSuffix("while the runner had stopped reading: a writer whose ring stays full answers DROPPED rather than wait") }, "\(failures)")
+    }
+
     @Test func aWriterThatShrinksItsFileDoesNotCrashTheRunner() throws {
         let script = "\"$0\" testee && truncate -s 100 \"$SDK_MMAP_EXPORTER_FILE\" && sleep 0.5"
         let (status, json) = try run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", script, TestSupport.toolPath])

@@ -32,5 +32,9 @@ echo "== release package (tools/package.sh; PackageTests unpacks it and runs it 
 OTLP_MMAP_RELEASE_TARBALL="$(bash tools/package.sh .build-release/dist)"
 export OTLP_MMAP_RELEASE_TARBALL
 
+# The 300-case fuzz runs keep both cores busy for minutes; beside the collector's timing-bound
+# tests they starve them (a gRPC export missed its 20 s window once), so they run on their own after.
 echo "== tests"
-swift test --skip-build --parallel
+swift test --skip-build --parallel --skip ThreeHundred
+echo "== long fuzz runs"
+swift test --skip-build --filter ThreeHundred

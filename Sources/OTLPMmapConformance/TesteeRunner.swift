@@ -91,8 +91,12 @@ public struct TesteeRunner: Sendable {
                 let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))
                 reply = try testee.exchange(command, what: what, deadline: limit) { _ = consumer.poll() }
             } catch {
-                fail(.testeeProtocol, ContinuousClock.now >= deadline && error.kind == .hang
-                     ? "the testee did not finish within \(timeout) and was killed (\(what) was waiting)" : "\(error)")
+                var message = ContinuousClock.now >= deadline && error.kind == .hang
+                    ? "the testee did not finish within \(timeout) and was killed (\(what) was waiting)" : "\(error)"
+                if error.kind == .hang && consumer.paused {
+                    message += ", while the runner had stopped reading: a writer whose ring stays full answers DROPPED rather than wait"
+                }
+                fail(.testeeProtocol, message)
                 return false
             }
             for (part, partReply, stream) in Self.flatten(command, reply, stream: 0, failing: { fail(.replyValid, $0) }) {

@@ -31,7 +31,7 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "At most this many runs while shrinking a failing case.")
     var shrinkBudget: Int = 400
 
-    @Option(help: "Report format: text or json (for --replay also junit).")
+    @Option(help: "Report format: text, json or junit.")
     var format: String = "text"
 
     @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")

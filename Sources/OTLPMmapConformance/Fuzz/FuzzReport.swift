@@ -27,7 +27,18 @@ extension Fuzzer.Report {
             }
             let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
-        case .text, .junit:
+        case .junit:
+            // One test case for the run: a CI shows the shrunk case's failures and how to replay it.
+            var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            out += "<testsuite name=\"otlp-mmap conform fuzz\" tests=\"1\" failures=\"\(failure == nil ? 0 : 1)\" skipped=\"0\">\n"
+            out += "  <testcase classname=\"conform fuzz\" name=\"seed \(seed), \(progress.cases) cases\" time=\"\(String(format: "%.3f", progress.elapsed.seconds))\">"
+            if let failure {
+                let lines = failure.shrunkResult.failures.map(\.description) + ["replay: \(replayCommand ?? failure.replayPath ?? "(not saved)")"]
+                out += "<failure message=\"\(ReportFormat.escape(failure.shrunkResult.failures.first?.description ?? "case \(failure.caseIndex) failed"))\">"
+                out += ReportFormat.escape(lines.joined(separator: "\n")) + "</failure>"
+            }
+            return out + "</testcase>\n</testsuite>\n"
+        case .text:
             var out = "conform fuzz: seed \(seed), \(progress.cases) cases, \(progress.records) records in \(String(format: "%.1f", progress.elapsed.seconds)) s\n"
             guard let failure else { return out + "no failure\n" }
             out += "FAIL  case \(failure.caseIndex) (\(failure.original.scenario)):\n"
