@@ -89,6 +89,14 @@ enum DocsEmitter {
         md += schema.doc.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
         md += "The generated schema is [testee.proto](../\(Generator.protoPath(schema, file: "testee.proto"))); "
         md += "`tools/c-writer/writer.c` is a complete testee in C.\n"
+        if !schema.checks.isEmpty {
+            md += "\n## Checks\n\nBeside every [rule of the format](rules.md), the runner checks these; reports and failure "
+            md += "lists name them by ID. MUST checks are Required, SHOULD checks Recommended (warnings unless "
+            md += "`--enforce-recommended`).\n\n| ID | level | check |\n|---|---|---|\n"
+            for check in schema.checks {
+                md += "| <a id=\"\(check.id.lowercased())\"></a>\(check.id) | \(check.level.rawValue) | \(check.text.replacingOccurrences(of: "|", with: "\\|")) |\n"
+            }
+        }
         return md + tables(schema)
     }
 

@@ -62,6 +62,7 @@ public enum Generator {
                 schema, header, catalogue: "TesteeMessageCatalogue", catalogueDoc: "The testee protocol's messages by name.")),
             GeneratedFile(path: protoPath(schema, file: "testee.proto"), contents: ProtoEmitter.emit(schema, header)),
             GeneratedFile(path: "docs/testee.md", contents: DocsEmitter.testee(schema, header)),
+            GeneratedFile(path: "Sources/OTLPMmapConformance/Generated/RunnerChecks.swift", contents: SwiftRunnerChecksEmitter.emit(schema, header)),
         ]
     }
 

@@ -80,6 +80,8 @@ public struct MessageSchema: Sendable {
     public var doc: String = ""
     public var enums: [EnumType]
     public var messages: [Message]
+    /// What a runner checks beyond the format's rules (spec/testee.yaml only).
+    public var checks: [RunnerCheckSpec] = []
 
     public func message(named name: String) -> Message? { messages.first { $0.name == name } }
     public func enumeration(named name: String) -> EnumType? { enums.first { $0.name == name } }
@@ -94,4 +96,13 @@ public struct Spec: Sendable {
     public var testee: MessageSchema?
     /// The spec files' texts by their name under spec/, so generated files can cite them.
     public var sourceFiles: [String]
+}
+
+/// A check the conformance runner makes about a testee, beside the format's rules: its ID appears
+/// in reports and failure lists as a rule ID does.
+public struct RunnerCheckSpec: Sendable {
+    public var id: String
+    public var level: RuleLevel
+    public var text: String
+    public var line: Int
 }

@@ -1,8 +1,27 @@
 /// Reads spec/messages.yaml into a `MessageSchema` and checks it the way protoc would, plus this
 /// project's conventions (refs are int64, fixed lengths only on bytes).
 enum MessagesLoader {
+    static func loadChecks(_ node: YNode) throws -> [RunnerCheckSpec] {
+        var checks: [RunnerCheckSpec] = []
+        for item in try node.sequence() {
+            let map = try item.mapping(allowed: ["id", "level", "text"])
+            let idNode = try map.required("id")
+            let id = try idNode.string()
+            guard id.range(of: "^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", options: .regularExpression) != nil else {
+                throw idNode.error("check ID '\(id)' must look like AREA-NAME in capitals")
+            }
+            if let first = checks.first(where: { $0.id == id }) {
+                throw idNode.error("duplicate check ID '\(id)' (first defined on line \(first.line))")
+            }
+            let levelNode = try map.required("level")
+            guard let level = RuleLevel(rawValue: try levelNode.string()) else { throw levelNode.error("level must be MUST or SHOULD") }
+            checks.append(RunnerCheckSpec(id: id, level: level, text: try map.text("text"), line: item.line))
+        }
+        return checks
+    }
+
     static func load(_ root: YNode) throws -> MessageSchema {
-        let top = try root.mapping(allowed: ["package", "doc", "enums", "messages"])
+        let top = try root.mapping(allowed: ["package", "doc", "enums", "messages", "checks"])
         var enums: [EnumType] = []
         for item in try top.required("enums").sequence() {
             let enumType = try loadEnum(item)
@@ -19,6 +38,7 @@ enum MessagesLoader {
             messages.append(message)
         }
         var schema = MessageSchema(package: try top.string("package"), doc: try top.optional("doc")?.string() ?? "", enums: enums, messages: messages)
+        schema.checks = try top.optional("checks").map(loadChecks) ?? []
         try resolveTypes(&schema, file: root.file)
         try checkNoValueCycles(schema, file: root.file)
         return schema

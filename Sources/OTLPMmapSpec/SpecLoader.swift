@@ -29,10 +29,16 @@ public enum SpecLoader {
         let layout = try LayoutLoader.load(try composeYAML(layoutYAML, file: layoutName))
         let messages = try MessagesLoader.load(try composeYAML(messagesYAML, file: messagesName))
         try crossCheck(layout, messages, layoutName: layoutName, messagesName: messagesName)
+        if let check = messages.checks.first {
+            throw SpecError(file: messagesName, line: check.line, "checks belong to the testee protocol (spec/\(testeeFile)), not to the record messages")
+        }
         let testeeName = "spec/\(testeeFile)"
         let testee = try testeeYAML.map { try MessagesLoader.load(try composeYAML($0, file: testeeName)) }
         if let testee, let ref = testee.messages.flatMap(\.fields).first(where: { $0.ref != nil || !$0.rules.isEmpty }) {
             throw SpecError(file: testeeName, line: ref.line, "field '\(ref.name)': the testee protocol has no dictionary references or file rules")
+        }
+        if let testee, let clash = testee.checks.first(where: { check in layout.rules.contains { $0.id == check.id } }) {
+            throw SpecError(file: testeeName, line: clash.line, "check ID '\(clash.id)' is already a rule of spec/\(layoutFile)")
         }
         return Spec(layout: layout, messages: messages, testee: testee, sourceFiles: [layoutName, messagesName])
     }

@@ -92,6 +92,36 @@ import TestSupport
         #expect(error.message.contains(broken.message), "\(error)")
     }
 
+    static let testee = try! String(contentsOf: specFolder.appendingPathComponent("testee.yaml"), encoding: .utf8)
+
+    @Test func theRunnersChecksLoadFromTheTesteeSpec() throws {
+        let spec = try SpecLoader.load(layoutYAML: Self.layout, messagesYAML: Self.messages, testeeYAML: Self.testee)
+        let checks = try #require(spec.testee?.checks)
+        #expect(checks.contains { $0.id == "CONTENT-LOST" && $0.level == .must })
+        #expect(checks.contains { $0.id == "REPLY-TOO-LARGE" && $0.level == .should })
+    }
+
+    /// A check may not take a rule's ID (a failure list could not tell them apart), nor be a SHOUT-less
+    /// name, nor sit in messages.yaml.
+    @Test(arguments: [
+        ("  - id: CONTENT-LOST\n", "  - id: RING-HOLE\n", "check ID 'RING-HOLE' is already a rule of spec/layout.yaml"),
+        ("  - id: CONTENT-LOST\n", "  - id: lost\n", "check ID 'lost' must look like AREA-NAME"),
+        ("  - id: CONTENT-ORDER\n    level: MUST\n", "  - id: CONTENT-ORDER\n    level: MAY\n", "level must be MUST or SHOULD"),
+    ])
+    func aBrokenCheckIsRejectedAtItsLine(_ old: String, _ new: String, _ message: String) throws {
+        let (text, line) = try Self.edit(Self.testee, after: nil, old, new)
+        do {
+            _ = try SpecLoader.load(layoutYAML: Self.layout, messagesYAML: Self.messages, testeeYAML: text)
+            Issue.record("a broken check loaded")
+        } catch let error as SpecError {
+            #expect(error.file == "spec/testee.yaml")
+            #expect(error.line == line || error.line == line + 1, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+        }
+        let misplaced = Self.messages + "\nchecks:\n  - {id: CONTENT-X, level: MUST, text: x}\n"
+        #expect(Self.loadError(messages: misplaced)?.message.contains("checks belong to the testee protocol") == true)
+    }
+
     @Test func gapsNameTheLine() throws {
         let (moved, line) = try Self.edit(Self.layout, after: "- name: num_entries\n", "offset: 16", "offset: 24")
         let (text, _) = try Self.edit(moved, after: "- name: num_entries\n", "size: 48", "size: 40")
