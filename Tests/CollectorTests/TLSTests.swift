@@ -73,7 +73,10 @@ import TestSupport
         await task.value
         let bodies = receiver.items("logs").map { ReceivedJSON.anyValue($0.item["body"]) }
         if trustCA {
-            #expect(bodies == ["s:over TLS"])
+            // At least once, as the collector promises: a second copy only after an export it had to
+            // retry (the first attempt timed out under load and was delivered after all).
+            #expect(!bodies.isEmpty && bodies.allSatisfy { $0 == "s:over TLS" }, "\(bodies)")
+            #expect(bodies.count == 1 || collector.statistics[.failedExports] >= 1, "\(bodies) without a failed export")
         } else {
             // The receiver's certificate is not from a CA the system trusts: nothing is sent.
             #expect(bodies.isEmpty && collector.statistics[.failedExports] >= 1)
