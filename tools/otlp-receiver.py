@@ -16,6 +16,7 @@ Needs: pip install opentelemetry-proto grpcio
 import argparse
 import json
 import ssl
+import sys
 import threading
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,7 +115,10 @@ def main():
     options = parser.parse_args()
     recorder = Recorder(options.out, options.fail_first)
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    # grpcio sets SO_REUSEPORT by default: a second receiver restarted on a port another test's
+    # receiver got from the kernel would then share it silently, and requests would land in the
+    # wrong receiver's log. Without it, taking a port in use fails loudly.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=[("grpc.so_reuseport", 0)])
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(
         grpc_servicer(trace_service_pb2_grpc.TraceServiceServicer, "traces", recorder), server)
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(
@@ -131,6 +135,8 @@ def main():
         grpc_port = server.add_secure_port(address, credentials)
     else:
         grpc_port = server.add_insecure_port(address)
+    if grpc_port == 0:
+        sys.exit(f"cannot listen for gRPC on {address}")
     server.start()
 
     http = ThreadingHTTPServer(("127.0.0.1", options.http_port), http_handler(recorder))
