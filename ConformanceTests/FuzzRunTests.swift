@@ -19,7 +19,7 @@ import TestSupport
         #expect(json["cases"].int == 300)
         #expect((json["records"].int ?? 0) > 30_000)
         // Runs this long report progress on standard error.
-        #expect(stderr.contains("fuzz: ") && stderr.contains("cases ("), "\(stderr)")
+        #expect(stderr.contains("fuzz: ") && stderr.contains("cases (") && stderr.contains(" 0 failures"), "\(stderr)")
     }
 
     /// A testee that refuses small records as too large is found, shrunk to one command, and the
@@ -75,6 +75,14 @@ import TestSupport
         let enforced = try TestSupport.run(arguments + ["--enforce-recommended"] + writer)
         #expect(enforced.status == 1)
         #expect(try JSON(parsing: enforced.stdout)["scenarios"][0]["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(enforced.stdout)")
+    }
+
+    /// Recommended failures, unenforced, do not stop a run; they are counted.
+    @Test func recommendedFailuresAreCountedNotStopping() throws {
+        let (status, json, _) = try Self.fuzz(["--seed", "5", "--cases", "8"], writer: [TestSupport.toolPath, "testee", "--bug", "refuse-logs"])
+        #expect(status == 0, "\(json)")
+        #expect(json["cases"].int == 8)
+        #expect((json["tolerated_failures"].int ?? 0) > 0, "\(json)")
     }
 
     @Test func aDurationBoundsTheRun() throws {

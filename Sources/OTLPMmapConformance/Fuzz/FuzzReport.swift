@@ -3,7 +3,8 @@ import Foundation
 extension Fuzzer.Progress {
     /// One line for standard error while a run goes on.
     public var line: String {
-        "fuzz: \(cases) cases (\(String(format: "%.1f", casesPerSecond))/s), \(records) records, \(String(format: "%.0f", elapsed.seconds)) s"
+        "fuzz: \(cases) cases (\(String(format: "%.1f", casesPerSecond))/s), \(records) records, 0 failures"
+            + (toleratedFailures > 0 ? " (\(toleratedFailures) cases with listed or Recommended ones)" : "") + ", \(String(format: "%.0f", elapsed.seconds)) s"
     }
 }
 
@@ -14,7 +15,7 @@ extension Fuzzer.Report {
         case .json:
             var document: [String: Any] = [
                 "seed": String(seed), "cases": progress.cases, "records": progress.records,
-                "seconds": progress.elapsed.seconds, "passed": failure == nil,
+                "seconds": progress.elapsed.seconds, "passed": failure == nil, "tolerated_failures": progress.toleratedFailures,
             ]
             if let failure {
                 document["failure"] = [
