@@ -85,6 +85,17 @@ import TestSupport
         #expect((json["tolerated_failures"].int ?? 0) > 0, "\(json)")
     }
 
+    @Test func aTesteeThatCannotStartIsReportedWithoutAReplay() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-nostart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try TestSupport.run(["conform", "fuzz", "--seed", "3", "--", "./no-such-testee"], directory: folder)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("TESTEE-PROTOCOL: the testee cannot start ./no-such-testee"), "\(result.stdout)")
+        #expect(result.stdout.contains("nothing was shrunk or saved"), "\(result.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("otlp-mmap-fuzz").path))
+    }
+
     @Test func aDurationBoundsTheRun() throws {
         let started = Date()
         let (status, json, _) = try Self.fuzz(["--seed", "3", "--duration", "3s"], writer: [TestSupport.toolPath, "testee"])

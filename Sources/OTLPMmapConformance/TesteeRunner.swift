@@ -14,6 +14,8 @@ public struct ScenarioResult: Sendable {
     /// Record commands the testee answered DROPPED or TOO_LARGE.
     public var notWritten: Int
     public var seconds: Double
+    /// The testee's program could not be started at all (so no case can tell anything).
+    public var testeeDidNotStart = false
     public var passed: Bool { failures.isEmpty }
     /// Nothing failed, but the testee lacks a feature the script uses.
     public var skipped: Bool { passed && unsupported > 0 }
@@ -70,6 +72,7 @@ public struct TesteeRunner: Sendable {
                                        errorLog: folder.appendingPathComponent("stderr"))
         } catch {
             fail(.testeeProtocol, "\(error)")
+            result.testeeDidNotStart = true
             return result.finished(since: started)
         }
         let consumer = LiveConsumer(path: path, holeTimeout: holeTimeout)

@@ -45,6 +45,7 @@ extension Fuzzer.Report {
             out += "FAIL  case \(failure.caseIndex) (\(failure.original.scenario)):\n"
             for line in failure.original.failures.prefix(10) { out += "        \(line)\n" }
             if failure.original.failures.count > 10 { out += "        … \(failure.original.failures.count - 10) more\n" }
+            if failure.original.testeeDidNotStart { return out + "the testee could not be started: nothing was shrunk or saved\n" }
             out += "shrunk to \(failure.shrunk.steps.count) steps in \(failure.trials) runs; the shrunk case fails with:\n"
             for line in failure.shrunkResult.failures.prefix(10) { out += "        \(line)\n" }
             if let path = failure.replayPath {

@@ -78,6 +78,11 @@ public struct Fuzzer: Sendable {
                 lastReport = clock.now
             }
             if !result.passed && !policy.fails(result) { state.toleratedFailures += 1 }
+            if result.testeeDidNotStart {
+                // Nothing to shrink or save: no case can run.
+                return Report(seed: seed, progress: state, failure: Failure(caseIndex: state.cases - 1, original: result, shrunk: script,
+                                                                            shrunkResult: result, trials: 0))
+            }
             if policy.fails(result) {
                 return Report(seed: seed, progress: state, failure: shrink(script, index: state.cases - 1, result))
             }
