@@ -32,7 +32,7 @@ public struct ScenarioResult: Sendable {
 
     func finished(since start: ContinuousClock.Instant) -> ScenarioResult {
         var result = self
-        result.seconds = Double((ContinuousClock.now - start) / .microseconds(1)) / 1_000_000
+        result.seconds = (ContinuousClock.now - start).seconds
         return result
     }
 }
@@ -304,4 +304,9 @@ enum ContentComparison {
         }
         return problems
     }
+}
+
+/// Durations as the reports print them.
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -157,9 +157,9 @@ public enum ScenarioLoader {
             case "start_span":
                 let label = try string(args, "span")
                 nextSpan += 1
-                let spanID = Self.bytes(nextSpan, count: 8)
+                let spanID = [UInt8](id: nextSpan, width: 8)
                 var parent: [UInt8] = []
-                var trace = Self.bytes(0x5eed_0000_0000 + nextSpan, count: 16)
+                var trace = [UInt8](id: 0x5eed_0000_0000 + nextSpan, width: 16)
                 if let parentLabel = args["parent"] as? String {
                     guard let ids = spans[parentLabel + round] else { throw error("parent \(parentLabel) is not a started span") }
                     parent = ids.span
@@ -277,11 +277,15 @@ public enum ScenarioLoader {
         }
 
         static func double(_ value: Any) -> Double? { (value as? Double) ?? (value as? Int).map(Double.init) }
+    }
+}
 
-        static func bytes(_ value: UInt64, count: Int) -> [UInt8] {
-            let tail = withUnsafeBytes(of: value.bigEndian, Array.init)
-            return [UInt8](repeating: 0, count: count - tail.count) + tail
-        }
+extension Array where Element == UInt8 {
+    /// An id of `width` bytes holding `value` big-endian in its last eight: scripts number their
+    /// spans, so that every id is distinct and readable in a report.
+    init(id value: UInt64, width: Int) {
+        let tail = Swift.withUnsafeBytes(of: value.bigEndian, Array.init)
+        self = [UInt8](repeating: 0, count: width - tail.count) + tail
     }
 }
 

@@ -93,11 +93,11 @@ public struct VerdictPolicy: Sendable {
         return RunVerdict(scenarios: verdicts, nowPassing: stale, failureListSource: failureList?.source)
     }
 
-    /// Whether a fuzz case's result counts as a failure (fuzz cases match entries as scenario `fuzz`).
-    public func fails(_ result: ScenarioResult) -> Bool {
+    /// The failures of a fuzz case that count (fuzz cases match entries as scenario `fuzz`).
+    public func unexpectedFailures(ofFuzzCase result: ScenarioResult) -> [CheckFailure] {
         var named = result
         named.scenario = "fuzz"
-        return judge([named]).scenarios[0].status == .failed
+        return judge([named]).scenarios[0].unexpected
     }
 }
 

@@ -214,7 +214,7 @@ struct CaseBuilder {
 
     mutating func startSpan(name: String? = nil, attributes given: [KeyValue]? = nil) {
         nextSpan += 1
-        var ids = SpanIDs(trace: Self.bytes(0xF022_0000_0000 + nextSpan, count: 16), span: Self.bytes(nextSpan, count: 8))
+        var ids = SpanIDs(trace: [UInt8](id: 0xF022_0000_0000 + nextSpan, width: 16), span: [UInt8](id: nextSpan, width: 8))
         var parent: [UInt8] = []
         if !open.isEmpty && random.chance(0.5) {
             let parentIDs = random.pick(open)
@@ -356,10 +356,5 @@ struct CaseBuilder {
         }
         return Value(value: .kvlistValue(ValueMap(values: [KeyValue(key: "level", value: nested(budget: budget - 3)),
                                                            KeyValue(key: "n", value: Value(value: .intValue(Int64(budget))))])))
-    }
-
-    static func bytes(_ value: UInt64, count: Int) -> [UInt8] {
-        let tail = withUnsafeBytes(of: value.bigEndian, Array.init)
-        return [UInt8](repeating: 0, count: count - tail.count) + tail
     }
 }

@@ -21,7 +21,7 @@ extension Fuzzer.Report {
                 document["failure"] = [
                     "case": failure.caseIndex, "checks": failure.original.failedChecks,
                     "failures": failure.original.failures.map(\.description),
-                    "shrunk_steps": failure.shrunk.steps.count, "original_steps": FuzzCases.generate(seed: seed, index: failure.caseIndex).steps.count,
+                    "shrunk_steps": failure.shrunk.steps.count, "original_steps": failure.originalSteps,
                     "shrunk_failures": failure.shrunkResult.failures.map(\.description), "trials": failure.trials,
                     "replay": failure.replayPath ?? NSNull(), "replay_command": replayCommand ?? NSNull(),
                 ] as [String: Any]

@@ -21,8 +21,9 @@ public struct Fuzzer: Sendable {
 
     public struct Failure: Sendable {
         public var caseIndex: Int
-        /// The generated case's result.
+        /// The generated case's result and size.
         public var original: ScenarioResult
+        public var originalSteps: Int
         /// The shrunk case, its result, and the candidates run to find it.
         public var shrunk: TesteeScript
         public var shrunkResult: ScenarioResult
@@ -77,25 +78,21 @@ public struct Fuzzer: Sendable {
                 progress(state)
                 lastReport = clock.now
             }
-            if !result.passed && !policy.fails(result) { state.toleratedFailures += 1 }
             if result.testeeDidNotStart {
                 // Nothing to shrink or save: no case can run.
-                return Report(seed: seed, progress: state, failure: Failure(caseIndex: state.cases - 1, original: result, shrunk: script,
-                                                                            shrunkResult: result, trials: 0))
+                return Report(seed: seed, progress: state, failure: Failure(caseIndex: state.cases - 1, original: result, originalSteps: script.steps.count,
+                                                                            shrunk: script, shrunkResult: result, trials: 0))
             }
-            if policy.fails(result) {
-                return Report(seed: seed, progress: state, failure: shrink(script, index: state.cases - 1, result))
+            let counted = policy.unexpectedFailures(ofFuzzCase: result)
+            if let first = counted.first {
+                return Report(seed: seed, progress: state, failure: shrink(script, index: state.cases - 1, result, wanted: first.check))
             }
+            if !result.passed { state.toleratedFailures += 1 }
         }
     }
 
-    /// Runs a saved case once.
-    public func replay(_ script: TesteeScript) -> ScenarioResult { runner.run(script) }
-
-    func shrink(_ script: TesteeScript, index: Int, _ result: ScenarioResult) -> Failure {
-        var named = result
-        named.scenario = "fuzz"
-        let wanted = policy.judge([named]).scenarios[0].unexpected.first?.check ?? result.failedChecks.first ?? ""
+    /// Shrinks `script` to a small case that still fails `wanted`, and saves it.
+    func shrink(_ script: TesteeScript, index: Int, _ result: ScenarioResult, wanted: String) -> Failure {
         var lastFailing = result
         var shrinker = Shrinker(budget: shrinkBudget) { candidate in
             let attempt = runner.run(candidate)
@@ -105,7 +102,8 @@ public struct Fuzzer: Sendable {
         }
         var shrunk = shrinker.shrink(script)
         shrunk.name = "\(script.name) (shrunk)"
-        var failure = Failure(caseIndex: index, original: result, shrunk: shrunk, shrunkResult: lastFailing, trials: shrinker.trials)
+        var failure = Failure(caseIndex: index, original: result, originalSteps: script.steps.count, shrunk: shrunk, shrunkResult: lastFailing,
+                              trials: shrinker.trials)
         let path = (replayFolder as NSString).appendingPathComponent("seed-\(seed)-case-\(index).replay")
         do {
             try FileManager.default.createDirectory(atPath: replayFolder, withIntermediateDirectories: true)
@@ -116,8 +114,4 @@ public struct Fuzzer: Sendable {
         }
         return failure
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

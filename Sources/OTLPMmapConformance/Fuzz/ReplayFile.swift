@@ -27,6 +27,10 @@ public enum ReplayFile {
     }
 
     public static func read(path: String) throws -> TesteeScript {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ScenarioError("\(path): is a folder, not a replay file")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ScenarioError("\(path): cannot read the replay file: \(error.localizedDescription)")
