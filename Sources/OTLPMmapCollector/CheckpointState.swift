@@ -13,20 +13,21 @@ typealias CheckpointMetricState = OtlpMmap_Collector_V1_MetricState
 typealias CheckpointSeries = OtlpMmap_Collector_V1_MetricSeries
 
 extension SpanAssembler {
-    /// Open spans (oldest event first, so that checkpoints of the same state are equal) and
-    /// finished ones not yet exported.
-    func checkpointed() -> (open: [CheckpointOpenSpan], finished: [CheckpointPendingSpan]) {
+    /// Open spans (oldest event first, so that checkpoints of the same state are equal), each with
+    /// its idle age at `now` (monotonic), and finished ones not yet exported (`extra`: those
+    /// whose export is still in flight).
+    func checkpointed(now: UInt64, extra: [(scopeRef: Int64, span: OTLPSpan)] = []) -> (open: [CheckpointOpenSpan], finished: [CheckpointPendingSpan]) {
         let open = open.values
             .sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen < $1.lastSeen : $0.span.spanID.lexicographicallyPrecedes($1.span.spanID) }
             .map { entry in
                 CheckpointOpenSpan.with {
                     $0.span = entry.span
                     $0.scopeRef = entry.scopeRef
-                    $0.lastSeenUnixNano = entry.lastSeen
+                    $0.idleNanos = now >= entry.lastSeen ? now - entry.lastSeen : 0
                     $0.startMissing = entry.startMissing
                 }
             }
-        let finished = finished.map { entry in
+        let finished = (extra + finished).map { entry in
             CheckpointPendingSpan.with {
                 $0.span = entry.span
                 $0.scopeRef = entry.scopeRef
@@ -35,8 +36,10 @@ extension SpanAssembler {
         return (open, finished)
     }
 
-    /// Takes over the spans of a checkpoint; returns how many were left out as malformed.
-    func restore(open restored: [CheckpointOpenSpan], finished restoredFinished: [CheckpointPendingSpan]) -> Int {
+    /// Takes over the spans of a checkpoint, their last event `idle` before `now` (monotonic);
+    /// returns how many were left out as malformed.
+    func restore(open restored: [CheckpointOpenSpan], finished restoredFinished: [CheckpointPendingSpan], now: UInt64,
+                 idle: (CheckpointOpenSpan) -> UInt64) -> Int {
         var malformed = 0
         for entry in restored {
             guard Self.hasValidIDs(entry.span) else {
@@ -44,7 +47,8 @@ extension SpanAssembler {
                 continue
             }
             let key = Key(trace: [UInt8](entry.span.traceID), span: [UInt8](entry.span.spanID))
-            open[key] = OpenSpan(span: entry.span, scopeRef: entry.scopeRef, lastSeen: entry.lastSeenUnixNano, startMissing: entry.startMissing)
+            let age = idle(entry)
+            open[key] = OpenSpan(span: entry.span, scopeRef: entry.scopeRef, lastSeen: now >= age ? now - age : 0, startMissing: entry.startMissing)
         }
         for entry in restoredFinished {
             guard Self.hasValidIDs(entry.span) else {

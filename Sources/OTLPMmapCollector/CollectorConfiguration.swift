@@ -24,6 +24,11 @@ public struct CollectorConfiguration: Sendable {
     /// First and longest wait between attempts of a failed export that may succeed later.
     public var retryInitialWait: Duration = .milliseconds(100)
     public var retryMaxWait: Duration = .seconds(5)
+    /// Export requests of one signal in flight at once (each retried on its own).
+    public var maxInFlight: Int = 4
+    /// Chunks of read records (each up to `batchSize`) waiting for their signal's pipeline; when
+    /// that many wait, the reader leaves the signal's ring alone until the pipeline catches up.
+    public var queueCapacity: Int = 8
     /// How long a stopping collector keeps trying to export what it holds.
     public var shutdownTimeout: Duration = .seconds(5)
     /// Where the collector keeps what it read from the span and measurement rings but has not
@@ -52,13 +57,5 @@ public struct CollectorConfiguration: Sendable {
         if let value = environment["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"].flatMap(Int.init), value > 0 {
             batchSize = value
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, for comparisons with record times.
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 }

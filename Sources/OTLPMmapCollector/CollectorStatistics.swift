@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OTLPMmapLayout
 
 /// What the collector has done so far; readable from any thread while it runs.
@@ -25,6 +26,8 @@ public final class CollectorStatistics: @unchecked Sendable {
         case failedExports = "failed_exports"
         /// Requests given up on because the receiver refused them for good.
         case droppedRequests = "dropped_requests"
+        /// Items a receiver rejected in an otherwise accepted request (OTLP partial success).
+        case rejectedItems = "rejected_items"
         /// Times the file was re-created or re-initialised under the collector.
         case fileResets = "file_resets"
         /// Checkpoints written (each one hands the span and measurement rings' slots back).
@@ -38,19 +41,50 @@ public final class CollectorStatistics: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var values: [Counter: Int] = [:]
+    private var values: [Key: Int] = [:]
+    private var loggedRejections: Set<String> = []
+
+    private struct Key: Hashable {
+        let counter: Counter
+        let signal: OTLPEndpoint.Signal?
+    }
 
     public init() {}
 
-    public subscript(_ counter: Counter) -> Int { lock.withLock { values[counter, default: 0] } }
-
-    func add(_ counter: Counter, _ amount: Int = 1) {
-        guard amount != 0 else { return }
-        lock.withLock { values[counter, default: 0] += amount }
+    /// The counter's total over every signal (and the reader's own counts).
+    public subscript(_ counter: Counter) -> Int {
+        lock.withLock { values.reduce(0) { $1.key.counter == counter ? $0 + $1.value : $0 } }
     }
 
-    /// Every counter, for a summary line or JSON.
-    public var snapshot: [String: Int] {
-        lock.withLock { Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0.rawValue, values[$0, default: 0]) }) }
+    /// The counter's count for one signal's pipeline (records, exports, rejections of that signal).
+    public subscript(_ counter: Counter, signal signal: OTLPEndpoint.Signal) -> Int {
+        lock.withLock { values[Key(counter: counter, signal: signal), default: 0] }
+    }
+
+    func add(_ counter: Counter, _ amount: Int = 1, signal: OTLPEndpoint.Signal? = nil) {
+        guard amount != 0 else { return }
+        lock.withLock { values[Key(counter: counter, signal: signal), default: 0] += amount }
+    }
+
+    /// Counts what a receiver's partial success rejected; logs each distinct reason once per signal,
+    /// since a receiver that rejects some items usually rejects them in every request.
+    func record(_ rejection: PartialSuccess, signal: OTLPEndpoint.Signal, logger: Logger) {
+        add(.rejectedItems, Int(clamping: rejection.rejected), signal: signal)
+        let first = lock.withLock { loggedRejections.insert("\(signal.rawValue) \(rejection.message)").inserted }
+        if first {
+            logger.warning("the receiver accepted a \(signal.rawValue) request only in part: \(rejection.rejected) \(signal.noun) rejected: \(rejection.message.isEmpty ? "(no reason given)" : rejection.message) (reported once per reason)")
+        }
+    }
+
+    /// Every counter's total, and per signal, for a summary line or JSON.
+    public var snapshot: [String: Any] {
+        var result: [String: Any] = Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0.rawValue, self[$0]) })
+        result["per_signal"] = Dictionary(uniqueKeysWithValues: OTLPEndpoint.Signal.allCases.map { signal in
+            (signal.rawValue, Dictionary(uniqueKeysWithValues: Counter.allCases.compactMap { counter -> (String, Int)? in
+                let value = self[counter, signal: signal]
+                return value == 0 ? nil : (counter.rawValue, value)
+            }))
+        })
+        return result
     }
 }

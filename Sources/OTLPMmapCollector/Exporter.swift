@@ -3,12 +3,38 @@ import OTLPProto
 import SwiftProtobuf
 
 /// Where the collector sends what it read: an OTLP receiver over gRPC or HTTP, or standard output.
+///
+/// An export returns what the receiver rejected of an accepted request (OTLP's `partial_success`),
+/// nil when it took everything; it throws when it took nothing.
 public protocol Exporter: Sendable {
-    func export(_ request: TracesRequest) async throws(ExportError)
-    func export(_ request: LogsRequest) async throws(ExportError)
-    func export(_ request: MetricsRequest) async throws(ExportError)
+    func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess?
+    func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess?
+    func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess?
+    /// Runs what the exporter needs while it is used (connections); returns after `shutdown`.
+    func run() async throws
     /// Finishes in-flight work and releases connections.
     func shutdown() async
+}
+
+extension Exporter {
+    public func run() async throws {}
+}
+
+/// The part of an accepted request the receiver rejected, and its reason.
+public struct PartialSuccess: Sendable, Equatable {
+    public var rejected: Int64
+    public var message: String
+
+    public init(rejected: Int64, message: String) {
+        self.rejected = rejected
+        self.message = message
+    }
+
+    /// Nil unless the response says something was rejected (or carries a warning message).
+    init?(rejected: Int64, message: String, present: Bool) {
+        guard present, rejected != 0 || !message.isEmpty else { return nil }
+        self.init(rejected: rejected, message: message)
+    }
 }
 
 /// Why an export failed, and whether trying again can help.
@@ -42,9 +68,9 @@ public final class DebugExporter: Exporter, @unchecked Sendable {
         self.write = write
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) { try emit(request) }
-    public func export(_ request: LogsRequest) async throws(ExportError) { try emit(request) }
-    public func export(_ request: MetricsRequest) async throws(ExportError) { try emit(request) }
+    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? { try emit(request); return nil }
+    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? { try emit(request); return nil }
+    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? { try emit(request); return nil }
     public func shutdown() async {}
 
     private func emit<Request: SwiftProtobuf.Message>(_ request: Request) throws(ExportError) {

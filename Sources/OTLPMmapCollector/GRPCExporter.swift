@@ -9,26 +9,50 @@ import OTLPProto
 /// RESOURCE_EXHAUSTED are retryable (OTLP/gRPC's list), and so is UNKNOWN: grpc-swift reports a
 /// failure of its own transport (a connection that broke or was not up yet) with it, which says
 /// nothing about the receiver's opinion of the data. Other codes are permanent refusals.
+///
+/// Each signal goes to its own endpoint when it has one; signals with the same target share a
+/// client (one HTTP/2 connection). The clients' connections run in `run()`, inside the collector's
+/// task tree, so that a transport that fails is reported rather than lost in a detached task.
 public final class GRPCExporter: Exporter, Sendable {
     let endpoint: OTLPEndpoint
-    let client: GRPCClient<HTTP2ClientTransport.Posix>
-    private let connections: Task<Void, Never>
+    private let clients: [OTLPEndpoint.Signal: GRPCClient<HTTP2ClientTransport.Posix>]
+    private let distinct: [GRPCClient<HTTP2ClientTransport.Posix>]
 
     public init(endpoint: OTLPEndpoint) throws {
         self.endpoint = endpoint
-        let (host, port, secure) = try endpoint.hostAndPort()
         let files = try endpoint.tlsFiles()
-        let security: HTTP2ClientTransport.Posix.TransportSecurity = !secure ? .plaintext : .tls { tls in
-            if let trust = files.trust { tls.trustRoots = .certificates([.file(path: trust, format: .pem)]) }
-            if let client = files.client {
-                tls.certificateChain = [.file(path: client.certificate, format: .pem)]
-                tls.privateKey = .file(path: client.key, format: .pem)
+        var byTarget: [String: GRPCClient<HTTP2ClientTransport.Posix>] = [:]
+        var clients: [OTLPEndpoint.Signal: GRPCClient<HTTP2ClientTransport.Posix>] = [:]
+        var distinct: [GRPCClient<HTTP2ClientTransport.Posix>] = []
+        for signal in OTLPEndpoint.Signal.allCases {
+            let (host, port, secure) = try endpoint.hostAndPort(for: signal)
+            let key = "\(secure ? "https" : "http")://\(host):\(port)"
+            if let existing = byTarget[key] {
+                clients[signal] = existing
+                continue
             }
+            let security: HTTP2ClientTransport.Posix.TransportSecurity = !secure ? .plaintext : .tls { tls in
+                if let trust = files.trust { tls.trustRoots = .certificates([.file(path: trust, format: .pem)]) }
+                if let client = files.client {
+                    tls.certificateChain = [.file(path: client.certificate, format: .pem)]
+                    tls.privateKey = .file(path: client.key, format: .pem)
+                }
+            }
+            let transport = try HTTP2ClientTransport.Posix(target: Self.target(host: host, port: port), transportSecurity: security)
+            let client = GRPCClient(transport: transport)
+            byTarget[key] = client
+            clients[signal] = client
+            distinct.append(client)
         }
-        let transport = try HTTP2ClientTransport.Posix(target: Self.target(host: host, port: port), transportSecurity: security)
-        let client = GRPCClient(transport: transport)
-        self.client = client
-        connections = Task { try? await client.runConnections() }
+        self.clients = clients
+        self.distinct = distinct
+    }
+
+    /// Runs the clients' connections until `shutdown`; throws what broke a transport for good.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for client in distinct { group.addTask { try await client.runConnections() } }
+        }
     }
 
     /// An address literal is its own target: given as a DNS name it would become the TLS server
@@ -41,24 +65,29 @@ public final class GRPCExporter: Exporter, Sendable {
         return .dns(host: host, port: port) as ResolvableTargets.DNS
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) {
-        try await call { try await Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client)
-            .export(request, metadata: metadata, options: options) }
+    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
+        let response = try await call(.traces) { client in
+            try await Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client).export(request, metadata: metadata, options: options)
+        }
+        return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(_ request: LogsRequest) async throws(ExportError) {
-        try await call { try await Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: client)
-            .export(request, metadata: metadata, options: options) }
+    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
+        let response = try await call(.logs) { client in
+            try await Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: client).export(request, metadata: metadata, options: options)
+        }
+        return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(_ request: MetricsRequest) async throws(ExportError) {
-        try await call { try await Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Client(wrapping: client)
-            .export(request, metadata: metadata, options: options) }
+    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
+        let response = try await call(.metrics) { client in
+            try await Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Client(wrapping: client).export(request, metadata: metadata, options: options)
+        }
+        return PartialSuccess(rejected: response.partialSuccess.rejectedDataPoints, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
     public func shutdown() async {
-        client.beginGracefulShutdown()
-        await connections.value
+        for client in distinct { client.beginGracefulShutdown() }
     }
 
     private var metadata: Metadata {
@@ -75,9 +104,11 @@ public final class GRPCExporter: Exporter, Sendable {
 
     static let retryableCodes: Set<RPCError.Code> = [.unavailable, .deadlineExceeded, .aborted, .cancelled, .outOfRange, .dataLoss, .resourceExhausted, .unknown]
 
-    private func call<Response: Sendable>(_ body: () async throws -> Response) async throws(ExportError) {
+    private func call<Response: Sendable>(
+        _ signal: OTLPEndpoint.Signal, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Response
+    ) async throws(ExportError) -> Response {
         do {
-            _ = try await body()
+            return try await body(clients[signal]!)
         } catch let error as RPCError {
             throw ExportError(retryable: Self.retryableCodes.contains(error.code), "gRPC \(error.code): \(error.message)")
         } catch {

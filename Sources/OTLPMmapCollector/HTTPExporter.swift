@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import OTLPMmapCore
 import OTLPProto
 import SwiftProtobuf
 
@@ -27,15 +28,30 @@ public final class HTTPExporter: Exporter, Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) { try await post(request, to: .traces) }
-    public func export(_ request: LogsRequest) async throws(ExportError) { try await post(request, to: .logs) }
-    public func export(_ request: MetricsRequest) async throws(ExportError) { try await post(request, to: .metrics) }
+    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
+        let response: TracesResponse = try await post(request, to: .traces)
+        return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
+    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
+        let response: LogsResponse = try await post(request, to: .logs)
+        return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
+    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
+        let response: MetricsResponse = try await post(request, to: .metrics)
+        return PartialSuccess(rejected: response.partialSuccess.rejectedDataPoints, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
 
     public func shutdown() async {
         try? await client.shutdown()
     }
 
-    private func post<Message: SwiftProtobuf.Message>(_ message: Message, to signal: OTLPEndpoint.Signal) async throws(ExportError) {
+    /// Posts `message`; the decoded response of a 2xx answer (an empty one when the body is not a
+    /// protobuf response: a receiver that answers nothing accepted everything).
+    private func post<Message: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ message: Message, to signal: OTLPEndpoint.Signal
+    ) async throws(ExportError) -> Response {
         let url = endpoint.url(for: signal)
         let body: Data
         do {
@@ -50,14 +66,18 @@ public final class HTTPExporter: Exporter, Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request, timeout: .nanoseconds(Int64(endpoint.timeout.nanoseconds)))
+            response = try await client.execute(request, timeout: .nanoseconds(Int64(clamping: endpoint.timeout.wholeNanoseconds)))
         } catch {
             throw ExportError(retryable: true, "POST \(url): \(error)")
         }
         let status = response.status.code
         // The body is small (an Export*ServiceResponse or a Status); read it for the message.
-        let answer = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
-        if (200..<300).contains(status) { return }
+        let buffer = try? await response.body.collect(upTo: 64 * 1024)
+        if (200..<300).contains(status) {
+            guard let buffer, buffer.readableBytes > 0 else { return Response() }
+            return (try? Response(serializedBytes: Array(buffer.readableBytesView))) ?? Response()
+        }
+        let answer = buffer.map { String(buffer: $0) } ?? ""
         let retryable = [429, 502, 503, 504].contains(status)
         let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
         throw ExportError(retryable: retryable, "POST \(url): HTTP \(status) \(answer.prefix(200))", retryAfter: retryAfter)

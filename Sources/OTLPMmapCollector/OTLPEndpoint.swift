@@ -94,11 +94,14 @@ public struct OTLPEndpoint: Sendable, Equatable {
         return base + "/v1/" + signal.rawValue
     }
 
-    /// Host, port and whether TLS is asked for, from the endpoint (gRPC).
-    public func hostAndPort() throws -> (host: String, port: Int, secure: Bool) {
-        let text = endpoint.contains("://") ? endpoint : "http://" + endpoint
+    /// Host, port and whether TLS is asked for (gRPC), from the signal's own endpoint when it has
+    /// one (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT…, which OTel's specification applies to gRPC too;
+    /// any path in it is ignored), else from the common endpoint.
+    public func hostAndPort(for signal: Signal? = nil) throws -> (host: String, port: Int, secure: Bool) {
+        let given = signal.flatMap { signalURLs[$0] } ?? endpoint
+        let text = given.contains("://") ? given : "http://" + given
         guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {
-            throw EndpointError("endpoint '\(endpoint)' has no host")
+            throw EndpointError("endpoint '\(given)' has no host")
         }
         let secure = components.scheme == "https"
         return (host, components.port ?? (secure ? 443 : 4317), secure)

@@ -21,7 +21,7 @@ final class SpanAssembler {
     struct OpenSpan {
         var span: OTLPSpan
         var scopeRef: Int64
-        /// When this collector last saw an event of the span (its own clock), for `expire`.
+        /// When this collector last saw an event of the span (monotonic nanoseconds), for `expire`.
         var lastSeen: UInt64
         /// No start was seen for this span.
         var startMissing = false
@@ -46,8 +46,9 @@ final class SpanAssembler {
         self.maxOpen = max(1, maxOpen)
     }
 
-    /// Applies one SpanEvent. Throws for content that breaks a rule (the record is then skipped).
-    func add(_ event: SpanEvent, cache: DictionaryCache, now: UInt64) throws {
+    /// Applies one SpanEvent read at `now` (monotonic; `wall` for the end time of spans evicted to
+    /// make room). Throws for content that breaks a rule (the record is then skipped).
+    func add(_ event: SpanEvent, cache: DictionaryCache, now: UInt64, wall: UInt64) throws {
         guard event.traceId.count == 16, event.spanId.count == 8,
               event.traceId.contains(where: { $0 != 0 }), event.spanId.contains(where: { $0 != 0 }) else {
             throw FormatError(.recSpanId, at: 0, "span event with trace id of \(event.traceId.count) bytes and span id of \(event.spanId.count) bytes (16 and 8, not all zero, required)")
@@ -67,7 +68,7 @@ final class SpanAssembler {
             span.attributes = try cache.keyValues(start.attributes)
             span.flags = start.flags
             open[key] = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now)
-            if open.count > maxOpen { evictLeastRecentlySeen(now: now) }
+            if open.count > maxOpen { evictLeastRecentlySeen(wall: wall) }
             return
         }
         var entry: OpenSpan
@@ -122,14 +123,15 @@ final class SpanAssembler {
             return
         }
         open[key] = entry
-        if open.count > maxOpen { evictLeastRecentlySeen(now: now) }
+        if open.count > maxOpen { evictLeastRecentlySeen(wall: wall) }
     }
 
-    /// Finishes spans with no event for `timeout` nanoseconds: ended at `now`, marked with the
-    /// attribute `otlp_mmap.unfinished` so that nobody mistakes them for complete ones.
-    func expire(now: UInt64, timeout: UInt64) {
-        for (key, entry) in open where now &- entry.lastSeen >= timeout {
-            finishUnfinished(key, entry, now: now)
+    /// Finishes spans with no event for `timeout` nanoseconds of the monotonic clock at `now`:
+    /// ended at `wall`, marked with the attribute `otlp_mmap.unfinished` so that nobody mistakes
+    /// them for complete ones. A `timeout` of 0 finishes every open span.
+    func expire(now: UInt64, wall: UInt64, timeout: UInt64) {
+        for (key, entry) in open where timeout == 0 || (now >= entry.lastSeen && now - entry.lastSeen >= timeout) {
+            finishUnfinished(key, entry, wall: wall)
             expired += 1
         }
     }
@@ -137,17 +139,17 @@ final class SpanAssembler {
     /// Finishes the least recently seen eighth of the open spans, as `expire` would. One sort frees
     /// room for an eighth of `maxOpen` new spans, so a writer that keeps this up pays O(log n) per
     /// span start, not a scan of every open span.
-    private func evictLeastRecentlySeen(now: UInt64) {
+    private func evictLeastRecentlySeen(wall: UInt64) {
         let victims = open.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(max(1, open.count / 8))
         for (key, entry) in victims {
-            finishUnfinished(key, entry, now: now)
+            finishUnfinished(key, entry, wall: wall)
             evicted += 1
         }
     }
 
-    private func finishUnfinished(_ key: Key, _ entry: OpenSpan, now: UInt64) {
+    private func finishUnfinished(_ key: Key, _ entry: OpenSpan, wall: UInt64) {
         var span = entry.span
-        span.endTimeUnixNano = max(span.startTimeUnixNano, now)
+        span.endTimeUnixNano = max(span.startTimeUnixNano, wall)
         if span.startTimeUnixNano == 0 { span.startTimeUnixNano = span.endTimeUnixNano }
         span.attributes.append(Self.marker("otlp_mmap.unfinished"))
         open[key] = nil

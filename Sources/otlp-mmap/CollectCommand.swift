@@ -129,31 +129,9 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let collector = Collector(configuration: options.configuration(path: path), exporter: try options.makeExporter(),
                                   logger: Logger(label: "otlp-mmap.collector"))
-        await runUntilStopped(collector, duration: durationS)
+        try await collector.runUntilSignalled(stopAfter: durationS.map { .milliseconds(Int($0 * 1000)) })
         if statistics { printStatistics(collector) }
     }
-}
-
-/// Runs `collector` until SIGINT/SIGTERM or `duration` seconds, then lets it flush.
-func runUntilStopped(_ collector: Collector, duration: Double?) async {
-    let task = Task { await collector.run() }
-    let stop: @Sendable () -> Void = { task.cancel() }
-    var sources: [DispatchSourceSignal] = []
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler(handler: stop)
-        source.resume()
-        sources.append(source)
-    }
-    if let duration {
-        Task {
-            try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
-            stop()
-        }
-    }
-    await task.value
-    for source in sources { source.cancel() }
 }
 
 func printStatistics(_ collector: Collector) {

@@ -42,26 +42,25 @@ struct DemoCommand: AsyncParsableCommand {
         if options.batchTimeoutMs == nil { configuration.batchTimeout = .milliseconds(50) }
         let collector = Collector(configuration: configuration, exporter: try options.makeExporter(),
                                   logger: Logger(label: "otlp-mmap.demo"))
-        let collecting = Task { await collector.run() }
-
         let demo = try DemoWorkload(writer: writer)
         let failure = ErrorBox()
-        await withTaskGroup(of: Void.self) { group in
-            for thread in 0..<threads {
-                group.addTask { [spans] in
-                    do { try demo.run(thread: thread, spans: spans) } catch { failure.set(error) }
+        await withTaskGroup(of: Void.self) { running in
+            running.addTask { await collector.run() }
+            await withTaskGroup(of: Void.self) { group in
+                for thread in 0..<threads {
+                    group.addTask { [spans] in
+                        do { try demo.run(thread: thread, spans: spans) } catch { failure.set(error) }
+                    }
                 }
             }
+            // Let the collector read everything, then stop it: it exports what it holds on the way out.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline, writer.file.rings.contains(where: { $0.header.readerIndex < $0.header.writerIndex }) {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            collector.stop()
         }
         if let error = failure.error { throw error }
-
-        // Let the collector read everything, then stop it: it exports what it holds on the way out.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, writer.file.rings.contains(where: { $0.header.readerIndex < $0.header.writerIndex }) {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        collecting.cancel()
-        await collecting.value
 
         let written = writer.statistics.total(.written)
         let stats = collector.statistics

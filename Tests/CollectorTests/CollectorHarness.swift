@@ -36,17 +36,20 @@ final class CapturingExporter: Exporter, @unchecked Sendable {
         if fail { throw ExportError(retryable: retryable, "refused by the test") }
     }
 
-    func export(_ request: TracesRequest) async throws(ExportError) {
+    func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
         try admit()
         lock.withLock { _traces.append(request) }
+        return nil
     }
-    func export(_ request: LogsRequest) async throws(ExportError) {
+    func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         try admit()
         lock.withLock { _logs.append(request) }
+        return nil
     }
-    func export(_ request: MetricsRequest) async throws(ExportError) {
+    func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
         try admit()
         lock.withLock { _metrics.append(request) }
+        return nil
     }
     func shutdown() async {}
 }
@@ -82,7 +85,7 @@ func collect(
     while !done(collector), ContinuousClock.now < deadline {
         try? await Task.sleep(for: .milliseconds(5))
     }
-    task.cancel()
+    collector.stop()
     await task.value
     return collector
 }

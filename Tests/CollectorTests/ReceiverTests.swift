@@ -50,7 +50,7 @@ import TestSupport
 
         let (collector, task) = startCollector(writer.file.path, exporter: try exporter(transport, receiver))
         try await waitFor { receiver.items("traces").count >= 2 && receiver.items("logs").count >= 1 }
-        task.cancel()   // the final flush reports the metrics
+        collector.stop()   // the final flush reports the metrics
         await task.value
         #expect(collector.statistics[.droppedRequests] == 0 && collector.statistics[.invalidRecords] == 0)
         #expect(receiver.requests().allSatisfy { $0.transport == transport.rawValue })
@@ -113,7 +113,7 @@ import TestSupport
         // connection), so the wait is for every body, not for a count.
         let expected = Set((0..<20).map { "s:before \($0)" } + (0..<20).map { "s:during \($0)" })
         try await waitFor { expected.isSubset(of: Set(second.items("logs").map { ReceivedJSON.anyValue($0.item["body"]) })) }
-        task.cancel()
+        collector.stop()
         await task.value
         let bodies = Set(second.items("logs").map { ReceivedJSON.anyValue($0.item["body"]) })
         #expect(expected.isSubset(of: bodies), "missing: \(expected.subtracting(bodies).sorted())")

@@ -63,7 +63,7 @@ import TestSupport
         let restarted = try TelemetryWriter(configuration: second)
         restarted.log(.warn, .text("from the second file"), time: 2)
         try await waitFor { collector.statistics[.exportedLogs] >= 2 }
-        task.cancel()
+        collector.stop()
         await task.value
         #expect(exporter.logRecords.map(\.body.summary) == ["s:from the first file", "s:from the second file"])
         #expect(collector.statistics[.fileResets] >= 1)
@@ -88,7 +88,7 @@ import TestSupport
         try await waitFor { collector.statistics[.fileResets] >= 1 }
         let ring = restarted.file.ring(.events)
         #expect(ring.header.readerIndex <= ring.header.writerIndex, "reader_index \(ring.header.readerIndex) past writer_index \(ring.header.writerIndex)")
-        task.cancel()
+        collector.stop()
         await task.value
         #expect(exporter.logRecords.map(\.body.summary).sorted() == ["s:new", "s:old 0", "s:old 1", "s:old 2", "s:old 3", "s:old 4"])
     }
@@ -131,7 +131,7 @@ import TestSupport
         let writer = try TelemetryWriter(configuration: late)
         writer.log(.info, .text("late"), time: 3)
         try await waitFor { collector.statistics[.exportedLogs] >= 1 }
-        task.cancel()
+        collector.stop()
         await task.value
         #expect(exporter.logRecords.map(\.body.summary) == ["s:late"])
     }

@@ -69,7 +69,7 @@ import TestSupport
         while receiver.items("logs").isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        task.cancel()
+        collector.stop()
         await task.value
         let bodies = receiver.items("logs").map { ReceivedJSON.anyValue($0.item["body"]) }
         if trustCA {

@@ -45,7 +45,8 @@ public nonisolated struct OtlpMmap_Collector_V1_Checkpoint: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// 1 for this layout; a collector ignores (and reports) a checkpoint of a version it does not know.
+  /// 2 for this layout (1: open spans carried last_seen_unix_nano instead of idle_nanos). A
+  /// collector ignores (and reports) a checkpoint of a version it does not know.
   public var version: UInt32 = 0
 
   /// The OTLP-mmap file the state was read from. A checkpoint of any other file (another inode, or
@@ -80,7 +81,7 @@ public nonisolated struct OtlpMmap_Collector_V1_Checkpoint: Sendable {
   /// Clears the value of `metrics`. Subsequent reads from it will return its default value.
   public mutating func clearMetrics() {self._metrics = nil}
 
-  /// When the checkpoint was written (the collector's clock).
+  /// When the checkpoint was written (wall clock), for people reading it: no timer depends on it.
   public var writtenUnixNano: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -125,11 +126,17 @@ public nonisolated struct OtlpMmap_Collector_V1_OpenSpan: Sendable {
   /// The SpanEvent's scope_ref (a dictionary reference in the OTLP-mmap file).
   public var scopeRef: Int64 = 0
 
-  /// When the collector last saw an event of the span, for the open-span timeout.
+  /// Version 1 only: when the collector last saw an event of the span (wall clock).
   public var lastSeenUnixNano: UInt64 = 0
 
   /// No start event was seen for this span.
   public var startMissing: Bool = false
+
+  /// How long before the checkpoint was written the collector last saw an event of the span (a
+  /// monotonic clock's difference), for the open-span timeout. An age rather than an instant: a
+  /// restarted collector's monotonic clock has another origin, and the wall clock may have been
+  /// stepped in between.
+  public var idleNanos: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -479,7 +486,7 @@ nonisolated extension OtlpMmap_Collector_V1_FileIdentity: SwiftProtobuf.Message,
 
 nonisolated extension OtlpMmap_Collector_V1_OpenSpan: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OpenSpan"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}span\0\u{3}scope_ref\0\u{3}last_seen_unix_nano\0\u{3}start_missing\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}span\0\u{3}scope_ref\0\u{3}last_seen_unix_nano\0\u{3}start_missing\0\u{3}idle_nanos\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -491,6 +498,7 @@ nonisolated extension OtlpMmap_Collector_V1_OpenSpan: SwiftProtobuf.Message, Swi
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.scopeRef) }()
       case 3: try { try decoder.decodeSingularFixed64Field(value: &self.lastSeenUnixNano) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.startMissing) }()
+      case 5: try { try decoder.decodeSingularFixed64Field(value: &self.idleNanos) }()
       default: break
       }
     }
@@ -513,6 +521,9 @@ nonisolated extension OtlpMmap_Collector_V1_OpenSpan: SwiftProtobuf.Message, Swi
     if self.startMissing != false {
       try visitor.visitSingularBoolField(value: self.startMissing, fieldNumber: 4)
     }
+    if self.idleNanos != 0 {
+      try visitor.visitSingularFixed64Field(value: self.idleNanos, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -521,6 +532,7 @@ nonisolated extension OtlpMmap_Collector_V1_OpenSpan: SwiftProtobuf.Message, Swi
     if lhs.scopeRef != rhs.scopeRef {return false}
     if lhs.lastSeenUnixNano != rhs.lastSeenUnixNano {return false}
     if lhs.startMissing != rhs.startMissing {return false}
+    if lhs.idleNanos != rhs.idleNanos {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,233 @@
+import Logging
+import NIOPosix
+import OTLPMmapCore
+import OTLPMmapWire
+import OTLPMmapLayout
+
+/// The one task that reads the file: opens it (and resumes from its checkpoint), copies records
+/// out of the three rings into their pipelines' mailboxes, skips holes, notices when the file is
+/// replaced under it, and sleeps a little longer each time there is nothing to read.
+///
+/// A ring whose pipeline's mailbox is full is not read at all: the backpressure stays with that
+/// ring (whose writer then finds it full and counts drops) and reaches no other signal.
+struct RingReader: Sendable {
+    let configuration: CollectorConfiguration
+    let statistics: CollectorStatistics
+    let logger: Logger
+    let warnings: WarningLog
+    let time: TimeSource
+    let stop: StopState
+    /// Indexed by `RingKind.rawValue`.
+    let mailboxes: [PipelineMailbox]
+
+    func run() async {
+        var session: FileSession?
+        var consumers: [RingConsumer] = []
+        var idle = IdleWait(maximum: configuration.maxIdleWait)
+        var lastOpenError = ""
+        var lastStaleCheck: UInt64 = 0
+        while !stop.isStopping, !Task.isCancelled {
+            guard let current = session else {
+                do {
+                    (session, consumers) = try await open()
+                    lastOpenError = ""
+                    idle.reset()
+                } catch {
+                    let message = "\(error)"
+                    if message != lastOpenError {
+                        logger.notice("waiting for a valid file at \(configuration.path): \(message)")
+                        lastOpenError = message
+                    }
+                    await idle.sleep(time)
+                }
+                continue
+            }
+            var progress = false
+            for kind in RingKind.allCases {
+                progress = drain(kind, &consumers[kind.rawValue]) || progress
+            }
+            if progress {
+                idle.reset()
+                continue
+            }
+            let now = time.monotonic()
+            if now - lastStaleCheck >= 100_000_000 {
+                lastStaleCheck = now
+                if let reason = current.staleness() {
+                    logger.notice("the file was \(reason): exporting what was read and starting over", metadata: ["file": "\(configuration.path)"])
+                    current.markStale()
+                    await end(.fileReset)
+                    await current.checkpointer?.remove()
+                    session = nil
+                    statistics.add(.fileResets)
+                    continue
+                }
+            }
+            await idle.sleep(time)
+        }
+        // What the writer published before the stop is still exported: one last pass over the
+        // rings (a file that just replaced the old one included), as far as the mailboxes take it.
+        if session == nil, !Task.isCancelled, let opened = try? await open() { (session, consumers) = opened }
+        if let session {
+            for _ in 0..<configuration.queueCapacity where !Task.isCancelled {
+                var progress = false
+                for kind in RingKind.allCases { progress = drain(kind, &consumers[kind.rawValue]) || progress }
+                if !progress { break }
+            }
+            await end(.shutdown)
+            // Without checkpoints, spans and measurements read are handed back now: their content
+            // was exported or is lost with the collector's memory anyway.
+            if !session.isStale {
+                for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { consumers[kind.rawValue].release() }
+            }
+        }
+        for mailbox in mailboxes { mailbox.close() }
+    }
+
+    /// Reads up to a batch of records of `kind` into its mailbox; whether it read or skipped anything.
+    private func drain(_ kind: RingKind, _ consumer: inout RingConsumer) -> Bool {
+        let mailbox = mailboxes[kind.rawValue]
+        guard mailbox.hasRoom else { return false }
+        let signal = kind.signal
+        var records: [RawRecord] = []
+        var handled = 0
+        let now = time.monotonic()
+        reading: while handled < configuration.batchSize {
+            switch consumer.poll(now: now) {
+            case .nothing:
+                break reading
+            case .record(let sequence, let payload, let offset):
+                records.append(RawRecord(sequence: sequence, payload: payload, payloadFileOffset: offset))
+            case .invalid(_, let error):
+                statistics.add(.invalidRecords, signal: signal)
+                warnings.warn(error)
+            case .hole(_, let error):
+                statistics.add(.holesSkipped, signal: signal)
+                warnings.warn(error)
+            }
+            handled += 1
+        }
+        guard handled > 0 else { return false }
+        mailbox.offer(.records(records, next: consumer.next))
+        if releasesOnRead(kind) { consumer.release() }
+        return true
+    }
+
+    /// Spans and measurements without checkpoints go back to the writer as soon as they are read.
+    private func releasesOnRead(_ kind: RingKind) -> Bool {
+        kind != .events && configuration.checkpointPath == nil
+    }
+
+    /// Sends every pipeline the end of the session and waits until each exported what it held.
+    private func end(_ kind: SessionEnd) async {
+        await withDiscardingTaskGroup { group in
+            for mailbox in mailboxes {
+                group.addTask {
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        if !mailbox.force(.end(kind, done)) { done.resume() }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: opening
+
+    /// Maps the file, resumes from its checkpoint when one fits, and tells the pipelines.
+    private func open() async throws -> (FileSession, [RingConsumer]) {
+        let truncationEvents = TruncationGuard.events
+        let file = try MmapFile.open(path: configuration.path, writable: true)
+        let identity = try file.file.identity()
+        let checkpointFile = configuration.checkpointPath.map(CheckpointFile.init)
+        var cursors = try RingKind.allCases.map { kind throws in
+            // Log records are released by their pipeline after export, the others after a
+            // checkpoint; without checkpoints, every 32 records as they are read.
+            try RingCursor(ring: file.ring(kind), releaseEvery: kind == .events || checkpointFile != nil ? Int.max : 32)
+        }
+        let firstUnreleased = cursors.map(\.next)
+        var restored: Checkpoint?
+        if let checkpointFile, let checkpoint = await loadCheckpoint(checkpointFile, file: file, identity: identity) {
+            let spans = file.ring(.spans), measurements = file.ring(.measurements)
+            if let spanCursor = try? RingCursor(ring: spans, startingAt: checkpoint.nextSpanSequence, releaseEvery: Int.max),
+               let measurementCursor = try? RingCursor(ring: measurements, startingAt: checkpoint.nextMeasurementSequence, releaseEvery: Int.max) {
+                cursors[RingKind.spans.rawValue] = spanCursor
+                cursors[RingKind.measurements.rawValue] = measurementCursor
+                restored = checkpoint
+                statistics.add(.checkpointsRestored)
+                logger.info("resuming from the checkpoint \(checkpointFile.path)", metadata: [
+                    "open_spans": "\(checkpoint.openSpans.count)", "finished_spans": "\(checkpoint.finishedSpans.count)",
+                    "metric_series": "\(checkpoint.metrics.series.count)",
+                ])
+            } else {
+                logger.error("ignoring the checkpoint \(checkpointFile.path): its ring positions (spans \(checkpoint.nextSpanSequence), measurements \(checkpoint.nextMeasurementSequence)) lie outside the rings' reader and writer indices")
+                statistics.add(.checkpointsIgnored)
+            }
+        }
+        let firstToRead = cursors.map(\.next)
+        let checkpointer = checkpointFile.map {
+            Checkpointer(file: $0, identity: identity, startTime: file.startTimeUnixNano, restored: restored, firstToRead: firstToRead,
+                         logger: logger, statistics: statistics, wall: time.wall)
+        }
+        let session = FileSession(file: file, path: configuration.path, identity: identity, truncationEvents: truncationEvents,
+                                  restored: restored, firstUnreleased: firstUnreleased, firstToRead: firstToRead, checkpointer: checkpointer)
+        logger.info("reading \(configuration.path)", metadata: ["start_time_unix_nano": "\(session.startTime)"])
+        for mailbox in mailboxes { mailbox.force(.begin(session)) }
+        let consumers = cursors.map { RingConsumer(cursor: $0, holeTimeout: configuration.holeTimeout) }
+        return (session, consumers)
+    }
+
+    /// The checkpoint of this very file (same inode and start time, a version this collector
+    /// reads), read on the blocking-I/O pool; anything else is reported and ignored, and the
+    /// collector then reads from the rings' reader_index as without one.
+    private func loadCheckpoint(_ checkpointFile: CheckpointFile, file: MmapFile, identity: FileIdentity) async -> Checkpoint? {
+        let checkpoint: Checkpoint
+        do {
+            guard let loaded = try await NIOThreadPool.singleton.runIfActive({ try checkpointFile.load() }) else { return nil }
+            checkpoint = loaded
+        } catch {
+            logger.error("ignoring the unreadable checkpoint \(checkpointFile.path): \(error)")
+            statistics.add(.checkpointsIgnored)
+            return nil
+        }
+        guard checkpoint.file.device == identity.device, checkpoint.file.inode == identity.inode,
+              checkpoint.file.startTimeUnixNano == file.startTimeUnixNano else {
+            logger.notice("ignoring the checkpoint \(checkpointFile.path): it belongs to an earlier file at this path")
+            return nil
+        }
+        guard [1, 2].contains(checkpoint.version) else {
+            logger.error("ignoring the checkpoint \(checkpointFile.path): version \(checkpoint.version) is not one this collector reads (1 or 2)")
+            statistics.add(.checkpointsIgnored)
+            return nil
+        }
+        return checkpoint
+    }
+}
+
+extension RingKind {
+    /// The OTLP signal of this ring's records.
+    var signal: OTLPEndpoint.Signal {
+        switch self {
+        case .spans: .traces
+        case .events: .logs
+        case .measurements: .metrics
+        }
+    }
+}
+
+/// Sleeps between polls of an idle file: 50 µs at first, doubling up to `maximum`, so that a busy
+/// file is read promptly and an idle one costs almost nothing.
+struct IdleWait {
+    let maximum: Duration
+    private var current: Duration = .microseconds(50)
+
+    init(maximum: Duration) {
+        self.maximum = maximum
+    }
+
+    mutating func reset() { current = .microseconds(50) }
+
+    mutating func sleep(_ time: TimeSource) async {
+        try? await time.sleep(for: current)
+        current = min(current * 2, maximum)
+    }
+}

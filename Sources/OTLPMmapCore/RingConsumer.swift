@@ -1,0 +1,83 @@
+import OTLPMmapLayout
+import OTLPMmapWire
+
+/// The consumer of one ring that keeps up with live producers: its position (a `RingCursor`) and
+/// its policy for holes — a sequence claimed by a producer and never published, most likely because
+/// that producer died between claim and publish (RING-HOLE). Such a slot blocks the ring for
+/// `holeTimeout`, then it is skipped so that the records behind it are not held hostage.
+///
+/// Time comes in as `now`, nanoseconds of a monotonic clock chosen by the caller: a wall clock
+/// stepped back or forward must change neither which slots count as holes nor when.
+public struct RingConsumer: Sendable {
+    public private(set) var cursor: RingCursor
+    public let holeTimeout: Duration
+    private let holeTimeoutNanos: UInt64
+    /// When (monotonic) `cursor.next` was first seen claimed but unpublished.
+    private var holeSince: UInt64?
+
+    /// A record copied out of its slot, or the reason the slot holds none.
+    public enum Next: Sendable {
+        /// A published record's payload (length prefix removed), copied out of shared memory.
+        case record(sequence: Int64, payload: [UInt8], payloadFileOffset: Int)
+        /// A published slot whose length prefix breaks SLOT-LENGTH; skipped.
+        case invalid(sequence: Int64, FormatError)
+        /// A claimed slot unpublished for `holeTimeout`; skipped (RING-HOLE).
+        case hole(sequence: Int64, FormatError)
+        /// Nothing to read now: the next sequence is not claimed, or claimed and not yet overdue.
+        case nothing
+    }
+
+    public init(cursor: RingCursor, holeTimeout: Duration) {
+        self.cursor = cursor
+        self.holeTimeout = holeTimeout
+        holeTimeoutNanos = holeTimeout.wholeNanoseconds
+    }
+
+    public var ring: Ring { cursor.ring }
+    public var next: Int64 { cursor.next }
+
+    /// Reads the next sequence, if it can be read or must be skipped, and moves past it.
+    public mutating func poll(now: UInt64) -> Next {
+        let sequence = cursor.next
+        switch cursor.peek() {
+        case .empty:
+            holeSince = nil
+            return .nothing
+        case .unpublished:
+            guard let since = holeSince else {
+                holeSince = now
+                return .nothing
+            }
+            // Saturating: a caller's clock cannot run backwards, but a hostile caller cannot make it wrap either.
+            guard now >= since, now - since >= holeTimeoutNanos else { return .nothing }
+            holeSince = nil
+            cursor.advance()
+            return .hole(sequence: sequence, FormatError(.ringHole, at: ring.slotFileOffset(sequence),
+                "\(ring.kind.name) sequence \(sequence) was claimed but not published for \(holeTimeout); skipped"))
+        case .readable:
+            holeSince = nil
+            defer { cursor.advance() }
+            do {
+                let (payload, offset) = try ring.copyRecord(sequence)
+                return .record(sequence: sequence, payload: payload, payloadFileOffset: offset)
+            } catch {
+                return .invalid(sequence: sequence, error)
+            }
+        }
+    }
+
+    /// Hands every consumed slot back to producers (stores reader_index).
+    public mutating func release() { cursor.release() }
+}
+
+extension Duration {
+    /// Whole nanoseconds, 0 for a negative duration and saturating at UInt64.max: deadlines and ages
+    /// in the collector, the writer and the runner are kept as such counts of a monotonic clock.
+    public var wholeNanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0, attoseconds >= 0 else { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return .max }
+        return whole.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000)).partialValue
+    }
+}
