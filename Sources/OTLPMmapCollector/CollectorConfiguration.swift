@@ -29,6 +29,11 @@ public struct CollectorConfiguration: Sendable {
     /// Chunks of read records (each up to `batchSize`) waiting for their signal's pipeline; when
     /// that many wait, the reader leaves the signal's ring alone until the pipeline catches up.
     public var queueCapacity: Int = 8
+    /// The most records of one signal the collector holds read but not exported while its receiver
+    /// refuses (memory stays bounded; the writer finds the ring full instead): `queueCapacity`
+    /// chunks waiting, `maxInFlight` requests being retried, and at most two batches filling.
+    /// Open spans and metric series are bounded apart (`maxOpenSpans`, `maxSeriesPerMetric`).
+    public var heldRecordsPerSignal: Int { (queueCapacity + maxInFlight + 2) * batchSize }
     /// How long a stopping collector keeps trying to export what it holds.
     public var shutdownTimeout: Duration = .seconds(5)
     /// Where the collector keeps what it read from the span and measurement rings but has not

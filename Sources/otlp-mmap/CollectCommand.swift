@@ -64,6 +64,9 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Milliseconds a read span or measurement may wait for the next checkpoint.")
     var checkpointIntervalMs = 1000
 
+    @Option(help: "Milliseconds a stopping collector (SIGINT, SIGTERM) keeps exporting what it holds.")
+    var shutdownTimeoutMs = 5000
+
     func configuration(path: String) -> CollectorConfiguration {
         var configuration = CollectorConfiguration(path: path)
         configuration.applyEnvironment()
@@ -77,6 +80,7 @@ struct CollectorOptions: ParsableArguments {
         if let checkpoint { configuration.checkpointPath = checkpoint }
         if noCheckpoint { configuration.checkpointPath = nil }
         configuration.checkpointInterval = .milliseconds(max(1, checkpointIntervalMs))
+        configuration.shutdownTimeout = .milliseconds(max(0, shutdownTimeoutMs))
         return configuration
     }
 

@@ -114,7 +114,13 @@ final class FileSession: Sendable {
 /// Set once the collector is asked to stop; from then on failing exports are retried only until
 /// `deadline` (monotonic nanoseconds).
 final class StopState: Sendable {
-    private let state = Mutex<(deadline: UInt64?, waiters: [CheckedContinuation<Void, Never>])>((nil, []))
+    private struct State {
+        var deadline: UInt64?
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextID = 0
+    }
+
+    private let state = Mutex(State())
 
     var deadline: UInt64? { state.withLock { $0.deadline } }
     var isStopping: Bool { deadline != nil }
@@ -124,29 +130,39 @@ final class StopState: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard state.deadline == nil else { return [] }
             state.deadline = deadline
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
 
     /// Returns once `stop` was called (at once if it was), or when the task is cancelled.
     func wait() async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { state -> Bool in
-                    if state.deadline != nil { return true }
-                    state.waiters.append(continuation)
+                    if state.deadline != nil || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
                     return false
                 }
                 if now { continuation.resume() }
             }
         } onCancel: {
-            let waiters = state.withLock { state in
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    /// Sleeps for `duration` on `time`, or until the stop.
+    func sleep(for duration: Duration, on time: TimeSource) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await time.sleep(for: duration) }
+            group.addTask { await self.wait() }
+            await group.next()
+            group.cancelAll()
         }
     }
 }

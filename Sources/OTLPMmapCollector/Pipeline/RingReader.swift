@@ -38,7 +38,7 @@ struct RingReader: Sendable {
                         logger.notice("waiting for a valid file at \(configuration.path): \(message)")
                         lastOpenError = message
                     }
-                    await idle.sleep(time)
+                    await idle.sleep(time, stop)
                 }
                 continue
             }
@@ -63,7 +63,7 @@ struct RingReader: Sendable {
                     continue
                 }
             }
-            await idle.sleep(time)
+            await idle.sleep(time, stop)
         }
         // What the writer published before the stop is still exported: one last pass over the
         // rings (a file that just replaced the old one included), as far as the mailboxes take it.
@@ -108,6 +108,7 @@ struct RingReader: Sendable {
             handled += 1
         }
         guard handled > 0 else { return false }
+        statistics.add(.records, records.count, signal: signal)
         mailbox.offer(.records(records, next: consumer.next))
         if releasesOnRead(kind) { consumer.release() }
         return true
@@ -226,8 +227,8 @@ struct IdleWait {
 
     mutating func reset() { current = .microseconds(50) }
 
-    mutating func sleep(_ time: TimeSource) async {
-        try? await time.sleep(for: current)
+    mutating func sleep(_ time: TimeSource, _ stop: StopState) async {
+        await stop.sleep(for: current, on: time)
         current = min(current * 2, maximum)
     }
 }

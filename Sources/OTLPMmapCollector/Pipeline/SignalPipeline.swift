@@ -60,7 +60,6 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                         }
                     }
                     appliedNext = next
-                    context.statistics.add(.records, records.count, signal: Stage.signal)
                 case .data(.end(let kind, let done)):
                     ending = (kind, done, false, false)
                     if kind == .fileReset { stage.finishForReset(now: now, wall: wall) }
@@ -102,8 +101,9 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                     let interval = configuration.checkpointInterval.wholeNanoseconds
                     let crowded = unreleased * 2 >= session.file.ring(Stage.ring).numBuffers
                     let retryWait = lastCheckpointFailure.map { now - $0 < interval } ?? false
-                    let due = (stage.stateChanged || unreleased > 0)
-                        && (final || (!retryWait && (stage.stateChanged || crowded || now - lastCheckpoint >= interval)))
+                    // The last one always: it also brings the open spans' idle ages up to date.
+                    let due = final || ((stage.stateChanged || unreleased > 0)
+                        && !retryWait && (stage.stateChanged || crowded || now - lastCheckpoint >= interval))
                     if final { ending?.finalCheckpoint = true }
                     checkpointWake = nil
                     if due, let section = stage.checkpointSection(now: now) {

@@ -1,0 +1,78 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapSDK
+import Testing
+import TestSupport
+
+/// `otlp-mmap collect` as a process stopped with SIGTERM: its ServiceGroup shuts the collector
+/// down gracefully, which exports what it holds within the shutdown deadline.
+@Suite(.serialized) struct ShutdownTests {
+    /// Batches and the metric interval far longer than the test: only the stop exports anything.
+    func arguments(_ path: String, _ receiver: ReceiverProcess) -> [String] {
+        ["collect", "--file", path, "--exporter", "otlp-http", "--endpoint", "http://127.0.0.1:\(receiver.httpPort)",
+         "--batch-timeout-ms", "600000", "--metric-interval-ms", "600000", "--shutdown-timeout-ms", "2000",
+         "--checkpoint-interval-ms", "20"]
+    }
+
+    func write(_ writer: TelemetryWriter) throws {
+        let counter = try writer.counter("stopped")
+        for index in 0..<50 {
+            writer.startSpan("span-\(index)", kind: .internal).end()
+            writer.log(.info, .text("log \(index)"))
+            counter.record(1)
+        }
+    }
+
+    @Test func sigtermExportsWhatIsHeld() async throws {
+        let receiver = try ReceiverProcess()
+        defer { receiver.stop() }
+        let writer = try makeWriter(clock: { nowUnixNano() })
+        try write(writer)
+        let collector = try TestSupport.start(arguments(writer.file.path, receiver))
+        try await CollectorCrashTests.waitUntilRead(writer)
+        try await Task.sleep(for: .milliseconds(300))        // the log records too (their slots wait for the export)
+        #expect(receiver.items("traces").isEmpty && receiver.items("logs").isEmpty, "exported before the stop")
+
+        let signalled = ContinuousClock.now
+        kill(collector.process.processIdentifier, SIGTERM)
+        let stopped = collector.wait(timeout: 30)
+        let took = ContinuousClock.now - signalled
+        #expect(stopped.status == 0, "collector: \(stopped.stderr)")
+        #expect(took < .seconds(2), "stopping took \(took)")
+        #expect(receiver.items("traces").count == 50)
+        #expect(receiver.items("logs").count == 50)
+        #expect(CollectorCrashTests.points(receiver, "stopped", "sum").compactMap { ReceivedJSON.int($0["asInt"]) }.max() == 50)
+        #expect(writer.file.ring(.events).header.readerIndex == 49, "exported log records were not handed back")
+    }
+
+    @Test func sigtermWithARefusingReceiverStopsAtTheDeadlineAndKeepsTheRecords() async throws {
+        let receiver = try ReceiverProcess(failFirst: 1_000_000)
+        defer { receiver.stop() }
+        let writer = try makeWriter(clock: { nowUnixNano() })
+        try write(writer)
+        let collector = try TestSupport.start(arguments(writer.file.path, receiver))
+        try await CollectorCrashTests.waitUntilRead(writer)
+        try await Task.sleep(for: .milliseconds(300))
+
+        let signalled = ContinuousClock.now
+        kill(collector.process.processIdentifier, SIGTERM)
+        let stopped = collector.wait(timeout: 30)
+        let took = ContinuousClock.now - signalled
+        #expect(stopped.status == 0, "collector: \(stopped.stderr)")
+        // 2 s of retries, then it gives up: not sooner (it tried), not much later (it must stop).
+        #expect(took >= .milliseconds(1_900) && took < .seconds(5), "stopping took \(took)")
+        #expect(stopped.stderr.contains("stopping while the export of logs still fails"))
+        // Nothing was delivered, so nothing of the log ring was handed back: the next collector reads it.
+        #expect(writer.file.ring(.events).header.readerIndex == -1)
+        // The spans whose exports were cut short are in the last checkpoint: a collector started
+        // against a receiver that accepts delivers all of it.
+        let accepting = try ReceiverProcess()
+        defer { accepting.stop() }
+        let next = try TestSupport.start(arguments(writer.file.path, accepting))
+        try await Task.sleep(for: .milliseconds(500))
+        kill(next.process.processIdentifier, SIGTERM)
+        #expect(next.wait(timeout: 30).status == 0)
+        #expect(Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count == 50)
+        #expect(accepting.items("logs").count == 50)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapWire
+import Testing
+
+/// The one ring consumer: holes are judged on the caller's monotonic clock alone.
+@Suite struct RingConsumerTests {
+    let second: UInt64 = 1_000_000_000
+
+    func consumer(_ ring: Ring) throws -> RingConsumer {
+        RingConsumer(cursor: try RingCursor(ring: ring), holeTimeout: .seconds(1))
+    }
+
+    @Test func aClaimedSlotIsSkippedOnlyAfterTheTimeoutHasPassedSinceItWasFirstSeen() throws {
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        var consumer = try consumer(ring)
+        _ = try #require(ring.claim())            // claimed; its producer "died"
+        try ring.write(Measurement(metricRef: 7, timeUnixNano: 1, value: .asLong(1)))
+        let start: UInt64 = 5_000 * second
+        guard case .nothing = consumer.poll(now: start) else { Issue.record("a fresh hole was skipped"); return }
+        guard case .nothing = consumer.poll(now: start + second - 1) else { Issue.record("skipped before the timeout"); return }
+        guard case .hole(let sequence, let error) = consumer.poll(now: start + second) else { Issue.record("not skipped at the timeout"); return }
+        #expect(sequence == 0 && error.rule == .ringHole && error.offset == ring.slotFileOffset(0))
+        guard case .record(let next, _, _) = consumer.poll(now: start + second) else { Issue.record("the record behind the hole was not read"); return }
+        #expect(next == 1)
+    }
+
+    @Test func aSlotPublishedWithinTheTimeoutIsRead() throws {
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        var consumer = try consumer(ring)
+        let record = Measurement(metricRef: 9, timeUnixNano: 2, value: .asLong(2))
+        let (sequence, slot) = try ring.claim(payloadSize: record.encodedSize)
+        var writer = ProtoWriter(slot)
+        record.encode(to: &writer)
+        guard case .nothing = consumer.poll(now: 10 * second) else { Issue.record("read an unpublished slot"); return }
+        ring.publish(sequence)
+        let payload = encode(record)
+        guard case .record(let read, let bytes, _) = consumer.poll(now: 10 * second + second / 2) else { Issue.record("published slot not read"); return }
+        #expect(read == sequence && bytes == payload)
+    }
+
+    @Test func aClockThatGoesBackwardsNeverSkipsAHole() throws {
+        // The caller's clock is monotonic; one that is not (or a wrapped subtraction) must not
+        // turn a live slot into a hole.
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        var consumer = try consumer(ring)
+        _ = try #require(ring.claim())
+        guard case .nothing = consumer.poll(now: 100 * second) else { Issue.record("fresh hole skipped"); return }
+        guard case .nothing = consumer.poll(now: 1) else { Issue.record("a clock going back skipped the hole"); return }
+    }
+}
