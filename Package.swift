@@ -176,7 +176,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CollectorTests",
-            dependencies: ["OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "TestSupport", "otlp-mmap"],
+            dependencies: [
+                "OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "TestSupport", "otlp-mmap",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CollectorTests"
         ),
         .testTarget(

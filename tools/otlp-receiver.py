@@ -8,7 +8,8 @@ and appends every request it accepts to --out as one JSON line:
 Ids stay base64 in that JSON (protobuf's JSON mapping); tests decode them.
 
 --fail-first N answers the first N requests with gRPC UNAVAILABLE / HTTP 503 (retryable), to test
-retries. --tls-cert/--tls-key serve both over TLS; --client-ca also asks for client certificates. The ports it listens on (0 = any free one) are written to --ready as
+retries. --reject-one answers every accepted request with a partial success that rejects one item
+("rejected by --reject-one"), as a receiver that drops what it cannot take does. --tls-cert/--tls-key serve both over TLS; --client-ca also asks for client certificates. The ports it listens on (0 = any free one) are written to --ready as
 "grpc=PORT http=PORT" once both servers accept connections. It runs until killed.
 
 Needs: pip install opentelemetry-proto grpcio
@@ -37,9 +38,10 @@ REQUESTS = {
 class Recorder:
     """Appends accepted requests to the output file; refuses the first `fail_first`."""
 
-    def __init__(self, path, fail_first):
+    def __init__(self, path, fail_first, reject_one=False):
         self.path = path
         self.remaining_failures = fail_first
+        self.reject_one = reject_one
         self.lock = threading.Lock()
 
     def admit(self):
@@ -56,6 +58,18 @@ class Recorder:
             out.flush()
 
 
+REJECTED_FIELD = {"traces": "rejected_spans", "logs": "rejected_log_records", "metrics": "rejected_data_points"}
+
+
+def response(signal, recorder):
+    """The Export*ServiceResponse: empty (all accepted), or with one item rejected."""
+    message = REQUESTS[signal][1]()
+    if recorder.reject_one:
+        setattr(message.partial_success, REJECTED_FIELD[signal], 1)
+        message.partial_success.error_message = "rejected by --reject-one"
+    return message
+
+
 def grpc_servicer(base, signal, recorder):
     response_type = REQUESTS[signal][1]
 
@@ -64,7 +78,7 @@ def grpc_servicer(base, signal, recorder):
             if not recorder.admit():
                 context.abort(grpc.StatusCode.UNAVAILABLE, "refused by --fail-first")
             recorder.record("grpc", signal, request)
-            return response_type()
+            return response(signal, recorder)
 
     return Servicer()
 
@@ -89,7 +103,7 @@ def http_handler(recorder):
             request = request_type()
             request.ParseFromString(body)
             recorder.record("http", signal, request)
-            payload = response_type().SerializeToString()
+            payload = response(signal, recorder).SerializeToString()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-protobuf")
             self.send_header("Content-Length", str(len(payload)))
@@ -109,11 +123,12 @@ def main():
     parser.add_argument("--grpc-port", type=int, default=0)
     parser.add_argument("--http-port", type=int, default=0)
     parser.add_argument("--fail-first", type=int, default=0)
+    parser.add_argument("--reject-one", action="store_true", help="answer with a partial success rejecting one item")
     parser.add_argument("--tls-cert", help="PEM certificate chain: serve gRPC and HTTP over TLS with it")
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     parser.add_argument("--client-ca", help="PEM CA: require client certificates signed by it (mutual TLS)")
     options = parser.parse_args()
-    recorder = Recorder(options.out, options.fail_first)
+    recorder = Recorder(options.out, options.fail_first, options.reject_one)
 
     # grpcio sets SO_REUSEPORT by default: a second receiver restarted on a port another test's
     # receiver got from the kernel would then share it silently, and requests would land in the

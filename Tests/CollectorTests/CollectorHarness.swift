@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapSDK
@@ -67,9 +69,10 @@ func testConfiguration(_ path: String, configure: (inout CollectorConfiguration)
 
 /// Starts a collector on `path` in a task of its own.
 func startCollector(
-    _ path: String, exporter: any Exporter, configure: (inout CollectorConfiguration) -> Void = { _ in }
+    _ path: String, exporter: any Exporter, logger: Logger = Logger(label: "otlp-mmap.collector"),
+    configure: (inout CollectorConfiguration) -> Void = { _ in }
 ) -> (collector: Collector, task: Task<Void, Never>) {
-    let collector = Collector(configuration: testConfiguration(path, configure: configure), exporter: exporter)
+    let collector = Collector(configuration: testConfiguration(path, configure: configure), exporter: exporter, logger: logger)
     return (collector, Task { await collector.run() })
 }
 
@@ -125,3 +128,29 @@ extension Array where Element == Opentelemetry_Proto_Common_V1_KeyValue {
 }
 
 func hex(_ data: Data) -> String { data.map { String(format: "%02x", $0) }.joined() }
+
+/// Keeps every line logged through `logger`, for tests of what the collector reports.
+final class LogCapture: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    var lines: [String] { storage.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "captured") { _ in Handler(capture: self) }
+    }
+
+    private struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            capture.storage.withLock { $0.append("\(event.level) \(event.message)") }
+        }
+    }
+}

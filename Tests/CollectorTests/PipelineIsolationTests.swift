@@ -90,3 +90,25 @@ import TestSupport
         await task.value
     }
 }
+
+/// OTLP's partial success: a receiver that accepts a request but rejects some of its items.
+@Suite(.serialized) struct PartialSuccessTests {
+    @Test(arguments: ReceiverTests.Transport.allCases)
+    func rejectedItemsAreCountedAndReportedOncePerReason(_ transport: ReceiverTests.Transport) async throws {
+        let receiver = try ReceiverProcess(extraArguments: ["--reject-one"])
+        defer { receiver.stop() }
+        let writer = try makeWriter("partial-\(transport.rawValue)")
+        let logs = LogCapture()
+        let (collector, task) = startCollector(writer.file.path, exporter: try ReceiverTests().exporter(transport, receiver),
+                                               logger: logs.logger) { $0.batchSize = 2 }
+        for index in 0..<6 { writer.log(.info, .text("log \(index)")) }
+        try await waitFor { collector.statistics[.rejectedItems, signal: .logs] >= 3 }
+        collector.stop()
+        await task.value
+        #expect(receiver.items("logs").count == 6)
+        #expect(collector.statistics[.exportedLogs] == 6 && collector.statistics[.droppedRequests] == 0)
+        #expect(collector.statistics[.rejectedItems, signal: .logs] == 3, "one rejected per request of two")
+        let reports = logs.lines.filter { $0.contains("rejected by --reject-one") }
+        #expect(reports.count == 1, "\(reports)")
+    }
+}
