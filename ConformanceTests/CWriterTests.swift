@@ -9,34 +9,34 @@ import TestSupport
     static let writer = TestSupport.repositoryRoot.appendingPathComponent("tools/c-writer/build/otlp-mmap-c-writer").path
 
     /// Builds the writer (tools/test.sh installs protobuf-c first); the build's output explains a failure.
-    static func build() throws {
-        let result = try TestSupport.run(["-C", TestSupport.repositoryRoot.appendingPathComponent("tools/c-writer").path], executable: "/usr/bin/make")
+    static func build() async throws {
+        let result = try await TestSupport.run(["-C", TestSupport.repositoryRoot.appendingPathComponent("tools/c-writer").path], executable: "/usr/bin/make")
         #expect(result.status == 0, "make -C tools/c-writer failed: \(result.stdout)\(result.stderr)")
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, json: JSON) {
-        try Self.build()
-        let result = try TestSupport.run(["conform", "run", "--format", "json"] + arguments, timeout: 120)
+    func run(_ arguments: [String]) async throws -> (status: Int32, json: JSON) {
+        try await Self.build()
+        let result = try await TestSupport.run(["conform", "run", "--format", "json"] + arguments, timeout: 120)
         return (result.status, try JSON(parsing: result.stdout))
     }
 
-    @Test func theCWriterPassesEveryScenario() throws {
-        let (status, json) = try run(["--", Self.writer])
+    @Test func theCWriterPassesEveryScenario() async throws {
+        let (status, json) = try await run(["--", Self.writer])
         #expect(status == 0, "\(json)")
         #expect(json["scenarios"].count == LiveRunnerTests.scenarioNames.count)
         #expect(json["scenarios"].array.allSatisfy { $0["passed"].bool == true })
     }
 
     @Test(arguments: ["SLOT-LENGTH", "RING-HOLE", "REC-SPAN-ID", "HDR-VERSION"])
-    func theCWriterBreakingARuleIsReportedWithExactlyThatRule(_ rule: String) throws {
-        let (status, json) = try run(["--scenario", "spans", "--hole-timeout", "1", "--", Self.writer, "--break", rule])
+    func theCWriterBreakingARuleIsReportedWithExactlyThatRule(_ rule: String) async throws {
+        let (status, json) = try await run(["--scenario", "spans", "--hole-timeout", "1", "--", Self.writer, "--break", rule])
         #expect(status == 1)
         #expect(json["scenarios"][0]["rules"].array.map { $0.string } == [rule])
     }
 
-    @Test func theCWriterPassesThreeHundredFuzzCases() throws {
-        try Self.build()
-        let (status, json, _) = try FuzzRunTests.fuzz(["--seed", "20261201", "--cases", "300"], writer: [Self.writer])
+    @Test func theCWriterPassesThreeHundredFuzzCases() async throws {
+        try await Self.build()
+        let (status, json, _) = try await FuzzRunTests.fuzz(["--seed", "20261201", "--cases", "300"], writer: [Self.writer])
         #expect(status == 0, "\(json)")
         #expect(json["cases"].int == 300)
     }
@@ -44,12 +44,12 @@ import TestSupport
     /// Each planted bug is found from a fixed seed within a few cases, shrunk to a small case, and
     /// the saved case fails the same way when replayed.
     @Test(arguments: [("long-strings", 3), ("overwrite", 70), ("early-publish", 3)])
-    func thePlantedBugsAreFoundAndShrunk(_ bug: String, _ maximumSteps: Int) throws {
-        try Self.build()
+    func thePlantedBugsAreFoundAndShrunk(_ bug: String, _ maximumSteps: Int) async throws {
+        try await Self.build()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(bug)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (status, json, _) = try FuzzRunTests.fuzz(["--seed", "1", "--cases", "40"], writer: [Self.writer, "--bug", bug], directory: folder)
+        let (status, json, _) = try await FuzzRunTests.fuzz(["--seed", "1", "--cases", "40"], writer: [Self.writer, "--bug", bug], directory: folder)
         #expect(status == 1, "\(json)")
         let failure = json["failure"]
         let check = try #require(failure["checks"].array.first?.string)
@@ -58,7 +58,7 @@ import TestSupport
         let replay = try #require(failure["replay"].string)
         let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(replay).path)[.size] as? Int ?? 0
         #expect(size > 0 && size < 4_000, "a replay file of \(size) bytes")
-        let again = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--format", "json", "--", Self.writer, "--bug", bug], directory: folder)
+        let again = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--format", "json", "--", Self.writer, "--bug", bug], directory: folder)
         #expect(again.status == 1)
         #expect(try JSON(parsing: again.stdout)["scenarios"][0]["checks"].array.contains { $0.string == check }, "\(again.stdout)")
     }
@@ -66,8 +66,8 @@ import TestSupport
     /// The backpressure scenario pauses the runner's consumer: writing over an unread slot breaks the
     /// ring's capacity, and publishing before the bytes are in place shows as a slot that changed.
     @Test(arguments: [("overwrite", "RING-CAPACITY"), ("early-publish", "RING-FLAG")])
-    func theBackpressureCheckCatchesTheRingBugs(_ bug: String, _ rule: String) throws {
-        let (status, json) = try run(["--scenario", "backpressure", "--", Self.writer, "--bug", bug])
+    func theBackpressureCheckCatchesTheRingBugs(_ bug: String, _ rule: String) async throws {
+        let (status, json) = try await run(["--scenario", "backpressure", "--", Self.writer, "--bug", bug])
         #expect(status == 1)
         #expect(json["scenarios"][0]["rules"].array.first?.string == rule, "\(json)")
     }

@@ -10,19 +10,19 @@ import TestSupport
 /// known check is refused with its line.
 @Suite struct FailureListTests {
     /// Runs `conform run` with a failure list holding `list`.
-    func run(_ list: String, _ arguments: [String], writer: [String], format: String = "json") throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ list: String, _ arguments: [String], writer: [String], format: String = "json") async throws -> (status: Int32, stdout: String, stderr: String) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("failures-\(UUID().uuidString).txt")
         try list.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try TestSupport.run(["conform", "run", "--format", format, "--failure-list", file.path] + arguments + ["--"] + writer)
+        let result = try await TestSupport.run(["conform", "run", "--format", format, "--failure-list", file.path] + arguments + ["--"] + writer)
         return (result.status, result.stdout, "\(result.stderr)")
     }
 
     static let losing = [TestSupport.toolPath, "testee", "--bug", "lose-records"]
 
     @Test(arguments: ["volume/CONTENT-LOST", "CONTENT-LOST", "*/CONTENT-*", "vol?me/*"])
-    func aListedFailureIsExpected(_ pattern: String) throws {
-        let result = try run("# known since the SDK rewrite\n\(pattern)   # loses every fifth record\n", ["--scenario", "volume"], writer: Self.losing)
+    func aListedFailureIsExpected(_ pattern: String) async throws {
+        let result = try await run("# known since the SDK rewrite\n\(pattern)   # loses every fifth record\n", ["--scenario", "volume"], writer: Self.losing)
         #expect(result.status == 0, "\(result.stdout)")
         let json = try JSON(parsing: result.stdout)
         #expect(json["scenarios"][0]["status"].string == "expected failure")
@@ -31,9 +31,9 @@ import TestSupport
         #expect(json["summary"].string == "0 passed, 0 failed, 0 skipped, 1 expected failures")
     }
 
-    @Test func anUnlistedFailureFailsTheRun() throws {
+    @Test func anUnlistedFailureFailsTheRun() async throws {
         // The entry is for another scenario (not run, so not reported either).
-        let result = try run("logs/CONTENT-LOST\n", ["--scenario", "volume"], writer: Self.losing)
+        let result = try await run("logs/CONTENT-LOST\n", ["--scenario", "volume"], writer: Self.losing)
         #expect(result.status == 1)
         let json = try JSON(parsing: result.stdout)
         #expect(json["scenarios"][0]["status"].string == "failed")
@@ -41,8 +41,8 @@ import TestSupport
         #expect(json["summary"].string == "0 passed, 1 failed, 0 skipped, 0 expected failures")
     }
 
-    @Test func aListedCheckThatPassesIsReported() throws {
-        let result = try run("spans/CONTENT-LOST # fixed?\nvolume/RING-HOLE\n", ["--scenario", "spans"], writer: [TestSupport.toolPath, "testee"], format: "text")
+    @Test func aListedCheckThatPassesIsReported() async throws {
+        let result = try await run("spans/CONTENT-LOST # fixed?\nvolume/RING-HOLE\n", ["--scenario", "spans"], writer: [TestSupport.toolPath, "testee"], format: "text")
         #expect(result.status == 1)
         #expect(result.stdout.contains("  PASS  spans"), "\(result.stdout)")
         #expect(result.stdout.contains("line 1: spans/CONTENT-LOST  # fixed?"), "\(result.stdout)")
@@ -50,8 +50,8 @@ import TestSupport
         #expect(result.stdout.hasSuffix("1 passed, 0 failed, 0 skipped, 0 expected failures, 1 listed failures now pass\n"), "\(result.stdout)")
     }
 
-    @Test func junitShowsExpectedFailuresAsSkipped() throws {
-        let result = try run("volume/CONTENT-LOST\n", ["--scenario", "volume", "--scenario", "spans"], writer: Self.losing, format: "junit")
+    @Test func junitShowsExpectedFailuresAsSkipped() async throws {
+        let result = try await run("volume/CONTENT-LOST\n", ["--scenario", "volume", "--scenario", "spans"], writer: Self.losing, format: "junit")
         #expect(result.status == 1, "spans loses records too, unlisted")
         let document = try XMLDocument(data: Data(result.stdout.utf8))
         let cases = try document.nodes(forXPath: "//testcase")
@@ -61,8 +61,8 @@ import TestSupport
     }
 
     @Test(arguments: [("NOT-A-CHECK\n", "line 1: 'NOT-A-CHECK' names no rule"), ("\n\na/b/c\n", "line 3: 'a/b/c' is not a check")])
-    func aListNamingNoCheckIsRefused(_ list: String, _ message: String) throws {
-        let result = try run(list, ["--scenario", "spans"], writer: [TestSupport.toolPath, "testee"])
+    func aListNamingNoCheckIsRefused(_ list: String, _ message: String) async throws {
+        let result = try await run(list, ["--scenario", "spans"], writer: [TestSupport.toolPath, "testee"])
         #expect(result.status == 64)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }

@@ -8,13 +8,13 @@ import TestSupport
 /// `conform fuzz` against real testee processes: the reference writer passes 300 cases from a fixed
 /// seed, a failing case is shrunk, saved and replayed, and wrong uses of the command are refused.
 @Suite struct FuzzRunTests {
-    static func fuzz(_ arguments: [String], writer: [String], directory: URL? = nil) throws -> (status: Int32, json: JSON, stderr: String) {
-        let result = try TestSupport.run(["conform", "fuzz", "--format", "json"] + arguments + ["--"] + writer, timeout: 900, directory: directory)
+    static func fuzz(_ arguments: [String], writer: [String], directory: URL? = nil) async throws -> (status: Int32, json: JSON, stderr: String) {
+        let result = try await TestSupport.run(["conform", "fuzz", "--format", "json"] + arguments + ["--"] + writer, timeout: 900, directory: directory)
         return (result.status, try JSON(parsing: result.stdout), result.stderr)
     }
 
-    @Test func theReferenceTesteePassesThreeHundredCases() throws {
-        let (status, json, stderr) = try Self.fuzz(["--seed", "20261201", "--cases", "300"], writer: [TestSupport.toolPath, "testee"])
+    @Test func theReferenceTesteePassesThreeHundredCases() async throws {
+        let (status, json, stderr) = try await Self.fuzz(["--seed", "20261201", "--cases", "300"], writer: [TestSupport.toolPath, "testee"])
         #expect(status == 0, "\(json)")
         #expect(json["cases"].int == 300)
         #expect((json["records"].int ?? 0) > 30_000)
@@ -24,12 +24,12 @@ import TestSupport
 
     /// A testee that refuses small records as too large is found, shrunk to one command, and the
     /// saved case fails again when replayed — from a folder outside the repository.
-    @Test func aFailingCaseIsShrunkSavedAndReplayed() throws {
+    @Test func aFailingCaseIsShrunkSavedAndReplayed() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let writer = [TestSupport.toolPath, "testee", "--bug", "refuse-logs"]
-        let (status, json, _) = try Self.fuzz(["--seed", "5", "--cases", "50", "--enforce-recommended"], writer: writer, directory: folder)
+        let (status, json, _) = try await Self.fuzz(["--seed", "5", "--cases", "50", "--enforce-recommended"], writer: writer, directory: folder)
         #expect(status == 1)
         let failure = json["failure"]
         #expect(failure["checks"].array.first?.string == "REPLY-TOO-LARGE", "\(json)")
@@ -39,20 +39,20 @@ import TestSupport
         #expect(try #require(failure["replay_command"].string).contains("conform fuzz --replay \(replay) -- "))
         let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(replay).path)[.size] as? Int ?? 0
         #expect(size > 0 && size < 2_000, "a replay file of \(size) bytes")
-        let again = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--format", "json", "--"] + writer, directory: folder)
+        let again = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--format", "json", "--"] + writer, directory: folder)
         #expect(again.status == 1)
         let scenario = try JSON(parsing: again.stdout)["scenarios"][0]
         #expect(scenario["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(again.stdout)")
         // The same case passes against a writer without the bug.
-        let fixed = try TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--", TestSupport.toolPath, "testee"], directory: folder)
+        let fixed = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--enforce-recommended", "--", TestSupport.toolPath, "testee"], directory: folder)
         #expect(fixed.status == 0, "\(fixed.stdout)")
     }
 
-    @Test func junitReportsTheShrunkFailureAndTheReplay() throws {
+    @Test func junitReportsTheShrunkFailureAndTheReplay() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-junit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try TestSupport.run(["conform", "fuzz", "--seed", "5", "--cases", "10", "--enforce-recommended", "--format", "junit", "--",
+        let result = try await TestSupport.run(["conform", "fuzz", "--seed", "5", "--cases", "10", "--enforce-recommended", "--format", "junit", "--",
                                           TestSupport.toolPath, "testee", "--bug", "refuse-logs"], directory: folder)
         #expect(result.status == 1)
         let document = try XMLDocument(data: Data(result.stdout.utf8))
@@ -63,42 +63,42 @@ import TestSupport
     }
 
     /// REPLY-TOO-LARGE is Recommended: a warning, unless enforced.
-    @Test func aTooLargeAnswerToASmallRecordIsAWarningUnlessEnforced() throws {
+    @Test func aTooLargeAnswerToASmallRecordIsAWarningUnlessEnforced() async throws {
         let arguments = ["conform", "run", "--scenario", "logs", "--format", "json"]
         let writer = ["--", TestSupport.toolPath, "testee", "--bug", "refuse-logs"]
-        let warned = try TestSupport.run(arguments + writer)
+        let warned = try await TestSupport.run(arguments + writer)
         #expect(warned.status == 0, "\(warned.stdout)")
         let scenario = try JSON(parsing: warned.stdout)["scenarios"][0]
         #expect(scenario["status"].string == "passed")
         #expect(scenario["warnings"].array.allSatisfy { $0.string?.hasPrefix("REPLY-TOO-LARGE: the testee answered TOO_LARGE to command") == true })
         #expect(scenario["warnings"].count > 0)
-        let enforced = try TestSupport.run(arguments + ["--enforce-recommended"] + writer)
+        let enforced = try await TestSupport.run(arguments + ["--enforce-recommended"] + writer)
         #expect(enforced.status == 1)
         #expect(try JSON(parsing: enforced.stdout)["scenarios"][0]["checks"].array.map { $0.string } == ["REPLY-TOO-LARGE"], "\(enforced.stdout)")
     }
 
     /// Recommended failures, unenforced, do not stop a run; they are counted.
-    @Test func recommendedFailuresAreCountedNotStopping() throws {
-        let (status, json, _) = try Self.fuzz(["--seed", "5", "--cases", "8"], writer: [TestSupport.toolPath, "testee", "--bug", "refuse-logs"])
+    @Test func recommendedFailuresAreCountedNotStopping() async throws {
+        let (status, json, _) = try await Self.fuzz(["--seed", "5", "--cases", "8"], writer: [TestSupport.toolPath, "testee", "--bug", "refuse-logs"])
         #expect(status == 0, "\(json)")
         #expect(json["cases"].int == 8)
         #expect((json["tolerated_failures"].int ?? 0) > 0, "\(json)")
     }
 
-    @Test func aTesteeThatCannotStartIsReportedWithoutAReplay() throws {
+    @Test func aTesteeThatCannotStartIsReportedWithoutAReplay() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-nostart-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try TestSupport.run(["conform", "fuzz", "--seed", "3", "--", "./no-such-testee"], directory: folder)
+        let result = try await TestSupport.run(["conform", "fuzz", "--seed", "3", "--", "./no-such-testee"], directory: folder)
         #expect(result.status == 1)
         #expect(result.stdout.contains("TESTEE-PROTOCOL: the testee cannot start ./no-such-testee"), "\(result.stdout)")
         #expect(result.stdout.contains("nothing was shrunk or saved"), "\(result.stdout)")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("otlp-mmap-fuzz").path))
     }
 
-    @Test func aDurationBoundsTheRun() throws {
+    @Test func aDurationBoundsTheRun() async throws {
         let started = Date()
-        let (status, json, _) = try Self.fuzz(["--seed", "3", "--duration", "3s"], writer: [TestSupport.toolPath, "testee"])
+        let (status, json, _) = try await Self.fuzz(["--seed", "3", "--duration", "3s"], writer: [TestSupport.toolPath, "testee"])
         #expect(status == 0, "\(json)")
         #expect((json["cases"].int ?? 0) >= 1)
         #expect((json["seconds"].double ?? 0) >= 3)
@@ -112,8 +112,8 @@ import TestSupport
         (["--replay", "/tmp"], "/tmp: is a folder, not a replay file"),
         (["--replay", "x", "--seed", "2"], "--replay runs one saved case"),
     ])
-    func wrongUsesAreRefused(_ arguments: [String], _ message: String) throws {
-        let result = try TestSupport.run(["conform", "fuzz"] + arguments + ["--", TestSupport.toolPath, "testee"])
+    func wrongUsesAreRefused(_ arguments: [String], _ message: String) async throws {
+        let result = try await TestSupport.run(["conform", "fuzz"] + arguments + ["--", TestSupport.toolPath, "testee"])
         #expect(result.status == 64)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }

@@ -48,16 +48,16 @@ import TestSupport
     }
 
     /// A hole in a snapshot may be a slot in progress (a warning); in a finished file it is a failure.
-    @Test func aHoleFailsOnlyAFinalCheck() throws {
+    @Test func aHoleFailsOnlyAFinalCheck() async throws {
         let hole = Self.golden.appendingPathComponent("invalid/ring-hole.otlpmmap").path
-        let snapshot = try TestSupport.run(["conform", "check", "--format", "json", hole])
+        let snapshot = try await TestSupport.run(["conform", "check", "--format", "json", hole])
         #expect(snapshot.status == 0, "\(snapshot.stdout)")
-        let final = try TestSupport.run(["conform", "check", "--final", "--format", "json", hole])
+        let final = try await TestSupport.run(["conform", "check", "--final", "--format", "json", hole])
         #expect(final.status == 1, "\(final.stdout)")
         let findings = try JSON(parsing: final.stdout)["files"][0]["findings"].array
         #expect(findings.map { "\($0["rule"].string ?? "") \($0["severity"].string ?? "")" } == ["RING-HOLE error"])
         let valid = Self.golden.appendingPathComponent("valid/\(Self.validFiles[0])").path
-        #expect(try TestSupport.run(["conform", "check", "--final", valid]).status == 0)
+        #expect(try await TestSupport.run(["conform", "check", "--final", valid]).status == 0)
     }
 
     @Test(arguments: validFiles)
@@ -83,18 +83,18 @@ import TestSupport
         #expect(Self.manifest.count >= 20)
     }
 
-    @Test func theCommandReportsInEveryFormatAndFailsOnMustViolations() throws {
+    @Test func theCommandReportsInEveryFormatAndFailsOnMustViolations() async throws {
         let invalid = Self.golden.appendingPathComponent("invalid/ring-pow2.otlpmmap").path
         let valid = Self.golden.appendingPathComponent("valid/every-ring.otlpmmap").path
 
-        let text = try TestSupport.run(["conform", "check", invalid])
+        let text = try await TestSupport.run(["conform", "check", invalid])
         #expect(text.status == 1)
         #expect(text.stdout.contains("RING-POW2") && text.stdout.contains("MUST") && text.stdout.contains("FAIL"))
 
-        let passing = try TestSupport.run(["conform", "check", valid])
+        let passing = try await TestSupport.run(["conform", "check", valid])
         #expect(passing.status == 0, "\(passing.stdout)")
 
-        let json = try TestSupport.run(["conform", "check", "--format", "json", valid, invalid])
+        let json = try await TestSupport.run(["conform", "check", "--format", "json", valid, invalid])
         #expect(json.status == 1)
         let document = try JSON(parsing: json.stdout)
         #expect(document["passed"].bool == false)
@@ -102,7 +102,7 @@ import TestSupport
         let finding = document["files"][1]["findings"][0]
         #expect(finding["rule"].string == "RING-POW2" && finding["level"].string == "MUST" && finding["offset"].int == 64)
 
-        let junit = try TestSupport.run(["conform", "check", "--format", "junit", invalid])
+        let junit = try await TestSupport.run(["conform", "check", "--format", "junit", invalid])
         #expect(junit.status == 1)
         let collector = try #require(JUnitCollector.parse(junit.stdout))
         #expect(collector.testcases == RuleCatalogue.all.count)

@@ -225,8 +225,8 @@ struct ByteBuilder {
         #expect(file.file.bytes.count == Self.end + grownEntry.count, "the reader remapped the grown file")
     }
 
-    @Test func inspectShowsTheFlagFormulaOfEachRecord() throws {
-        let result = try TestSupport.run(["inspect", "--json", try writeFile()])
+    @Test func inspectShowsTheFlagFormulaOfEachRecord() async throws {
+        let result = try await TestSupport.run(["inspect", "--json", try writeFile()])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSON(parsing: result.stdout)
         #expect(json["rings"][1]["records"].array.map { $0["flag_formula"].string } == ["shift-then-truncate", "truncate-then-shift"])

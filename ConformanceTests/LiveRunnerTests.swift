@@ -11,13 +11,13 @@ import TestSupport
 @Suite struct LiveRunnerTests {
     static let scenarioNames = ["backpressure", "dictionary", "logs", "metrics", "parallel", "spans", "volume"]
 
-    func run(_ arguments: [String], writer: [String]) throws -> (status: Int32, json: JSON) {
-        let result = try TestSupport.run(["conform", "run", "--format", "json"] + arguments + ["--"] + writer, timeout: 120)
+    func run(_ arguments: [String], writer: [String]) async throws -> (status: Int32, json: JSON) {
+        let result = try await TestSupport.run(["conform", "run", "--format", "json"] + arguments + ["--"] + writer, timeout: 120)
         return (result.status, try JSON(parsing: result.stdout))
     }
 
-    @Test func theReferenceWriterPassesEveryScenario() throws {
-        let (status, json) = try run([], writer: [TestSupport.toolPath, "testee"])
+    @Test func theReferenceWriterPassesEveryScenario() async throws {
+        let (status, json) = try await run([], writer: [TestSupport.toolPath, "testee"])
         #expect(status == 0, "\(json)")
         #expect(json["scenarios"].array.map { $0["name"].string ?? "" } == Self.scenarioNames)
         #expect(json["scenarios"].array.allSatisfy { $0["passed"].bool == true })
@@ -26,38 +26,38 @@ import TestSupport
     }
 
     @Test(arguments: ["SLOT-LENGTH", "RING-HOLE", "REC-SPAN-ID"])
-    func aWriterBreakingARuleIsReportedWithExactlyThatRule(_ rule: String) throws {
-        let (status, json) = try run(["--scenario", "spans", "--hole-timeout", "1"], writer: [TestSupport.toolPath, "testee", "--break", rule])
+    func aWriterBreakingARuleIsReportedWithExactlyThatRule(_ rule: String) async throws {
+        let (status, json) = try await run(["--scenario", "spans", "--hole-timeout", "1"], writer: [TestSupport.toolPath, "testee", "--break", rule])
         #expect(status == 1)
         let scenario = json["scenarios"][0]
         #expect(scenario["passed"].bool == false)
         #expect(scenario["rules"].array.map { $0.string } == [rule])
     }
 
-    @Test func aCrashingWriterFailsWithItsSignal() throws {
-        let (status, json) = try run(["--scenario", "metrics"], writer: [TestSupport.toolPath, "testee", "--break", "CRASH"])
+    @Test func aCrashingWriterFailsWithItsSignal() async throws {
+        let (status, json) = try await run(["--scenario", "metrics"], writer: [TestSupport.toolPath, "testee", "--break", "CRASH"])
         #expect(status == 1)
         #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("died of signal 9") == true })
     }
 
-    @Test func aWriterExitingWithAnErrorFails() throws {
-        let (status, json) = try run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", "echo broken >&2; exit 3"])
+    @Test func aWriterExitingWithAnErrorFails() async throws {
+        let (status, json) = try await run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", "echo broken >&2; exit 3"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.contains { $0.contains("exited with status 3") && $0.contains("command 1 (create_file)") && $0.contains("broken") }, "\(failures)")
     }
 
-    @Test func aHangingWriterIsKilledAtTheTimeout() throws {
+    @Test func aHangingWriterIsKilledAtTheTimeout() async throws {
         let started = Date()
-        let (status, json) = try run(["--scenario", "spans", "--timeout", "2"], writer: ["/bin/sleep", "100"])
+        let (status, json) = try await run(["--scenario", "spans", "--timeout", "2"], writer: ["/bin/sleep", "100"])
         #expect(status == 1)
         #expect(Date().timeIntervalSince(started) < 30)
         #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("did not finish within 2.0 seconds") == true })
     }
 
     /// A writer that waits for room instead of dropping hangs once the runner stops reading.
-    @Test func aWriterThatWaitsForeverOnAFullRingFailsWithWhy() throws {
-        let (status, json) = try run(["--scenario", "backpressure", "--timeout", "4"],
+    @Test func aWriterThatWaitsForeverOnAFullRingFailsWithWhy() async throws {
+        let (status, json) = try await run(["--scenario", "backpressure", "--timeout", "4"],
                                      writer: [TestSupport.toolPath, "testee", "--full-ring-wait-ms", "60000"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
@@ -65,17 +65,17 @@ import TestSupport
             && $0.hasSuffix("while the runner had stopped reading: a writer whose ring stays full answers DROPPED rather than wait") }, "\(failures)")
     }
 
-    @Test func aWriterThatShrinksItsFileDoesNotCrashTheRunner() throws {
+    @Test func aWriterThatShrinksItsFileDoesNotCrashTheRunner() async throws {
         let script = "\"$0\" testee && truncate -s 100 \"$SDK_MMAP_EXPORTER_FILE\" && sleep 0.5"
-        let (status, json) = try run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", script, TestSupport.toolPath])
+        let (status, json) = try await run(["--scenario", "metrics"], writer: ["/bin/sh", "-c", script, TestSupport.toolPath])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.contains { $0.contains("HDR-") }, "\(failures)")
     }
 
-    @Test func aTesteeThatLosesRecordsFailsTheComparison() throws {
+    @Test func aTesteeThatLosesRecordsFailsTheComparison() async throws {
         // Every record is valid, and every fifth one answered OK is missing.
-        let (status, json) = try run(["--scenario", "volume"], writer: [TestSupport.toolPath, "testee", "--bug", "lose-records"])
+        let (status, json) = try await run(["--scenario", "volume"], writer: [TestSupport.toolPath, "testee", "--bug", "lose-records"])
         #expect(status == 1)
         let scenario = json["scenarios"][0]
         #expect(scenario["checks"].array.map { $0.string } == ["CONTENT-LOST"])
@@ -85,35 +85,35 @@ import TestSupport
         #expect(failures.contains { $0.contains("195 more commanded records never arrived") }, "\(failures)")
     }
 
-    @Test func aTesteeAnsweringGarbageFailsWithWhatItSent() throws {
+    @Test func aTesteeAnsweringGarbageFailsWithWhatItSent() async throws {
         // cat echoes the commands back: frames, but not replies.
-        let (status, json) = try run(["--scenario", "spans"], writer: ["/bin/cat"])
+        let (status, json) = try await run(["--scenario", "spans"], writer: ["/bin/cat"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures == ["TESTEE-PROTOCOL: the testee answered command 1 (create_file) with a frame that is not a Reply, at byte 7 of the stream: a Reply that does not decode: Reply.status (field 2) has wire type 2, expected 0 (SLOT-DECODE)"])
     }
 
-    @Test func aTesteeAnsweringOutOfOrderFailsWithTheIds() throws {
-        let (status, json) = try run(["--scenario", "spans"], writer: [TestSupport.toolPath, "testee", "--bug", "wrong-reply-id"])
+    @Test func aTesteeAnsweringOutOfOrderFailsWithTheIds() async throws {
+        let (status, json) = try await run(["--scenario", "spans"], writer: [TestSupport.toolPath, "testee", "--bug", "wrong-reply-id"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.first == "TESTEE-PROTOCOL: the testee answered with the id 4 while command 3 (start_span) (id 3) waited for its reply: replies must come in the order of the commands", "\(failures)")
     }
 
-    @Test func theBuiltInScenariosAreTheFilesOfTheRepository() throws {
+    @Test func theBuiltInScenariosAreTheFilesOfTheRepository() async throws {
         // Run from a folder outside the repository, with the scenarios folder named explicitly and not.
         let outside = try TestSupport.temporaryDirectory()
-        let builtIn = try TestSupport.run(["conform", "run", "--format", "json", "--", TestSupport.toolPath, "testee"], timeout: 120, directory: outside)
+        let builtIn = try await TestSupport.run(["conform", "run", "--format", "json", "--", TestSupport.toolPath, "testee"], timeout: 120, directory: outside)
         #expect(builtIn.status == 0, "\(builtIn.stdout)\(builtIn.stderr)")
         let folder = TestSupport.repositoryRoot.appendingPathComponent("ConformanceTests/scenarios").path
-        let fromFiles = try TestSupport.run(["conform", "run", "--format", "json", "--scenarios", folder, "--", TestSupport.toolPath, "testee"], timeout: 120)
+        let fromFiles = try await TestSupport.run(["conform", "run", "--format", "json", "--scenarios", folder, "--", TestSupport.toolPath, "testee"], timeout: 120)
         let names = { (text: String) in try JSON(parsing: text)["scenarios"].array.map { "\($0["name"].string ?? "") \($0["records_read"].int ?? -1)" } }
         #expect(try names(builtIn.stdout) == names(fromFiles.stdout))
         #expect(try names(builtIn.stdout).count == Self.scenarioNames.count)
     }
 
-    @Test func junitHasOneTestCasePerScenario() throws {
-        let result = try TestSupport.run(["conform", "run", "--format", "junit", "--", TestSupport.toolPath, "testee"], timeout: 120)
+    @Test func junitHasOneTestCasePerScenario() async throws {
+        let result = try await TestSupport.run(["conform", "run", "--format", "junit", "--", TestSupport.toolPath, "testee"], timeout: 120)
         #expect(result.status == 0)
         let collector = try #require(JUnitCollector.parse(result.stdout))
         #expect(collector.testcases == Self.scenarioNames.count)

@@ -7,8 +7,8 @@ import TestSupport
 /// Files written by the existing (upstream Rust) writer: `inspect` must show exactly the content the
 /// fixtures' description gives (ConformanceTests/fixtures/README.md and the shared peer samples).
 @Suite struct PeerSampleTests {
-    func inspect(_ name: String) throws -> JSON {
-        let result = try TestSupport.run(["inspect", "--json", TestSupport.fixture(name).path])
+    func inspect(_ name: String) async throws -> JSON {
+        let result = try await TestSupport.run(["inspect", "--json", TestSupport.fixture(name).path])
         #expect(result.status == 0, "\(result.stderr)")
         return try JSON(parsing: result.stdout)
     }
@@ -36,8 +36,8 @@ import TestSupport
         return "?"
     }
 
-    @Test func basicHeaderRingsAndDictionary() throws {
-        let json = try inspect("upstream-basic.otlpmmap")
+    @Test func basicHeaderRingsAndDictionary() async throws {
+        let json = try await inspect("upstream-basic.otlpmmap")
         #expect(json["size"].int == 11_680)
         let header = json["header"]
         #expect([header["version"].int, header["events"].int, header["spans"].int, header["measurements"].int, header["dictionary"].int]
@@ -54,8 +54,8 @@ import TestSupport
         #expect(dictionary["end"].int == 11_124 && dictionary["num_entries"].int == 21 && dictionary["entries_found"].int == 21)
     }
 
-    @Test func basicEvents() throws {
-        let events = try inspect("upstream-basic.otlpmmap")["rings"][0]["records"].array.map { $0["Event"] }
+    @Test func basicEvents() async throws {
+        let events = try await inspect("upstream-basic.otlpmmap")["rings"][0]["records"].array.map { $0["Event"] }
         #expect(events.map { $0["severity_number"].string } == ["SEVERITY_NUMBER_INFO", "SEVERITY_NUMBER_WARN", "SEVERITY_NUMBER_ERROR", "SEVERITY_NUMBER_DEBUG"])
         #expect(events.map { $0["time_unix_nano"].uint } == [1_700_000_000_000_000_100, 1_700_000_000_000_000_200, 1_700_000_000_000_000_300, 1_700_000_000_000_000_400])
         #expect(render(events[0]["body"]) == "user logged in")
@@ -78,8 +78,8 @@ import TestSupport
         #expect(attributes(resource.resolved["attributes"]) == ["service.name": "peer-write-service", "host.name": "host-a", "process.pid": "4242"])
     }
 
-    @Test func basicSpanEvents() throws {
-        let spans = try inspect("upstream-basic.otlpmmap")["rings"][1]["records"].array.map { $0["SpanEvent"] }
+    @Test func basicSpanEvents() async throws {
+        let spans = try await inspect("upstream-basic.otlpmmap")["rings"][1]["records"].array.map { $0["SpanEvent"] }
         #expect(spans.allSatisfy { $0["trace_id"].string == "0102030405060708090a0b0c0d0e0f10" })
         #expect(spans.map { $0["span_id"].string } == ["a1a2a3a4a5a6a7a8", "b1b2b3b4b5b6b7b8", "b1b2b3b4b5b6b7b8", "b1b2b3b4b5b6b7b8",
                                                        "b1b2b3b4b5b6b7b8", "a1a2a3a4a5a6a7a8", "a1a2a3a4a5a6a7a8"])
@@ -98,8 +98,8 @@ import TestSupport
         #expect(spans[6]["end"]["status"]["code"].string == "STATUS_CODE_ERROR" && spans[6]["end"]["status"]["message"].string == "boom")
     }
 
-    @Test func basicMeasurementsAndMetricDefinitions() throws {
-        let measurements = try inspect("upstream-basic.otlpmmap")["rings"][2]["records"].array.map { $0["Measurement"] }
+    @Test func basicMeasurementsAndMetricDefinitions() async throws {
+        let measurements = try await inspect("upstream-basic.otlpmmap")["rings"][2]["records"].array.map { $0["Measurement"] }
         let metrics = measurements.map { $0["metric_ref"].resolved }
         #expect(metrics.map { $0["name"].string } == ["http.server.requests", "http.server.requests", "process.memory.usage", "http.server.duration", "http.server.duration"])
         #expect(measurements[0]["as_long"].int == 1 && attributes(measurements[0]["attributes"]) == ["http.method": "GET"])
@@ -119,8 +119,8 @@ import TestSupport
         #expect(duration["histogram"]["bucket_boundaries"].array.map { $0.double } == [0, 5, 10, 25, 50, 100])
     }
 
-    @Test func wrappedEventsRing() throws {
-        let json = try inspect("upstream-wrap.otlpmmap")
+    @Test func wrappedEventsRing() async throws {
+        let json = try await inspect("upstream-wrap.otlpmmap")
         let events = json["rings"][0]
         #expect(events["num_buffers"].int == 4 && events["buffer_size"].int == 256)
         #expect(events["reader_index"].int == 6 && events["writer_index"].int == 9)

@@ -25,7 +25,7 @@ import TestSupport
         while writer.isRunning && kills < 4 {
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400, using: &generator)))
             kill(collector.process.processIdentifier, SIGKILL)
-            collector.process.waitUntilExit()
+            await collector.exit()
             kills += 1
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...200, using: &generator)))
             collector = try TestSupport.start(collectArguments)
@@ -34,7 +34,7 @@ import TestSupport
         receiver.stop()
         try await Task.sleep(for: .milliseconds(Int.random(in: 300...800, using: &generator)))
         receiver = try ReceiverProcess(grpcPort: receiver.grpcPort, httpPort: receiver.httpPort, output: receiver.output)
-        let written = writer.wait(timeout: 120)
+        let written = await writer.wait(timeout: 120)
         #expect(written.status == 0, "writer failed: \(written.stderr)")
         #expect(kills >= 1, "the writer finished before the collector could be killed once")
 
@@ -55,7 +55,7 @@ import TestSupport
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(collector.process.processIdentifier, SIGKILL)
-        collector.process.waitUntilExit()
+        await collector.exit()
         let missingLogs = expectedLogs.subtracting(logs), missingSpans = expectedSpans.subtracting(complete)
         #expect(missingLogs.isEmpty, "\(missingLogs.count) log records never arrived after \(kills) kills, e.g. \(missingLogs.sorted().prefix(5))")
         #expect(missingSpans.isEmpty, "\(missingSpans.count) spans never arrived whole after \(kills) kills, e.g. \(missingSpans.sorted().prefix(5))")
@@ -82,14 +82,14 @@ import TestSupport
         var collector = try TestSupport.start(arguments)
         try await Self.waitUntilRead(writer)
         kill(collector.process.processIdentifier, SIGKILL)
-        collector.process.waitUntilExit()
+        await collector.exit()
 
         for span in open { span.end(status: .ok) }
         for _ in 0..<20 { counter.record(1) }
         collector = try TestSupport.start(arguments)
         try await Self.waitUntilRead(writer)
         kill(collector.process.processIdentifier, SIGTERM)   // a clean stop exports the metrics
-        let stopped = collector.wait(timeout: 30)
+        let stopped = await collector.wait(timeout: 30)
         #expect(stopped.status == 0, "collector: \(stopped.stderr)")
 
         let spans = receiver.items("traces").map(\.item)

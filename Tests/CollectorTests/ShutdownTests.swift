@@ -35,7 +35,7 @@ import TestSupport
 
         let signalled = ContinuousClock.now
         kill(collector.process.processIdentifier, SIGTERM)
-        let stopped = collector.wait(timeout: 30)
+        let stopped = await collector.wait(timeout: 30)
         let took = ContinuousClock.now - signalled
         #expect(stopped.status == 0, "collector: \(stopped.stderr)")
         #expect(took < .seconds(2), "stopping took \(took)")
@@ -56,7 +56,7 @@ import TestSupport
 
         let signalled = ContinuousClock.now
         kill(collector.process.processIdentifier, SIGTERM)
-        let stopped = collector.wait(timeout: 30)
+        let stopped = await collector.wait(timeout: 30)
         let took = ContinuousClock.now - signalled
         #expect(stopped.status == 0, "collector: \(stopped.stderr)")
         // 2 s of retries, then it gives up: not sooner (it tried), not much later (it must stop).
@@ -71,7 +71,7 @@ import TestSupport
         let next = try TestSupport.start(arguments(writer.file.path, accepting))
         try await Task.sleep(for: .milliseconds(500))
         kill(next.process.processIdentifier, SIGTERM)
-        #expect(next.wait(timeout: 30).status == 0)
+        #expect(await next.wait(timeout: 30).status == 0)
         #expect(Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count == 50)
         #expect(accepting.items("logs").count == 50)
     }

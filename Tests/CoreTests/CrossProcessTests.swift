@@ -10,7 +10,7 @@ import TestSupport
     /// A child process writes samples into a file this process created and keeps mapped; this process
     /// consumes concurrently. The rings hold 15 records, so the child can only finish because we read,
     /// and the dictionary starts at its minimum, so the child must grow the file under our mapping.
-    @Test func recordsWrittenByAnotherProcessAreReadIntact() throws {
+    @Test func recordsWrittenByAnotherProcessAreReadIntact() async throws {
         let file = try makeFile(numBuffers: 16, bufferSize: 256, dictionaryBytes: 64)
         let count = 200
         let child = try TestSupport.start(["write-sample", file.path, "--append", "--count", "\(count)", "--patience", "60"])
@@ -34,7 +34,7 @@ import TestSupport
             }
             if !progressed { usleep(100) }
         }
-        let result = child.wait(timeout: 30)
+        let result = await child.wait(timeout: 30)
         #expect(result.status == 0, "child failed: \(result.stderr)")
         #expect(spans.count == 2 * count && events.count == count && measurements.count == count)
         #expect(try file.file.currentFileSize() > file.header.dictionary + 64, "the child should have grown the dictionary")
@@ -66,11 +66,11 @@ import TestSupport
     }
 
     /// This process writes and keeps the file mapped; a child process inspects it.
-    @Test func anotherProcessInspectsWhatWeWrite() throws {
+    @Test func anotherProcessInspectsWhatWeWrite() async throws {
         let file = try makeFile(numBuffers: 64, bufferSize: 256)
         let writer = try SampleWriter(file: file)
         try writer.write(0..<10)
-        let result = try TestSupport.run(["inspect", "--json", file.path])
+        let result = try await TestSupport.run(["inspect", "--json", file.path])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let rings = try #require(json["rings"] as? [[String: Any]])
@@ -86,12 +86,12 @@ import TestSupport
         #expect(file.rings.map { $0.header.readerIndex } == [-1, -1, -1])
     }
 
-    @Test func inspectReportsAnInvalidFileWithRuleAndOffset() throws {
+    @Test func inspectReportsAnInvalidFileWithRuleAndOffset() async throws {
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("bad").path
         var bytes = [UInt8](repeating: 0, count: 128)
         bytes[0] = 3
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let result = try TestSupport.run(["inspect", path])
+        let result = try await TestSupport.run(["inspect", path])
         #expect(result.status == 1)
         #expect(result.stderr.contains("HDR-VERSION at byte 0: version is 3, expected 1"))
     }

@@ -7,7 +7,7 @@ import TestSupport
 /// Another process shrinking a file we have mapped must not kill us (SIGBUS): the truncated pages
 /// read as zeros and the event is counted.
 @Suite struct TruncationTests {
-    @Test func aFileTruncatedByAnotherProcessDoesNotKillTheReader() throws {
+    @Test func aFileTruncatedByAnotherProcessDoesNotKillTheReader() async throws {
         let writer = try makeFile(numBuffers: 64, bufferSize: 512)
         let sample = try SampleWriter(file: writer)
         try sample.write(0..<10)
@@ -16,7 +16,7 @@ import TestSupport
         let lastSlot = spans.slot(63)
         let before = TruncationGuard.events
 
-        let truncate = try TestSupport.run(["-s", "100", writer.path], executable: "/usr/bin/truncate")
+        let truncate = try await TestSupport.run(["-s", "100", writer.path], executable: "/usr/bin/truncate")
         #expect(truncate.status == 0, "\(truncate.stderr)")
         #expect(try reader.file.currentFileSize() == 100)
 

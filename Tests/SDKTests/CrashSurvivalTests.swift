@@ -23,11 +23,11 @@ import TestSupport
         var problems: [String] = []
     }
 
-    @Test func publishedRecordsSurviveAKillAtRandomMoments() throws {
+    @Test func publishedRecordsSurviveAKillAtRandomMoments() async throws {
         var generator = SystemRandomNumberGenerator()
         for run in 0..<5 {
             let delay = Double.random(in: 0.05...0.4, using: &generator)
-            let observed = try killWriter(after: delay, run: run)
+            let observed = try await killWriter(after: delay, run: run)
             #expect(observed.problems.isEmpty, "run \(run): \(observed.problems.prefix(5))")
             #expect(observed.records > 100, "run \(run): the writer should have written before the kill (\(observed.records))")
             for kind in RingKind.allCases {
@@ -46,11 +46,11 @@ import TestSupport
         }
     }
 
-    func killWriter(after delay: Double, run: Int) throws -> Observed {
+    func killWriter(after delay: Double, run: Int) async throws -> Observed {
         let path = try TestSupport.temporaryDirectory("crash\(run)").appendingPathComponent("crash.otlpmmap").path
         let child = try TestSupport.start(["write", path, "--endless", "--threads", "2", "--num-buffers", "4096",
                                            "--buffer-size", "256", "--wait-ms", "20000"])
-        let file = try openWhenReady(path, child: child)
+        let file = try await openWhenReady(path, child: child)
         var observed = Observed()
         var metricNames: [Int64: String] = [:]
         let killAt = Date().addingTimeInterval(delay)
@@ -66,7 +66,7 @@ import TestSupport
             if !progressed { usleep(50) }
         }
         kill(child.process.processIdentifier, SIGKILL)
-        let result = child.wait(timeout: 10)
+        let result = await child.wait(timeout: 10)
         #expect(result.status == SIGKILL, "the writer should die by SIGKILL, not exit on its own: \(result.stderr)")
         // After the crash: every readable slot up to writer_index, past a slot the dead writer claimed
         // but never published.
@@ -86,7 +86,7 @@ import TestSupport
         return observed
     }
 
-    func openWhenReady(_ path: String, child: TestSupport.Child) throws -> MmapFile {
+    func openWhenReady(_ path: String, child: TestSupport.Child) async throws -> MmapFile {
         let deadline = Date().addingTimeInterval(20)
         while true {
             if let file = try? MmapFile.open(path: path, writable: true), file.startTimeUnixNano != 0,
@@ -94,7 +94,7 @@ import TestSupport
                 return file
             }
             guard Date() < deadline, child.isRunning else {
-                throw FormatError(.hdrSize, at: 0, "the writer did not create \(path): \(child.wait(timeout: 1).stderr)")
+                throw FormatError(.hdrSize, at: 0, "the writer did not create \(path): \(await child.wait(timeout: 1).stderr)")
             }
             usleep(1_000)
         }

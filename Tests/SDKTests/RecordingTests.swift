@@ -109,7 +109,7 @@ import TestSupport
         #expect(try aggregation(instruments[4]) == .expHist(ExponentialHistogram(aggregationTemporality: .delta, maxBuckets: 40, maxScale: 8)))
     }
 
-    @Test func theFilePassesInspectWithNoErrors() throws {
+    @Test func theFilePassesInspectWithNoErrors() async throws {
         let writer = try makeWriter()
         let workload = try writer.attributes(Self.everyValue)
         for index in 0..<20 {
@@ -117,7 +117,7 @@ import TestSupport
             writer.log(.info, "log \(index)", attributes: workload, spanContext: span.context)
             span.end()
         }
-        let result = try TestSupport.run(["inspect", "--json", writer.file.path])
+        let result = try await TestSupport.run(["inspect", "--json", writer.file.path])
         #expect(result.status == 0)
         #expect(!result.stdout.contains("\"error\""))
         #expect(!result.stdout.contains("\"warning\""))

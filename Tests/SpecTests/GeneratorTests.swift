@@ -84,20 +84,20 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: stray.path))
     }
 
-    @Test func theCommandLineCheckExitsNonZeroAndNamesTheStaleFile() throws {
+    @Test func theCommandLineCheckExitsNonZeroAndNamesTheStaleFile() async throws {
         let scratch = try scratchRepository()
         let edited = scratch.appendingPathComponent("docs/rules.md")
         try (try String(contentsOf: edited, encoding: .utf8) + "\nedited by hand\n").write(to: edited, atomically: true, encoding: .utf8)
 
-        let failing = try TestSupport.run(["gen", "--check", "--root", scratch.path])
+        let failing = try await TestSupport.run(["gen", "--check", "--root", scratch.path])
         #expect(failing.status == 1)
         #expect(failing.stderr.contains("stale: docs/rules.md: differs"))
 
-        let regenerate = try TestSupport.run(["gen", "--root", scratch.path])
+        let regenerate = try await TestSupport.run(["gen", "--root", scratch.path])
         #expect(regenerate.status == 0)
         #expect(regenerate.stdout.contains("wrote docs/rules.md"))
 
-        let passing = try TestSupport.run(["gen", "--check", "--root", scratch.path])
+        let passing = try await TestSupport.run(["gen", "--check", "--root", scratch.path])
         #expect(passing.status == 0, "\(passing.stderr)")
     }
 
@@ -117,12 +117,12 @@ import TestSupport
         #expect(fileLayout.contents.contains("public static let defaultNumBuffers: Int64 = 2048"))
     }
 
-    @Test func aBrokenSpecIsReportedByTheCommandWithItsLine() throws {
+    @Test func aBrokenSpecIsReportedByTheCommandWithItsLine() async throws {
         let scratch = try scratchRepository()
         let layoutURL = scratch.appendingPathComponent("spec/layout.yaml")
         let layout = try String(contentsOf: layoutURL, encoding: .utf8)
         try layout.replacingOccurrences(of: "type: uint64", with: "type: uint65").write(to: layoutURL, atomically: true, encoding: .utf8)
-        let result = try TestSupport.run(["gen", "--check", "--root", scratch.path])
+        let result = try await TestSupport.run(["gen", "--check", "--root", scratch.path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("spec/layout.yaml:"))
         #expect(result.stderr.contains("unknown type 'uint65'"))

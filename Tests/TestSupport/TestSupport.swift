@@ -60,17 +60,23 @@ public enum TestSupport {
 
         public var isRunning: Bool { process.isRunning }
 
-        /// Waits for the child, killing it after `timeout` seconds so a hung child cannot hang the tests.
-        public func wait(timeout: Double = 60) -> ProcessResult {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(2_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-            }
-            process.waitUntilExit()
+        /// Waits for the child, killing it after `timeout` seconds so a hung child cannot hang the
+        /// tests. Suspends rather than blocks: tests run on the cooperative pool (two threads on a
+        /// two-core machine), and a test blocked on a child starves every other test's tasks.
+        public func wait(timeout: Double = 60) async -> ProcessResult {
+            let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+            while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            await exit()
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
             let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
             return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+        }
+
+        /// Returns once the child has exited (after a kill, say).
+        public func exit() async {
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(1)) }
+            process.waitUntilExit()    // reaped already: returns at once, and settles terminationStatus
         }
     }
 
@@ -95,7 +101,7 @@ public enum TestSupport {
     }
 
     /// Runs `otlp-mmap` with `arguments` to completion.
-    public static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120, directory: URL? = nil) throws -> ProcessResult {
-        try start(arguments, executable: executable, directory: directory).wait(timeout: timeout)
+    public static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120, directory: URL? = nil) async throws -> ProcessResult {
+        try await start(arguments, executable: executable, directory: directory).wait(timeout: timeout)
     }
 }
