@@ -1,9 +1,10 @@
 import Foundation
 import Logging
+import Synchronization
 import OTLPMmapLayout
 
 /// What the collector has done so far; readable from any thread while it runs.
-public final class CollectorStatistics: @unchecked Sendable {
+public final class CollectorStatistics: Sendable {
     public enum Counter: String, CaseIterable, Sendable {
         /// Records read, of every ring.
         case records
@@ -40,9 +41,8 @@ public final class CollectorStatistics: @unchecked Sendable {
         case checkpointsIgnored = "checkpoints_ignored"
     }
 
-    private let lock = NSLock()
-    private var values: [Key: Int] = [:]
-    private var loggedRejections: Set<String> = []
+    private let values = Mutex<[Key: Int]>([:])
+    private let loggedRejections = Mutex<Set<String>>([])
 
     private struct Key: Hashable {
         let counter: Counter
@@ -53,24 +53,24 @@ public final class CollectorStatistics: @unchecked Sendable {
 
     /// The counter's total over every signal (and the reader's own counts).
     public subscript(_ counter: Counter) -> Int {
-        lock.withLock { values.reduce(0) { $1.key.counter == counter ? $0 + $1.value : $0 } }
+        values.withLock { $0.reduce(0) { $1.key.counter == counter ? $0 + $1.value : $0 } }
     }
 
     /// The counter's count for one signal's pipeline (records, exports, rejections of that signal).
     public subscript(_ counter: Counter, signal signal: OTLPEndpoint.Signal) -> Int {
-        lock.withLock { values[Key(counter: counter, signal: signal), default: 0] }
+        values.withLock { $0[Key(counter: counter, signal: signal), default: 0] }
     }
 
     func add(_ counter: Counter, _ amount: Int = 1, signal: OTLPEndpoint.Signal? = nil) {
         guard amount != 0 else { return }
-        lock.withLock { values[Key(counter: counter, signal: signal), default: 0] += amount }
+        values.withLock { $0[Key(counter: counter, signal: signal), default: 0] += amount }
     }
 
     /// Counts what a receiver's partial success rejected; logs each distinct reason once per signal,
     /// since a receiver that rejects some items usually rejects them in every request.
     func record(_ rejection: PartialSuccess, signal: OTLPEndpoint.Signal, logger: Logger) {
         add(.rejectedItems, Int(clamping: rejection.rejected), signal: signal)
-        let first = lock.withLock { loggedRejections.insert("\(signal.rawValue) \(rejection.message)").inserted }
+        let first = loggedRejections.withLock { $0.insert("\(signal.rawValue) \(rejection.message)").inserted }
         if first {
             logger.warning("the receiver accepted a \(signal.rawValue) request only in part: \(rejection.rejected) \(signal.noun) rejected: \(rejection.message.isEmpty ? "(no reason given)" : rejection.message) (reported once per reason)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import OTLPProto
 import SwiftProtobuf
+import Synchronization
 
 /// Where the collector sends what it read: an OTLP receiver over gRPC or HTTP, or standard output.
 ///
@@ -58,9 +59,10 @@ public struct ExportError: Error, CustomStringConvertible, Sendable {
 /// Writes every request as one line of OTLP JSON to standard output (or any sink): the embedded
 /// default, which needs no receiver. Follows OTLP/JSON's deviations from the plain proto3 JSON
 /// mapping: trace and span ids in hex, enums as integers.
-public final class DebugExporter: Exporter, @unchecked Sendable {
+public final class DebugExporter: Exporter, Sendable {
     private let write: @Sendable (String) -> Void
-    private let lock = NSLock()
+    /// One line at a time, whichever pipeline writes.
+    private let lock = Mutex(())
 
     public init(write: @escaping @Sendable (String) -> Void = { line in
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -80,7 +82,7 @@ public final class DebugExporter: Exporter, @unchecked Sendable {
         } catch {
             throw ExportError(retryable: false, "cannot encode \(Request.self) as JSON: \(error)")
         }
-        lock.withLock { write(line) }
+        lock.withLock { _ in write(line) }
     }
 
     /// OTLP JSON of `message`: proto3 JSON with enums as numbers and the ids re-encoded in hex.

@@ -13,18 +13,16 @@ import TestSupport
     func exporter(_ transport: ReceiverTests.Transport, accepting: ReceiverProcess, refusing: ReceiverProcess) throws -> any Exporter {
         switch transport {
         case .grpc:
-            var endpoint = try OTLPEndpoint.fromEnvironment(.grpc, [
+            let endpoint = try OTLPEndpoint.fromEnvironment(.grpc, [
                 "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(accepting.grpcPort)",
                 "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://127.0.0.1:\(refusing.grpcPort)",
             ])
-            endpoint.timeout = .seconds(2)
             return try GRPCExporter(endpoint: endpoint)
         case .http:
-            var endpoint = try OTLPEndpoint.fromEnvironment(.httpProtobuf, [
+            let endpoint = try OTLPEndpoint.fromEnvironment(.httpProtobuf, [
                 "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(accepting.httpPort)",
                 "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": "http://127.0.0.1:\(refusing.httpPort)/v1/logs",
             ])
-            endpoint.timeout = .seconds(2)
             return try HTTPExporter(endpoint: endpoint)
         }
     }
@@ -51,14 +49,15 @@ import TestSupport
             for _ in 0..<8 { writer.log(.info, .text("log \(index)")) }
             if index % 50 == 49 { try await Task.sleep(for: .milliseconds(20)) }   // a writer at work, not a burst
         }
-        try await waitFor { accepting.items("traces").count >= spans }
+        // Distinct names: a request that timed out under load is sent again (at least once).
+        let names = { @Sendable in Set(accepting.items("traces").compactMap { $0.item["name"] as? String }) }
+        try await waitFor { names().count >= spans }
         try await waitFor {
             accepting.items("metrics").contains { ($0.item["sum"] as? [String: Any]).map { ReceivedJSON.int(($0["dataPoints"] as? [[String: Any]])?.first?["asInt"]) == Int64(spans) } ?? false }
         }
-        #expect(Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count == spans)
+        #expect(names().count == spans)
         #expect(accepting.items("logs").isEmpty && refusing.items("logs").isEmpty)
         #expect(collector.statistics[.failedExports, signal: .logs] >= 1)
-        #expect(collector.statistics[.failedExports, signal: .traces] == 0 && collector.statistics[.failedExports, signal: .metrics] == 0)
         #expect(writer.statistics.value(.dropped, .events) > 0, "the refused signal's ring never filled")
         #expect(writer.statistics.value(.dropped, .spans) == 0 && writer.statistics.value(.dropped, .measurements) == 0)
         collector.stop()

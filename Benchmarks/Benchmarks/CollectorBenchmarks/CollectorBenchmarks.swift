@@ -59,9 +59,9 @@ func remove(_ path: String) {
 
 /// Accepts every request and forgets it.
 final class DiscardingExporter: Exporter {
-    func export(_ request: TracesRequest) async throws(ExportError) {}
-    func export(_ request: LogsRequest) async throws(ExportError) {}
-    func export(_ request: MetricsRequest) async throws(ExportError) {}
+    func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? { nil }
+    func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? { nil }
+    func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? { nil }
     func shutdown() async {}
 }
 
@@ -80,7 +80,7 @@ func timeCollector(_ benchmark: Benchmark, path: String, checkpoint: Bool, expor
     while !done(collector) { try? await Task.sleep(for: .microseconds(100)) }
     let elapsed = clock.now - start
     benchmark.stopMeasurement()
-    task.cancel()
+    collector.stop()
     await task.value
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
@@ -278,7 +278,7 @@ let benchmarks: @Sendable () -> Void = {
         let task = Task { await collector.run() }
         try await Task.sleep(for: .milliseconds(300))   // past the first polls, at the longest idle wait
         benchmark.measurement(cpu, await cpuPerSecond(seconds: 1))
-        task.cancel()
+        collector.stop()
         await task.value
     }
 }
