@@ -36,9 +36,26 @@ let package = Package(
             path: "Benchmarks/CheckerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .target(
+            name: "CollectorWorkload",
+            dependencies: [
+                .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
+                .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
+                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
+                .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/CollectorWorkload"
+        ),
+        .executableTarget(
+            name: "collector-profile",
+            dependencies: ["CollectorWorkload"],
+            path: "Sources/collector-profile"
+        ),
         .executableTarget(
             name: "CollectorBenchmarks",
             dependencies: [
+                "CollectorWorkload",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),

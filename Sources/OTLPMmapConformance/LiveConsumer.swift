@@ -26,7 +26,9 @@ final class LiveConsumer {
     private(set) var openError: String?
     private(set) var records: [RingKind: [Consumed]] = [:]
     private(set) var failures: [CheckFailure] = []
-    private var blocked: [RingKind: (sequence: Int64, since: ContinuousClock.Instant)] = [:]
+    /// Per ring, the one consumer (Core's): position, readiness, holes on a monotonic clock.
+    private var consumers: [RingKind: RingConsumer] = [:]
+    private let time = TimeSource.system
     /// Rings the consumer stopped reading (a hole, a broken header): their content is not compared.
     private(set) var deadRings: Set<RingKind> = []
     /// While paused: per ring, the room it had when the pause began and the bytes of each published
@@ -42,7 +44,7 @@ final class LiveConsumer {
 
     var recordsRead: Int { records.values.reduce(0) { $0 + $1.count } }
     /// Whether some ring waits on a claimed slot that is not yet a hole.
-    var isWaitingOnASlot: Bool { blocked.keys.contains { !deadRings.contains($0) } }
+    var isWaitingOnASlot: Bool { consumers.contains { !deadRings.contains($0.key) && $0.value.isWaitingOnAClaimedSlot } }
 
     func fail(_ message: String, rule: RuleID) { failures.append(CheckFailure(rule, message)) }
 
@@ -59,7 +61,7 @@ final class LiveConsumer {
         var progressed = false
         for ring in file.rings where !deadRings.contains(ring.kind) {
             var batch = 0
-            while batch < 4_096, read(ring, resolver) {
+            while batch < 4_096, read(ring.kind, resolver) {
                 batch += 1
                 progressed = true
             }
@@ -74,6 +76,16 @@ final class LiveConsumer {
                 let opened = try MmapFile.open(path: path, writable: true)
                 guard opened.startTimeUnixNano != 0 else { return false }
                 file = opened
+                for ring in opened.rings {
+                    do throws(FormatError) {
+                        // Each slot goes back to the writer as soon as it is read: small rings make the writer wait for the runner.
+                        consumers[ring.kind] = RingConsumer(cursor: try RingCursor(ring: ring, releaseEvery: 1), holeTimeout: holeTimeout,
+                                                         holePolicy: .stop, checksIndices: true)
+                    } catch {
+                        fail("\(ring.kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
+                        deadRings.insert(ring.kind)
+                    }
+                }
             } catch {
                 openError = "\(error)"
                 return false
@@ -170,48 +182,45 @@ final class LiveConsumer {
         }
     }
 
-    /// Reads one record of `ring`; false when there is none to read.
-    private func read(_ ring: Ring, _ resolver: ReferenceResolver) -> Bool {
-        let next: (sequence: Int64, state: SlotState)?
-        do throws(FormatError) {
-            next = try ring.next()
-        } catch {
-            fail("\(ring.kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
-            deadRings.insert(ring.kind)
+    /// Reads one record of the `kind` ring; false when there is none to read.
+    private func read(_ kind: RingKind, _ resolver: ReferenceResolver) -> Bool {
+        guard var consumer = consumers[kind] else { return false }
+        defer { consumers[kind] = consumer }
+        switch consumer.poll(now: time.monotonic()) {
+        case .nothing:
             return false
-        }
-        guard let (sequence, state) = next else { blocked[ring.kind] = nil; return false }
-        guard case .readable = state else {
-            let now = ContinuousClock.now
-            if let waiting = blocked[ring.kind], waiting.sequence == sequence {
-                if now - waiting.since > holeTimeout {
-                    fail("\(ring.kind.name) sequence \(sequence) was claimed but not published for \(holeTimeout)", rule: .ringHole)
-                    deadRings.insert(ring.kind)
+        case .broken(let error):
+            fail("\(kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
+            deadRings.insert(kind)
+            return false
+        case .hole(_, let error):
+            fail(error.message, rule: error.rule)
+            deadRings.insert(kind)
+            return false
+        case .invalid(let sequence, let error):
+            fail("\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
+            return true
+        case .record(let sequence, let payload, let payloadOffset):
+            do throws(FormatError) {
+                let value = try payload.withDecodableBytes { bytes throws(FormatError) in
+                    try kind.decodeRecord(bytes, baseOffset: payloadOffset)
                 }
-            } else {
-                blocked[ring.kind] = (sequence, now)
+                let offset = consumer.ring.slotFileOffset(sequence)
+                for finding in FileChecker.recordFindings(value, at: offset) where finding.severity == .error {
+                    fail("\(kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)", rule: finding.rule)
+                }
+                let rendered = resolver.render(value)
+                for problem in Self.referenceErrors(rendered) {
+                    fail("\(kind.name) sequence \(sequence): \(problem)", rule: RuleID(String(problem.prefix { $0 != " " && $0 != ":" })))
+                }
+                var detached = RecordContent.Detached()
+                let content = RecordContent.canonical(rendered, detached: &detached)
+                records[kind, default: []].append(Consumed(sequence: sequence, content: content, detached: detached))
+            } catch {
+                fail("\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
             }
-            return false
+            return true
         }
-        blocked[ring.kind] = nil
-        do throws(FormatError) {
-            let value = try ring.decodeRecord(sequence)
-            let offset = ring.slotFileOffset(sequence)
-            for finding in FileChecker.recordFindings(value, at: offset) where finding.severity == .error {
-                fail("\(ring.kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)", rule: finding.rule)
-            }
-            let rendered = resolver.render(value)
-            for problem in Self.referenceErrors(rendered) {
-                fail("\(ring.kind.name) sequence \(sequence): \(problem)", rule: RuleID(String(problem.prefix { $0 != " " && $0 != ":" })))
-            }
-            var detached = RecordContent.Detached()
-            let content = RecordContent.canonical(rendered, detached: &detached)
-            records[ring.kind, default: []].append(Consumed(sequence: sequence, content: content, detached: detached))
-        } catch {
-            fail("\(ring.kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
-        }
-        ring.markRead(sequence)
-        return true
     }
 
     /// References the resolver could not resolve show an "error" member that starts with the rule ID.

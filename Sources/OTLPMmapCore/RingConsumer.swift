@@ -8,9 +8,23 @@ import OTLPMmapWire
 ///
 /// Time comes in as `now`, nanoseconds of a monotonic clock chosen by the caller: a wall clock
 /// stepped back or forward must change neither which slots count as holes nor when.
+///
+/// What is done with a hole is the caller's policy (`HolePolicy`) on the same finding. The runner
+/// also has every poll check the ring's indices (`checksIndices`), which a collector's hot path
+/// leaves to the flags.
 public struct RingConsumer: Sendable {
+    public enum HolePolicy: Sendable {
+        /// Move past the hole and hand its slot back (a collector: the records behind it matter more).
+        case skip
+        /// Stay on the hole, its slot unreleased (a conformance runner: the writer failed; the
+        /// file stays as the writer left it for the checks that follow).
+        case stop
+    }
+
     public private(set) var cursor: RingCursor
     public let holeTimeout: Duration
+    public let holePolicy: HolePolicy
+    public let checksIndices: Bool
     private let holeTimeoutNanos: UInt64
     /// When (monotonic) `cursor.next` was first seen claimed but unpublished.
     private var holeSince: UInt64?
@@ -21,24 +35,33 @@ public struct RingConsumer: Sendable {
         case record(sequence: Int64, payload: [UInt8], payloadFileOffset: Int)
         /// A published slot whose length prefix breaks SLOT-LENGTH; skipped.
         case invalid(sequence: Int64, FormatError)
-        /// A claimed slot unpublished for `holeTimeout`; skipped (RING-HOLE).
+        /// A claimed slot unpublished for `holeTimeout` (RING-HOLE); with `.skip` the consumer moved past it.
         case hole(sequence: Int64, FormatError)
+        /// The ring's indices break a rule (only with `checksIndices`): nothing can be read from it.
+        case broken(FormatError)
         /// Nothing to read now: the next sequence is not claimed, or claimed and not yet overdue.
         case nothing
     }
 
-    public init(cursor: RingCursor, holeTimeout: Duration) {
+    public init(cursor: RingCursor, holeTimeout: Duration, holePolicy: HolePolicy = .skip, checksIndices: Bool = false) {
         self.cursor = cursor
         self.holeTimeout = holeTimeout
+        self.holePolicy = holePolicy
+        self.checksIndices = checksIndices
         holeTimeoutNanos = holeTimeout.wholeNanoseconds
     }
 
     public var ring: Ring { cursor.ring }
     public var next: Int64 { cursor.next }
+    /// Whether the next sequence is claimed but not yet published (and not yet a hole).
+    public var isWaitingOnAClaimedSlot: Bool { holeSince != nil }
 
     /// Reads the next sequence, if it can be read or must be skipped, and moves past it.
     public mutating func poll(now: UInt64) -> Next {
         let sequence = cursor.next
+        if checksIndices {
+            do throws(FormatError) { _ = try ring.indices() } catch { return .broken(error) }
+        }
         switch cursor.peek() {
         case .empty:
             holeSince = nil
@@ -50,10 +73,12 @@ public struct RingConsumer: Sendable {
             }
             // Saturating: a caller's clock cannot run backwards, but a hostile caller cannot make it wrap either.
             guard now >= since, now - since >= holeTimeoutNanos else { return .nothing }
-            holeSince = nil
-            cursor.advance()
+            if holePolicy == .skip {
+                holeSince = nil
+                cursor.advance()
+            }
             return .hole(sequence: sequence, FormatError(.ringHole, at: ring.slotFileOffset(sequence),
-                "\(ring.kind.name) sequence \(sequence) was claimed but not published for \(holeTimeout); skipped"))
+                "\(ring.kind.name) sequence \(sequence) was claimed but not published for \(holeTimeout)"))
         case .readable:
             holeSince = nil
             defer { cursor.advance() }

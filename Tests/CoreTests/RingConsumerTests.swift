@@ -52,4 +52,26 @@ import Testing
         guard case .nothing = consumer.poll(now: 100 * second) else { Issue.record("fresh hole skipped"); return }
         guard case .nothing = consumer.poll(now: 1) else { Issue.record("a clock going back skipped the hole"); return }
     }
+
+    @Test func theStopPolicyStaysOnTheHoleAndHandsNothingBack() throws {
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        var consumer = RingConsumer(cursor: try RingCursor(ring: ring, releaseEvery: 1), holeTimeout: .seconds(1), holePolicy: .stop)
+        _ = try #require(ring.claim())
+        try ring.write(Measurement(metricRef: 7, timeUnixNano: 1, value: .asLong(1)))
+        _ = consumer.poll(now: 0)
+        for _ in 0..<2 {
+            guard case .hole(0, _) = consumer.poll(now: 2 * second) else { Issue.record("the hole was not reported again"); return }
+        }
+        #expect(consumer.next == 0 && ring.header.readerIndex == -1, "the stop policy moved past the hole or released it")
+    }
+
+    @Test func checkingIndicesReportsABrokenRing() throws {
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        var consumer = RingConsumer(cursor: try RingCursor(ring: ring), holeTimeout: .seconds(1), checksIndices: true)
+        ring.header.readerIndex = 5                     // past writer_index (-1): RING-INDEX-ORDER
+        guard case .broken(let error) = consumer.poll(now: 0) else { Issue.record("a reader_index past writer_index went unnoticed"); return }
+        #expect(error.rule == .ringIndexOrder)
+    }
 }

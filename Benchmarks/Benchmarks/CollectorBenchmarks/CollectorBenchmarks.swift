@@ -9,6 +9,7 @@ import OTLPMmapLayout
 import OTLPMmapSDK
 import OTLPMmapWire
 import OTLPProto
+import CollectorWorkload
 
 // The collector's three figures, each next to a baseline measured in the same run:
 // - draining a full file (every ring full of span, log and measurement records) into an exporter
@@ -18,52 +19,6 @@ import OTLPProto
 //   sending the same number of spans in ready-made requests (the transport's own cost);
 // - the CPU a collector watching an idle file uses — against the same process doing nothing.
 // One iteration is one whole file (or one second of idling); records/s and CPU are custom metrics.
-
-let recordsPerRing = 16_384
-let exportedSpans = 8_000
-let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-
-/// A new file at a new path whose rings hold the records a typical service writes: spans (start
-/// and end, three attributes), log records and measurements (three attributes each). A ring of
-/// `recordsPerRing` slots is full with one record less (RING-CAPACITY).
-func writeFullFile(spans spanCount: Int, logsAndMeasurements: Int) throws -> (path: String, records: Int) {
-    let path = FileManager.default.temporaryDirectory
-        .appendingPathComponent("otlp-mmap-bench-collector-\(getpid())-\(UUID().uuidString).otlpmmap").path
-    let ring = FileConfiguration.RingSize(numBuffers: Int64(recordsPerRing), bufferSize: 512)
-    let writer = try TelemetryWriter(configuration: WriterConfiguration(
-        path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
-    let attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
-    let counter = try writer.counter("bench.requests")
-    for _ in 0..<spanCount {
-        writer.startSpan("GET /orders/{id}", kind: .server, attributes: attributes).end(status: .ok)
-    }
-    for _ in 0..<logsAndMeasurements {
-        writer.log(.info, .text("order loaded"), attributes: attributes)
-        counter.record(1, attributes: attributes)
-    }
-    let written = writer.statistics.total(.written), dropped = writer.statistics.total(.dropped)
-    guard dropped == 0, written == spanCount * 2 + logsAndMeasurements * 2 else {
-        throw BenchmarkFailure("the benchmark file was not written whole: \(written) records written, \(dropped) dropped")
-    }
-    return (path, written)
-}
-
-struct BenchmarkFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-func remove(_ path: String) {
-    for file in [path, path + ".checkpoint"] { try? FileManager.default.removeItem(atPath: file) }
-}
-
-/// Accepts every request and forgets it.
-final class DiscardingExporter: Exporter {
-    func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? { nil }
-    func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? { nil }
-    func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? { nil }
-    func shutdown() async {}
-}
 
 /// Runs a collector on `path` until it has read `records` (or exported `spans` to `sink`), timing
 /// only that; returns the seconds it took.
@@ -83,30 +38,6 @@ func timeCollector(_ benchmark: Benchmark, path: String, checkpoint: Bool, expor
     collector.stop()
     await task.value
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
-
-/// Copies and decodes every record of every ring, the least any consumer must do.
-func bareRead(path: String) throws -> Int {
-    let file = try MmapFile.open(path: path, writable: true)
-    var count = 0
-    for kind in RingKind.allCases {
-        let ring = file.ring(kind)
-        var cursor = try RingCursor(ring: ring, releaseEvery: 512)
-        while cursor.isNextPublished {
-            let (payload, offset) = try ring.copyRecord(cursor.next)
-            try payload.withDecodableBytes { bytes throws(FormatError) in
-                switch kind {
-                case .spans: blackHole(try SpanEvent.decode(bytes, baseOffset: offset))
-                case .events: blackHole(try Event.decode(bytes, baseOffset: offset))
-                case .measurements: blackHole(try OTLPMmapLayout.Measurement.decode(bytes, baseOffset: offset))
-                }
-            }
-            cursor.advance()
-            count += 1
-        }
-        cursor.release()
-    }
-    return count
 }
 
 // MARK: the loopback receiver

@@ -103,7 +103,11 @@ struct RingReader: Sendable {
                 warnings.warn(error)
             case .hole(_, let error):
                 statistics.add(.holesSkipped, signal: signal)
+                warnings.warn(FormatError(error.rule, at: error.offset, error.message + "; skipped"))
+            case .broken(let error):
+                // Not asked for (checksIndices is off): the cursor was checked when the file was opened.
                 warnings.warn(error)
+                break reading
             }
             handled += 1
         }

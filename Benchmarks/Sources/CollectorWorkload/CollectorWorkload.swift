@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import OTLPMmapCollector
+import OTLPMmapCore
+import OTLPMmapLayout
+import OTLPMmapSDK
+import OTLPMmapWire
+
+// What the collector benchmarks and `collector-profile` share: the file they drain, the exporter
+// that discards, the bare reader that is the baseline.
+
+public let recordsPerRing = 16_384
+public let exportedSpans = 8_000
+public let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A new file at a new path whose rings hold the records a typical service writes: spans (start
+/// and end, three attributes), log records and measurements (three attributes each). A ring of
+/// `recordsPerRing` slots is full with one record less (RING-CAPACITY).
+public func writeFullFile(spans spanCount: Int, logsAndMeasurements: Int) throws -> (path: String, records: Int) {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("otlp-mmap-bench-collector-\(getpid())-\(UUID().uuidString).otlpmmap").path
+    let ring = FileConfiguration.RingSize(numBuffers: Int64(recordsPerRing), bufferSize: 512)
+    let writer = try TelemetryWriter(configuration: WriterConfiguration(
+        path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
+    let attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
+    let counter = try writer.counter("bench.requests")
+    for _ in 0..<spanCount {
+        writer.startSpan("GET /orders/{id}", kind: .server, attributes: attributes).end(status: .ok)
+    }
+    for _ in 0..<logsAndMeasurements {
+        writer.log(.info, .text("order loaded"), attributes: attributes)
+        counter.record(1, attributes: attributes)
+    }
+    let written = writer.statistics.total(.written), dropped = writer.statistics.total(.dropped)
+    guard dropped == 0, written == spanCount * 2 + logsAndMeasurements * 2 else {
+        throw BenchmarkFailure("the benchmark file was not written whole: \(written) records written, \(dropped) dropped")
+    }
+    return (path, written)
+}
+
+public struct BenchmarkFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public func remove(_ path: String) {
+    for file in [path, path + ".checkpoint"] { try? FileManager.default.removeItem(atPath: file) }
+}
+
+/// Accepts every request and forgets it.
+public final class DiscardingExporter: Exporter {
+    public init() {}
+    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? { nil }
+    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? { nil }
+    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? { nil }
+    public func shutdown() async {}
+}
+
+/// Copies and decodes every record of every ring, the least any consumer must do.
+public func bareRead(path: String) throws -> Int {
+    let file = try MmapFile.open(path: path, writable: true)
+    var count = 0
+    for kind in RingKind.allCases {
+        let ring = file.ring(kind)
+        var cursor = try RingCursor(ring: ring, releaseEvery: 512)
+        while cursor.isNextPublished {
+            let (payload, offset) = try ring.copyRecord(cursor.next)
+            try payload.withDecodableBytes { bytes throws(FormatError) in
+                switch kind {
+                case .spans: keep(try SpanEvent.decode(bytes, baseOffset: offset))
+                case .events: keep(try Event.decode(bytes, baseOffset: offset))
+                case .measurements: keep(try OTLPMmapLayout.Measurement.decode(bytes, baseOffset: offset))
+                }
+            }
+            cursor.advance()
+            count += 1
+        }
+        cursor.release()
+    }
+    return count
+}
+
+
+/// Keeps the optimiser from dropping a decoded value (Benchmark's blackHole, without the package).
+@inline(never)
+public func keep<T>(_ value: T) {
+    withExtendedLifetime(value) {}
+}
+
+/// Drains `path` with a collector into a discarding exporter until it has read `records`; seconds.
+public func drain(path: String, records: Int, checkpoint: Bool) async -> Double {
+    var configuration = CollectorConfiguration(path: path)
+    if !checkpoint { configuration.checkpointPath = nil }
+    configuration.batchTimeout = .milliseconds(1)
+    let collector = Collector(configuration: configuration, exporter: DiscardingExporter(), logger: quiet)
+    let start = ContinuousClock.now
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask { await collector.run() }
+        while collector.statistics[.records] < records { try? await Task.sleep(for: .microseconds(100)) }
+        collector.stop()
+    }
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
