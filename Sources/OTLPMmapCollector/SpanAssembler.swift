@@ -71,8 +71,29 @@ final class SpanAssembler {
             if open.count > maxOpen { evictLeastRecentlySeen(wall: wall) }
             return
         }
+        // What can fail is resolved first: a record that breaks a rule leaves its span as it was.
+        var attributes: [OTLPKeyValue] = [], links: [OTLPSpan.Link] = []
+        switch choice {
+        case .attributes(let update):
+            attributes = try cache.keyValues(update.attributes)
+        case .link(let add):
+            links = try add.links.map { link in
+                var otlp = OTLPSpan.Link()
+                otlp.traceID = Data(link.traceId)
+                otlp.spanID = Data(link.spanId)
+                otlp.traceState = link.traceState
+                otlp.attributes = try cache.keyValues(link.attributes)
+                otlp.droppedAttributesCount = link.droppedAttributesCount
+                otlp.flags = link.flags
+                return otlp
+            }
+        default:
+            break
+        }
         var entry: OpenSpan
-        if let existing = open[key] {
+        // Taken out of the dictionary, so that changing it does not copy the span's storage
+        // (swift-protobuf copies on write while the dictionary still holds a reference).
+        if let existing = open.removeValue(forKey: key) {
             entry = existing
         } else {
             var span = OTLPSpan()
@@ -88,26 +109,17 @@ final class SpanAssembler {
             break
         case .name(let change):
             entry.span.name = change.name
-        case .attributes(let update):
+        case .attributes:
             // A later value for a key replaces the earlier one, as OTLP's attribute semantics say.
-            for keyValue in try cache.keyValues(update.attributes) {
+            for keyValue in attributes {
                 if let index = entry.span.attributes.firstIndex(where: { $0.key == keyValue.key }) {
                     entry.span.attributes[index] = keyValue
                 } else {
                     entry.span.attributes.append(keyValue)
                 }
             }
-        case .link(let add):
-            for link in add.links {
-                var otlp = OTLPSpan.Link()
-                otlp.traceID = Data(link.traceId)
-                otlp.spanID = Data(link.spanId)
-                otlp.traceState = link.traceState
-                otlp.attributes = try cache.keyValues(link.attributes)
-                otlp.droppedAttributesCount = link.droppedAttributesCount
-                otlp.flags = link.flags
-                entry.span.links.append(otlp)
-            }
+        case .link:
+            entry.span.links += links
         case .end(let end):
             entry.span.endTimeUnixNano = end.endTimeUnixNano
             // Without its start, the span's start time is unknown; OTLP needs one, the end is the best bound.
@@ -118,7 +130,6 @@ final class SpanAssembler {
                 otlp.code = OTLPStatus.StatusCode(rawValue: Int(status.code.rawValue)) ?? .unset
                 entry.span.status = otlp
             }
-            open[key] = nil
             finished.append((entry.scopeRef, entry.span))
             return
         }

@@ -22,6 +22,23 @@ import TestSupport
         #expect(collector.statistics[.invalidRecords] == 1)
     }
 
+    @Test func aBadAttributeUpdateLeavesItsSpanAsItWas() async throws {
+        // An update whose key reference lies outside the dictionary is skipped; the span it names
+        // keeps its attributes and ends whole.
+        let writer = try makeWriter()
+        let span = writer.startSpan("kept", kind: .internal, attributes: try writer.attributes(["before": 1]))
+        try writer.file.ring(.spans).write(SpanEvent(
+            traceId: span.context.traceID.bytes, spanId: span.context.spanID.bytes,
+            event: .attributes(UpdateAttributes(attributes: [KeyValueRef(keyRef: 999_999, value: nil)]))))
+        span.end(status: .ok)
+        let exporter = CapturingExporter()
+        let collector = await collect(writer.file.path, exporter: exporter) { $0.statistics[.exportedSpans] >= 1 }
+        #expect(collector.statistics[.invalidRecords] == 1)
+        let exported = try #require(exporter.spans.first)
+        #expect(exported.name == "kept" && exported.attributes.summary == ["before": "i:1"] && exported.status.code == .ok)
+        #expect(collector.statistics[.orphanSpanEvents] == 0)
+    }
+
     @Test func aReferenceOutsideTheDictionaryIsReportedAndSkipped() async throws {
         let writer = try makeWriter()
         let ring = writer.file.ring(.events)

@@ -1,24 +1,51 @@
 import CollectorWorkload
 import Foundation
 
-// Drains full files (three rings of 16383 records) into a discarding exporter, to be run under
-// `perf record -e cpu-clock -g` or `valgrind --tool=callgrind`: the collector's hot path without
-// the benchmark harness around it. `collector-profile [ROUNDS] [--bare]`; --bare runs the baseline
-// (copy and decode only) instead.
-let arguments = CommandLine.arguments.dropFirst()
-let rounds = arguments.compactMap { Int($0) }.first ?? 3
-let bare = arguments.contains("--bare")
-for _ in 0..<rounds {
-    let (path, records) = try writeFullFile(spans: recordsPerRing / 2 - 1, logsAndMeasurements: recordsPerRing - 1)
-    defer { remove(path) }
-    let start = ContinuousClock.now
-    let seconds: Double
-    if bare {
-        precondition(try bareRead(path: path) == records)
-        let elapsed = ContinuousClock.now - start
-        seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    } else {
-        seconds = await drain(path: path, records: records, checkpoint: false)
+// The collector's hot path without the benchmark harness, for `perf record -e cpu-clock -g` or
+// `valgrind --tool=callgrind`. Writing the files is a step of its own, so that a profile of the
+// drain holds nothing of the writer:
+//   collector-profile write FOLDER [FILES]     full files (three rings of 16383 records) into FOLDER
+//   collector-profile drain FOLDER [--bare]    drains each into a discarding exporter (--bare: the
+//                                              baseline, copy and decode only) and deletes it
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: collector-profile write FOLDER [FILES] | drain FOLDER [--bare]\n".utf8))
+    exit(64)
+}
+let folder = URL(fileURLWithPath: arguments[1])
+switch arguments[0] {
+case "write":
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for index in 0..<(arguments.dropFirst(2).compactMap { Int($0) }.first ?? 5) {
+        let (path, _) = try writeFullFile(spans: recordsPerRing / 2 - 1, logsAndMeasurements: recordsPerRing - 1)
+        try FileManager.default.moveItem(atPath: path, toPath: folder.appendingPathComponent("full-\(index).otlpmmap").path)
     }
-    print("\(bare ? "bare read" : "collector drain"): \(records) records in \(String(format: "%.3f", seconds)) s = \(Int(Double(records) / seconds)) records/s")
+case "drain":
+    let bare = arguments.contains("--bare")
+    let records = (recordsPerRing / 2 - 1) * 2 + (recordsPerRing - 1) * 2
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".otlpmmap") }.sorted()
+    for name in files {
+        let path = folder.appendingPathComponent(name).path
+        let start = ContinuousClock.now, cpuBefore = cpuSeconds()
+        if bare {
+            let read = try bareRead(path: path)
+            precondition(read == records, "read \(read) of \(records) records")
+        } else {
+            _ = await drain(path: path, records: records, checkpoint: false)
+        }
+        let elapsed = ContinuousClock.now - start, cpu = cpuSeconds() - cpuBefore
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("\(bare ? "bare read" : "collector drain"): \(records) records in \(String(format: "%.3f", seconds)) s = \(Int(Double(records) / seconds)) records/s; CPU \(String(format: "%.3f", cpu)) s = \(Int(Double(records) / cpu)) records per CPU-second")
+        remove(path)
+    }
+default:
+    FileHandle.standardError.write(Data("collector-profile: unknown step \(arguments[0])\n".utf8))
+    exit(64)
+}
+
+/// User + system CPU seconds of this process so far (every thread).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
