@@ -274,18 +274,19 @@ public struct Ring: @unchecked Sendable {
 
     /// Copies the record of a readable sequence out of shared memory and returns its payload.
     /// Copying first means a hostile writer changing the slot cannot change bytes under the decoder.
-    /// The length prefix is read in place, once, and checked against the slot; only the payload it
-    /// names is copied (a copy of the whole slot first cost a second allocation per record).
     public func copyRecord(_ sequence: Int64) throws(FormatError) -> (payload: [UInt8], payloadFileOffset: Int) {
-        let slot = UnsafeRawBufferPointer(self.slot(sequence))
+        let slot = self.slot(sequence)
         let fileOffset = slotFileOffset(sequence)
+        let copy = Array(UnsafeRawBufferPointer(slot))
         let range: Range<Int>
         do {
-            range = try readLengthPrefixed(slot, baseOffset: fileOffset, rule: .slotLength)
+            range = try copy.withDecodableBytes { bytes throws(FormatError) in
+                try readLengthPrefixed(bytes, baseOffset: fileOffset, rule: .slotLength)
+            }
         } catch {
             throw FormatError(.slotLength, at: error.offset, "\(kind.name) slot of sequence \(sequence): \(error.message) (buffer_size \(bufferSize))")
         }
-        return (Array(UnsafeRawBufferPointer(rebasing: slot[range])), fileOffset + range.lowerBound)
+        return (Array(copy[range]), fileOffset + range.lowerBound)
     }
 
     /// Copies and decodes the record of a readable sequence as this ring's record type.

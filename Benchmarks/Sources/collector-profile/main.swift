@@ -18,7 +18,9 @@ case "write":
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for index in 0..<(arguments.dropFirst(2).compactMap { Int($0) }.first ?? 5) {
         let (path, _) = try writeFullFile(spans: recordsPerRing / 2 - 1, logsAndMeasurements: recordsPerRing - 1)
-        try FileManager.default.moveItem(atPath: path, toPath: folder.appendingPathComponent("full-\(index).otlpmmap").path)
+        let target = folder.appendingPathComponent("full-\(index).otlpmmap").path
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.moveItem(atPath: path, toPath: target)
     }
 case "drain":
     let bare = arguments.contains("--bare")

@@ -155,14 +155,4 @@ final class StopState: Sendable {
             state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
-
-    /// Sleeps for `duration` on `time`, or until the stop.
-    func sleep(for duration: Duration, on time: TimeSource) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await time.sleep(for: duration) }
-            group.addTask { await self.wait() }
-            await group.next()
-            group.cancelAll()
-        }
-    }
 }

@@ -20,13 +20,58 @@ struct RingReader: Sendable {
     /// Indexed by `RingKind.rawValue`.
     let mailboxes: [PipelineMailbox]
 
+    /// What the reading loop hands to the last pass when the stop ends it.
+    private struct Reading: Sendable {
+        var session: FileSession?
+        var consumers: [RingConsumer]
+    }
+
     func run() async {
+        // The loop runs in a child task that the stop cancels, so that an idle sleep ends at once
+        // without racing every sleep against the stop (which an idle collector would pay for 20
+        // times a second).
+        let reading = await withTaskGroup(of: Reading?.self) { group in
+            group.addTask { await self.readUntilCancelled() }
+            group.addTask {
+                await self.stop.wait()
+                return nil
+            }
+            var result: Reading?
+            while let next = await group.next() {
+                if let next { result = next }
+                group.cancelAll()
+            }
+            return result
+        }
+        var session = reading?.session
+        var consumers = reading?.consumers ?? []
+        // What the writer published before the stop is still exported: one last pass over the
+        // rings (a file that just replaced the old one included), as far as the mailboxes take it.
+        if session == nil, !Task.isCancelled, let opened = try? await open() { (session, consumers) = opened }
+        if let session {
+            for _ in 0..<configuration.queueCapacity where !Task.isCancelled {
+                var progress = false
+                for kind in RingKind.allCases { progress = drain(kind, &consumers[kind.rawValue]) || progress }
+                if !progress { break }
+            }
+            await end(.shutdown)
+            // Without checkpoints, spans and measurements read are handed back now: their content
+            // was exported or is lost with the collector's memory anyway.
+            if !session.isStale {
+                for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { consumers[kind.rawValue].release() }
+            }
+        }
+        for mailbox in mailboxes { mailbox.close() }
+    }
+
+    /// Follows the file until the task is cancelled; returns where it got to.
+    private func readUntilCancelled() async -> Reading {
         var session: FileSession?
         var consumers: [RingConsumer] = []
         var idle = IdleWait(maximum: configuration.maxIdleWait)
         var lastOpenError = ""
         var lastStaleCheck: UInt64 = 0
-        while !stop.isStopping, !Task.isCancelled {
+        while !Task.isCancelled {
             guard let current = session else {
                 do {
                     (session, consumers) = try await open()
@@ -38,7 +83,7 @@ struct RingReader: Sendable {
                         logger.notice("waiting for a valid file at \(configuration.path): \(message)")
                         lastOpenError = message
                     }
-                    await idle.sleep(time, stop)
+                    await idle.sleep(time)
                 }
                 continue
             }
@@ -63,25 +108,9 @@ struct RingReader: Sendable {
                     continue
                 }
             }
-            await idle.sleep(time, stop)
+            await idle.sleep(time)
         }
-        // What the writer published before the stop is still exported: one last pass over the
-        // rings (a file that just replaced the old one included), as far as the mailboxes take it.
-        if session == nil, !Task.isCancelled, let opened = try? await open() { (session, consumers) = opened }
-        if let session {
-            for _ in 0..<configuration.queueCapacity where !Task.isCancelled {
-                var progress = false
-                for kind in RingKind.allCases { progress = drain(kind, &consumers[kind.rawValue]) || progress }
-                if !progress { break }
-            }
-            await end(.shutdown)
-            // Without checkpoints, spans and measurements read are handed back now: their content
-            // was exported or is lost with the collector's memory anyway.
-            if !session.isStale {
-                for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { consumers[kind.rawValue].release() }
-            }
-        }
-        for mailbox in mailboxes { mailbox.close() }
+        return Reading(session: session, consumers: consumers)
     }
 
     /// Reads up to a batch of records of `kind` into its mailbox; whether it read or skipped anything.
@@ -231,8 +260,8 @@ struct IdleWait {
 
     mutating func reset() { current = .microseconds(50) }
 
-    mutating func sleep(_ time: TimeSource, _ stop: StopState) async {
-        await stop.sleep(for: current, on: time)
+    mutating func sleep(_ time: TimeSource) async {
+        try? await time.sleep(for: current)
         current = min(current * 2, maximum)
     }
 }
