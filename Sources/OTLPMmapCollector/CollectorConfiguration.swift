@@ -19,8 +19,12 @@ public struct CollectorConfiguration: Sendable {
     /// The most attribute sets per metric; measurements with further ones are aggregated into one
     /// series marked `otel.metric.overflow`.
     public var maxSeriesPerMetric: Int = 2_000
-    /// The longest sleep when there is nothing to read; the wait doubles up to it from 50 µs.
-    public var maxIdleWait: Duration = .milliseconds(50)
+    /// The longest sleep when there is nothing to read; the wait doubles up to it from 50 µs, so it
+    /// is reached after about 0.4 s without a record. Each wake-up costs the scheduler more than the
+    /// poll itself: measured from /proc on this 2-core VM (release), an idle `collect` used 0.47 % of
+    /// a core at 50 ms, 0.27 % at 100 ms and 0.13 % at 200 ms. The price: the first records after
+    /// a long pause wait up to this long, so a ring must hold what a writer bursts in that time.
+    public var maxIdleWait: Duration = .milliseconds(200)
     /// First and longest wait between attempts of a failed export that may succeed later.
     public var retryInitialWait: Duration = .milliseconds(100)
     public var retryMaxWait: Duration = .seconds(5)

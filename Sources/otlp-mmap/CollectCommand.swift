@@ -64,6 +64,9 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Milliseconds a read span or measurement may wait for the next checkpoint.")
     var checkpointIntervalMs = 1000
 
+    @Option(help: "The longest sleep, in milliseconds, between polls of an idle file (the wait doubles up to it from 50 µs): longer costs less CPU while idle and lets a burst after a pause wait longer.")
+    var maxIdleWaitMs: Int?
+
     @Option(help: "Milliseconds a stopping collector (SIGINT, SIGTERM) keeps exporting what it holds.")
     var shutdownTimeoutMs = 5000
 
@@ -81,6 +84,7 @@ struct CollectorOptions: ParsableArguments {
         if noCheckpoint { configuration.checkpointPath = nil }
         configuration.checkpointInterval = .milliseconds(max(1, checkpointIntervalMs))
         configuration.shutdownTimeout = .milliseconds(max(0, shutdownTimeoutMs))
+        if let maxIdleWaitMs { configuration.maxIdleWait = .milliseconds(max(1, maxIdleWaitMs)) }
         return configuration
     }
 
