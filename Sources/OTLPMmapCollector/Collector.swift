@@ -56,9 +56,10 @@ public final class Collector: Service, Sendable {
         let context = PipelineContext(configuration: configuration, statistics: statistics, warnings: warnings)
         let sender = ExportSender(exporter: exporter, statistics: statistics, logger: logger, time: time, stop: stopState,
                                   initialWait: configuration.retryInitialWait, maxWait: configuration.retryMaxWait)
-        let mailboxes = RingKind.allCases.map { _ in PipelineMailbox(capacity: configuration.queueCapacity) }
+        let room = Signal()
+        let mailboxes = RingKind.allCases.map { _ in PipelineMailbox(capacity: configuration.queueCapacity, room: room) }
         let reader = RingReader(configuration: configuration, statistics: statistics, logger: logger, warnings: warnings,
-                                time: time, stop: stopState, mailboxes: mailboxes)
+                                time: time, stop: stopState, mailboxes: mailboxes, room: room)
         func pipeline<Stage: PipelineStage>(_ stage: Stage.Type) -> SignalPipeline<Stage> {
             SignalPipeline<Stage>(mailbox: mailboxes[Stage.ring.rawValue], context: context, sender: sender, time: time)
         }

@@ -60,10 +60,23 @@ final class Mailbox<Data: Sendable, Control: Sendable>: Sendable {
 
     /// The most data messages held.
     let capacity: Int
+    /// Told when the consumer has taken the mailbox down to half its capacity: the producer (the
+    /// reader) waits on it instead of polling a ring it cannot hand on.
+    let room: Signal?
     private let state = Mutex(State())
 
-    init(capacity: Int) {
+    init(capacity: Int, room: Signal? = nil) {
         self.capacity = max(1, capacity)
+        self.room = room
+    }
+
+    /// Takes the next message for the consumer; tells `room` when that left the mailbox half
+    /// empty — not on every chunk, so that a producer kept waiting wakes once per half-capacity
+    /// of chunks rather than once per chunk.
+    private func take(_ state: inout State, acceptsData: Bool) -> (Message?, madeRoom: Bool) {
+        let message = state.take(acceptsData: acceptsData)
+        if case .data = message { return (message, state.dataCount == capacity / 2) }
+        return (message, false)
     }
 
     /// Whether `offer` would accept a message now.
@@ -121,11 +134,13 @@ final class Mailbox<Data: Sendable, Control: Sendable>: Sendable {
     /// The next message: control first, data only when `acceptsData`. Returns `.timeout` once
     /// `time.monotonic` reaches `deadline`, nil when closed and drained or when the task is cancelled.
     func receive(acceptsData: Bool, deadline: UInt64?, time: TimeSource) async -> Message? {
-        let immediate: Message?? = state.withLock { state in
-            if let message = state.take(acceptsData: acceptsData) { return .some(message) }
-            if state.closed && state.dataCount == 0 { return .some(nil) }
-            return nil
+        let (immediate, madeRoom): (Message??, Bool) = state.withLock { state in
+            let (message, madeRoom) = take(&state, acceptsData: acceptsData)
+            if let message { return (.some(message), madeRoom) }
+            if state.closed && state.dataCount == 0 { return (.some(nil), false) }
+            return (nil, false)
         }
+        if madeRoom { room?.signal() }
         if let immediate { return immediate }
         guard let deadline else { return await wait(acceptsData: acceptsData) }
         if time.monotonic() >= deadline { return .timeout }
@@ -155,12 +170,14 @@ final class Mailbox<Data: Sendable, Control: Sendable>: Sendable {
     private func wait(acceptsData: Bool) async -> Message? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Message?, Never>) in
-                let ready: Message?? = state.withLock { state in
-                    if let message = state.take(acceptsData: acceptsData) { return .some(message) }
-                    if state.closed && state.dataCount == 0 { return .some(nil) }
+                let (ready, madeRoom): (Message??, Bool) = state.withLock { state in
+                    let (message, madeRoom) = take(&state, acceptsData: acceptsData)
+                    if let message { return (.some(message), madeRoom) }
+                    if state.closed && state.dataCount == 0 { return (.some(nil), false) }
                     state.waiter = Waiter(acceptsData: acceptsData, continuation: continuation)
-                    return nil
+                    return (nil, false)
                 }
+                if madeRoom { room?.signal() }
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
@@ -169,6 +186,47 @@ final class Mailbox<Data: Sendable, Control: Sendable>: Sendable {
                 return state.waiter
             }
             waiter?.continuation.resume(returning: nil)
+        }
+    }
+}
+
+/// A wake-up one task waits for and others give: remembered when given with nobody waiting, so
+/// that a wait that starts just after it returns at once.
+final class Signal: Sendable {
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once signalled (at once if it was since the last wait), or when the task is cancelled.
+    func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.pending || Task.isCancelled {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
     }
 }

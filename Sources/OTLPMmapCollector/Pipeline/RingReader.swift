@@ -19,6 +19,8 @@ struct RingReader: Sendable {
     let stop: StopState
     /// Indexed by `RingKind.rawValue`.
     let mailboxes: [PipelineMailbox]
+    /// Given by a mailbox whose pipeline took a chunk while it was full.
+    let room: Signal
 
     /// What the reading loop hands to the last pass when the stop ends it.
     private struct Reading: Sendable {
@@ -87,8 +89,12 @@ struct RingReader: Sendable {
                 }
                 continue
             }
-            var progress = false
+            var progress = false, blocked = false
             for kind in RingKind.allCases {
+                guard mailboxes[kind.rawValue].hasRoom else {
+                    blocked = true
+                    continue
+                }
                 progress = drain(kind, &consumers[kind.rawValue]) || progress
             }
             if progress {
@@ -108,9 +114,34 @@ struct RingReader: Sendable {
                     continue
                 }
             }
-            await idle.sleep(time)
+            if blocked {
+                await waitForRoom(&idle)
+            } else {
+                await idle.sleep(time)
+            }
         }
         return Reading(session: session, consumers: consumers)
+    }
+
+    /// A pipeline is behind and its ring waits: sleep until it takes a chunk, or for the idle wait
+    /// (the other rings), whichever comes first. A pipeline that stays behind (its receiver
+    /// refuses) thus costs no polling.
+    private func waitForRoom(_ idle: inout IdleWait) async {
+        let pause = idle.current, room = self.room, time = self.time
+        let woken = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await room.wait()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await time.sleep(for: pause)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if woken { idle.reset() } else { idle.grow() }
     }
 
     /// Reads up to a batch of records of `kind` into its mailbox; whether it read or skipped anything.
@@ -252,7 +283,7 @@ extension RingKind {
 /// file is read promptly and an idle one costs almost nothing.
 struct IdleWait {
     let maximum: Duration
-    private var current: Duration = .microseconds(50)
+    private(set) var current: Duration = .microseconds(50)
 
     init(maximum: Duration) {
         self.maximum = maximum
@@ -262,6 +293,8 @@ struct IdleWait {
 
     mutating func sleep(_ time: TimeSource) async {
         try? await time.sleep(for: current)
-        current = min(current * 2, maximum)
+        grow()
     }
+
+    mutating func grow() { current = min(current * 2, maximum) }
 }
