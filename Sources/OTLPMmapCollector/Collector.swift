@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import OTLPMmapCore
 import OTLPMmapLayout
 import ServiceLifecycle
@@ -56,10 +57,13 @@ public final class Collector: Service, Sendable {
         let context = PipelineContext(configuration: configuration, statistics: statistics, warnings: warnings)
         let sender = ExportSender(exporter: exporter, statistics: statistics, logger: logger, time: time, stop: stopState,
                                   initialWait: configuration.retryInitialWait, maxWait: configuration.retryMaxWait)
+        // Checkpoint files are read and written (with fsync) on a thread of the collector's own.
+        let io = NIOThreadPool(numberOfThreads: 1)
+        io.start()
         let room = Signal()
         let mailboxes = RingKind.allCases.map { _ in PipelineMailbox(capacity: configuration.queueCapacity, room: room) }
         let reader = RingReader(configuration: configuration, statistics: statistics, logger: logger, warnings: warnings,
-                                time: time, stop: stopState, mailboxes: mailboxes, room: room)
+                                time: time, stop: stopState, mailboxes: mailboxes, room: room, io: io)
         func pipeline<Stage: PipelineStage>(_ stage: Stage.Type) -> SignalPipeline<Stage> {
             SignalPipeline<Stage>(mailbox: mailboxes[Stage.ring.rawValue], context: context, sender: sender, time: time)
         }
@@ -97,5 +101,6 @@ public final class Collector: Service, Sendable {
             }
             await exporter.shutdown()
         }
+        try? await io.shutdownGracefully()
     }
 }

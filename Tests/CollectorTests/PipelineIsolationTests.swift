@@ -102,6 +102,8 @@ import TestSupport
                                                logger: logs.logger) { $0.batchSize = 2 }
         for index in 0..<6 { writer.log(.info, .text("log \(index)")) }
         try await waitFor { collector.statistics[.rejectedItems, signal: .logs] >= 3 }
+        #expect(collector.statistics[.rejectedItems, signal: .logs] >= 3,
+                "statistics \(collector.statistics.snapshot), log: \(logs.lines.suffix(15))")
         collector.stop()
         await task.value
         #expect(receiver.items("logs").count == 6)

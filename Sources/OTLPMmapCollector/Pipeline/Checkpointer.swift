@@ -4,8 +4,10 @@ import OTLPMmapCore
 import OTLPMmapLayout
 
 /// Writes one file's checkpoint from the latest section each checkpointed pipeline (spans,
-/// metrics) submitted, on NIO's blocking-I/O thread pool — fsync must not hold a thread of the
-/// cooperative pool.
+/// metrics) submitted, on the collector's own I/O thread (an `NIOThreadPool` of one) — fsync must
+/// not hold a thread of the cooperative pool, nor wait behind other users of a shared pool (with
+/// NIO's singleton pool, one collector's open waited more than 20 s behind others' fsyncs in the
+/// test suite).
 ///
 /// A pipeline hands its ring's slots back only after `save` returned true for its section: the
 /// file then on disk holds that section (or a later one of the same pipeline). Writes never
@@ -17,6 +19,7 @@ actor Checkpointer {
     private let logger: Logger
     private let statistics: CollectorStatistics
     private let wall: @Sendable () -> UInt64
+    private let io: NIOThreadPool
     private var spans: (next: Int64, open: [CheckpointOpenSpan], finished: [CheckpointPendingSpan])
     private var metrics: (next: Int64, state: CheckpointMetricState)
     private var submitted = 0
@@ -28,7 +31,8 @@ actor Checkpointer {
     /// Starts from the sections of `restored` (the checkpoint the session resumed from), or from
     /// empty state at the rings' first unreleased positions.
     init(file: CheckpointFile, identity: FileIdentity, startTime: UInt64, restored: Checkpoint?, firstToRead: [Int64],
-         logger: Logger, statistics: CollectorStatistics, wall: @escaping @Sendable () -> UInt64) {
+         logger: Logger, statistics: CollectorStatistics, wall: @escaping @Sendable () -> UInt64, io: NIOThreadPool) {
+        self.io = io
         self.file = file
         self.identity = identity
         self.startTime = startTime
@@ -85,7 +89,7 @@ actor Checkpointer {
             let file = self.file
             let result: Result<Void, any Error>
             do {
-                try await NIOThreadPool.singleton.runIfActive { try file.save(checkpoint) }
+                try await io.runIfActive { try file.save(checkpoint) }
                 result = .success(())
             } catch {
                 result = .failure(error)
@@ -122,6 +126,6 @@ actor Checkpointer {
     /// Deletes the checkpoint (its file was re-created or re-initialised).
     func remove() async {
         let file = self.file
-        try? await NIOThreadPool.singleton.runIfActive { file.remove() }
+        try? await io.runIfActive { file.remove() }
     }
 }

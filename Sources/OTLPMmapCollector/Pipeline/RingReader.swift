@@ -21,6 +21,8 @@ struct RingReader: Sendable {
     let mailboxes: [PipelineMailbox]
     /// Given by a mailbox whose pipeline took a chunk while it was full.
     let room: Signal
+    /// The collector's own thread for checkpoint files.
+    let io: NIOThreadPool
 
     /// What the reading loop hands to the last pass when the stop ends it.
     private struct Reading: Sendable {
@@ -231,7 +233,7 @@ struct RingReader: Sendable {
         let firstToRead = cursors.map(\.next)
         let checkpointer = checkpointFile.map {
             Checkpointer(file: $0, identity: identity, startTime: file.startTimeUnixNano, restored: restored, firstToRead: firstToRead,
-                         logger: logger, statistics: statistics, wall: time.wall)
+                         logger: logger, statistics: statistics, wall: time.wall, io: io)
         }
         let session = FileSession(file: file, path: configuration.path, identity: identity, truncationEvents: truncationEvents,
                                   restored: restored, firstUnreleased: firstUnreleased, firstToRead: firstToRead, checkpointer: checkpointer)
@@ -242,12 +244,12 @@ struct RingReader: Sendable {
     }
 
     /// The checkpoint of this very file (same inode and start time, a version this collector
-    /// reads), read on the blocking-I/O pool; anything else is reported and ignored, and the
+    /// reads), read on the collector's I/O thread; anything else is reported and ignored, and the
     /// collector then reads from the rings' reader_index as without one.
     private func loadCheckpoint(_ checkpointFile: CheckpointFile, file: MmapFile, identity: FileIdentity) async -> Checkpoint? {
         let checkpoint: Checkpoint
         do {
-            guard let loaded = try await NIOThreadPool.singleton.runIfActive({ try checkpointFile.load() }) else { return nil }
+            guard let loaded = try await io.runIfActive({ try checkpointFile.load() }) else { return nil }
             checkpoint = loaded
         } catch {
             logger.error("ignoring the unreadable checkpoint \(checkpointFile.path): \(error)")
