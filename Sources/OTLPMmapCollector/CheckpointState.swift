@@ -12,6 +12,15 @@ typealias CheckpointPendingSpan = OtlpMmap_Collector_V1_PendingSpan
 typealias CheckpointMetricState = OtlpMmap_Collector_V1_MetricState
 typealias CheckpointSeries = OtlpMmap_Collector_V1_MetricSeries
 
+extension CheckpointOpenSpan {
+    /// How long the span had been idle when `checkpoint` was written. Version 1 kept wall-clock
+    /// instants; their difference is the age they meant.
+    func idleAge(in checkpoint: Checkpoint) -> UInt64 {
+        guard checkpoint.version == 1 else { return idleNanos }
+        return checkpoint.writtenUnixNano >= lastSeenUnixNano ? checkpoint.writtenUnixNano - lastSeenUnixNano : 0
+    }
+}
+
 extension SpanAssembler {
     /// Open spans (oldest event first, so that checkpoints of the same state are equal), each with
     /// its idle age at `now` (monotonic), and finished ones not yet exported (`extra`: those

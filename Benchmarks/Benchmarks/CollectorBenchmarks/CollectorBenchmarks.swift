@@ -115,12 +115,6 @@ func readyMadeRequests(count: Int) -> [TracesRequest] {
 
 // MARK: idle CPU
 
-/// CPU time (user + system) of the whole process, in microseconds.
-func processCPUMicroseconds() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1_000_000 + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
-}
 
 /// CPU microseconds the process uses per second of `seconds` while `body`'s collector (if any) runs.
 func cpuPerSecond(seconds: Double) async -> Int {

@@ -46,8 +46,4 @@ default:
 }
 
 /// User + system CPU seconds of this process so far (every thread).
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
+func cpuSeconds() -> Double { Double(processCPUMicroseconds()) / 1e6 }

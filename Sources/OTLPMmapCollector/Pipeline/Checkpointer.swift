@@ -41,9 +41,9 @@ actor Checkpointer {
         self.wall = wall
         if let restored {
             // Ages as version 2 keeps them, should this section be written before the span pipeline's own.
-            let open = restored.version != 1 ? restored.openSpans : restored.openSpans.map { entry in
+            let open = restored.openSpans.map { entry in
                 var entry = entry
-                entry.idleNanos = restored.writtenUnixNano >= entry.lastSeenUnixNano ? restored.writtenUnixNano - entry.lastSeenUnixNano : 0
+                entry.idleNanos = entry.idleAge(in: restored)
                 entry.lastSeenUnixNano = 0
                 return entry
             }

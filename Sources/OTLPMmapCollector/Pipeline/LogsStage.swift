@@ -76,7 +76,6 @@ struct LogsStage: PipelineStage {
     mutating func finishForReset(now: UInt64, wall: UInt64) {}
 
     var inFlight: Int { sent.count }
-    var holdsUnsent: Bool { !pending.isEmpty }
 
     var oldestHeldSequence: Int64? {
         [pending.first?.sequence, sent.values.map(\.first).min(), abandoned.min()].compactMap { $0 }.min()

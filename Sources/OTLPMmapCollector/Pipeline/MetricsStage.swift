@@ -90,8 +90,6 @@ struct MetricsStage: PipelineStage {
     mutating func finishForReset(now: UInt64, wall: UInt64) {}
 
     var inFlight: Int { sent.count }
-    /// Series are collected at the interval, or all at once when forced: force always has something to try.
-    var holdsUnsent: Bool { !aggregator.series.isEmpty }
     var oldestHeldSequence: Int64? { nil }
 
     func checkpointSection(now: UInt64) -> CheckpointSection? {

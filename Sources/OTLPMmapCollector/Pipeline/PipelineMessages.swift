@@ -65,8 +65,7 @@ final class FileSession: Sendable {
     let truncationEvents: Int
     /// The checkpoint this session resumes from, if one of this very file fitted its rings.
     let restored: Checkpoint?
-    /// Per ring: the first sequence not yet handed back, and the first the reader reads.
-    let firstUnreleased: [Int64]
+    /// Per ring: the first sequence the reader reads.
     let firstToRead: [Int64]
     /// Where the span and metric pipelines checkpoint; nil when state lives in memory only.
     let checkpointer: Checkpointer?
@@ -80,7 +79,6 @@ final class FileSession: Sendable {
         startTime = file.startTimeUnixNano
         self.truncationEvents = truncationEvents
         self.restored = restored
-        self.firstUnreleased = firstUnreleased
         self.firstToRead = firstToRead
         self.checkpointer = checkpointer
         state = Mutex((false, firstUnreleased))
@@ -123,7 +121,6 @@ final class StopState: Sendable {
     private let state = Mutex(State())
 
     var deadline: UInt64? { state.withLock { $0.deadline } }
-    var isStopping: Bool { deadline != nil }
 
     /// Asks to stop; the first call sets the deadline.
     func stop(deadline: UInt64) {

@@ -32,8 +32,6 @@ protocol PipelineStage {
 
     /// Requests handed out and not yet back.
     var inFlight: Int { get }
-    /// Something was read and is not yet handed to an export (force would produce a batch).
-    var holdsUnsent: Bool { get }
     /// After-export stages: the oldest sequence still held (pending or in flight, or given up when
     /// the collector stopped), nil when none.
     var oldestHeldSequence: Int64? { get }

@@ -39,11 +39,8 @@ struct SpansStage: PipelineStage {
         lastExpiry = now
         stateChanged = false
         if let checkpoint = session.restored {
-            let version = checkpoint.version
-            let written = checkpoint.writtenUnixNano
-            let malformed = assembler.restore(open: checkpoint.openSpans, finished: checkpoint.finishedSpans, now: now) { entry in
-                // Version 1 kept wall-clock instants; their difference is the age they meant.
-                version == 1 ? (written >= entry.lastSeenUnixNano ? written - entry.lastSeenUnixNano : 0) : entry.idleNanos
+            let malformed = assembler.restore(open: checkpoint.openSpans, finished: checkpoint.finishedSpans, now: now) {
+                $0.idleAge(in: checkpoint)
             }
             if malformed > 0 {
                 context.warnings.logger.error("left out \(malformed) spans of the checkpoint that do not fit the file")
@@ -131,7 +128,6 @@ struct SpansStage: PipelineStage {
     }
 
     var inFlight: Int { sent.count }
-    var holdsUnsent: Bool { !assembler.finished.isEmpty }
     var oldestHeldSequence: Int64? { nil }
 
     func checkpointSection(now: UInt64) -> CheckpointSection? {
