@@ -9,7 +9,7 @@ import TestSupport
 /// published must reach the receiver at least once, and cumulative sums must come out exact.
 @Suite(.serialized) struct CollectorCrashTests {
     @Test func everythingSurvivesCollectorKillsAndAReceiverOutage() async throws {
-        var receiver = try ReceiverProcess()
+        var receiver = try await ReceiverProcess()
         defer { receiver.stop() }
         let path = try TestSupport.temporaryDirectory().appendingPathComponent("crash.otlpmmap").path
         let collectArguments = ["collect", "--file", path, "--exporter", "otlp-http", "--endpoint", "http://127.0.0.1:\(receiver.httpPort)",
@@ -33,7 +33,7 @@ import TestSupport
         // The receiver goes away for a while (the collector retries, the writer waits), then returns.
         receiver.stop()
         try await Task.sleep(for: .milliseconds(Int.random(in: 300...800, using: &generator)))
-        receiver = try ReceiverProcess(grpcPort: receiver.grpcPort, httpPort: receiver.httpPort, output: receiver.output)
+        receiver = try await ReceiverProcess(grpcPort: receiver.grpcPort, httpPort: receiver.httpPort, output: receiver.output)
         let written = await writer.wait(timeout: 120)
         #expect(written.status == 0, "writer failed: \(written.stderr)")
         #expect(kills >= 1, "the writer finished before the collector could be killed once")
@@ -69,7 +69,7 @@ import TestSupport
     /// the spans end whole and the sum goes on — and, without checkpoints, they do not.
     @Test(arguments: [true, false])
     func openSpansAndSumsSurviveASIGKILL(checkpointing: Bool) async throws {
-        let receiver = try ReceiverProcess()
+        let receiver = try await ReceiverProcess()
         defer { receiver.stop() }
         let writer = try makeWriter("sigkill-\(checkpointing)", clock: { nowUnixNano() })
         let arguments = ["collect", "--file", writer.file.path, "--exporter", "otlp-http", "--endpoint", "http://127.0.0.1:\(receiver.httpPort)",

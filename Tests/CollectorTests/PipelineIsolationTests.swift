@@ -29,9 +29,9 @@ import TestSupport
 
     @Test(arguments: ReceiverTests.Transport.allCases)
     func aRefusingLogsEndpointDoesNotStopSpansAndMetrics(_ transport: ReceiverTests.Transport) async throws {
-        let accepting = try ReceiverProcess()
+        let accepting = try await ReceiverProcess()
         defer { accepting.stop() }
-        let refusing = try ReceiverProcess(failFirst: 1_000_000)
+        let refusing = try await ReceiverProcess(failFirst: 1_000_000)
         defer { refusing.stop() }
         let writer = try makeWriter("isolation-\(transport.rawValue)", numBuffers: 1024)
         let (collector, task) = startCollector(writer.file.path, exporter: try exporter(transport, accepting: accepting, refusing: refusing)) {
@@ -94,7 +94,7 @@ import TestSupport
 @Suite(.serialized) struct PartialSuccessTests {
     @Test(arguments: ReceiverTests.Transport.allCases)
     func rejectedItemsAreCountedAndReportedOncePerReason(_ transport: ReceiverTests.Transport) async throws {
-        let receiver = try ReceiverProcess(extraArguments: ["--reject-one"])
+        let receiver = try await ReceiverProcess(extraArguments: ["--reject-one"])
         defer { receiver.stop() }
         let writer = try makeWriter("partial-\(transport.rawValue)")
         let logs = LogCapture()

@@ -11,7 +11,7 @@ final class ReceiverProcess: @unchecked Sendable {
     let httpPort: Int
 
     /// Starts the receiver on the given ports (0: any free one) and waits until it listens.
-    init(grpcPort: Int = 0, httpPort: Int = 0, failFirst: Int = 0, output: URL? = nil, extraArguments: [String] = []) throws {
+    init(grpcPort: Int = 0, httpPort: Int = 0, failFirst: Int = 0, output: URL? = nil, extraArguments: [String] = []) async throws {
         let folder = try TestSupport.temporaryDirectory("receiver")
         self.output = output ?? folder.appendingPathComponent("requests.jsonl")
         let ready = folder.appendingPathComponent("ready")
@@ -36,7 +36,7 @@ final class ReceiverProcess: @unchecked Sendable {
                 let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 throw ReceiverError("the receiver exited (\(process.terminationStatus)); is `pip install opentelemetry-proto grpcio` done? \(message)")
             }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))  // suspends: a blocked cooperative thread would stall the collectors under test
         }
         guard let grpc = ports["grpc"], let http = ports["http"] else {
             process.terminate()

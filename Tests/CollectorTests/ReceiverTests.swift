@@ -29,7 +29,7 @@ import TestSupport
 
     @Test(arguments: Transport.allCases)
     func everythingTheWriterWroteArrivesAtTheReceiver(_ transport: Transport) async throws {
-        let receiver = try ReceiverProcess()
+        let receiver = try await ReceiverProcess()
         defer { receiver.stop() }
         let writer = try makeWriter("receiver-\(transport.rawValue)")
         let scope = try writer.scope("shop", version: "3.0")
@@ -96,7 +96,7 @@ import TestSupport
     @Test(arguments: Transport.allCases)
     func aReceiverThatIsDownForAWhileLosesNothing(_ transport: Transport) async throws {
         // The receiver refuses the first exports (UNAVAILABLE / 503), then dies, then comes back.
-        let first = try ReceiverProcess(failFirst: 2)
+        let first = try await ReceiverProcess(failFirst: 2)
         let writer = try makeWriter("outage-\(transport.rawValue)")
         for index in 0..<20 { writer.log(.info, .text("before \(index)"), time: UInt64(index + 1)) }
         let (collector, task) = startCollector(writer.file.path, exporter: try exporter(transport, first))
@@ -107,7 +107,7 @@ import TestSupport
         first.stop()
         for index in 0..<20 { writer.log(.info, .text("during \(index)"), time: UInt64(index + 100)) }
         try await Task.sleep(for: .milliseconds(300))   // the collector retries meanwhile
-        let second = try ReceiverProcess(grpcPort: first.grpcPort, httpPort: first.httpPort, output: first.output)
+        let second = try await ReceiverProcess(grpcPort: first.grpcPort, httpPort: first.httpPort, output: first.output)
         defer { second.stop() }
         // At least once: a request may arrive twice (a retry after a reply lost with a dropped
         // connection), so the wait is for every body, not for a count.

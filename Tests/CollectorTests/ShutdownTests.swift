@@ -24,7 +24,7 @@ import TestSupport
     }
 
     @Test func sigtermExportsWhatIsHeld() async throws {
-        let receiver = try ReceiverProcess()
+        let receiver = try await ReceiverProcess()
         defer { receiver.stop() }
         let writer = try makeWriter(clock: { nowUnixNano() })
         try write(writer)
@@ -46,7 +46,7 @@ import TestSupport
     }
 
     @Test func sigtermWithARefusingReceiverStopsAtTheDeadlineAndKeepsTheRecords() async throws {
-        let receiver = try ReceiverProcess(failFirst: 1_000_000)
+        let receiver = try await ReceiverProcess(failFirst: 1_000_000)
         defer { receiver.stop() }
         let writer = try makeWriter(clock: { nowUnixNano() })
         try write(writer)
@@ -66,10 +66,12 @@ import TestSupport
         #expect(writer.file.ring(.events).header.readerIndex == -1)
         // The spans whose exports were cut short are in the last checkpoint: a collector started
         // against a receiver that accepts delivers all of it.
-        let accepting = try ReceiverProcess()
+        let accepting = try await ReceiverProcess()
         defer { accepting.stop() }
         let next = try TestSupport.start(arguments(writer.file.path, accepting))
-        try await Task.sleep(for: .milliseconds(500))
+        // Signalled once it delivered (a fixed pause raced the collector's start under load: a
+        // SIGTERM before its signal handlers are in place kills it).
+        try await waitFor { Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count >= 50 && accepting.items("logs").count >= 50 }
         kill(next.process.processIdentifier, SIGTERM)
         #expect(await next.wait(timeout: 30).status == 0)
         #expect(Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count == 50)

@@ -58,7 +58,7 @@ import TestSupport
     @Test(arguments: Transport.allCases, [true, false])
     func logsArriveOverMutualTLSOnlyWhenTheCAIsTrusted(_ transport: Transport, trustCA: Bool) async throws {
         let certificates = try Self.shared.get()
-        let receiver = try ReceiverProcess(extraArguments: ["--tls-cert", certificates.server.cert, "--tls-key", certificates.server.key,
+        let receiver = try await ReceiverProcess(extraArguments: ["--tls-cert", certificates.server.cert, "--tls-key", certificates.server.key,
                                                             "--client-ca", certificates.ca])
         defer { receiver.stop() }
         let writer = try makeWriter("tls-\(transport.rawValue)-\(trustCA)")

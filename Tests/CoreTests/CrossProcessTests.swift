@@ -32,7 +32,7 @@ import TestSupport
                 ring.markRead(sequence)
                 progressed = true
             }
-            if !progressed { usleep(100) }
+            if !progressed { try await Task.sleep(for: .microseconds(100)) }
         }
         let result = await child.wait(timeout: 30)
         #expect(result.status == 0, "child failed: \(result.stderr)")

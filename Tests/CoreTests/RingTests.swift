@@ -3,10 +3,11 @@ import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapWire
 import Testing
+import TestSupport
 
 /// The claim-then-publish ring: many producers, one consumer.
 @Suite struct RingTests {
-    func measurement(_ value: Int64, payload: Int = 0) -> Measurement {
+    static func measurement(_ value: Int64, payload: Int = 0) -> Measurement {
         Measurement(metricRef: 1000 + value, attributes: payload > 0 ? [KeyValueRef(keyRef: 1, value: AnyValue(value: .stringValue(String(repeating: "x", count: payload))))] : [],
                     timeUnixNano: UInt64(value), value: .asLong(value))
     }
@@ -34,30 +35,30 @@ import Testing
     @Test func recordsComeOutInOrderAndIntact() throws {
         let file = try makeFile()
         let ring = file.ring(.measurements)
-        for value in 0..<10 { try ring.write(measurement(Int64(value))) }
-        #expect(try readAll(ring) == (0..<10).map { measurement(Int64($0)) })
+        for value in 0..<10 { try ring.write(Self.measurement(Int64(value))) }
+        #expect(try readAll(ring) == (0..<10).map { Self.measurement(Int64($0)) })
         #expect(ring.header.readerIndex == 9 && ring.header.writerIndex == 9)
     }
 
     @Test func aFullRingRefusesWritesWithoutCorruptingAnything() throws {
         let file = try makeFile(numBuffers: 8)
         let ring = file.ring(.measurements)
-        for value in 0..<7 { try ring.write(measurement(Int64(value))) }
+        for value in 0..<7 { try ring.write(Self.measurement(Int64(value))) }
         let slotsBefore = Array(UnsafeRawBufferPointer(start: file.file.bytes.baseAddress! + ring.fileOffset, count: ring.byteSize))
-        #expect(throws: ProduceError.full(ring: "measurements")) { try ring.write(measurement(99)) }
+        #expect(throws: ProduceError.full(ring: "measurements")) { try ring.write(Self.measurement(99)) }
         #expect(ring.claim() == nil)
         let slotsAfter = Array(UnsafeRawBufferPointer(start: file.file.bytes.baseAddress! + ring.fileOffset, count: ring.byteSize))
         #expect(slotsBefore == slotsAfter, "a refused write changed the ring's bytes")
-        #expect(try readAll(ring) == (0..<7).map { measurement(Int64($0)) })
+        #expect(try readAll(ring) == (0..<7).map { Self.measurement(Int64($0)) })
         // Reading freed the slots: writing works again, across the wrap.
-        for value in 7..<14 { try ring.write(measurement(Int64(value))) }
-        #expect(try readAll(ring) == (7..<14).map { measurement(Int64($0)) })
+        for value in 7..<14 { try ring.write(Self.measurement(Int64(value))) }
+        #expect(try readAll(ring) == (7..<14).map { Self.measurement(Int64($0)) })
     }
 
     @Test func aRecordLargerThanASlotIsRejectedBeforeClaiming() throws {
         let file = try makeFile(numBuffers: 8, bufferSize: 64)
         let ring = file.ring(.measurements)
-        let big = measurement(1, payload: 100)
+        let big = Self.measurement(1, payload: 100)
         do throws(ProduceError) {
             try ring.write(big)
             Issue.record("a record larger than its slot was written")
@@ -67,9 +68,9 @@ import Testing
         }
         #expect(ring.header.writerIndex == -1, "a rejected record must not leave a claimed hole")
         // The largest record that fits is accepted: length prefix plus payload == buffer_size.
-        var fitting = measurement(1, payload: 1)
+        var fitting = Self.measurement(1, payload: 1)
         while lengthDelimitedSize(fitting.encodedSize) < 64 {
-            fitting = measurement(1, payload: (fitting.attributes.first.map { if case .stringValue(let s)? = $0.value?.value { s.count } else { 0 } } ?? 0) + 1)
+            fitting = Self.measurement(1, payload: (fitting.attributes.first.map { if case .stringValue(let s)? = $0.value?.value { s.count } else { 0 } } ?? 0) + 1)
         }
         #expect(lengthDelimitedSize(fitting.encodedSize) == 64)
         try ring.write(fitting)
@@ -77,7 +78,7 @@ import Testing
     }
 
     /// Eight OS threads (not tasks, which share a two-thread pool here) produce while a ninth consumes.
-    @Test func manyThreadsProducingConcurrentlyLoseAndDuplicateNothing() throws {
+    @Test func manyThreadsProducingConcurrentlyLoseAndDuplicateNothing() async throws {
         let file = try makeFile(numBuffers: 256, bufferSize: 64)
         let ring = file.ring(.measurements)
         let producers = 8
@@ -88,29 +89,33 @@ import Testing
             let thread = Thread {
                 for index in 0..<perProducer {
                     let value = Int64(producer * perProducer + index)
-                    while (try? ring.write(self.measurement(value))) == nil { sched_yield() }
+                    while (try? ring.write(Self.measurement(value))) == nil { sched_yield() }
                 }
                 done.leave()
             }
             thread.start()
         }
-        var seen = [Int](repeating: 0, count: producers * perProducer)
-        var received = 0
-        let deadline = Date().addingTimeInterval(120)
-        while received < producers * perProducer && Date() < deadline {
-            guard let (sequence, state) = try ring.next(), case .readable = state else { sched_yield(); continue }
-            let (payload, offset) = try ring.copyRecord(sequence)
-            let record = try payload.withDecodableBytes { bytes throws(FormatError) in try Measurement.decode(bytes, baseOffset: offset) }
-            guard case .asLong(let value)? = record.value, record.metricRef == 1000 + value, record.timeUnixNano == UInt64(value),
-                  value >= 0, value < Int64(seen.count) else {
-                Issue.record("record \(sequence) is not intact: \(record)")
-                return
+        // The consumer spins on the ring: on a thread of its own, not one of the cooperative pool's.
+        let (seen, received, problem, joined) = try await TestSupport.offThePool { () throws -> ([Int], Int, String?, Bool) in
+            var seen = [Int](repeating: 0, count: producers * perProducer)
+            var received = 0
+            let deadline = Date().addingTimeInterval(120)
+            while received < producers * perProducer && Date() < deadline {
+                guard let (sequence, state) = try ring.next(), case .readable = state else { sched_yield(); continue }
+                let (payload, offset) = try ring.copyRecord(sequence)
+                let record = try payload.withDecodableBytes { bytes throws(FormatError) in try Measurement.decode(bytes, baseOffset: offset) }
+                guard case .asLong(let value)? = record.value, record.metricRef == 1000 + value, record.timeUnixNano == UInt64(value),
+                      value >= 0, value < Int64(seen.count) else {
+                    return (seen, received, "record \(sequence) is not intact: \(record)", false)
+                }
+                seen[Int(value)] += 1
+                received += 1
+                ring.markRead(sequence)
             }
-            seen[Int(value)] += 1
-            received += 1
-            ring.markRead(sequence)
+            return (seen, received, nil, done.wait(timeout: .now() + 10) == .success)
         }
-        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(problem == nil)
+        #expect(joined)
         #expect(received == producers * perProducer, "lost records")
         #expect(seen.allSatisfy { $0 == 1 }, "lost or duplicated records")
         #expect(ring.header.writerIndex == Int64(producers * perProducer - 1))

@@ -4,11 +4,17 @@ import OTLPMmapLayout
 import OTLPMmapSDK
 import OTLPMmapWire
 import Testing
+import TestSupport
 
 /// Many threads recording at once: nothing lost, nothing duplicated, each dictionary entry once.
 @Suite struct ConcurrencyTests {
-    /// Runs `body(thread)` on `count` OS threads started together and waits for all of them.
-    func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    /// Runs `body(thread)` on `count` OS threads started together and waits for all of them,
+    /// suspended rather than blocking a thread of the cooperative pool.
+    func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) async throws {
+        try await TestSupport.offThePool { Self.runThreads(count, body) }
+    }
+
+    static func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         let start = DispatchSemaphore(value: 0)
         let done = DispatchGroup()
         for thread in 0..<count {
@@ -23,12 +29,12 @@ import Testing
         done.wait()
     }
 
-    @Test func internedValuesAreWrittenOnceEvenWhenThreadsRace() throws {
+    @Test func internedValuesAreWrittenOnceEvenWhenThreadsRace() async throws {
         let writer = try makeWriter()
         let entriesBefore = try writer.file.dictionary.entries().count
         let keys = (0..<50).map { "race.key.\($0)" }
         let results = Results()
-        onThreads(8) { thread in
+        try await onThreads(8) { thread in
             for round in 0..<20 {
                 // Every thread interns every key, scope and metric, in a different order.
                 let ordered = thread % 2 == 0 ? keys : keys.reversed()
@@ -53,7 +59,7 @@ import Testing
     }
 
     /// 8 threads × 100 000 records into one ring while a consumer drains it.
-    @Test func eightThreadsTimesAHundredThousandRecordsLoseAndDuplicateNothing() throws {
+    @Test func eightThreadsTimesAHundredThousandRecordsLoseAndDuplicateNothing() async throws {
         let writer = try makeWriter(numBuffers: 1024, bufferSize: 128, fullRingWait: .seconds(30))
         let counter = try writer.counter("concurrency.records")
         let threads = 8
@@ -96,14 +102,14 @@ import Testing
             finished.result = (seen, problems, received)
         }
         consumer.start()
-        onThreads(threads) { thread in
+        try await onThreads(threads) { thread in
             for value in 0..<perThread {
                 counter.record(value, attributes: threadAttributes[thread])
             }
         }
         finished.set()
         let deadline = Date().addingTimeInterval(60)
-        while finished.result == nil && Date() < deadline { usleep(1_000) }
+        while finished.result == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
         let (seen, problems, received) = try #require(finished.result)
         #expect(problems.isEmpty, "\(problems)")
         #expect(writer.statistics.value(.written, .measurements) == threads * perThread)
@@ -114,23 +120,25 @@ import Testing
 
     /// Each thread counts and makes ids in its own slot; exited threads' counts must stay in the
     /// totals, their slots must go to later threads, and ids must stay unique across threads.
-    @Test func shortLivedThreadsKeepTheirCountsReuseSlotsAndNeverRepeatAnID() throws {
+    @Test func shortLivedThreadsKeepTheirCountsReuseSlotsAndNeverRepeatAnID() async throws {
         let writer = try makeWriter(numBuffers: 2048)
         let threads = 200
         let perThread = 5
-        for _ in 0..<threads {
-            let exited = DispatchSemaphore(value: 0)
-            let thread = Thread {
-                for _ in 0..<perThread {
-                    writer.startSpan("short-lived").end()
-                    writer.log(.info, "from a short-lived thread")
+        try await TestSupport.offThePool {
+            for _ in 0..<threads {
+                let exited = DispatchSemaphore(value: 0)
+                let thread = Thread {
+                    for _ in 0..<perThread {
+                        writer.startSpan("short-lived").end()
+                        writer.log(.info, "from a short-lived thread")
+                    }
+                    exited.signal()
                 }
-                exited.signal()
+                thread.start()
+                exited.wait()
+                // Let the thread finish exiting (its slot is handed back by the pthread key's destructor).
+                while !thread.isFinished { usleep(100) }
             }
-            thread.start()
-            exited.wait()
-            // Let the thread finish exiting (its slot is handed back by the pthread key's destructor).
-            while !thread.isFinished { usleep(100) }
         }
         #expect(writer.statistics.value(.written, .spans) == threads * perThread * 2)
         #expect(writer.statistics.value(.written, .events) == threads * perThread)

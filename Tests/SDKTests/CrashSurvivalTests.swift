@@ -63,7 +63,7 @@ import TestSupport
                 ring.markRead(sequence)
                 progressed = true
             }
-            if !progressed { usleep(50) }
+            if !progressed { try await Task.sleep(for: .microseconds(50)) }
         }
         kill(child.process.processIdentifier, SIGKILL)
         let result = await child.wait(timeout: 10)
@@ -96,7 +96,7 @@ import TestSupport
             guard Date() < deadline, child.isRunning else {
                 throw FormatError(.hdrSize, at: 0, "the writer did not create \(path): \(await child.wait(timeout: 1).stderr)")
             }
-            usleep(1_000)
+            try await Task.sleep(for: .milliseconds(1))
         }
     }
 

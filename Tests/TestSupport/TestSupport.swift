@@ -105,3 +105,18 @@ public enum TestSupport {
         try await start(arguments, executable: executable, directory: directory).wait(timeout: timeout)
     }
 }
+
+extension TestSupport {
+    /// Runs blocking work — OS threads started and joined, a consumer spinning on a ring — on a
+    /// thread of its own, and suspends until it returns. Swift Testing runs every test on the
+    /// cooperative pool, two threads on this 2-core machine: a test that blocks one of them for
+    /// seconds stalls every async test beside it (the in-process collectors), which then miss their
+    /// deadlines. `body` returns what the test checks: issues are recorded on the test's task.
+    public static func offThePool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Swift.Result { try body() }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}
