@@ -4,18 +4,14 @@ import OTLPMmapLayout
 import OTLPMmapWire
 import OTLPProto
 
-/// Resolves the dictionary references of one mapped file into OTLP values, each entry once.
-///
-/// Entries never change after they are written, so a cache keyed by offset stays right for the
-/// life of the file; a re-initialised file gets a new cache. Every reference is untrusted: a bad
-/// one throws a `FormatError` naming the rule and offset, which the caller counts and reports.
+/// The collector's view of one mapped file's dictionary: entries become OTLP values through Core's
+/// `DictionaryResolver` (which checks, caches and bounds every reference) and the records' inline
+/// attributes and values are converted here, their references resolved through the same resolver.
+/// A re-initialised file gets a new cache. A bad reference throws a `FormatError` naming the rule
+/// and offset, which the caller counts and reports.
 final class DictionaryCache {
     let dictionary: DictionaryRegion
-    private var strings: [Int64: String] = [:]
-    private var resources: [Int64: OTLPResource] = [:]
-    private var scopes: [Int64: ScopeEntry] = [:]
-    private var metrics: [Int64: MetricRef] = [:]
-    private var values: [Int64: AnyValue] = [:]
+    private let resolver: DictionaryResolver<OTLPEntry>
 
     /// An instrumentation scope and the resource it belongs to.
     struct ScopeEntry {
@@ -23,70 +19,101 @@ final class DictionaryCache {
         let resourceRef: Int64
     }
 
+    /// What an entry becomes, by kind.
+    enum OTLPEntry {
+        case string(String)
+        case resource(OTLPResource)
+        case scope(ScopeEntry)
+        case metric(MetricRef)
+        case value(OTLPAnyValue)
+    }
+
     init(dictionary: DictionaryRegion) {
         self.dictionary = dictionary
+        resolver = DictionaryResolver(source: dictionary, build: Self.build)
+    }
+
+    /// The SHOULD-level rules entries broke since the last call (a metric without an aggregation…).
+    func takeFindings() -> [FormatError] { resolver.takeFindings() }
+
+    private static func build(_ entry: DecodedEntry, _ reference: Int64, _ resolver: DictionaryResolver<OTLPEntry>) throws -> OTLPEntry {
+        switch entry {
+        case .string(let text):
+            return .string(text)
+        case .resource(let entry):
+            var resource = OTLPResource()
+            resource.attributes = try keyValues(entry.attributes, resolver, nesting: 1)
+            resource.droppedAttributesCount = entry.droppedAttributesCount
+            return .resource(resource)
+        case .instrumentationScope(let entry):
+            var scope = OTLPScope()
+            scope.name = entry.nameRef == 0 ? "" : try string(entry.nameRef, field: "name_ref", resolver)
+            scope.version = entry.versionRef == 0 ? "" : try string(entry.versionRef, field: "version_ref", resolver)
+            scope.attributes = try keyValues(entry.attributes, resolver, nesting: 1)
+            scope.droppedAttributesCount = entry.droppedAttributesCount
+            return .scope(ScopeEntry(scope: scope, resourceRef: entry.resourceRef))
+        case .metricRef(let entry):
+            return .metric(entry)
+        case .anyValue(let entry):
+            return .value(try anyValue(entry, resolver, nesting: 0))
+        }
     }
 
     func string(_ reference: Int64, field: String) throws -> String {
-        if let cached = strings[reference] { return cached }
-        guard case .string(let value) = try dictionary.resolve(reference, as: .string, field: field) else {
-            throw FormatError(.dictRefKind, at: Int(clamping: reference), "\(field) \(reference) is not a string entry")
-        }
-        strings[reference] = value
-        return value
+        try Self.string(reference, field: field, resolver)
     }
 
     /// The resource at `reference`; 0 means none (an empty resource).
     func resource(_ reference: Int64) throws -> OTLPResource {
         guard reference != 0 else { return OTLPResource() }
-        if let cached = resources[reference] { return cached }
-        let entry = try decode(Resource.self, at: reference, field: "resource_ref")
-        var resource = OTLPResource()
-        resource.attributes = try keyValues(entry.attributes)
-        resource.droppedAttributesCount = entry.droppedAttributesCount
-        resources[reference] = resource
+        guard case .resource(let resource) = try resolver.resolve(.resource, at: reference, field: "resource_ref") else { throw Self.mismatch(reference) }
         return resource
     }
 
     /// The scope at `reference`; 0 means none (an empty scope without a resource).
     func scope(_ reference: Int64) throws -> ScopeEntry {
         guard reference != 0 else { return ScopeEntry(scope: OTLPScope(), resourceRef: 0) }
-        if let cached = scopes[reference] { return cached }
-        let entry = try decode(InstrumentationScope.self, at: reference, field: "scope_ref")
-        var scope = OTLPScope()
-        scope.name = entry.nameRef == 0 ? "" : try string(entry.nameRef, field: "name_ref")
-        scope.version = entry.versionRef == 0 ? "" : try string(entry.versionRef, field: "version_ref")
-        scope.attributes = try keyValues(entry.attributes)
-        scope.droppedAttributesCount = entry.droppedAttributesCount
-        let result = ScopeEntry(scope: scope, resourceRef: entry.resourceRef)
-        scopes[reference] = result
-        return result
+        guard case .scope(let scope) = try resolver.resolve(.instrumentationScope, at: reference, field: "scope_ref") else { throw Self.mismatch(reference) }
+        return scope
     }
 
+    /// The metric at `reference`. The validator reports metric_ref 0 (DICT-REF-ZERO); a measurement
+    /// without its metric has nothing to be aggregated into, so here it is an error.
     func metric(_ reference: Int64) throws -> MetricRef {
-        if let cached = metrics[reference] { return cached }
         guard reference != 0 else {
             throw FormatError(.dictRefZero, at: 0, "metric_ref is 0: a measurement must name its metric")
         }
-        let entry = try decode(MetricRef.self, at: reference, field: "metric_ref")
-        metrics[reference] = entry
-        return entry
+        guard case .metric(let metric) = try resolver.resolve(.metricRef, at: reference, field: "metric_ref") else { throw Self.mismatch(reference) }
+        return metric
     }
 
     func keyValues(_ refs: [KeyValueRef]) throws -> [OTLPKeyValue] {
+        try Self.keyValues(refs, resolver, nesting: 1)
+    }
+
+    func anyValue(_ value: AnyValue) throws -> OTLPAnyValue {
+        try Self.anyValue(value, resolver, nesting: 1)
+    }
+
+    // MARK: conversion of inline values
+
+    private static func string(_ reference: Int64, field: String, _ resolver: DictionaryResolver<OTLPEntry>) throws -> String {
+        guard case .string(let text) = try resolver.resolve(.string, at: reference, field: field) else { throw mismatch(reference) }
+        return text
+    }
+
+    private static func keyValues(_ refs: [KeyValueRef], _ resolver: DictionaryResolver<OTLPEntry>, nesting: Int) throws -> [OTLPKeyValue] {
         try refs.map { ref in
             var keyValue = OTLPKeyValue()
-            keyValue.key = try string(ref.keyRef, field: "key_ref")
-            if let value = ref.value { keyValue.value = try anyValue(value) }
+            keyValue.key = try string(ref.keyRef, field: "key_ref", resolver)
+            if let value = ref.value { keyValue.value = try anyValue(value, resolver, nesting: nesting + 1) }
             return keyValue
         }
     }
 
-    /// An AnyValue, with `value_ref` chains followed to at most `WIRE-DEPTH`'s 64 levels.
-    func anyValue(_ value: AnyValue, depth: Int = 0) throws -> OTLPAnyValue {
-        guard depth < 64 else {
-            throw FormatError(.wireDepth, at: 0, "value_ref chain deeper than 64 levels")
-        }
+    /// `nesting`: how many messages deep the value sits in its record or entry; the resolver bounds
+    /// inline nesting and `value_ref` chains together (WIRE-DEPTH).
+    private static func anyValue(_ value: AnyValue, _ resolver: DictionaryResolver<OTLPEntry>, nesting: Int) throws -> OTLPAnyValue {
         var result = OTLPAnyValue()
         switch value.value {
         case nil: break
@@ -97,41 +124,21 @@ final class DictionaryCache {
         case .bytesValue(let bytes): result.bytesValue = Data(bytes)
         case .arrayValue(let array):
             var list = OTLPArrayValue()
-            list.values = try array.values.map { try anyValue($0, depth: depth + 1) }
+            list.values = try array.values.map { try anyValue($0, resolver, nesting: nesting + 2) }
             result.arrayValue = list
         case .kvlistValue(let map):
             var list = OTLPKeyValueList()
-            list.values = try map.values.map { ref in
-                var keyValue = OTLPKeyValue()
-                keyValue.key = try string(ref.keyRef, field: "key_ref")
-                if let inner = ref.value { keyValue.value = try anyValue(inner, depth: depth + 1) }
-                return keyValue
-            }
+            list.values = try keyValues(map.values, resolver, nesting: nesting + 1)
             result.kvlistValue = list
         case .valueRef(let reference):
-            let target: AnyValue
-            if let cached = values[reference] {
-                target = cached
-            } else {
-                target = try decode(AnyValue.self, at: reference, field: "value_ref")
-                values[reference] = target
-            }
-            return try anyValue(target, depth: depth + 1)
+            guard case .value(let target) = try resolver.resolve(.anyValue, at: reference, field: "value_ref", nesting: nesting) else { throw mismatch(reference) }
+            return target
         }
         return result
     }
 
-    /// Decodes the entry at `reference` as `Message` (DICT-REF-KIND when it is not one).
-    private func decode<Message: WireMessage>(_ type: Message.Type, at reference: Int64, field: String) throws -> Message {
-        let (bytes, offset) = try dictionary.payload(at: reference, field: field)
-        do {
-            return try bytes.withDecodableBytes { payload throws(FormatError) in
-                var reader = ProtoReader(payload, baseOffset: offset)
-                return try Message(from: &reader)
-            }
-        } catch {
-            throw FormatError([.wireFormat, .slotDecode].contains(error.rule) ? .dictRefKind : error.rule, at: error.offset,
-                              "\(field) \(reference) is not a valid \(Message.self): \(error.message)")
-        }
+    /// Each kind builds its own case, so a mismatch means a bug here, reported rather than trapped.
+    private static func mismatch(_ reference: Int64) -> FormatError {
+        FormatError(.dictRefKind, at: Int(clamping: reference), "entry \(reference) was built as another kind")
     }
 }

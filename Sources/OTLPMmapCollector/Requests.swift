@@ -15,28 +15,13 @@ enum LogConversion {
         if let body = event.body { record.body = try cache.anyValue(body) }
         record.attributes = try cache.keyValues(event.attributes)
         if event.eventNameRef != 0 { record.eventName = try cache.string(event.eventNameRef, field: "event_name_ref") }
-        if let context = event.spanContext, let ids = try SpanContextIDs(context) {
-            record.traceID = Data(ids.trace)
-            record.spanID = Data(ids.span)
+        // REC-SPAN-CONTEXT, checked by the validator: a context is all zero (none) or whole.
+        if let context = event.spanContext, context.spanId.contains(where: { $0 != 0 }) {
+            record.traceID = Data(context.traceId)
+            record.spanID = Data(context.spanId)
             record.flags = context.flags
         }
         return record
-    }
-}
-
-/// The ids of a record's span context; nil for an all-zero context, which means "none".
-struct SpanContextIDs {
-    let trace: [UInt8]
-    let span: [UInt8]
-
-    init?(_ context: SpanContext) throws {
-        let zero = !context.traceId.contains { $0 != 0 } && !context.spanId.contains { $0 != 0 }
-        if zero { return nil }
-        guard context.traceId.count == 16, context.spanId.count == 8 else {
-            throw FormatError(.recSpanContext, at: 0, "span context with a trace id of \(context.traceId.count) bytes and a span id of \(context.spanId.count) bytes")
-        }
-        trace = context.traceId
-        span = context.spanId
     }
 }
 

@@ -34,8 +34,6 @@ public struct FileChecker: @unchecked Sendable {
 
     let buffer: UnsafeMutableRawBufferPointer
     let name: String
-    /// Off when checking a single record without its file (the live runner resolves references itself).
-    var checksReferences = true
     /// The writer has finished: an unpublished claimed slot can no longer be one in progress.
     var final = false
     var findings: [Finding] = []
@@ -44,9 +42,8 @@ public struct FileChecker: @unchecked Sendable {
     var entries: [Int64: Range<Int>] = [:]
     var dictionaryStart: Int64 = 0
     var dictionaryEnd: Int64 = 0
-    /// Entries already checked as a kind, so shared entries are checked once.
-    var checkedEntries: Set<EntryKey> = []
-    var plans: [Int: [(type: String, plan: MessagePlan?)]] = [:]
+    /// The ring's references, checked through Core's resolver (one per ring checker: it caches).
+    var references: ReferenceChecker?
     /// Sections found, for the overlap and order checks.
     var sections: [(name: String, range: Range<Int>)] = []
 
@@ -76,6 +73,8 @@ public struct FileChecker: @unchecked Sendable {
             var checker = base
             checker.findings = []
             checker.sections = []
+            checker.references = ReferenceChecker(source: SnapshotDictionary(
+                buffer: UnsafeRawBufferPointer(base.buffer), entries: base.entries, start: base.dictionaryStart, end: base.dictionaryEnd))
             checker.checkRing(RingKind.allCases[index], header)
             results.set(index, checker)
         }
@@ -294,22 +293,19 @@ public struct FileChecker: @unchecked Sendable {
             return
         }
         let value: RecordValue
+        var broken: [FormatError] = []
         do throws(FormatError) {
-            value = try kind.decodeRecord(UnsafeRawBufferPointer(rebasing: slot[payload]), baseOffset: slotOffset + payload.lowerBound)
+            value = try kind.decodeRecord(UnsafeRawBufferPointer(rebasing: slot[payload]), baseOffset: slotOffset + payload.lowerBound,
+                                          validatingAt: slotOffset, into: &broken)
         } catch {
             add(Self.decodeRule(error.rule), error.offset, "\(kind.name) sequence \(sequence) is not a valid \(kind.recordType): \(error.message)")
             return
         }
-        checkValue(value, at: slotOffset, depth: 0)
-    }
-
-    /// The record-level rules (ids, span contexts, oneofs, enum values, reference 0) for one decoded
-    /// record, without its file: what the live runner checks as it consumes.
-    public static func recordFindings(_ value: RecordValue, at offset: Int) -> [Finding] {
-        var checker = FileChecker(buffer: UnsafeMutableRawBufferPointer(start: nil, count: 0), name: "")
-        checker.checksReferences = false
-        checker.checkValue(value, at: offset, depth: 0)
-        return checker.findings
+        for finding in broken { add(finding.rule, finding.offset, finding.message) }
+        if let references {
+            references.walk(value, from: slotOffset, nesting: 0)
+            findings += references.takeFindings()
+        }
     }
 
     /// Wire-level problems keep their precise rule; anything else is SLOT-DECODE.

@@ -202,11 +202,12 @@ final class LiveConsumer {
             return true
         case .record(let sequence, let payload, let payloadOffset):
             do throws(FormatError) {
-                let value = try payload.withDecodableBytes { bytes throws(FormatError) in
-                    try kind.decodeRecord(bytes, baseOffset: payloadOffset)
-                }
                 let offset = consumer.ring.slotFileOffset(sequence)
-                for finding in FileChecker.recordFindings(value, at: offset) where finding.severity == .error {
+                var broken: [FormatError] = []
+                let value = try payload.withDecodableBytes { bytes throws(FormatError) in
+                    try kind.decodeRecord(bytes, baseOffset: payloadOffset, validatingAt: offset, into: &broken)
+                }
+                for finding in broken where RuleCatalogue.level(of: finding.rule) == .must {
                     fail("\(kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)", rule: finding.rule)
                 }
                 let rendered = resolver.render(value)

@@ -2,7 +2,8 @@ import OTLPMmapLayout
 import OTLPMmapWire
 
 /// Renders a decoded record as JSON with every dictionary reference replaced by what it points at,
-/// recursively (a scope refers to its resource, an AnyValue to another AnyValue).
+/// recursively (a scope refers to its resource, an AnyValue to another AnyValue), through the one
+/// `DictionaryResolver`.
 ///
 /// A bad reference does not stop the rendering: its place shows the error with rule and offset, so
 /// one broken entry does not hide the rest of a file.
@@ -12,6 +13,9 @@ public final class ReferenceResolver {
     /// references to it say so instead. People reading text want that; programs reading JSON do not.
     public let repeatExpansions: Bool
     private var expanded: Set<Int64> = []
+    private lazy var resolver = DictionaryResolver<JSONValue>(source: dictionary) { [unowned self] entry, _, resolver in
+        self.render(entry.recordValue, resolver: resolver, nesting: 0)
+    }
 
     public init(dictionary: DictionaryRegion, repeatExpansions: Bool = true) {
         self.dictionary = dictionary
@@ -19,16 +23,17 @@ public final class ReferenceResolver {
     }
 
     public func render(_ value: RecordValue) -> JSONValue {
-        render(value, chain: [])
+        defer { _ = resolver.takeFindings() }  // SHOULD-level findings of entries: a checker's business, not a rendering's
+        return render(value, resolver: resolver, nesting: 0)
     }
 
-    /// `chain` holds the references being resolved above this value: a reference back into it is a cycle.
-    private func render(_ value: RecordValue, chain: [Int64]) -> JSONValue {
+    /// `nesting`: how many messages deep `value` sits in the record or entry being rendered.
+    private func render(_ value: RecordValue, resolver: DictionaryResolver<JSONValue>, nesting: Int) -> JSONValue {
         switch value {
         case .message(_, let fields):
-            return .object(fields.map { ($0.name, render($0.value, chain: chain)) })
+            return .object(fields.map { ($0.name, render($0.value, resolver: resolver, nesting: nesting + 1)) })
         case .list(let values):
-            return .array(values.map { render($0, chain: chain) })
+            return .array(values.map { render($0, resolver: resolver, nesting: nesting) })
         case .int(let value): return .int(value)
         case .uint(let value): return .uint(value)
         case .double(let value): return .double(value)
@@ -46,19 +51,12 @@ public final class ReferenceResolver {
                 guard let entryKind = DictionaryEntryKind(rawValue: kind) else {
                     throw FormatError(.dictRefKind, at: Int(offset), "unknown entry kind \(kind)")
                 }
-                if chain.contains(offset) {
-                    throw FormatError(.wireDepth, at: Int(offset), "reference \(offset) refers back to itself through \(chain.map(String.init).joined(separator: " → "))")
-                }
-                if chain.count >= ProtoReader.maxDepth {
-                    throw FormatError(.wireDepth, at: Int(offset), "references nested more than \(ProtoReader.maxDepth) deep")
-                }
                 if !repeatExpansions && entryKind != .string && expanded.contains(offset) {
                     object.append(("shown_above", .bool(true)))
                     return .object(object)
                 }
                 expanded.insert(offset)
-                let resolved = try dictionary.resolve(offset, as: entryKind)
-                object.append(("value", render(resolved, chain: chain + [offset])))
+                object.append(("value", try resolver.resolve(entryKind, at: offset, field: "reference", nesting: nesting)))
             } catch {
                 object.append(("error", .string("\(error)")))
             }

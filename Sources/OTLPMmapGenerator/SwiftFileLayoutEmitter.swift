@@ -216,6 +216,17 @@ enum SwiftFileLayoutEmitter {
                     }
                 }
             }
+            out.doc("Decodes one record and appends the record rules it breaks (its `validate(at:into:)`, each finding naming `offset`) to `findings`.")
+            out.block("public func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int, validatingAt offset: Int, into findings: inout [FormatError]) throws(FormatError) -> RecordValue {") { out in
+                out.block("switch self {") { out in
+                    for ring in layout.rings {
+                        out.line("case .\(Naming.lowerCamel(ring.name)):")
+                        out.line("    let record = try \(ring.record).decode(payload, baseOffset: baseOffset)")
+                        out.line("    record.validate(at: offset, into: &findings)")
+                        out.line("    return record.recordValue")
+                    }
+                }
+            }
         }
     }
 
@@ -227,20 +238,59 @@ enum SwiftFileLayoutEmitter {
                 out.line("case \(Naming.identifier(Naming.lowerCamel(kind.name))) = \(Naming.literal(kind.name))")
             }
             out.line()
-            out.doc("Decodes an entry's payload (the bytes after its length prefix).")
-            out.block("public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {") { out in
+            out.doc("Decodes an entry's payload (the bytes after its length prefix) as this kind.")
+            out.block("public func decodeEntry(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DecodedEntry {") { out in
                 out.block("switch self {") { out in
                     for kind in layout.entryKinds {
                         let name = Naming.identifier(Naming.lowerCamel(kind.name))
                         if let message = kind.message {
-                            out.line("case .\(name): return try \(message).decode(payload, baseOffset: baseOffset).recordValue")
+                            out.line("case .\(name): return .\(name)(try \(message).decode(payload, baseOffset: baseOffset))")
                         } else {
                             out.line("case .\(name):")
                             out.line("    guard let text = String(validating: payload, as: UTF8.self) else {")
                             out.line("        throw FormatError(.recUtf8, at: baseOffset, \"string entry is not valid UTF-8\")")
                             out.line("    }")
-                            out.line("    return .string(text)")
+                            out.line("    return .\(name)(text)")
                         }
+                    }
+                }
+            }
+            out.line()
+            out.doc("Decodes an entry's payload as a generic tree.")
+            out.block("public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {") { out in
+                out.line("try decodeEntry(payload, baseOffset: baseOffset).recordValue")
+            }
+        }
+        out.line()
+        out.doc("A dictionary entry decoded as the kind its reference names.")
+        out.block("public enum DecodedEntry: Equatable, Sendable {") { out in
+            for kind in layout.entryKinds {
+                out.line("case \(Naming.identifier(Naming.lowerCamel(kind.name)))(\(kind.message ?? "String"))")
+            }
+            out.line()
+            out.block("public var kind: DictionaryEntryKind {") { out in
+                out.block("switch self {") { out in
+                    for kind in layout.entryKinds {
+                        let name = Naming.identifier(Naming.lowerCamel(kind.name))
+                        out.line("case .\(name): .\(name)")
+                    }
+                }
+            }
+            out.doc("The entry as a generic tree.")
+            out.block("public var recordValue: RecordValue {") { out in
+                out.block("switch self {") { out in
+                    for kind in layout.entryKinds {
+                        let name = Naming.identifier(Naming.lowerCamel(kind.name))
+                        out.line("case .\(name)(let value): \(kind.message == nil ? ".string(value)" : "value.recordValue")")
+                    }
+                }
+            }
+            out.doc("Appends the record rules the entry breaks to `findings`, each naming `offset` (the entry's reference).")
+            out.block("public func validate(at offset: Int, into findings: inout [FormatError]) {") { out in
+                out.block("switch self {") { out in
+                    for kind in layout.entryKinds {
+                        let name = Naming.identifier(Naming.lowerCamel(kind.name))
+                        out.line(kind.message == nil ? "case .\(name): break" : "case .\(name)(let value): value.validate(at: offset, into: &findings)")
                     }
                 }
             }

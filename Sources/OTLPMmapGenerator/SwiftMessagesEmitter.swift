@@ -7,11 +7,13 @@ import OTLPMmapSpec
 /// skipped.
 enum SwiftMessagesEmitter {
     static func emit(_ spec: Spec, _ header: GeneratedHeader) -> String {
-        emit(spec.messages, header, catalogue: "MessageCatalogue", catalogueDoc: "The record messages by name, for code that walks decoded records generically.")
+        emit(spec.messages, header, catalogue: "MessageCatalogue", catalogueDoc: "The record messages by name, for code that walks decoded records generically.",
+             validation: true)
     }
 
-    /// `catalogue` names the enum that lists the schema's messages (one per module).
-    static func emit(_ schema: MessageSchema, _ header: GeneratedHeader, catalogue: String, catalogueDoc: String) -> String {
+    /// `catalogue` names the enum that lists the schema's messages (one per module). `validation`
+    /// adds each message's `validate(at:into:)`, the record rules of the format's own schema.
+    static func emit(_ schema: MessageSchema, _ header: GeneratedHeader, catalogue: String, catalogueDoc: String, validation: Bool = false) -> String {
         var out = CodeWriter()
         out.line(header.swift.trimmingCharacters(in: .newlines))
         out.line()
@@ -22,7 +24,7 @@ enum SwiftMessagesEmitter {
         }
         for message in schema.messages {
             out.line()
-            MessageEmitter(message: message, schema: schema).emit(into: &out)
+            MessageEmitter(message: message, schema: schema, validation: validation).emit(into: &out)
         }
         out.line()
         out.doc(catalogueDoc)
@@ -67,15 +69,16 @@ enum SwiftMessagesEmitter {
 }
 
 /// Emits one message type.
-private struct MessageEmitter {
+struct MessageEmitter {
     let message: Message
     let schema: MessageSchema
+    let validation: Bool
 
     var orderedByNumber: [MessageField] { message.fields.sorted { $0.number < $1.number } }
 
     func emit(into out: inout CodeWriter) {
         out.doc(message.doc)
-        out.block("public struct \(message.name): WireMessage, Equatable {") { out in
+        out.block("public struct \(message.name): \(validation ? "RuleCheckedMessage" : "WireMessage"), Equatable {") { out in
             out.doc("Every field as the spec describes it, for checkers that walk records generically.")
             out.block("public static let fieldInfo: [MessageFieldInfo] = [", closing: "]") { out in
                 for field in message.fields {
@@ -116,6 +119,10 @@ private struct MessageEmitter {
             emitDecode(into: &out)
             out.line()
             emitRecordValue(into: &out)
+            if validation {
+                out.line()
+                MessageValidationEmitter(message: message, schema: schema, names: self).emit(into: &out)
+            }
         }
     }
 

@@ -157,6 +157,13 @@ public protocol WireMessage: Sendable {
     var recordValue: RecordValue { get }
 }
 
+/// A message of the format's own schema, with the record rules spec/messages.yaml names on its
+/// fields generated as `validate(at:into:)` — the one validator every reader calls.
+public protocol RuleCheckedMessage: WireMessage {
+    /// Appends every rule the message (and its nested messages) breaks, each naming `offset`.
+    func validate(at offset: Int, into findings: inout [FormatError])
+}
+
 /// Where streaming encoders write: a `ProtoWriter` into memory, or a `SizeCounter` that only adds up
 /// the bytes. One generic encoding function serves both, so a record's size and its bytes cannot
 /// disagree.

@@ -34,9 +34,7 @@ struct LogsStage: PipelineStage {
 
     mutating func apply(_ record: RawRecord, now: UInt64, wall: UInt64) throws {
         guard let cache else { return }
-        let event = try record.payload.withDecodableBytes { bytes throws(FormatError) in
-            try Event.decode(bytes, baseOffset: record.payloadFileOffset)
-        }
+        let event = try record.decode(Event.self)
         _ = try cache.scope(event.scopeRef)
         let log = try LogConversion.logRecord(event, observed: wall, cache: cache)
         if pending.isEmpty { oldestPending = now }

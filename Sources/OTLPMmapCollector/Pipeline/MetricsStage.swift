@@ -49,9 +49,7 @@ struct MetricsStage: PipelineStage {
 
     mutating func apply(_ record: RawRecord, now: UInt64, wall: UInt64) throws {
         guard let cache else { return }
-        let measurement = try record.payload.withDecodableBytes { bytes throws(FormatError) in
-            try Measurement.decode(bytes, baseOffset: record.payloadFileOffset)
-        }
+        let measurement = try record.decode(Measurement.self)
         try aggregator.add(measurement, cache: cache)
         _ = try cache.scope(cache.metric(measurement.metricRef).instrumentationScopeRef)
         context.statistics.add(.overflowMeasurements, aggregator.overflowed - reportedOverflow, signal: Self.signal)

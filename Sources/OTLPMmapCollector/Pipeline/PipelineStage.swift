@@ -102,3 +102,20 @@ struct WarningLimiter {
         return line
     }
 }
+
+extension RawRecord {
+    /// Decodes the record and applies the record rules (the generated validator, the same the
+    /// checker runs). A record that breaks a MUST rule is refused with that finding, which the
+    /// pipeline counts and reports with the record's offset; SHOULD-level findings (a scope_ref of
+    /// 0, an enum value the schema does not list) let it through, as OTLP passes such values on.
+    func decode<Record: RuleCheckedMessage>(_: Record.Type) throws(FormatError) -> Record {
+        let decoded = try payload.withDecodableBytes { bytes throws(FormatError) in
+            var reader = ProtoReader(bytes, baseOffset: payloadFileOffset)
+            return try Record(from: &reader)
+        }
+        var broken: [FormatError] = []
+        decoded.validate(at: payloadFileOffset, into: &broken)
+        if let fatal = broken.first(where: { RuleCatalogue.level(of: $0.rule) == .must }) { throw fatal }
+        return decoded
+    }
+}

@@ -52,9 +52,7 @@ struct SpansStage: PipelineStage {
 
     mutating func apply(_ record: RawRecord, now: UInt64, wall: UInt64) throws {
         guard let cache else { return }
-        let event = try record.payload.withDecodableBytes { bytes throws(FormatError) in
-            try SpanEvent.decode(bytes, baseOffset: record.payloadFileOffset)
-        }
+        let event = try record.decode(SpanEvent.self)
         _ = try cache.scope(event.scopeRef)
         let before = assembler.finished.count
         try assembler.add(event, cache: cache, now: now, wall: wall)

@@ -179,6 +179,24 @@ public enum RingKind: Int, CaseIterable, Sendable {
             case .measurements: try Measurement.decode(payload, baseOffset: baseOffset).recordValue
         }
     }
+    /// Decodes one record and appends the record rules it breaks (its `validate(at:into:)`, each
+    /// finding naming `offset`) to `findings`.
+    public func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int, validatingAt offset: Int, into findings: inout [FormatError]) throws(FormatError) -> RecordValue {
+        switch self {
+            case .events:
+                let record = try Event.decode(payload, baseOffset: baseOffset)
+                record.validate(at: offset, into: &findings)
+                return record.recordValue
+            case .spans:
+                let record = try SpanEvent.decode(payload, baseOffset: baseOffset)
+                record.validate(at: offset, into: &findings)
+                return record.recordValue
+            case .measurements:
+                let record = try Measurement.decode(payload, baseOffset: baseOffset)
+                record.validate(at: offset, into: &findings)
+                return record.recordValue
+        }
+    }
 }
 
 /// What a dictionary entry holds, known from the field that refers to it.
@@ -194,18 +212,63 @@ public enum DictionaryEntryKind: String, CaseIterable, Sendable {
     /// An AnyValue message, the target of AnyValue.value_ref.
     case anyValue = "AnyValue"
 
-    /// Decodes an entry's payload (the bytes after its length prefix).
-    public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
+    /// Decodes an entry's payload (the bytes after its length prefix) as this kind.
+    public func decodeEntry(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DecodedEntry {
         switch self {
             case .string:
                 guard let text = String(validating: payload, as: UTF8.self) else {
                     throw FormatError(.recUtf8, at: baseOffset, "string entry is not valid UTF-8")
                 }
                 return .string(text)
-            case .resource: return try Resource.decode(payload, baseOffset: baseOffset).recordValue
-            case .instrumentationScope: return try InstrumentationScope.decode(payload, baseOffset: baseOffset).recordValue
-            case .metricRef: return try MetricRef.decode(payload, baseOffset: baseOffset).recordValue
-            case .anyValue: return try AnyValue.decode(payload, baseOffset: baseOffset).recordValue
+            case .resource: return .resource(try Resource.decode(payload, baseOffset: baseOffset))
+            case .instrumentationScope: return .instrumentationScope(try InstrumentationScope.decode(payload, baseOffset: baseOffset))
+            case .metricRef: return .metricRef(try MetricRef.decode(payload, baseOffset: baseOffset))
+            case .anyValue: return .anyValue(try AnyValue.decode(payload, baseOffset: baseOffset))
+        }
+    }
+
+    /// Decodes an entry's payload as a generic tree.
+    public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
+        try decodeEntry(payload, baseOffset: baseOffset).recordValue
+    }
+}
+
+/// A dictionary entry decoded as the kind its reference names.
+public enum DecodedEntry: Equatable, Sendable {
+    case string(String)
+    case resource(Resource)
+    case instrumentationScope(InstrumentationScope)
+    case metricRef(MetricRef)
+    case anyValue(AnyValue)
+
+    public var kind: DictionaryEntryKind {
+        switch self {
+            case .string: .string
+            case .resource: .resource
+            case .instrumentationScope: .instrumentationScope
+            case .metricRef: .metricRef
+            case .anyValue: .anyValue
+        }
+    }
+    /// The entry as a generic tree.
+    public var recordValue: RecordValue {
+        switch self {
+            case .string(let value): .string(value)
+            case .resource(let value): value.recordValue
+            case .instrumentationScope(let value): value.recordValue
+            case .metricRef(let value): value.recordValue
+            case .anyValue(let value): value.recordValue
+        }
+    }
+    /// Appends the record rules the entry breaks to `findings`, each naming `offset` (the entry's
+    /// reference).
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        switch self {
+            case .string: break
+            case .resource(let value): value.validate(at: offset, into: &findings)
+            case .instrumentationScope(let value): value.validate(at: offset, into: &findings)
+            case .metricRef(let value): value.validate(at: offset, into: &findings)
+            case .anyValue(let value): value.validate(at: offset, into: &findings)
         }
     }
 }

@@ -189,7 +189,7 @@ public struct SeverityNumber: RawRepresentable, Hashable, Sendable {
 }
 
 /// One change to a span, identified by (trace_id, span_id). The record type of the spans ring.
-public struct SpanEvent: WireMessage, Equatable {
+public struct SpanEvent: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 16, rules: [.recSpanId]),
@@ -371,10 +371,36 @@ public struct SpanEvent: WireMessage, Equatable {
         if self.scopeRef != 0 { fields.append(("scope_ref", .reference(kind: "InstrumentationScope", offset: self.scopeRef))) }
         return .message(type: "SpanEvent", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.traceId.count != 16 || !self.traceId.contains(where: { $0 != 0 }) {
+            findings.append(FormatError(.recSpanId, at: offset, "SpanEvent.trace_id must be 16 bytes, not all zero; it is \(self.traceId.count) bytes\(self.traceId.isEmpty ? "" : " " + hexString(self.traceId))"))
+        }
+        if self.spanId.count != 8 || !self.spanId.contains(where: { $0 != 0 }) {
+            findings.append(FormatError(.recSpanId, at: offset, "SpanEvent.span_id must be 8 bytes, not all zero; it is \(self.spanId.count) bytes\(self.spanId.isEmpty ? "" : " " + hexString(self.spanId))"))
+        }
+        if self.scopeRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "SpanEvent.scope_ref is 0 (no InstrumentationScope)")) }
+        if self.event == nil { findings.append(FormatError(.recSpanEvent, at: offset, "SpanEvent sets none of its `event` members (start, end, name, attributes, link)")) }
+        switch self.event {
+            case .start(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .end(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .name(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .attributes(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .link(let value)?:
+                value.validate(at: offset, into: &findings)
+            default: break
+        }
+    }
 }
 
 /// Opens a span.
-public struct StartSpan: WireMessage, Equatable {
+public struct StartSpan: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "parent_span_id", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -519,10 +545,17 @@ public struct StartSpan: WireMessage, Equatable {
         if self.flags != 0 { fields.append(("flags", .uint(UInt64(self.flags)))) }
         return .message(type: "StartSpan", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.kind.name == nil { findings.append(FormatError(.recEnum, at: offset, "StartSpan.kind value \(self.kind.rawValue) is not one the schema lists")) }
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// Closes a span; the collector exports it then.
-public struct EndSpan: WireMessage, Equatable {
+public struct EndSpan: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "end_time_unix_nano", number: 8, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -603,10 +636,16 @@ public struct EndSpan: WireMessage, Equatable {
         if let value = self.status { fields.append(("status", value.recordValue)) }
         return .message(type: "EndSpan", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        self.status?.validate(at: offset, into: &findings)
+    }
 }
 
 /// Renames an open span.
-public struct ChangeSpanName: WireMessage, Equatable {
+public struct ChangeSpanName: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -669,10 +708,15 @@ public struct ChangeSpanName: WireMessage, Equatable {
         if !self.name.isEmpty { fields.append(("name", .string(self.name))) }
         return .message(type: "ChangeSpanName", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    }
 }
 
 /// Adds or replaces attributes of an open span.
-public struct UpdateAttributes: WireMessage, Equatable {
+public struct UpdateAttributes: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "attributes", number: 9, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -737,10 +781,16 @@ public struct UpdateAttributes: WireMessage, Equatable {
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
         return .message(type: "UpdateAttributes", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// Adds links to an open span.
-public struct AddLink: WireMessage, Equatable {
+public struct AddLink: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "links", number: 13, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -805,10 +855,16 @@ public struct AddLink: WireMessage, Equatable {
         if !self.links.isEmpty { fields.append(("links", .list(self.links.map { $0.recordValue }))) }
         return .message(type: "AddLink", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.links { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// A link from a span to another span.
-public struct Link: WireMessage, Equatable {
+public struct Link: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -953,10 +1009,16 @@ public struct Link: WireMessage, Equatable {
         if self.flags != 0 { fields.append(("flags", .uint(UInt64(self.flags)))) }
         return .message(type: "Link", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// A span's status.
-public struct Status: WireMessage, Equatable {
+public struct Status: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "message", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1035,10 +1097,16 @@ public struct Status: WireMessage, Equatable {
         if self.code.rawValue != 0 { fields.append(("code", .enumeration(type: "StatusCode", name: self.code.name, number: self.code.rawValue))) }
         return .message(type: "Status", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.code.name == nil { findings.append(FormatError(.recEnum, at: offset, "Status.code value \(self.code.rawValue) is not one the schema lists")) }
+    }
 }
 
 /// One measurement of a metric. The record type of the measurements ring.
-public struct Measurement: WireMessage, Equatable {
+public struct Measurement: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "metric_ref", number: 1, repeated: false, oneof: nil, ref: "MetricRef", length: nil, rules: [.dictRefZero]),
@@ -1187,10 +1255,24 @@ public struct Measurement: WireMessage, Equatable {
         if let value = self.spanContext { fields.append(("span_context", value.recordValue)) }
         return .message(type: "Measurement", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.metricRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "Measurement.metric_ref is 0 (no MetricRef)")) }
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+        if let context = self.spanContext {
+            if !(!context.spanId.contains(where: { $0 != 0 }) && !context.traceId.contains(where: { $0 != 0 })) && !(context.spanId.count == 8 && context.spanId.contains(where: { $0 != 0 }) && context.traceId.count == 16 && context.traceId.contains(where: { $0 != 0 })) {
+                findings.append(FormatError(.recSpanContext, at: offset, "Measurement.span_context has a \(context.spanId.count)-byte span_id and a \(context.traceId.count)-byte trace_id; it must be all zero or 8 bytes of span_id and 16 bytes of trace_id, not zero"))
+            }
+        }
+        self.spanContext?.validate(at: offset, into: &findings)
+        if self.value == nil { findings.append(FormatError(.recMeasurementValue, at: offset, "Measurement sets none of its `value` members (as_long, as_double)")) }
+    }
 }
 
 /// A metric's definition, written once as a dictionary entry.
-public struct MetricRef: WireMessage, Equatable {
+public struct MetricRef: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1372,10 +1454,28 @@ public struct MetricRef: WireMessage, Equatable {
         if case .expHist(let value)? = self.aggregation { fields.append(("exp_hist", value.recordValue)) }
         return .message(type: "MetricRef", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.instrumentationScopeRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "MetricRef.instrumentation_scope_ref is 0 (no InstrumentationScope)")) }
+        if self.aggregation == nil { findings.append(FormatError(.recMetricAggregation, at: offset, "MetricRef sets none of its `aggregation` members (gauge, sum, histogram, exp_hist)")) }
+        switch self.aggregation {
+            case .gauge(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .sum(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .histogram(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .expHist(let value)?:
+                value.validate(at: offset, into: &findings)
+            default: break
+        }
+    }
 }
 
 /// The last value wins.
-public struct Gauge: WireMessage, Equatable {
+public struct Gauge: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
     ]
@@ -1418,10 +1518,15 @@ public struct Gauge: WireMessage, Equatable {
         let fields: [(name: String, value: RecordValue)] = []
         return .message(type: "Gauge", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    }
 }
 
 /// Values are added up.
-public struct Sum: WireMessage, Equatable {
+public struct Sum: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1500,10 +1605,16 @@ public struct Sum: WireMessage, Equatable {
         if self.isMonotonic { fields.append(("is_monotonic", .bool(self.isMonotonic))) }
         return .message(type: "Sum", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.aggregationTemporality.name == nil { findings.append(FormatError(.recEnum, at: offset, "Sum.aggregation_temporality value \(self.aggregationTemporality.rawValue) is not one the schema lists")) }
+    }
 }
 
 /// Values are counted into explicit buckets.
-public struct Histogram: WireMessage, Equatable {
+public struct Histogram: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1591,10 +1702,16 @@ public struct Histogram: WireMessage, Equatable {
         if !self.bucketBoundaries.isEmpty { fields.append(("bucket_boundaries", .list(self.bucketBoundaries.map { .double($0) }))) }
         return .message(type: "Histogram", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.aggregationTemporality.name == nil { findings.append(FormatError(.recEnum, at: offset, "Histogram.aggregation_temporality value \(self.aggregationTemporality.rawValue) is not one the schema lists")) }
+    }
 }
 
 /// Values are counted into exponentially sized buckets.
-public struct ExponentialHistogram: WireMessage, Equatable {
+public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1689,10 +1806,16 @@ public struct ExponentialHistogram: WireMessage, Equatable {
         if self.maxScale != 0 { fields.append(("max_scale", .int(self.maxScale))) }
         return .message(type: "ExponentialHistogram", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.aggregationTemporality.name == nil { findings.append(FormatError(.recEnum, at: offset, "ExponentialHistogram.aggregation_temporality value \(self.aggregationTemporality.rawValue) is not one the schema lists")) }
+    }
 }
 
 /// A log record or event. The record type of the events ring.
-public struct Event: WireMessage, Equatable {
+public struct Event: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_ref", number: 1, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
@@ -1874,10 +1997,25 @@ public struct Event: WireMessage, Equatable {
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
         return .message(type: "Event", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        if self.scopeRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "Event.scope_ref is 0 (no InstrumentationScope)")) }
+        if self.severityNumber.name == nil { findings.append(FormatError(.recEnum, at: offset, "Event.severity_number value \(self.severityNumber.rawValue) is not one the schema lists")) }
+        self.body?.validate(at: offset, into: &findings)
+        if let context = self.spanContext {
+            if !(!context.spanId.contains(where: { $0 != 0 }) && !context.traceId.contains(where: { $0 != 0 })) && !(context.spanId.count == 8 && context.spanId.contains(where: { $0 != 0 }) && context.traceId.count == 16 && context.traceId.contains(where: { $0 != 0 })) {
+                findings.append(FormatError(.recSpanContext, at: offset, "Event.span_context has a \(context.spanId.count)-byte span_id and a \(context.traceId.count)-byte trace_id; it must be all zero or 8 bytes of span_id and 16 bytes of trace_id, not zero"))
+            }
+        }
+        self.spanContext?.validate(at: offset, into: &findings)
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// The entity producing telemetry (a service, a host), written once as a dictionary entry.
-public struct Resource: WireMessage, Equatable {
+public struct Resource: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "attributes", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1958,10 +2096,16 @@ public struct Resource: WireMessage, Equatable {
         if self.droppedAttributesCount != 0 { fields.append(("dropped_attributes_count", .uint(UInt64(self.droppedAttributesCount)))) }
         return .message(type: "Resource", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// The library that produced telemetry, under its resource; written once as a dictionary entry.
-public struct InstrumentationScope: WireMessage, Equatable {
+public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
@@ -2090,10 +2234,17 @@ public struct InstrumentationScope: WireMessage, Equatable {
         if self.resourceRef != 0 { fields.append(("resource_ref", .reference(kind: "Resource", offset: self.resourceRef))) }
         return .message(type: "InstrumentationScope", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.attributes { value.validate(at: offset, into: &findings) }
+        if self.resourceRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "InstrumentationScope.resource_ref is 0 (no Resource)")) }
+    }
 }
 
 /// An attribute whose key is a string entry in the dictionary.
-public struct KeyValueRef: WireMessage, Equatable {
+public struct KeyValueRef: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "key_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
@@ -2174,10 +2325,16 @@ public struct KeyValueRef: WireMessage, Equatable {
         if let value = self.value { fields.append(("value", value.recordValue)) }
         return .message(type: "KeyValueRef", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        self.value?.validate(at: offset, into: &findings)
+    }
 }
 
 /// An attribute or body value. value_ref points at another AnyValue entry in the dictionary.
-public struct AnyValue: WireMessage, Equatable {
+public struct AnyValue: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "string_value", number: 1, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
@@ -2346,10 +2503,22 @@ public struct AnyValue: WireMessage, Equatable {
         if case .valueRef(let value)? = self.value { fields.append(("value_ref", .reference(kind: "AnyValue", offset: value))) }
         return .message(type: "AnyValue", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        switch self.value {
+            case .arrayValue(let value)?:
+                value.validate(at: offset, into: &findings)
+            case .kvlistValue(let value)?:
+                value.validate(at: offset, into: &findings)
+            default: break
+        }
+    }
 }
 
 /// A list of values.
-public struct ArrayValue: WireMessage, Equatable {
+public struct ArrayValue: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -2414,10 +2583,16 @@ public struct ArrayValue: WireMessage, Equatable {
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
         return .message(type: "ArrayValue", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.values { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// A map of values, keyed by dictionary strings.
-public struct KeyValueList: WireMessage, Equatable {
+public struct KeyValueList: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -2482,14 +2657,20 @@ public struct KeyValueList: WireMessage, Equatable {
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
         return .message(type: "KeyValueList", fields: fields)
     }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
+        for value in self.values { value.validate(at: offset, into: &findings) }
+    }
 }
 
 /// The span active when an event or measurement was recorded; all zero means none.
-public struct SpanContext: WireMessage, Equatable {
+public struct SpanContext: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
-        MessageFieldInfo(name: "span_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
-        MessageFieldInfo(name: "trace_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "span_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 8, rules: []),
+        MessageFieldInfo(name: "trace_id", number: 2, repeated: false, oneof: nil, ref: nil, length: 16, rules: []),
         MessageFieldInfo(name: "flags", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
@@ -2500,9 +2681,9 @@ public struct SpanContext: WireMessage, Equatable {
         @inlinable public static var flags: Int { 3 }
     }
 
-    /// `span_id` = 1.
+    /// `span_id` = 1. Exactly 8 bytes when present.
     public var spanId: [UInt8] = []
-    /// `trace_id` = 2.
+    /// `trace_id` = 2. Exactly 16 bytes when present.
     public var traceId: [UInt8] = []
     /// `flags` = 3.
     public var flags: UInt32 = 0
@@ -2579,6 +2760,11 @@ public struct SpanContext: WireMessage, Equatable {
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
         if self.flags != 0 { fields.append(("flags", .uint(UInt64(self.flags)))) }
         return .message(type: "SpanContext", fields: fields)
+    }
+
+    /// Appends every record rule this message breaks, and those its nested messages break, to
+    /// `findings`; each finding names `offset`.
+    public func validate(at offset: Int, into findings: inout [FormatError]) {
     }
 }
 
