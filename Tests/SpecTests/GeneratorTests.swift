@@ -117,6 +117,21 @@ import TestSupport
         #expect(fileLayout.contents.contains("public static let defaultNumBuffers: Int64 = 2048"))
     }
 
+    @Test func recordRulesBecomeValidationAndAnUnknownOneFailsTheBuild() throws {
+        var spec = try spec()
+        let messages = { (spec: Spec) in Generator.generate(spec, examples: try examples()).first { $0.path.hasSuffix("Layout/Generated/Messages.swift") }!.contents }
+        let current = try messages(spec)
+        #expect(current.contains("if self.event == nil { findings.append(FormatError(.recSpanEvent"))
+        #expect(current.contains("if self.scopeRef == 0 { findings.append(FormatError(.dictRefZero"))
+        #expect(!current.contains("#error"))
+        // A rule the emitter has no check for, named on a field, must not be silently unchecked.
+        let index = try #require(spec.messages.messages.firstIndex { $0.name == "Event" })
+        let field = try #require(spec.messages.messages[index].fields.firstIndex { $0.name == "severity_text" })
+        spec.messages.messages[index].fields[field].rules.append("REC-UTF8")
+        let changed = try messages(spec)
+        #expect(changed.contains("#error(\"spec/messages.yaml names REC-UTF8 on Event.severity_text"))
+    }
+
     @Test func aBrokenSpecIsReportedByTheCommandWithItsLine() async throws {
         let scratch = try scratchRepository()
         let layoutURL = scratch.appendingPathComponent("spec/layout.yaml")
