@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "OTLPProto", targets: ["OTLPProto"]),
         .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
         .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
+        .library(name: "OTLPMmapWire", targets: ["OTLPMmapWire"]),
         .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),
         .library(name: "OTLPMmapGenerator", targets: ["OTLPMmapGenerator"]),
     ],

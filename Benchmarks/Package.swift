@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.86.0"),
     ],
     targets: [
         .executableTarget(
@@ -43,9 +44,25 @@ let package = Package(
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
                 .product(name: "OTLPMmapCore", package: "otlp-mmap"),
                 .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
+                .product(name: "OTLPMmapWire", package: "otlp-mmap"),
+                .product(name: "OTLPProto", package: "otlp-mmap"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/CollectorWorkload"
+        ),
+        .executableTarget(
+            name: "collector-figures",
+            dependencies: [
+                "CollectorWorkload",
+                .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
+                .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
+            ],
+            path: "Sources/collector-figures"
         ),
         .executableTarget(
             name: "collector-profile",

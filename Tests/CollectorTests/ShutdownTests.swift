@@ -69,9 +69,9 @@ import TestSupport
         let accepting = try await ReceiverProcess()
         defer { accepting.stop() }
         let next = try TestSupport.start(arguments(writer.file.path, accepting))
-        // Signalled once it delivered (a fixed pause raced the collector's start under load: a
-        // SIGTERM before its signal handlers are in place kills it).
-        try await waitFor { Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count >= 50 && accepting.items("logs").count >= 50 }
+        // Signalled once it reads the file, which it does under its ServiceGroup's signal handlers
+        // (a fixed pause raced the start under load: a SIGTERM before them kills the process).
+        #expect(await next.waitForStandardError(containing: "reading \(writer.file.path)"))
         kill(next.process.processIdentifier, SIGTERM)
         #expect(await next.wait(timeout: 30).status == 0)
         #expect(Set(accepting.items("traces").compactMap { $0.item["name"] as? String }).count == 50)

@@ -73,6 +73,18 @@ public enum TestSupport {
             return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
         }
 
+        /// Waits until the child's standard error contains `text`; false when it exits or `timeout`
+        /// seconds pass first. For "it has got that far" rather than a fixed pause.
+        public func waitForStandardError(containing text: String, timeout: Double = 30) async -> Bool {
+            let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+            while ContinuousClock.now < deadline {
+                if let err = try? String(contentsOf: errURL, encoding: .utf8), err.contains(text) { return true }
+                guard process.isRunning else { return false }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return false
+        }
+
         /// Returns once the child has exited (after a kill, say).
         public func exit() async {
             while process.isRunning { try? await Task.sleep(for: .milliseconds(1)) }

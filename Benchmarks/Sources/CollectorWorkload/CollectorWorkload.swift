@@ -15,11 +15,11 @@ public let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler
 
 /// A new file at a new path whose rings hold the records a typical service writes: spans (start
 /// and end, three attributes), log records and measurements (three attributes each). A ring of
-/// `recordsPerRing` slots is full with one record less (RING-CAPACITY).
-public func writeFullFile(spans spanCount: Int, logsAndMeasurements: Int) throws -> (path: String, records: Int) {
+/// `recordsPerRing` slots is full with one record less (RING-CAPACITY); `slots` makes them larger.
+public func writeFullFile(spans spanCount: Int, logsAndMeasurements: Int, slots: Int = recordsPerRing) throws -> (path: String, records: Int) {
     let path = FileManager.default.temporaryDirectory
         .appendingPathComponent("otlp-mmap-bench-collector-\(getpid())-\(UUID().uuidString).otlpmmap").path
-    let ring = FileConfiguration.RingSize(numBuffers: Int64(recordsPerRing), bufferSize: 512)
+    let ring = FileConfiguration.RingSize(numBuffers: Int64(slots), bufferSize: 512)
     let writer = try TelemetryWriter(configuration: WriterConfiguration(
         path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
     let attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])

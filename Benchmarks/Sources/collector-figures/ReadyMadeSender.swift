@@ -1,0 +1,31 @@
+import CollectorWorkload
+import Foundation
+import OTLPMmapCollector
+
+/// The export baseline: the collector's own exporter sending `spans` spans in ready-made requests
+/// of 512, four in flight as the collector's pipeline sends them. Prints "SPANS_PER_SECOND
+/// CPU_SECONDS" for the sending only (building the requests is not counted).
+enum ReadyMadeSender {
+    static func run(transport: String, port: Int, spans: Int) async throws {
+        var endpoint = OTLPEndpoint(transport: transport == "grpc" ? .grpc : .httpProtobuf)
+        endpoint.endpoint = "http://127.0.0.1:\(port)"
+        let exporter: any Exporter = transport == "grpc" ? try GRPCExporter(endpoint: endpoint) : try HTTPExporter(endpoint: endpoint)
+        let requests = readyMadeRequests(count: spans)
+        try await withThrowingTaskGroup(of: Void.self) { connections in
+            connections.addTask { try await exporter.run() }
+            _ = try await exporter.export(TracesRequest())   // connected before the clock starts
+            let cpuBefore = processCPUMicroseconds(), start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, request) in requests.enumerated() {
+                    if index >= 4 { try await group.next() }
+                    group.addTask { _ = try await exporter.export(request) }
+                }
+                try await group.waitForAll()
+            }
+            let elapsed = ContinuousClock.now - start, cpu = Double(processCPUMicroseconds() - cpuBefore) / 1e6
+            print("\(Double(spans) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) \(cpu)")
+            await exporter.shutdown()
+            connections.cancelAll()
+        }
+    }
+}
