@@ -11,6 +11,9 @@ public protocol Exporter: Sendable {
     func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess?
     func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess?
     func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess?
+    /// A trace request the collector encoded itself (`EncodedRequest`). The default decodes it and
+    /// calls `export(_: TracesRequest)`; the gRPC and HTTP exporters send the bytes as they are.
+    func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess?
     /// Runs what the exporter needs while it is used (connections); returns after `shutdown`.
     func run() async throws
     /// Finishes in-flight work and releases connections.
@@ -19,6 +22,16 @@ public protocol Exporter: Sendable {
 
 extension Exporter {
     public func run() async throws {}
+
+    public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+        let decoded: TracesRequest
+        do {
+            decoded = try TracesRequest(serializedBytes: request.bytes)
+        } catch {
+            throw ExportError(retryable: false, "the collector's trace request does not decode: \(error)")
+        }
+        return try await export(decoded)
+    }
 }
 
 /// The part of an accepted request the receiver rejected, and its reason.

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import OTLPProto
 
 /// OTLP over gRPC (grpc-swift 2 on SwiftNIO's HTTP/2), the three Export services.
@@ -72,6 +73,18 @@ public final class GRPCExporter: Exporter, Sendable {
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
+    /// The collector's own bytes, sent as they are (a serializer that copies them into the frame).
+    public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+        let response = try await call(.traces) { client in
+            try await client.unary(
+                request: ClientRequest(message: request.bytes, metadata: metadata),
+                descriptor: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
+                serializer: EncodedBytesSerializer(), deserializer: ProtobufDeserializer<TracesResponse>(), options: options
+            ) { try $0.message }
+        }
+        return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
     public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         let response = try await call(.logs) { client in
             try await Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: client).export(request, metadata: metadata, options: options)
@@ -115,4 +128,9 @@ public final class GRPCExporter: Exporter, Sendable {
             throw ExportError(retryable: true, "gRPC: \(error)")
         }
     }
+}
+
+/// Hands bytes already encoded as the request message to gRPC.
+struct EncodedBytesSerializer: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
 }

@@ -33,6 +33,11 @@ public final class HTTPExporter: Exporter, Sendable {
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
+    public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+        let response: TracesResponse = try await post(bytes: request.bytes, to: .traces)
+        return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
     public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         let response: LogsResponse = try await post(request, to: .logs)
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
@@ -52,13 +57,17 @@ public final class HTTPExporter: Exporter, Sendable {
     private func post<Message: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ message: Message, to signal: OTLPEndpoint.Signal
     ) async throws(ExportError) -> Response {
-        let url = endpoint.url(for: signal)
-        let body: Data
+        let body: [UInt8]
         do {
-            body = try message.serializedData()
+            body = try message.serializedBytes()
         } catch {
             throw ExportError(retryable: false, "cannot encode the \(signal.rawValue) request: \(error)")
         }
+        return try await post(bytes: body, to: signal)
+    }
+
+    private func post<Response: SwiftProtobuf.Message>(bytes body: [UInt8], to signal: OTLPEndpoint.Signal) async throws(ExportError) -> Response {
+        let url = endpoint.url(for: signal)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")

@@ -36,6 +36,11 @@ enum RequestBuilder {
         return request
     }
 
+    /// The same request as `traces`, encoded straight to bytes (`TraceRequestEncoding`).
+    static func encodedTraces(_ items: [(scopeRef: Int64, span: OTLPSpan)], cache: DictionaryCache) -> EncodedRequest {
+        TraceRequestEncoding.encode(group(items.map { ($0.scopeRef, $0.span) }, cache: cache))
+    }
+
     static func logs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> LogsRequest {
         var request = LogsRequest()
         request.resourceLogs = nest(items.map { ($0.scopeRef, $0.record) }, cache: cache,
@@ -61,7 +66,7 @@ enum RequestBuilder {
     }
 
     /// Items grouped by resource, then scope, each group in order of first appearance.
-    private static func group<Item>(_ items: [(scopeRef: Int64, item: Item)], cache: DictionaryCache)
+    static func group<Item>(_ items: [(scopeRef: Int64, item: Item)], cache: DictionaryCache)
         -> [(OTLPResource, [(OTLPScope, [Item])])] {
         var resourceOrder: [Int64] = []
         var scopesByResource: [Int64: [Int64]] = [:]

@@ -18,8 +18,11 @@ import OTLPMmapSDK
 //                  a `sleep` process measured the same way.
 //   collector-figures write-at-rate FILE SPANS_PER_SECOND SECONDS      (the sustained writer)
 //   collector-figures send-ready-made grpc|http PORT SPANS             (the export baseline)
+//   collector-figures receive                                          (the receiver alone, to profile by hand)
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+/// Writes a line at once (print buffers when standard output is a pipe or file).
+func report(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("collector-figures: \(message)\n".utf8))
@@ -223,6 +226,14 @@ case "write-at-rate":
 case "send-ready-made":
     guard arguments.count == 4, let port = Int(arguments[2]), let spans = Int(arguments[3]) else { fail("usage: send-ready-made grpc|http PORT SPANS") }
     try await ReadyMadeSender.run(transport: arguments[1], port: port, spans: spans)
+case "receive":
+    // For profiling a collector by hand: the count-only receiver until killed, counts every second.
+    let receiver = try await CountingReceiver()
+    report("grpc=\(receiver.grpcPort) http=\(receiver.httpPort)")
+    while true {
+        try await Task.sleep(for: .seconds(1))
+        report("traces=\(receiver.counts[.traces]) logs=\(receiver.counts[.logs]) metrics=\(receiver.counts[.metrics]) malformed=\(receiver.counts.malformed)")
+    }
 case "all":
     guard let otlpMmap = option("--otlp-mmap") else { fail("usage: all --otlp-mmap PATH [--quick]") }
     let quick = arguments.contains("--quick")
@@ -234,7 +245,7 @@ case "all":
     var best = 0, note = "", rate = 50_000
     while rate <= 3_200_000 {
         let (held, trial) = try await sustained(otlpMmap: otlpMmap, receiver: receiver, rate: rate, duration: 5)
-        print("sustained trial at \(rate) spans/s: \(held ? "held" : "not held") — \(trial)")
+        report("sustained trial at \(rate) spans/s: \(held ? "held" : "not held") — \(trial)")
         guard held else { break }
         best = rate
         rate *= 2
@@ -248,9 +259,9 @@ case "all":
                     measured: best > 0 ? "\(format(Double(best))) spans/s" : "none held", baseline: "—", ratio: note.isEmpty ? "—" : note))
     await receiver.stop()
     rows += try await idleFigures(otlpMmap: otlpMmap, seconds: quick ? 5 : 30)
-    print("| figure | measured | baseline (same run) | ratio |")
-    print("|---|---|---|---|")
-    for row in rows { print("| \(row.figure) | \(row.measured) | \(row.baseline) | \(row.ratio) |") }
+    report("| figure | measured | baseline (same run) | ratio |")
+    report("|---|---|---|---|")
+    for row in rows { report("| \(row.figure) | \(row.measured) | \(row.baseline) | \(row.ratio) |") }
 default:
     fail("usage: collector-figures all --otlp-mmap PATH [--quick] | write-at-rate … | send-ready-made …")
 }

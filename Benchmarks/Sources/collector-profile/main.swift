@@ -5,6 +5,8 @@ import Foundation
 // `valgrind --tool=callgrind`. Writing the files is a step of its own, so that a profile of the
 // drain holds nothing of the writer:
 //   collector-profile write FOLDER [FILES]     full files (three rings of 16383 records) into FOLDER
+//   collector-profile write-spans FOLDER [N]   one file of N spans only, FOLDER/spans.otlpmmap, to
+//                                              profile `otlp-mmap collect` exporting it
 //   collector-profile drain FOLDER [--bare]    drains each into a discarding exporter (--bare: the
 //                                              baseline, copy and decode only) and deletes it
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -22,6 +24,14 @@ case "write":
         try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.moveItem(atPath: path, toPath: target)
     }
+case "write-spans":
+    // One file of N spans only (a spans ring large enough), for profiling `otlp-mmap collect`'s export.
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let spans = arguments.dropFirst(2).compactMap { Int($0) }.first ?? 200_000
+    let (path, _) = try writeFullFile(spans: spans, logsAndMeasurements: 0, slots: 1 << (Int.bitWidth - (2 * spans).leadingZeroBitCount))
+    let target = folder.appendingPathComponent("spans.otlpmmap").path
+    try? FileManager.default.removeItem(atPath: target)
+    try FileManager.default.moveItem(atPath: path, toPath: target)
 case "drain":
     let bare = arguments.contains("--bare")
     let records = (recordsPerRing / 2 - 1) * 2 + (recordsPerRing - 1) * 2

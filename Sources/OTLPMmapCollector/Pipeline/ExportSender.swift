@@ -18,7 +18,7 @@ struct ExportSender: Sendable {
             do throws(ExportError) {
                 let rejected: PartialSuccess?
                 switch request {
-                case .traces(let request): rejected = try await exporter.export(request)
+                case .traces(let request): rejected = try await exporter.export(encodedTraces: request)
                 case .logs(let request): rejected = try await exporter.export(request)
                 case .metrics(let request): rejected = try await exporter.export(request)
                 }

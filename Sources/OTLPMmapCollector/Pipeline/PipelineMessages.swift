@@ -38,7 +38,7 @@ enum PipelineControl: Sendable {
 
 /// One export request, of any signal.
 enum ExportRequest: Sendable {
-    case traces(TracesRequest)
+    case traces(EncodedRequest)
     case logs(LogsRequest)
     case metrics(MetricsRequest)
 }

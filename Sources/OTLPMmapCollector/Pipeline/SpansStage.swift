@@ -75,7 +75,7 @@ struct SpansStage: PipelineStage {
             assembler.finished.removeFirst(spans.count)
             nextBatch += 1
             sent[nextBatch] = spans
-            batches.append(StageBatch(id: nextBatch, request: .traces(RequestBuilder.traces(spans, cache: cache))))
+            batches.append(StageBatch(id: nextBatch, request: .traces(RequestBuilder.encodedTraces(spans, cache: cache))))
             oldestFinished = assembler.finished.isEmpty ? nil : now
         }
         return batches
