@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "CollectorWorkload",
                 .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
+                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
             ],
             path: "Sources/collector-figures"

@@ -112,7 +112,14 @@ public struct ProtoReader {
 
     public mutating func readString() throws(FormatError) -> String {
         let range = try readLengthDelimited()
-        guard let string = String(validating: bytes[range], as: UTF8.self) else {
+        // `String(validating:as:)` runs the standard library's validation unspecialised (generic over
+        // the encoding): 7 % of a collector's drain in the profile. Decoding repairs invalid input
+        // with U+FFFD, so the bytes come out unchanged exactly when they were valid UTF-8.
+        let text = UnsafeRawBufferPointer(rebasing: bytes[range]).withMemoryRebound(to: UInt8.self) { utf8 -> String? in
+            var decoded = String(decoding: utf8, as: UTF8.self)
+            return decoded.withUTF8 { $0.elementsEqual(utf8) } ? decoded : nil
+        }
+        guard let string = text else {
             throw FormatError(.recUtf8, at: baseOffset + range.lowerBound, "string is not valid UTF-8")
         }
         return string

@@ -27,7 +27,7 @@ package enum TraceRequestEncoding {
         // Sizes bottom-up, each once: span, scope group, resource group.
         let sized = groups.map { resource, scopes in
             let scopeGroups = scopes.map { scope, spans in
-                let spanSizes = spans.map(\.encoded.encodedSize)
+                let spanSizes = spans.map { $0.encoded.encodedSize }   // a closure: a key path here cost a tenth of the CPU (swift_getAtKeyPath)
                 let body = WireSize.message(1, size: scope.encoded.encodedSize) + spanSizes.reduce(0) { $0 + WireSize.message(2, size: $1) }
                 items += spans.count
                 return (scope: scope, spans: spans, spanSizes: spanSizes, size: body)
