@@ -101,6 +101,20 @@ import Testing
         #expect(error?.offset == 42)
     }
 
+    /// Every kind of ill-formed UTF-8 (the reader checks by decoding and comparing), and well-formed
+    /// text of every length, including U+FFFD itself, which a repairing decoder would also produce.
+    @Test(arguments: [[0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xE2, 0x82], [0xF8, 0x88, 0x80, 0x80, 0x80], [0x80], [0x41, 0xFF, 0x42], [0xF4, 0x90, 0x80, 0x80]] as [[UInt8]])
+    func illFormedUTF8IsRejected(_ text: [UInt8]) throws {
+        expectFormatError(.recUtf8) { _ = try decode(Event.self, [0x22, UInt8(text.count)] + text) }
+    }
+
+    @Test func wellFormedUTF8IsKept() throws {
+        let text = "a é € 𝄞 \u{FFFD} end"
+        let bytes = Array(text.utf8)
+        let event = try decode(Event.self, [0x22, UInt8(bytes.count)] + bytes)
+        #expect(event.severityText == text)
+    }
+
     @Test func aWrongWireTypeForAKnownFieldIsRejected() throws {
         // severity_text (4) sent as a varint
         let error = expectFormatError(.slotDecode) { _ = try decode(Event.self, [0x20, 0x01]) }
