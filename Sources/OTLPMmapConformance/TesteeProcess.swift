@@ -81,6 +81,9 @@ final class TesteeProcess {
         while process.isRunning && ContinuousClock.now < deadline {
             readAvailable()
             idle()
+            // Not a busy loop: spinning here took a core from the testee trying to exit (and from
+            // the thread that notices its exit) on a loaded 2-core machine, which then missed the deadline.
+            usleep(500)
         }
         let exited = !process.isRunning
         terminate()

@@ -147,8 +147,8 @@ public struct TesteeRunner: Sendable {
         if consumer.paused { consumer.resume(answeredOK: answeredOKWhilePaused) }
         if errorReplies > 5 { fail(.replyError, "the testee answered ERROR to \(errorReplies - 5) more commands") }
         if completed {
-            if !testee.waitForExit(deadline: min(deadline, ContinuousClock.now.advanced(by: .seconds(5))), idle: { _ = consumer.poll() }) {
-                fail(.testeeProtocol, "the testee did not exit after answering exit, and was killed")
+            if !testee.waitForExit(deadline: min(deadline, ContinuousClock.now.advanced(by: .seconds(10))), idle: { _ = consumer.poll() }) {
+                fail(.testeeProtocol, "the testee did not exit within 10 s of answering exit, and was killed")
             } else if let ending = testee.ending, ending != "exited with status 0" {
                 let tail = testee.errorTail
                 fail(.testeeProtocol, "the testee \(ending) after exit\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
