@@ -14,7 +14,11 @@ import TestSupport
     }
 
     @Test func theReferenceTesteePassesThreeHundredCases() async throws {
-        let (status, json, stderr) = try await Self.fuzz(["--seed", "20261201", "--cases", "300"], writer: [TestSupport.toolPath, "testee"])
+        // In a folder of its own: a failing case is saved there, not into the repository.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-reference-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (status, json, stderr) = try await Self.fuzz(["--seed", "20261201", "--cases", "300"], writer: [TestSupport.toolPath, "testee"], directory: folder)
         #expect(status == 0, "\(json)")
         #expect(json["cases"].int == 300)
         #expect((json["records"].int ?? 0) > 30_000)

@@ -28,7 +28,8 @@ import TestSupport
         }, exporter: exporter, time: TimeSource(clock: clock, wall: wall.read))
         let task = Task { await collector.run() }
 
-        try await drive(clock, until: { collector.statistics[.records, signal: .traces] >= 1 })
+        // At most 50 ms of manual time to read the span: the hole's age below counts from here.
+        try await drive(clock, for: .milliseconds(50), until: { collector.statistics[.records, signal: .traces] >= 1 })
         wall.step(by: stepSeconds * 1_000_000_000)
 
         // 0.9 s after the hole was first seen: still waited for, whatever the wall clock did.
@@ -70,7 +71,8 @@ import TestSupport
         let collector = Collector(configuration: testConfiguration(writer.file.path, configure: configure), exporter: exporter,
                                   time: TimeSource(clock: first, wall: wall.read))
         let task = Task { await collector.run() }
-        try await drive(first, until: { collector.statistics[.checkpointsWritten] >= 1 })
+        // At most 2 + 6 s of manual time: the span (timeout 10 s) must not expire here.
+        try await drive(first, for: .seconds(2), until: { collector.statistics[.checkpointsWritten] >= 1 })
         try await drive(first, for: .seconds(6))
         collector.stop()
         await task.value
@@ -82,7 +84,8 @@ import TestSupport
         let restarted = Collector(configuration: testConfiguration(writer.file.path, configure: configure), exporter: again,
                                   time: TimeSource(clock: second, wall: wall.read))
         let next = Task { await restarted.run() }
-        try await drive(second, until: { restarted.statistics[.checkpointsRestored] >= 1 })
+        // The age counts on from the restore: at most 0.5 + 3 s later the span has been idle under 10 s.
+        try await drive(second, for: .milliseconds(500), until: { restarted.statistics[.checkpointsRestored] >= 1 })
         try await drive(second, for: .seconds(3))
         #expect(restarted.statistics[.expiredSpans] == 0)
         try await drive(second, for: .seconds(2), until: { again.spans.count >= 1 })
@@ -93,8 +96,11 @@ import TestSupport
 }
 
 /// Advances `clock` in 10 ms steps, letting the collector's tasks run in between (real time only
-/// for that), for `duration` of manual time or — with `until` — until the condition holds (failing
-/// the test if it does not within `duration`, or within 60 s of manual time when none is given).
+/// for that), for `duration` of manual time or — with `until` — until the condition holds. When
+/// `duration` of manual time has passed and the condition still does not hold, waits up to 20 s of
+/// real time without advancing the clock (failing the test after that): on a loaded machine the
+/// collector's tasks fall behind the clock, and a clock run on past a bound the test relies on (a
+/// span timeout, say) would change what the test sees.
 func drive(_ clock: ManualClock, for duration: Duration? = nil, until condition: (@Sendable () -> Bool)? = nil,
            sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let limit = duration ?? .seconds(60)
@@ -105,5 +111,8 @@ func drive(_ clock: ManualClock, for duration: Duration? = nil, until condition:
         elapsed += .milliseconds(10)
         try await Task.sleep(for: .milliseconds(1))
     }
-    if let condition, !condition() { Issue.record("condition not met within \(limit) of manual time", sourceLocation: sourceLocation) }
+    guard let condition else { return }
+    let deadline = ContinuousClock.now + .seconds(20)
+    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    if !condition() { Issue.record("condition not met within \(limit) of manual time and 20 s of real time", sourceLocation: sourceLocation) }
 }

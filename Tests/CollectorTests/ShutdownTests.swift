@@ -38,7 +38,10 @@ import TestSupport
         let stopped = await collector.wait(timeout: 30)
         let took = ContinuousClock.now - signalled
         #expect(stopped.status == 0, "collector: \(stopped.stderr)")
-        #expect(took < .seconds(2), "stopping took \(took)")
+        // Nothing to retry: the held batches go out at once, not after their 600 s batch timeout.
+        // (Under 5 s, not tighter: a loaded machine took 2.5 s to stop the process and its receiver's
+        // connection, which says nothing about the collector.)
+        #expect(took < .seconds(5), "stopping took \(took)")
         #expect(receiver.items("traces").count == 50)
         #expect(receiver.items("logs").count == 50)
         #expect(CollectorCrashTests.points(receiver, "stopped", "sum").compactMap { ReceivedJSON.int($0["asInt"]) }.max() == 50)

@@ -1,16 +1,20 @@
 import CollectorWorkload
 import Foundation
 import OTLPMmapCollector
+import SwiftProtobuf
 
 /// The export baseline: the collector's own exporter sending `spans` spans in ready-made requests
-/// of 512, four in flight as the collector's pipeline sends them. Prints "SPANS_PER_SECOND
-/// CPU_SECONDS" for the sending only (building the requests is not counted).
+/// of 512, four in flight as the collector's pipeline sends them — as request values (serialized by
+/// swift-protobuf while sending) or as bytes encoded beforehand (what the collector hands its
+/// exporter for traces: the transport's cost alone). Prints "SPANS_PER_SECOND CPU_SECONDS" for the
+/// sending only (building the requests is not counted).
 enum ReadyMadeSender {
-    static func run(transport: String, port: Int, spans: Int) async throws {
+    static func run(transport: String, port: Int, spans: Int, encoded: Bool) async throws {
         var endpoint = OTLPEndpoint(transport: transport == "grpc" ? .grpc : .httpProtobuf)
         endpoint.endpoint = "http://127.0.0.1:\(port)"
         let exporter: any Exporter = transport == "grpc" ? try GRPCExporter(endpoint: endpoint) : try HTTPExporter(endpoint: endpoint)
         let requests = readyMadeRequests(count: spans)
+        let bytes = try requests.map { EncodedRequest(bytes: try $0.serializedBytes(), items: 512) }
         try await withThrowingTaskGroup(of: Void.self) { connections in
             connections.addTask { try await exporter.run() }
             _ = try await exporter.export(TracesRequest())   // connected before the clock starts
@@ -18,7 +22,12 @@ enum ReadyMadeSender {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, request) in requests.enumerated() {
                     if index >= 4 { try await group.next() }
-                    group.addTask { _ = try await exporter.export(request) }
+                    if encoded {
+                        let request = bytes[index]
+                        group.addTask { _ = try await exporter.export(encodedTraces: request) }
+                    } else {
+                        group.addTask { _ = try await exporter.export(request) }
+                    }
                 }
                 try await group.waitForAll()
             }

@@ -17,7 +17,7 @@ import OTLPMmapSDK
 //       idle:      CPU of `otlp-mmap collect` watching an idle file for 30 s, from /proc, against
 //                  a `sleep` process measured the same way.
 //   collector-figures write-at-rate FILE SPANS_PER_SECOND SECONDS      (the sustained writer)
-//   collector-figures send-ready-made grpc|http PORT SPANS             (the export baseline)
+//   collector-figures send-ready-made grpc|http PORT SPANS bytes|values (the export baselines)
 //   collector-figures receive                                          (the receiver alone, to profile by hand)
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -124,21 +124,26 @@ func drainFigures(files: Int) async throws -> [Row] {
 func exportFigures(otlpMmap: String, receiver: CountingReceiver, spans: Int) async throws -> [Row] {
     var rows: [Row] = []
     for transport in ["grpc", "http"] {
-        // The baseline: the same spans in ready-made requests, sent by a process of their own.
-        let baselineOutput = Pipe()
-        let sender = Process()
-        sender.executableURL = URL(fileURLWithPath: selfPath)
-        sender.arguments = ["send-ready-made", transport, "\(transport == "grpc" ? receiver.grpcPort : receiver.httpPort)", "\(spans)"]
-        sender.standardOutput = baselineOutput
-        receiver.counts.reset()
-        try sender.run()
-        sender.waitUntilExit()
-        let reported = String(decoding: baselineOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard sender.terminationStatus == 0, reported.count == 2, receiver.counts[.traces] == spans else {
-            throw BenchmarkFailure("the ready-made sender failed (\(sender.terminationStatus)) or \(receiver.counts[.traces]) of \(spans) spans arrived")
+        // The baselines: the same spans in ready-made requests, sent by a process of their own, as
+        // request values (serialized while sent) and as bytes encoded beforehand (transport alone).
+        func baseline(encoded: Bool) throws -> (rate: Double, cpu: Double) {
+            let output = Pipe()
+            let sender = Process()
+            sender.executableURL = URL(fileURLWithPath: selfPath)
+            sender.arguments = ["send-ready-made", transport, "\(transport == "grpc" ? receiver.grpcPort : receiver.httpPort)", "\(spans)", encoded ? "bytes" : "values"]
+            sender.standardOutput = output
+            receiver.counts.reset()
+            try sender.run()
+            sender.waitUntilExit()
+            let reported = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            guard sender.terminationStatus == 0, reported.count == 2, receiver.counts[.traces] == spans else {
+                throw BenchmarkFailure("the ready-made sender failed (\(sender.terminationStatus)) or \(receiver.counts[.traces]) of \(spans) spans arrived")
+            }
+            return (reported[0], reported[1])
         }
-        let (baseRate, baseCPU) = (reported[0], reported[1])
+        let values = try baseline(encoded: false), encodedBytes = try baseline(encoded: true)
+        let (baseRate, baseCPU) = encodedBytes
 
         let (path, _) = try writeFullFile(spans: spans, logsAndMeasurements: 0, slots: 1 << (Int.bitWidth - (2 * spans).leadingZeroBitCount))
         defer { remove(path) }
@@ -155,10 +160,12 @@ func exportFigures(otlpMmap: String, receiver: CountingReceiver, spans: Int) asy
         await stop(collector)
         let rate = Double(spans) / elapsed
         let perThousand = cpu / Double(spans) * 1e3 * 1e6, basePerThousand = baseCPU / Double(spans) * 1e3 * 1e6
+        let valuesPerThousand = values.cpu / Double(spans) * 1e9
         rows.append(Row(figure: "export over \(transport), spans/s (\(spans) spans, collector process start to last span received)",
-                        measured: format(rate), baseline: "\(format(baseRate)) ready-made requests", ratio: ratio(rate, baseRate)))
+                        measured: format(rate), baseline: "\(format(baseRate)) ready-made bytes (\(format(values.rate)) ready-made request values)", ratio: ratio(rate, baseRate)))
         rows.append(Row(figure: "export over \(transport), collector CPU µs per 1000 spans",
-                        measured: String(format: "%.0f", perThousand), baseline: "\(String(format: "%.0f", basePerThousand)) ready-made requests",
+                        measured: String(format: "%.0f", perThousand),
+                        baseline: "\(String(format: "%.0f", basePerThousand)) ready-made bytes (\(String(format: "%.0f", valuesPerThousand)) request values)",
                         ratio: ratio(perThousand, basePerThousand)))
     }
     return rows
@@ -224,8 +231,10 @@ case "write-at-rate":
     guard arguments.count == 4, let rate = Int(arguments[2]), let duration = Int(arguments[3]) else { fail("usage: write-at-rate FILE SPANS_PER_SECOND SECONDS") }
     try LoadWriter.run(path: arguments[1], rate: rate, seconds: duration)
 case "send-ready-made":
-    guard arguments.count == 4, let port = Int(arguments[2]), let spans = Int(arguments[3]) else { fail("usage: send-ready-made grpc|http PORT SPANS") }
-    try await ReadyMadeSender.run(transport: arguments[1], port: port, spans: spans)
+    guard arguments.count == 5, let port = Int(arguments[2]), let spans = Int(arguments[3]), ["bytes", "values"].contains(arguments[4]) else {
+        fail("usage: send-ready-made grpc|http PORT SPANS bytes|values")
+    }
+    try await ReadyMadeSender.run(transport: arguments[1], port: port, spans: spans, encoded: arguments[4] == "bytes")
 case "receive":
     // For profiling a collector by hand: the count-only receiver until killed, counts every second.
     let receiver = try await CountingReceiver()
