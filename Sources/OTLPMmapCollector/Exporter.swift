@@ -14,6 +14,8 @@ public protocol Exporter: Sendable {
     /// A trace request the collector encoded itself (`EncodedRequest`). The default decodes it and
     /// calls `export(_: TracesRequest)`; the gRPC and HTTP exporters send the bytes as they are.
     func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess?
+    /// A log request the collector encoded itself; the default decodes it, as for traces.
+    func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess?
     /// Runs what the exporter needs while it is used (connections); returns after `shutdown`.
     func run() async throws
     /// Finishes in-flight work and releases connections.
@@ -29,6 +31,16 @@ extension Exporter {
             decoded = try TracesRequest(serializedBytes: request.bytes)
         } catch {
             throw ExportError(retryable: false, "the collector's trace request does not decode: \(error)")
+        }
+        return try await export(decoded)
+    }
+
+    public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+        let decoded: LogsRequest
+        do {
+            decoded = try LogsRequest(serializedBytes: request.bytes)
+        } catch {
+            throw ExportError(retryable: false, "the collector's log request does not decode: \(error)")
         }
         return try await export(decoded)
     }

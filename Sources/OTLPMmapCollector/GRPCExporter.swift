@@ -85,6 +85,17 @@ public final class GRPCExporter: Exporter, Sendable {
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
+    public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+        let response = try await call(.logs) { client in
+            try await client.unary(
+                request: ClientRequest(message: request.bytes, metadata: metadata),
+                descriptor: Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor,
+                serializer: EncodedBytesSerializer(), deserializer: ProtobufDeserializer<LogsResponse>(), options: options
+            ) { try $0.message }
+        }
+        return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
     public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         let response = try await call(.logs) { client in
             try await Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: client).export(request, metadata: metadata, options: options)

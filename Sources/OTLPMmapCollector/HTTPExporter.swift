@@ -38,6 +38,11 @@ public final class HTTPExporter: Exporter, Sendable {
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
+    public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+        let response: LogsResponse = try await post(bytes: request.bytes, to: .logs)
+        return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
     public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         let response: LogsResponse = try await post(request, to: .logs)
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)

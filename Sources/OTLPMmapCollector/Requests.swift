@@ -36,9 +36,9 @@ enum RequestBuilder {
         return request
     }
 
-    /// The same request as `traces`, encoded straight to bytes (`TraceRequestEncoding`).
+    /// The same request as `traces`, encoded straight to bytes (`RequestEncoding`).
     static func encodedTraces(_ items: [(scopeRef: Int64, span: OTLPSpan)], cache: DictionaryCache) -> EncodedRequest {
-        TraceRequestEncoding.encode(group(items.map { ($0.scopeRef, $0.span) }, cache: cache))
+        RequestEncoding.traces(group(items.map { ($0.scopeRef, $0.span) }, cache: cache))
     }
 
     static func logs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> LogsRequest {
@@ -47,6 +47,11 @@ enum RequestBuilder {
             scope: { first, second in Opentelemetry_Proto_Logs_V1_ScopeLogs.with { $0.scope = first; $0.logRecords = second } },
             resource: { first, second in Opentelemetry_Proto_Logs_V1_ResourceLogs.with { $0.resource = first; $0.scopeLogs = second } })
         return request
+    }
+
+    /// The same request as `logs`, encoded straight to bytes.
+    static func encodedLogs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> EncodedRequest {
+        RequestEncoding.logs(group(items.map { ($0.scopeRef, $0.record) }, cache: cache))
     }
 
     static func metrics(_ items: [(scopeRef: Int64, metric: OTLPMetric)], cache: DictionaryCache) -> MetricsRequest {

@@ -55,6 +55,7 @@ public final class DiscardingExporter: Exporter {
     public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? { nil }
     /// Not decoded: the collector's own encoding is part of its work, decoding it again is not.
     public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? { nil }
+    public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? { nil }
     public func shutdown() async {}
 }
 

@@ -19,7 +19,7 @@ struct ExportSender: Sendable {
                 let rejected: PartialSuccess?
                 switch request {
                 case .traces(let request): rejected = try await exporter.export(encodedTraces: request)
-                case .logs(let request): rejected = try await exporter.export(request)
+                case .logs(let request): rejected = try await exporter.export(encodedLogs: request)
                 case .metrics(let request): rejected = try await exporter.export(request)
                 }
                 if let rejected { statistics.record(rejected, signal: signal, logger: logger) }

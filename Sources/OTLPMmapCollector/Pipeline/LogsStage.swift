@@ -49,7 +49,7 @@ struct LogsStage: PipelineStage {
               force || pending.count >= size || now - oldestPending >= context.configuration.batchTimeout.wholeNanoseconds {
             let items = pending.prefix(size)
             pending.removeFirst(items.count)
-            let request = RequestBuilder.logs(items.map { ($0.scopeRef, $0.record) }, cache: cache)
+            let request = RequestBuilder.encodedLogs(items.map { ($0.scopeRef, $0.record) }, cache: cache)
             nextBatch += 1
             sent[nextBatch] = (items.first!.sequence, items.count)
             batches.append(StageBatch(id: nextBatch, request: .logs(request)))

@@ -39,7 +39,7 @@ enum PipelineControl: Sendable {
 /// One export request, of any signal.
 enum ExportRequest: Sendable {
     case traces(EncodedRequest)
-    case logs(LogsRequest)
+    case logs(EncodedRequest)
     case metrics(MetricsRequest)
 }
 

@@ -4,8 +4,8 @@ import OTLPProto
 import SwiftProtobuf
 import Testing
 
-/// The collector writes trace requests' bytes itself; they must be what swift-protobuf would write.
-@Suite struct TraceEncodingTests {
+/// The collector writes trace and log requests' bytes itself; they must be what swift-protobuf would write.
+@Suite struct RequestEncodingTests {
     typealias Span = Opentelemetry_Proto_Trace_V1_Span
     typealias KeyValue = Opentelemetry_Proto_Common_V1_KeyValue
     typealias AnyValue = Opentelemetry_Proto_Common_V1_AnyValue
@@ -85,7 +85,7 @@ import Testing
         let spans = (0..<12).map(Self.span)
         let groups = [(resource, [(scope, Array(spans[0..<5])), (Opentelemetry_Proto_Common_V1_InstrumentationScope(), Array(spans[5..<7]))]),
                       (Opentelemetry_Proto_Resource_V1_Resource(), [(scope, Array(spans[7...]))])]
-        let encoded = TraceRequestEncoding.encode(groups)
+        let encoded = RequestEncoding.traces(groups)
 
         var expected = TracesRequest()
         expected.resourceSpans = groups.map { resource, scopes in
@@ -99,8 +99,42 @@ import Testing
         #expect(encoded.bytes == (try expected.serializedBytes() as [UInt8]))
     }
 
+    @Test func encodedLogRequestsAreWhatSwiftProtobufWrites() throws {
+        typealias LogRecord = Opentelemetry_Proto_Logs_V1_LogRecord
+        let records = Self.values.enumerated().map { index, value in
+            var record = LogRecord()
+            record.timeUnixNano = index == 0 ? 0 : UInt64(index) * 1_000_000
+            record.observedTimeUnixNano = UInt64(index) * 7
+            record.severityNumber = index == 3 ? .UNRECOGNIZED(-2) : Opentelemetry_Proto_Logs_V1_SeverityNumber(rawValue: index % 25) ?? .info
+            record.severityText = index % 2 == 0 ? "" : "INFO"
+            if index % 4 != 1 { record.body = value }   // absent, and present at every kind
+            record.attributes = Array(Self.values.prefix(index % 5)).enumerated().map { Self.keyValue("a\($0.offset)", $0.element) }
+            record.droppedAttributesCount = UInt32(index % 3)
+            record.flags = index % 2 == 0 ? 1 : 0
+            if index % 3 == 0 {
+                record.traceID = Data(repeating: UInt8(index + 1), count: 16)
+                record.spanID = Data(repeating: 9, count: 8)
+            }
+            record.eventName = index % 5 == 0 ? "event.\(index)" : ""
+            return record
+        }
+        let groups = [(Opentelemetry_Proto_Resource_V1_Resource(), [(Opentelemetry_Proto_Common_V1_InstrumentationScope(), Array(records.prefix(4))),
+                                                                  (Opentelemetry_Proto_Common_V1_InstrumentationScope.with { $0.name = "s" }, Array(records.dropFirst(4)))])]
+        let encoded = RequestEncoding.logs(groups)
+        var expected = LogsRequest()
+        expected.resourceLogs = groups.map { resource, scopes in
+            Opentelemetry_Proto_Logs_V1_ResourceLogs.with {
+                $0.resource = resource
+                $0.scopeLogs = scopes.map { scope, records in Opentelemetry_Proto_Logs_V1_ScopeLogs.with { $0.scope = scope; $0.logRecords = records } }
+            }
+        }
+        #expect(encoded.items == records.count)
+        #expect(try LogsRequest(serializedBytes: encoded.bytes) == expected)
+        #expect(encoded.bytes == (try expected.serializedBytes() as [UInt8]))
+    }
+
     @Test func anEmptyRequestIsEmpty() {
-        let encoded = TraceRequestEncoding.encode([])
+        let encoded = RequestEncoding.traces([])
         #expect(encoded.bytes.isEmpty && encoded.items == 0)
     }
 }
