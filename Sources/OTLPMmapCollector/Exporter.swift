@@ -26,23 +26,20 @@ extension Exporter {
     public func run() async throws {}
 
     public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
-        let decoded: TracesRequest
-        do {
-            decoded = try TracesRequest(serializedBytes: request.bytes)
-        } catch {
-            throw ExportError(retryable: false, "the collector's trace request does not decode: \(error)")
-        }
-        return try await export(decoded)
+        try await export(decoding(TracesRequest.self, request))
     }
 
     public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
-        let decoded: LogsRequest
+        try await export(decoding(LogsRequest.self, request))
+    }
+
+    /// The request value of bytes the collector encoded; failing means a bug in the encoder.
+    private func decoding<Request: SwiftProtobuf.Message>(_: Request.Type, _ request: EncodedRequest) throws(ExportError) -> Request {
         do {
-            decoded = try LogsRequest(serializedBytes: request.bytes)
+            return try Request(serializedBytes: request.bytes)
         } catch {
-            throw ExportError(retryable: false, "the collector's log request does not decode: \(error)")
+            throw ExportError(retryable: false, "the collector's \(Request.self) does not decode: \(error)")
         }
-        return try await export(decoded)
     }
 }
 

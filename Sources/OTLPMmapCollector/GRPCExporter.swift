@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import OTLPProto
+import SwiftProtobuf
 
 /// OTLP over gRPC (grpc-swift 2 on SwiftNIO's HTTP/2), the three Export services.
 ///
@@ -75,24 +76,12 @@ public final class GRPCExporter: Exporter, Sendable {
 
     /// The collector's own bytes, sent as they are (a serializer that copies them into the frame).
     public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
-        let response = try await call(.traces) { client in
-            try await client.unary(
-                request: ClientRequest(message: request.bytes, metadata: metadata),
-                descriptor: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
-                serializer: EncodedBytesSerializer(), deserializer: ProtobufDeserializer<TracesResponse>(), options: options
-            ) { try $0.message }
-        }
+        let response: TracesResponse = try await send(request, .traces, Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor)
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
     public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
-        let response = try await call(.logs) { client in
-            try await client.unary(
-                request: ClientRequest(message: request.bytes, metadata: metadata),
-                descriptor: Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor,
-                serializer: EncodedBytesSerializer(), deserializer: ProtobufDeserializer<LogsResponse>(), options: options
-            ) { try $0.message }
-        }
+        let response: LogsResponse = try await send(request, .logs, Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor)
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
@@ -108,6 +97,18 @@ public final class GRPCExporter: Exporter, Sendable {
             try await Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Client(wrapping: client).export(request, metadata: metadata, options: options)
         }
         return PartialSuccess(rejected: response.partialSuccess.rejectedDataPoints, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
+    }
+
+    /// One unary Export call with the request's bytes as they are.
+    private func send<Response: SwiftProtobuf.Message & Sendable>(
+        _ request: EncodedRequest, _ signal: OTLPEndpoint.Signal, _ descriptor: MethodDescriptor
+    ) async throws(ExportError) -> Response {
+        try await call(signal) { client in
+            try await client.unary(
+                request: ClientRequest(message: request.bytes, metadata: metadata), descriptor: descriptor,
+                serializer: EncodedBytesSerializer(), deserializer: ProtobufDeserializer<Response>(), options: options
+            ) { try $0.message }
+        }
     }
 
     public func shutdown() async {
