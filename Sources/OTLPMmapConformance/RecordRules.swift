@@ -63,11 +63,12 @@ final class ReferenceChecker {
     private func check(_ kind: String, _ reference: Int64, from offset: Int, nesting: Int) {
         guard reference != 0, let entryKind = DictionaryEntryKind(rawValue: kind) else { return }
         do {
-            try resolver.resolve(entryKind, at: reference, field: "reference", nesting: nesting)
+            // The field names the kind, so every message of the resolver says what was referred to.
+            try resolver.resolve(entryKind, at: reference, field: "\(kind) reference", nesting: nesting)
         } catch let error as FormatError {
             if error.rule == .dictRefRange {
                 // Reported where the bad reference is written, for each place it is written.
-                findings.append(Finding(rule: error.rule, offset: offset, message: error.message.replacingOccurrences(of: "reference \(reference)", with: "reference \(reference) (\(kind))")))
+                findings.append(Finding(rule: error.rule, offset: offset, message: error.message))
             } else if reported.insert("\(reference) \(kind)").inserted {
                 findings.append(Finding(rule: error.rule, offset: error.offset, message: error.message))
             }

@@ -226,66 +226,73 @@ func ratio(_ value: Double, _ baseline: Double) -> String { String(format: "%.2f
 
 // MARK: steps
 
-switch arguments.first {
-case "write-at-rate":
-    guard arguments.count == 4, let rate = Int(arguments[2]), let duration = Int(arguments[3]) else { fail("usage: write-at-rate FILE SPANS_PER_SECOND SECONDS") }
-    try LoadWriter.run(path: arguments[1], rate: rate, seconds: duration)
-case "send-ready-made":
-    guard arguments.count == 5, let port = Int(arguments[2]), let spans = Int(arguments[3]), ["bytes", "values"].contains(arguments[4]) else {
-        fail("usage: send-ready-made grpc|http PORT SPANS bytes|values")
-    }
-    try await ReadyMadeSender.run(transport: arguments[1], port: port, spans: spans, encoded: arguments[4] == "bytes")
-case "receive":
-    // For profiling a collector by hand: the count-only receiver until killed, counts every second.
-    let receiver = try await CountingReceiver()
-    report("grpc=\(receiver.grpcPort) http=\(receiver.httpPort)")
-    while true {
-        try await Task.sleep(for: .seconds(1))
-        report("traces=\(receiver.counts[.traces]) logs=\(receiver.counts[.logs]) metrics=\(receiver.counts[.metrics]) malformed=\(receiver.counts.malformed)")
-    }
-case "all":
-    guard let otlpMmap = option("--otlp-mmap") else { fail("usage: all --otlp-mmap PATH [--quick]") }
-    let quick = arguments.contains("--quick")
-    var rows: [Row] = []
-    rows += try await drainFigures(files: quick ? 2 : 4)
-    let receiver = try await CountingReceiver()
-    rows += try await exportFigures(otlpMmap: otlpMmap, receiver: receiver, spans: quick ? 100_000 : 400_000)
-    // Doubling from 25 K spans/s to the first rate not held, halving the gap twice, then the best
-    // rate held for the whole window.
-    var best = 0, failed = 0, note = "", rate = 25_000
-    func trial(_ rate: Int) async throws -> Bool {
-        let (held, trial) = try await sustained(otlpMmap: otlpMmap, receiver: receiver, rate: rate, duration: 5)
-        report("sustained trial at \(rate) spans/s: \(held ? "held" : "not held") — \(trial)")
-        return held
-    }
-    while rate <= 3_200_000 {
-        guard try await trial(rate) else { failed = rate; break }
-        best = rate
-        rate *= 2
-    }
-    for _ in 0..<2 where best > 0 && failed > best {
-        let middle = (best + failed) / 2
-        if try await trial(middle) { best = middle } else { failed = middle }
-    }
-    // The whole window at the best rate; a quarter lower each time it is not held (at most four).
-    if best > 0 && !quick {
-        var candidate = best
-        best = 0
-        for _ in 0..<4 {
-            let (held, trial) = try await sustained(otlpMmap: otlpMmap, receiver: receiver, rate: candidate, duration: 30)
-            report("sustained 30 s at \(candidate) spans/s: \(held ? "held" : "not held") — \(trial)")
-            note = trial
-            if held { best = candidate; break }
-            candidate = candidate * 3 / 4
+do {   // a step that fails ends with its error, not a crash at top level
+    switch arguments.first {
+    case "write-at-rate":
+        guard arguments.count == 4, let rate = Int(arguments[2]), let duration = Int(arguments[3]) else { fail("usage: write-at-rate FILE SPANS_PER_SECOND SECONDS") }
+        try LoadWriter.run(path: arguments[1], rate: rate, seconds: duration)
+    case "send-ready-made":
+        guard arguments.count == 5, let port = Int(arguments[2]), let spans = Int(arguments[3]), ["bytes", "values"].contains(arguments[4]) else {
+            fail("usage: send-ready-made grpc|http PORT SPANS bytes|values")
         }
+        try await ReadyMadeSender.run(transport: arguments[1], port: port, spans: spans, encoded: arguments[4] == "bytes")
+    case "receive":
+        // For profiling a collector by hand: the count-only receiver until killed, counts every second.
+        let receiver = try await CountingReceiver()
+        report("grpc=\(receiver.grpcPort) http=\(receiver.httpPort)")
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            report("traces=\(receiver.counts[.traces]) logs=\(receiver.counts[.logs]) metrics=\(receiver.counts[.metrics]) malformed=\(receiver.counts.malformed)")
+        }
+    case "all":
+        guard let otlpMmap = option("--otlp-mmap") else { fail("usage: all --otlp-mmap PATH [--quick]") }
+        guard FileManager.default.isExecutableFile(atPath: otlpMmap) else {
+            fail("--otlp-mmap \(otlpMmap) is not an executable file (build it with `bash tools/package.sh .build-release/dist`)")
+        }
+        let quick = arguments.contains("--quick")
+        var rows: [Row] = []
+        rows += try await drainFigures(files: quick ? 2 : 4)
+        let receiver = try await CountingReceiver()
+        rows += try await exportFigures(otlpMmap: otlpMmap, receiver: receiver, spans: quick ? 100_000 : 400_000)
+        // Doubling from 25 K spans/s to the first rate not held, halving the gap twice, then the best
+        // rate held for the whole window.
+        var best = 0, failed = 0, note = "", rate = 25_000
+        func trial(_ rate: Int) async throws -> Bool {
+            let (held, trial) = try await sustained(otlpMmap: otlpMmap, receiver: receiver, rate: rate, duration: 5)
+            report("sustained trial at \(rate) spans/s: \(held ? "held" : "not held") — \(trial)")
+            return held
+        }
+        while rate <= 3_200_000 {
+            guard try await trial(rate) else { failed = rate; break }
+            best = rate
+            rate *= 2
+        }
+        for _ in 0..<2 where best > 0 && failed > best {
+            let middle = (best + failed) / 2
+            if try await trial(middle) { best = middle } else { failed = middle }
+        }
+        // The whole window at the best rate; a quarter lower each time it is not held (at most four).
+        if best > 0 && !quick {
+            var candidate = best
+            best = 0
+            for _ in 0..<4 {
+                let (held, trial) = try await sustained(otlpMmap: otlpMmap, receiver: receiver, rate: candidate, duration: 30)
+                report("sustained 30 s at \(candidate) spans/s: \(held ? "held" : "not held") — \(trial)")
+                note = trial
+                if held { best = candidate; break }
+                candidate = candidate * 3 / 4
+            }
+        }
+        rows.append(Row(figure: "sustained zero-drop span rate, writer and collector processes (\(quick ? 5 : 30) s)",
+                        measured: best > 0 ? "\(format(Double(best))) spans/s" : "none held", baseline: "—", ratio: note.isEmpty ? "—" : note))
+        await receiver.stop()
+        rows += try await idleFigures(otlpMmap: otlpMmap, seconds: quick ? 5 : 30)
+        report("| figure | measured | baseline (same run) | ratio |")
+        report("|---|---|---|---|")
+        for row in rows { report("| \(row.figure) | \(row.measured) | \(row.baseline) | \(row.ratio) |") }
+    default:
+        fail("usage: collector-figures all --otlp-mmap PATH [--quick] | write-at-rate … | send-ready-made …")
     }
-    rows.append(Row(figure: "sustained zero-drop span rate, writer and collector processes (\(quick ? 5 : 30) s)",
-                    measured: best > 0 ? "\(format(Double(best))) spans/s" : "none held", baseline: "—", ratio: note.isEmpty ? "—" : note))
-    await receiver.stop()
-    rows += try await idleFigures(otlpMmap: otlpMmap, seconds: quick ? 5 : 30)
-    report("| figure | measured | baseline (same run) | ratio |")
-    report("|---|---|---|---|")
-    for row in rows { report("| \(row.figure) | \(row.measured) | \(row.baseline) | \(row.ratio) |") }
-default:
-    fail("usage: collector-figures all --otlp-mmap PATH [--quick] | write-at-rate … | send-ready-made …")
+} catch {
+    fail("\(error)")
 }

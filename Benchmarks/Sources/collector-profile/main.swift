@@ -11,7 +11,7 @@ import Foundation
 //                                              baseline, copy and decode only) and deletes it
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count >= 2 else {
-    FileHandle.standardError.write(Data("usage: collector-profile write FOLDER [FILES] | drain FOLDER [--bare]\n".utf8))
+    FileHandle.standardError.write(Data("usage: collector-profile write FOLDER [FILES] | write-spans FOLDER [N] | drain FOLDER [--bare]\n".utf8))
     exit(64)
 }
 let folder = URL(fileURLWithPath: arguments[1])
