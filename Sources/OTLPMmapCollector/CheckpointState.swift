@@ -25,12 +25,12 @@ extension SpanAssembler {
     /// Open spans (oldest event first, so that checkpoints of the same state are equal), each with
     /// its idle age at `now` (monotonic), and finished ones not yet exported (`extra`: those
     /// whose export is still in flight).
-    func checkpointed(now: UInt64, extra: [(scopeRef: Int64, span: OTLPSpan)] = []) -> (open: [CheckpointOpenSpan], finished: [CheckpointPendingSpan]) {
+    func checkpointed(now: UInt64, extra: [(scopeRef: Int64, span: AssembledSpan)] = []) -> (open: [CheckpointOpenSpan], finished: [CheckpointPendingSpan]) {
         let open = open.values
-            .sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen < $1.lastSeen : $0.span.spanID.lexicographicallyPrecedes($1.span.spanID) }
+            .sorted { $0.lastSeen != $1.lastSeen ? $0.lastSeen < $1.lastSeen : $0.span.identity.spanBytes.lexicographicallyPrecedes($1.span.identity.spanBytes) }
             .map { entry in
                 CheckpointOpenSpan.with {
-                    $0.span = entry.span
+                    $0.span = entry.span.otlp
                     $0.scopeRef = entry.scopeRef
                     $0.idleNanos = now >= entry.lastSeen ? now - entry.lastSeen : 0
                     $0.startMissing = entry.startMissing
@@ -38,7 +38,7 @@ extension SpanAssembler {
             }
         let finished = (extra + finished).map { entry in
             CheckpointPendingSpan.with {
-                $0.span = entry.span
+                $0.span = entry.span.otlp
                 $0.scopeRef = entry.scopeRef
             }
         }
@@ -51,26 +51,21 @@ extension SpanAssembler {
                  idle: (CheckpointOpenSpan) -> UInt64) -> Int {
         var malformed = 0
         for entry in restored {
-            guard Self.hasValidIDs(entry.span) else {
+            guard let span = AssembledSpan(entry.span) else {
                 malformed += 1
                 continue
             }
-            let key = Key(trace: [UInt8](entry.span.traceID), span: [UInt8](entry.span.spanID))
             let age = idle(entry)
-            open[key] = OpenSpan(span: entry.span, scopeRef: entry.scopeRef, lastSeen: now >= age ? now - age : 0, startMissing: entry.startMissing)
+            open[span.identity] = OpenSpan(span: span, scopeRef: entry.scopeRef, lastSeen: now >= age ? now - age : 0, startMissing: entry.startMissing)
         }
         for entry in restoredFinished {
-            guard Self.hasValidIDs(entry.span) else {
+            guard let span = AssembledSpan(entry.span) else {
                 malformed += 1
                 continue
             }
-            finished.append((entry.scopeRef, entry.span))
+            finished.append((entry.scopeRef, span))
         }
         return malformed
-    }
-
-    private static func hasValidIDs(_ span: OTLPSpan) -> Bool {
-        span.traceID.count == 16 && span.spanID.count == 8
     }
 }
 

@@ -107,8 +107,9 @@ final class DictionaryCache {
         }
     }
 
-    func anyValue(_ value: AnyValue) throws -> OTLPAnyValue {
-        try Self.anyValue(value, resolver, nesting: 1)
+    /// `nesting`: how many messages deep the value sits in its record (a log body 1, an attribute's value 2).
+    func anyValue(_ value: AnyValue, nesting: Int = 1) throws -> OTLPAnyValue {
+        try Self.anyValue(value, resolver, nesting: nesting)
     }
 
     // MARK: conversion of inline values

@@ -3,54 +3,73 @@ import OTLPMmapLayout
 import OTLPMmapWire
 import OTLPProto
 
-/// Log records from Event records.
+/// Log records from Event records, written straight as OTLP LogRecord bytes.
 enum LogConversion {
     /// The OTLP log record of `event`; `observed` is when the collector read it.
-    static func logRecord(_ event: Event, observed: UInt64, cache: DictionaryCache) throws -> OTLPLogRecord {
-        var record = OTLPLogRecord()
-        record.timeUnixNano = event.timeUnixNano
-        record.observedTimeUnixNano = observed
-        record.severityNumber = Opentelemetry_Proto_Logs_V1_SeverityNumber(rawValue: Int(event.severityNumber.rawValue)) ?? .unspecified
-        record.severityText = event.severityText
-        if let body = event.body { record.body = try cache.anyValue(body) }
-        record.attributes = try cache.keyValues(event.attributes)
+    static func logRecord(_ event: Event, observed: UInt64, cache: DictionaryCache) throws -> TranscodedLogRecord {
+        var record = TranscodedLogRecord(timeUnixNano: event.timeUnixNano, observedTimeUnixNano: observed,
+                                         severityNumber: event.severityNumber.rawValue, severityText: event.severityText)
+        record.body = try cache.transcoded(event.body, nesting: 1)
+        record.attributes = try cache.encodedKeyValues(event.attributes, asField: 6)
         if event.eventNameRef != 0 { record.eventName = try cache.string(event.eventNameRef, field: "event_name_ref") }
         // REC-SPAN-CONTEXT, checked by the validator: a context is all zero (none) or whole.
         if let context = event.spanContext, context.spanId.contains(where: { $0 != 0 }) {
-            record.traceID = Data(context.traceId)
-            record.spanID = Data(context.spanId)
+            record.traceID = context.traceId
+            record.spanID = context.spanId
             record.flags = context.flags
         }
         return record
     }
 }
 
+/// An OTLP LogRecord as it is sent, from an Event record: its strings and id arrays are the
+/// record's own, its attributes already encoded. LogRecord: time_unix_nano = 1, severity_number = 2,
+/// severity_text = 3, body = 5, attributes = 6, dropped_attributes_count = 7, flags = 8,
+/// trace_id = 9, span_id = 10, observed_time_unix_nano = 11, event_name = 12.
+struct TranscodedLogRecord: StreamedMessage {
+    var timeUnixNano: UInt64
+    var observedTimeUnixNano: UInt64
+    var severityNumber: Int32
+    var severityText: String
+    var body: TranscodedValue = .absent
+    /// KeyValue messages framed as field 6.
+    var attributes: [UInt8] = []
+    var flags: UInt32 = 0
+    var traceID: [UInt8] = []
+    var spanID: [UInt8] = []
+    var eventName = ""
+
+    func encode<Sink: WireSink>(to sink: inout Sink) {
+        sink.writeFixed64Field(1, timeUnixNano)
+        sink.writeVarintField(2, UInt64(bitPattern: Int64(severityNumber)))
+        sink.writeStringField(3, severityText)
+        body.encode(asField: 5, to: &sink)
+        attributes.withUnsafeBytes { sink.writeRaw($0) }
+        sink.writeFixed32Field(8, flags)
+        sink.writeBytesField(9, traceID)
+        sink.writeBytesField(10, spanID)
+        sink.writeFixed64Field(11, observedTimeUnixNano)
+        sink.writeStringField(12, eventName)
+    }
+
+    var encodedSize: Int {
+        WireSize.fixed64(1, timeUnixNano) + WireSize.enumeration(2, severityNumber) + WireSize.string(3, severityText)
+            + body.fieldSize(5) + attributes.count + WireSize.fixed32(8, flags)
+            + (traceID.isEmpty ? 0 : 1 + lengthDelimitedSize(traceID.count)) + (spanID.isEmpty ? 0 : 1 + lengthDelimitedSize(spanID.count))
+            + WireSize.fixed64(11, observedTimeUnixNano) + WireSize.string(12, eventName)
+    }
+}
+
 /// Nests items under their scope and the scope's resource, as OTLP requests do. Scopes were
 /// resolved when their records were read, so building cannot fail here.
 enum RequestBuilder {
-    static func traces(_ items: [(scopeRef: Int64, span: OTLPSpan)], cache: DictionaryCache) -> TracesRequest {
-        var request = TracesRequest()
-        request.resourceSpans = nest(items.map { ($0.scopeRef, $0.span) }, cache: cache,
-            scope: { first, second in Opentelemetry_Proto_Trace_V1_ScopeSpans.with { $0.scope = first; $0.spans = second } },
-            resource: { first, second in Opentelemetry_Proto_Trace_V1_ResourceSpans.with { $0.resource = first; $0.scopeSpans = second } })
-        return request
-    }
-
-    /// The same request as `traces`, encoded straight to bytes (`RequestEncoding`).
-    static func encodedTraces(_ items: [(scopeRef: Int64, span: OTLPSpan)], cache: DictionaryCache) -> EncodedRequest {
+    /// A traces request, encoded straight to bytes (`RequestEncoding`).
+    static func encodedTraces(_ items: [(scopeRef: Int64, span: AssembledSpan)], cache: DictionaryCache) -> EncodedRequest {
         RequestEncoding.traces(group(items.map { ($0.scopeRef, $0.span) }, cache: cache))
     }
 
-    static func logs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> LogsRequest {
-        var request = LogsRequest()
-        request.resourceLogs = nest(items.map { ($0.scopeRef, $0.record) }, cache: cache,
-            scope: { first, second in Opentelemetry_Proto_Logs_V1_ScopeLogs.with { $0.scope = first; $0.logRecords = second } },
-            resource: { first, second in Opentelemetry_Proto_Logs_V1_ResourceLogs.with { $0.resource = first; $0.scopeLogs = second } })
-        return request
-    }
-
-    /// The same request as `logs`, encoded straight to bytes.
-    static func encodedLogs(_ items: [(scopeRef: Int64, record: OTLPLogRecord)], cache: DictionaryCache) -> EncodedRequest {
+    /// A logs request, encoded straight to bytes.
+    static func encodedLogs(_ items: [(scopeRef: Int64, record: TranscodedLogRecord)], cache: DictionaryCache) -> EncodedRequest {
         RequestEncoding.logs(group(items.map { ($0.scopeRef, $0.record) }, cache: cache))
     }
 

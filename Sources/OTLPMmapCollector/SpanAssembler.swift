@@ -7,19 +7,10 @@ import OTLPProto
 /// id), renames, attribute updates and links change it, an end finishes it. Finished spans wait in
 /// `finished` for export; spans left open longer than a timeout are finished by `expire`.
 final class SpanAssembler {
-    struct Key: Hashable {
-        let trace: [UInt8]
-        let span: [UInt8]
-
-        /// The id bytes in one go rather than byte by byte (see MetricAggregator.SeriesKey).
-        func hash(into hasher: inout Hasher) {
-            trace.withUnsafeBytes { hasher.combine(bytes: $0) }
-            span.withUnsafeBytes { hasher.combine(bytes: $0) }
-        }
-    }
+    typealias Key = AssembledSpan.Identity
 
     struct OpenSpan {
-        var span: OTLPSpan
+        var span: AssembledSpan
         var scopeRef: Int64
         /// When this collector last saw an event of the span (monotonic nanoseconds), for `expire`.
         var lastSeen: UInt64
@@ -29,7 +20,7 @@ final class SpanAssembler {
 
     var open: [Key: OpenSpan] = [:]
     /// Spans ready to export, with their scope reference.
-    var finished: [(scopeRef: Int64, span: OTLPSpan)] = []
+    var finished: [(scopeRef: Int64, span: AssembledSpan)] = []
     /// Events for a span this collector never saw start (its start was dropped by the writer, or
     /// read by a collector that was killed): counted, and kept in a span marked
     /// `otlp_mmap.start_missing`, so that what did arrive is not lost.
@@ -47,33 +38,34 @@ final class SpanAssembler {
     }
 
     /// Applies one SpanEvent read at `now` (monotonic; `wall` for the end time of spans evicted to
-    /// make room). The event has passed the record rules (`RawRecord.decode`: ids of the right size,
-    /// one event set); a bad reference in it throws (the record is then skipped).
-    func add(_ event: SpanEvent, cache: DictionaryCache, now: UInt64, wall: UInt64) throws {
-        let key = Key(trace: event.traceId, span: event.spanId)
+    /// make room), its payload at file `offset`. The event has passed the record rules
+    /// (`RawRecord.decode`: ids of the right size, one event set); a bad reference in it throws
+    /// (the record is then skipped).
+    func add(_ event: SpanEvent, at offset: Int, cache: DictionaryCache, now: UInt64, wall: UInt64) throws {
+        guard let key = Key(trace: event.traceId, span: event.spanId) else {
+            throw FormatError(.recSpanId, at: offset, "a span event's ids must be 16 and 8 bytes")
+        }
         // REC-SPAN-EVENT, checked by the validator: an event without one never gets here.
         guard let choice = event.event else { return }
         if case .start(let start) = choice {
-            var span = OTLPSpan()
-            span.traceID = Data(event.traceId)
-            span.spanID = Data(event.spanId)
-            if start.parentSpanId.contains(where: { $0 != 0 }) { span.parentSpanID = Data(start.parentSpanId) }
+            var span = AssembledSpan(identity: key)
+            if start.parentSpanId.contains(where: { $0 != 0 }) { span.parentSpanID = start.parentSpanId }
             span.name = start.name
-            span.kind = OTLPSpan.SpanKind(rawValue: Int(start.kind.rawValue)) ?? .unspecified
+            span.kind = start.kind.rawValue
             span.startTimeUnixNano = start.startTimeUnixNano
-            span.attributes = try cache.keyValues(start.attributes)
+            span.attributes = try cache.encodedKeyValues(start.attributes, asField: 9)
             span.flags = start.flags
             open[key] = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now)
             if open.count > maxOpen { evictLeastRecentlySeen(wall: wall) }
             return
         }
         // What can fail is resolved first: a record that breaks a rule leaves its span as it was.
-        var attributes: [OTLPKeyValue] = [], links: [OTLPSpan.Link] = []
+        var attributes: [UInt8] = [], links: [UInt8] = []
         switch choice {
         case .attributes(let update):
-            attributes = try cache.keyValues(update.attributes)
+            attributes = try cache.encodedKeyValues(update.attributes, asField: 9)
         case .link(let add):
-            links = try add.links.map { link in
+            for link in add.links {
                 var otlp = OTLPSpan.Link()
                 otlp.traceID = Data(link.traceId)
                 otlp.spanID = Data(link.spanId)
@@ -81,21 +73,18 @@ final class SpanAssembler {
                 otlp.attributes = try cache.keyValues(link.attributes)
                 otlp.droppedAttributesCount = link.droppedAttributesCount
                 otlp.flags = link.flags
-                return otlp
+                links += AssembledSpan.framed(13, EncodedLink(link: otlp))
             }
         default:
             break
         }
         var entry: OpenSpan
-        // Taken out of the dictionary, so that changing it does not copy the span's storage
-        // (swift-protobuf copies on write while the dictionary still holds a reference).
+        // Taken out of the dictionary, so that changing it does not copy the span's arrays.
         if let existing = open.removeValue(forKey: key) {
             entry = existing
         } else {
-            var span = OTLPSpan()
-            span.traceID = Data(event.traceId)
-            span.spanID = Data(event.spanId)
-            span.attributes.append(Self.marker("otlp_mmap.start_missing"))
+            var span = AssembledSpan(identity: key)
+            span.mark("otlp_mmap.start_missing")
             entry = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now, startMissing: true)
         }
         if entry.startMissing { orphanEvents += 1 }
@@ -106,14 +95,7 @@ final class SpanAssembler {
         case .name(let change):
             entry.span.name = change.name
         case .attributes:
-            // A later value for a key replaces the earlier one, as OTLP's attribute semantics say.
-            for keyValue in attributes {
-                if let index = entry.span.attributes.firstIndex(where: { $0.key == keyValue.key }) {
-                    entry.span.attributes[index] = keyValue
-                } else {
-                    entry.span.attributes.append(keyValue)
-                }
-            }
+            entry.span.update(attributes: attributes)
         case .link:
             entry.span.links += links
         case .end(let end):
@@ -121,10 +103,7 @@ final class SpanAssembler {
             // Without its start, the span's start time is unknown; OTLP needs one, the end is the best bound.
             if entry.span.startTimeUnixNano == 0 { entry.span.startTimeUnixNano = end.endTimeUnixNano }
             if let status = end.status {
-                var otlp = OTLPStatus()
-                otlp.message = status.message
-                otlp.code = OTLPStatus.StatusCode(rawValue: Int(status.code.rawValue)) ?? .unset
-                entry.span.status = otlp
+                entry.span.status = AssembledSpan.Status(message: status.message, code: status.code.rawValue)
             }
             finished.append((entry.scopeRef, entry.span))
             return
@@ -158,7 +137,7 @@ final class SpanAssembler {
         var span = entry.span
         span.endTimeUnixNano = max(span.startTimeUnixNano, wall)
         if span.startTimeUnixNano == 0 { span.startTimeUnixNano = span.endTimeUnixNano }
-        span.attributes.append(Self.marker("otlp_mmap.unfinished"))
+        span.mark("otlp_mmap.unfinished")
         open[key] = nil
         finished.append((entry.scopeRef, span))
     }

@@ -263,3 +263,17 @@ public struct SizeCounter: WireSink {
     @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
     @inlinable public mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) { self.count += count }
 }
+
+extension Array where Element == UInt8 {
+    /// `size` bytes written by `write` through a `ProtoWriter`; writing other than exactly `size`
+    /// bytes is a programming error and traps.
+    @inlinable
+    package static func encoded(size: Int, _ write: (inout ProtoWriter) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var writer = ProtoWriter(UnsafeMutableRawBufferPointer(buffer))
+            write(&writer)
+            precondition(writer.count == size, "wrote \(writer.count) of \(size) bytes")
+            count = size
+        }
+    }
+}

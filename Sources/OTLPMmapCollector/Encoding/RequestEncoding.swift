@@ -22,13 +22,13 @@ public struct EncodedRequest: Sendable, Equatable {
 /// numbers are opentelemetry-proto's (collector/*/v1, trace/v1, logs/v1, common/v1, resource/v1).
 package enum RequestEncoding {
     /// Spans grouped by resource, then scope, as `RequestBuilder.group` orders them.
-    package static func traces(_ groups: [(OTLPResource, [(OTLPScope, [OTLPSpan])])]) -> EncodedRequest {
-        encode(groups) { $0.encoded }
+    static func traces(_ groups: [(OTLPResource, [(OTLPScope, [AssembledSpan])])]) -> EncodedRequest {
+        encode(groups) { $0 }
     }
 
     /// Log records grouped by resource, then scope.
-    package static func logs(_ groups: [(OTLPResource, [(OTLPScope, [OTLPLogRecord])])]) -> EncodedRequest {
-        encode(groups) { EncodedLogRecord(record: $0) }
+    static func logs(_ groups: [(OTLPResource, [(OTLPScope, [TranscodedLogRecord])])]) -> EncodedRequest {
+        encode(groups) { $0 }
     }
 
     /// Every signal nests the same way: request.1 = resource group; group.1 = resource, .2 = scope
@@ -73,11 +73,11 @@ package enum RequestEncoding {
 
 extension WireSink {
     /// A bytes field, not written when empty.
-    mutating func writeBytesField(_ number: Int, _ data: Data) {
-        guard !data.isEmpty else { return }
+    mutating func writeBytesField<Bytes: ContiguousBytes & Collection>(_ number: Int, _ bytes: Bytes) {
+        guard !bytes.isEmpty else { return }
         writeTag(number, 2)
-        writeVarint(UInt64(data.count))
-        data.withUnsafeBytes { writeRaw($0) }
+        writeVarint(UInt64(bytes.count))
+        bytes.withUnsafeBytes { writeRaw($0) }
     }
 
     mutating func writeStringField(_ number: Int, _ string: String) {
@@ -182,29 +182,6 @@ struct EncodedScope: StreamedMessage {
     }
 }
 
-/// Span, fields 1–16 in number order (flags, 16, comes last).
-struct EncodedSpan: StreamedMessage {
-    let span: OTLPSpan
-    func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeBytesField(1, span.traceID)
-        sink.writeBytesField(2, span.spanID)
-        sink.writeStringField(3, span.traceState)
-        sink.writeBytesField(4, span.parentSpanID)
-        sink.writeStringField(5, span.name)
-        sink.writeVarintField(6, UInt64(bitPattern: Int64(span.kind.rawValue)))
-        sink.writeFixed64Field(7, span.startTimeUnixNano)
-        sink.writeFixed64Field(8, span.endTimeUnixNano)
-        sink.writeKeyValues(9, span.attributes)
-        sink.writeVarintField(10, UInt64(span.droppedAttributesCount))
-        for event in span.events { sink.writeMessage(11, EncodedSpanEvent(event: event)) }
-        sink.writeVarintField(12, UInt64(span.droppedEventsCount))
-        for link in span.links { sink.writeMessage(13, EncodedLink(link: link)) }
-        sink.writeVarintField(14, UInt64(span.droppedLinksCount))
-        if span.hasStatus { sink.writeMessage(15, EncodedStatus(status: span.status)) }
-        sink.writeFixed32Field(16, span.flags)
-    }
-}
-
 /// Span.Event: time_unix_nano = 1, name = 2, attributes = 3, dropped_attributes_count = 4.
 struct EncodedSpanEvent: StreamedMessage {
     let event: Opentelemetry_Proto_Trace_V1_Span.Event
@@ -239,27 +216,6 @@ struct EncodedStatus: StreamedMessage {
     }
 }
 
-/// LogRecord: time_unix_nano = 1, severity_number = 2, severity_text = 3, body = 5, attributes = 6,
-/// dropped_attributes_count = 7, flags = 8, trace_id = 9, span_id = 10,
-/// observed_time_unix_nano = 11, event_name = 12.
-struct EncodedLogRecord: StreamedMessage {
-    let record: OTLPLogRecord
-    func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeFixed64Field(1, record.timeUnixNano)
-        sink.writeVarintField(2, UInt64(bitPattern: Int64(record.severityNumber.rawValue)))
-        sink.writeStringField(3, record.severityText)
-        if record.hasBody { sink.writeMessage(5, EncodedAnyValue(value: record.body)) }
-        sink.writeKeyValues(6, record.attributes)
-        sink.writeVarintField(7, UInt64(record.droppedAttributesCount))
-        sink.writeFixed32Field(8, record.flags)
-        sink.writeBytesField(9, record.traceID)
-        sink.writeBytesField(10, record.spanID)
-        sink.writeFixed64Field(11, record.observedTimeUnixNano)
-        sink.writeStringField(12, record.eventName)
-    }
-}
-
 extension OTLPKeyValue { var encoded: EncodedKeyValue { EncodedKeyValue(keyValue: self) } }
 extension OTLPResource { var encoded: EncodedResource { EncodedResource(resource: self) } }
 extension OTLPScope { var encoded: EncodedScope { EncodedScope(scope: self) } }
-extension OTLPSpan { var encoded: EncodedSpan { EncodedSpan(span: self) } }

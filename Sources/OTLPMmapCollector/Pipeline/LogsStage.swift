@@ -11,7 +11,7 @@ struct LogsStage: PipelineStage {
 
     private let context: PipelineContext
     private var cache: DictionaryCache?
-    private var pending: [(sequence: Int64, scopeRef: Int64, record: OTLPLogRecord)] = []
+    private var pending: [(sequence: Int64, scopeRef: Int64, record: TranscodedLogRecord)] = []
     /// When (monotonic) the oldest pending record was read.
     private var oldestPending: UInt64 = 0
     /// Batch id → its first sequence and record count, for batches in flight.

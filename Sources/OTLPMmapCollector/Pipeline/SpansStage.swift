@@ -14,10 +14,10 @@ struct SpansStage: PipelineStage {
     private var assembler: SpanAssembler
     /// Batch id → its spans, while in flight: a checkpoint taken meanwhile holds them as finished,
     /// so that a collector killed before the receiver answered exports them again.
-    private var sent: [Int: [(scopeRef: Int64, span: OTLPSpan)]] = [:]
+    private var sent: [Int: [(scopeRef: Int64, span: AssembledSpan)]] = [:]
     private var nextBatch = 0
     /// Spans whose export was cut short by the stop: in the final checkpoint, never sent again.
-    private var stopped: [(scopeRef: Int64, span: OTLPSpan)] = []
+    private var stopped: [(scopeRef: Int64, span: AssembledSpan)] = []
     /// When (monotonic) the oldest finished span became ready, and when spans were last expired.
     private var oldestFinished: UInt64?
     private var lastExpiry: UInt64 = 0
@@ -55,7 +55,7 @@ struct SpansStage: PipelineStage {
         let event = try record.decode(SpanEvent.self)
         _ = try cache.scope(event.scopeRef)
         let before = assembler.finished.count
-        try assembler.add(event, cache: cache, now: now, wall: wall)
+        try assembler.add(event, at: record.payloadFileOffset, cache: cache, now: now, wall: wall)
         if before == 0, !assembler.finished.isEmpty { oldestFinished = now }
         report()
     }
