@@ -17,6 +17,7 @@ public enum Generator {
         "Sources/OTLPMmapConformance/Generated",
         "docs",
         "proto",
+        "generated",
     ]
 
     /// `examples`: the invalid golden files that demonstrate each rule, listed in the rule catalogue.
@@ -77,6 +78,7 @@ public enum Generator {
             GeneratedFile(path: "docs/messages.md", contents: DocsEmitter.messages(spec, header)),
             GeneratedFile(path: "docs/rules.md", contents: DocsEmitter.rules(spec, header, examples: examples)),
             GeneratedFile(path: "docs/file-layout.svg", contents: SVGEmitter.emit(spec, header)),
+            GeneratedFile(path: CHeaderEmitter.path, contents: CHeaderEmitter.emit(spec, header)),
         ]
     }
 

@@ -23,6 +23,8 @@
 
 #include "opentelemetry/proto/mmap/v1/mmap.pb-c.h"
 #include "otlp_mmap/testee/v1/testee.pb-c.h"
+/* Offsets, sizes, struct views and the ring formulas, generated from spec/ (generated/c/). */
+#include "otlp_mmap_layout.h"
 
 /* Shorter names for the generated types: the file's records, and the testee commands. */
 #define M(name) Opentelemetry__Proto__Mmap__V1__##name
@@ -30,18 +32,16 @@
 #define T(name) OtlpMmap__Testee__V1__##name
 #define STATUS(s) OTLP_MMAP__TESTEE__V1__REPLY_STATUS__REPLY_STATUS_##s
 
-enum { EVENTS = 0, SPANS = 1, MEASUREMENTS = 2 };
+enum { EVENTS = OTLP_MMAP_RING_EVENTS, SPANS = OTLP_MMAP_RING_SPANS, MEASUREMENTS = OTLP_MMAP_RING_MEASUREMENTS };
 
-/* Layout constants from the protocol: 64-byte file header, 32-byte ring headers, int32 flags. */
-#define FILE_HEADER 64
-#define RING_HEADER 32
-#define DICT_HEADER 64
 /* The whole file is mapped once at this size; the file itself grows into it with ftruncate, so the
  * mapping never moves while other threads hold pointers into it. */
 #define MAX_FILE_BYTES (1ll << 32)
 
 typedef struct {
-    uint8_t *base; /* ring header */
+    otlp_mmap_ring_header *header;
+    int32_t *availability;
+    uint8_t *slots_base;
     int64_t slots;
     int64_t slot_bytes;
     int log2_slots;
@@ -51,14 +51,13 @@ static uint8_t *file_base;
 static int file_fd = -1;
 static int64_t file_size;
 static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
-static Ring rings[3];
+static Ring rings[OTLP_MMAP_RING_COUNT];
 static int64_t dict_offset;
 static int64_t default_scope;
 static int64_t resource_ref;
 static const char *broken_rule = "";
 static const char *bug = "";
 
-static int64_t *i64(uint8_t *p) { return (int64_t *)p; }
 
 static size_t varint_size(uint64_t v) {
     size_t n = 1;
@@ -98,42 +97,55 @@ static void arena_free(Arena *arena) {
 
 /* ---- file ------------------------------------------------------------------------------------ */
 
+static otlp_mmap_file_header *file_header(void) { return (otlp_mmap_file_header *)file_base; }
+static otlp_mmap_dictionary_header *dictionary_header(void) { return (otlp_mmap_dictionary_header *)(file_base + dict_offset); }
+
 static const char *create_file(const T(CreateFile) *create) {
-    const T(RingGeometry) *geometry[3] = {create->events, create->spans, create->measurements};
-    int64_t offsets[3], at = FILE_HEADER;
-    for (int r = 0; r < 3; r++) {
-        int64_t slots = geometry[r] ? geometry[r]->slots : 1024, bytes = geometry[r] ? geometry[r]->slot_size : 512;
+    const T(RingGeometry) *geometry[OTLP_MMAP_RING_COUNT] = {create->events, create->spans, create->measurements};
+    int64_t offsets[OTLP_MMAP_RING_COUNT], at = OTLP_MMAP_FILE_HEADER_SIZE;
+    for (int r = 0; r < OTLP_MMAP_RING_COUNT; r++) {
+        int64_t slots = geometry[r] ? geometry[r]->slots : OTLP_MMAP_DEFAULT_NUM_BUFFERS;
+        int64_t bytes = geometry[r] ? geometry[r]->slot_size : OTLP_MMAP_DEFAULT_BUFFER_SIZE;
+        int64_t ring_bytes;
         if (slots <= 0 || (slots & (slots - 1)) != 0 || bytes < 2) return "ring geometry: slots must be a power of two and slot_size at least 2";
-        rings[r] = (Ring){NULL, slots, bytes, __builtin_ctzll((unsigned long long)slots)};
-        offsets[r] = at;
-        at += RING_HEADER + 4 * slots + slots * bytes;
+        if (otlp_mmap_ring_byte_size(slots, bytes, &ring_bytes) != 0 || __builtin_add_overflow(at, ring_bytes, &at)) return "ring geometry: the rings' size overflows";
+        rings[r] = (Ring){NULL, NULL, NULL, slots, bytes, __builtin_ctzll((unsigned long long)slots)};
+        offsets[r] = at - ring_bytes;
     }
     dict_offset = at;
-    int64_t dictionary = create->dictionary_bytes > DICT_HEADER ? create->dictionary_bytes : 1 << 20;
+    int64_t dictionary = create->dictionary_bytes > OTLP_MMAP_DICTIONARY_HEADER_SIZE ? create->dictionary_bytes : 1 << 20;
     file_size = dict_offset + dictionary;
     file_fd = open(create->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (file_fd < 0) return strerror(errno);
     if (ftruncate(file_fd, (off_t)file_size) != 0) return strerror(errno);
     file_base = mmap(NULL, MAX_FILE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, file_fd, 0);
     if (file_base == MAP_FAILED) return strerror(errno);
-    for (int r = 0; r < 3; r++) {
-        uint8_t *h = file_base + offsets[r];
-        rings[r].base = h;
-        *i64(h) = rings[r].slots;
-        *i64(h + 8) = rings[r].slot_bytes;
-        *i64(h + 16) = -1;
-        *i64(h + 24) = -1;
-        for (int64_t s = 0; s < rings[r].slots; s++) ((int32_t *)(h + RING_HEADER))[s] = -1;
+    for (int r = 0; r < OTLP_MMAP_RING_COUNT; r++) {
+        Ring *ring = &rings[r];
+        int64_t availability, slots;
+        if (otlp_mmap_ring_availability_offset(ring->slots, ring->slot_bytes, &availability) != 0
+            || otlp_mmap_ring_slots_offset(ring->slots, ring->slot_bytes, &slots) != 0) return "ring geometry: the ring's parts overflow";
+        ring->header = (otlp_mmap_ring_header *)(file_base + offsets[r]);
+        ring->availability = (int32_t *)(file_base + offsets[r] + availability);
+        ring->slots_base = file_base + offsets[r] + slots;
+        ring->header->num_buffers = ring->slots;
+        ring->header->buffer_size = ring->slot_bytes;
+        ring->header->reader_index = OTLP_MMAP_RING_HEADER_READER_INDEX_INITIAL;
+        ring->header->writer_index = OTLP_MMAP_RING_HEADER_WRITER_INDEX_INITIAL;
+        for (int64_t s = 0; s < ring->slots; s++) ring->availability[s] = OTLP_MMAP_RING_AVAILABILITY_INITIAL;
     }
-    *i64(file_base + dict_offset) = dict_offset + DICT_HEADER;
-    *i64(file_base + dict_offset + 8) = 0;
+    dictionary_header()->end = otlp_mmap_first_entry_offset(dict_offset);
+    dictionary_header()->num_entries = OTLP_MMAP_DICTIONARY_HEADER_NUM_ENTRIES_INITIAL;
     /* The header last, start time last of all: a reader that sees it sees a complete layout. */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    *i64(file_base) = strcmp(broken_rule, "HDR-VERSION") == 0 ? 7 : 1;
-    for (int r = 0; r < 3; r++) __atomic_store_n(i64(file_base + 8 + 8 * r), offsets[r], __ATOMIC_RELEASE);
-    __atomic_store_n(i64(file_base + 32), dict_offset, __ATOMIC_RELEASE);
-    __atomic_store_n((uint64_t *)(file_base + 40), (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, __ATOMIC_RELEASE);
+    otlp_mmap_file_header *header = file_header();
+    header->version = strcmp(broken_rule, OTLP_MMAP_RULE_HDR_VERSION) == 0 ? 7 : OTLP_MMAP_FORMAT_VERSION;
+    __atomic_store_n(&header->events, offsets[EVENTS], __ATOMIC_RELEASE);
+    __atomic_store_n(&header->spans, offsets[SPANS], __ATOMIC_RELEASE);
+    __atomic_store_n(&header->measurements, offsets[MEASUREMENTS], __ATOMIC_RELEASE);
+    __atomic_store_n(&header->dictionary, dict_offset, __ATOMIC_RELEASE);
+    __atomic_store_n(&header->start_time_unix_nano, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -145,7 +157,7 @@ static int64_t dict_append(const uint8_t *payload, size_t length) {
     size_t prefix = varint_size(length);
     if (strcmp(bug, "long-strings") == 0) prefix = 1;  /* BUG: a one-byte length, whatever the length */
     size_t total = prefix + length;
-    int64_t at = __atomic_fetch_add(i64(file_base + dict_offset), (int64_t)total, __ATOMIC_ACQ_REL);
+    int64_t at = __atomic_fetch_add(&dictionary_header()->end, (int64_t)total, __ATOMIC_ACQ_REL);
     if (at + (int64_t)total > __atomic_load_n(&file_size, __ATOMIC_ACQUIRE)) {
         pthread_mutex_lock(&grow_lock);
         int64_t size = file_size;
@@ -160,7 +172,7 @@ static int64_t dict_append(const uint8_t *payload, size_t length) {
     if (strcmp(bug, "long-strings") == 0) file_base[at] = (uint8_t)length;
     else write_varint(file_base + at, length);
     memcpy(file_base + at + prefix, payload, length);
-    __atomic_fetch_add(i64(file_base + dict_offset + 8), 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&dictionary_header()->num_entries, 1, __ATOMIC_ACQ_REL);
     return at;
 }
 
@@ -179,7 +191,7 @@ static int64_t dict_message(const ProtobufCMessage *message, Arena *arena) {
 
 /* Claims the next sequence, waiting at most 100 ms for room; -1 when the ring stays full. */
 static int64_t claim(Ring *ring) {
-    int64_t *writer = i64(ring->base + 24), *reader = i64(ring->base + 16);
+    int64_t *writer = &ring->header->writer_index, *reader = &ring->header->reader_index;
     uint64_t give_up = monotonic_ns() + 100000000u;
     for (;;) {
         int64_t w = __atomic_load_n(writer, __ATOMIC_ACQUIRE);
@@ -195,12 +207,11 @@ static int64_t claim(Ring *ring) {
 }
 
 static uint8_t *slot(Ring *ring, int64_t sequence) {
-    return ring->base + RING_HEADER + 4 * ring->slots + (sequence & (ring->slots - 1)) * ring->slot_bytes;
+    return ring->slots_base + otlp_mmap_slot_index(sequence, ring->slots) * ring->slot_bytes;
 }
 
 static void publish(Ring *ring, int64_t sequence) {
-    int32_t flag = (int32_t)((uint64_t)sequence >> ring->log2_slots);
-    __atomic_store_n(&((int32_t *)(ring->base + RING_HEADER))[sequence & (ring->slots - 1)], flag, __ATOMIC_RELEASE);
+    __atomic_store_n(&ring->availability[otlp_mmap_slot_index(sequence, ring->slots)], otlp_mmap_flag(sequence, (unsigned)ring->log2_slots), __ATOMIC_RELEASE);
 }
 
 /* The size is checked before claiming, so a record that does not fit leaves no hole. */
@@ -337,7 +348,7 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
         resource_ref = dict_message(&resource.base, arena);
         scope.resource_ref = resource_ref;
         default_scope = dict_message(&scope.base, arena);
-        if (strcmp(broken_rule, "RING-HOLE") == 0) (void)claim(&rings[SPANS]); /* claimed, never published */
+        if (strcmp(broken_rule, OTLP_MMAP_RULE_RING_HOLE) == 0) (void)claim(&rings[SPANS]); /* claimed, never published */
         break;
     }
     case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_DEFINE_SCOPE: {
@@ -554,7 +565,7 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
 /* ---- rules broken on purpose, after everything commanded was written --------------------------- */
 
 static void break_after(Arena *arena) {
-    if (strcmp(broken_rule, "SLOT-LENGTH") == 0) {
+    if (strcmp(broken_rule, OTLP_MMAP_RULE_SLOT_LENGTH) == 0) {
         /* A record truncated to fit its slot: the length prefix still says the whole length. */
         Ring *ring = &rings[EVENTS];
         int64_t sequence = claim(ring);
@@ -563,7 +574,7 @@ static void break_after(Arena *arena) {
         size_t n = write_varint(destination, (uint64_t)ring->slot_bytes + 100);
         memset(destination + n, 0x41, (size_t)ring->slot_bytes - n);
         publish(ring, sequence);
-    } else if (strcmp(broken_rule, "REC-SPAN-ID") == 0) {
+    } else if (strcmp(broken_rule, OTLP_MMAP_RULE_REC_SPAN_ID) == 0) {
         M(SpanEvent) event = MINIT(SPAN_EVENT);
         M(ChangeSpanName) rename = MINIT(CHANGE_SPAN_NAME);
         static uint8_t short_id[3] = {1, 2, 3};
