@@ -1,7 +1,8 @@
 /*
  * A third-party OTLP-mmap writer in C, written from the protocol description (protocol.md and the
- * generated docs/), with libprotobuf-c for the record messages. It shares no code with the Swift
- * toolkit. It is a *testee*: it reads testee-protocol commands (docs/testee.md) on standard input,
+ * generated docs/), with libprotobuf-c for the record messages and the generated layout header
+ * (generated/c/otlp_mmap_layout.h) for every offset, size and ring formula. It shares no code with
+ * the Swift toolkit. It is a *testee*: it reads testee-protocol commands (docs/testee.md) on standard input,
  * writes what they say into the file, and answers each on standard output, so that
  * `otlp-mmap conform run` and `conform fuzz` can check it.
  *
