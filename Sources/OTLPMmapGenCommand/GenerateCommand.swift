@@ -72,3 +72,63 @@ public struct GenerateLayoutCommand: ParsableCommand {
 
     public func run() throws { try GenerateCommand.generate(root: options.root, check: options.check) }
 }
+
+/// `gen diff`: what changing the spec breaks, as `buf breaking` says it for protobuf.
+public struct GenerateDiffCommand: ParsableCommand {
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
+
+    public static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two specs and say whom each difference breaks.",
+        discussion: """
+            OLD and NEW are spec folders (each holding layout.yaml and messages.yaml). With --against REF, \
+            the spec/ committed at a git revision is compared with spec/ under --root. Every difference is \
+            classified by whom it breaks: readers of old files, old readers of new files, writers. Exit status: \
+            0 when nothing breaks or the format version was bumped, 1 when a change breaks somebody without a \
+            version bump, 2 when a spec cannot be loaded (the message names the file and line).
+            """
+    )
+
+    @Argument(help: "OLD and NEW spec folders (none with --against).")
+    public var folders: [String] = []
+
+    @Option(name: .long, help: "Compare spec/ as committed at this git revision (branch, tag, commit) with spec/ under --root.")
+    public var against: String?
+
+    @Option(name: .long, help: "Repository root, the folder that holds spec/ (with --against).")
+    public var root: String = FileManager.default.currentDirectoryPath
+
+    @Option(name: .long, help: "text or json.")
+    public var format: Format = .text
+
+    public init() {}
+
+    public func validate() throws {
+        if against == nil, folders.count != 2 { throw ValidationError("give two spec folders, OLD and NEW, or --against GIT-REF") }
+        if against != nil, !folders.isEmpty { throw ValidationError("--against compares with spec/ under --root: give no folders") }
+    }
+
+    public func run() throws {
+        let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        let comparison: SpecComparison, oldName: String, newName: String
+        do {
+            let old: (Spec, SpecDiff.Sources), new: (Spec, SpecDiff.Sources)
+            if let against {
+                let rootURL = URL(fileURLWithPath: root, relativeTo: current)
+                old = try SpecSnapshot.load(gitRevision: against, root: rootURL)
+                new = try SpecSnapshot.load(folder: rootURL.appendingPathComponent("spec"), display: "spec")
+                (oldName, newName) = ("\(against):spec", "spec")
+            } else {
+                old = try SpecSnapshot.load(folder: URL(fileURLWithPath: folders[0], relativeTo: current), display: folders[0])
+                new = try SpecSnapshot.load(folder: URL(fileURLWithPath: folders[1], relativeTo: current), display: folders[1])
+                (oldName, newName) = (folders[0], folders[1])
+            }
+            comparison = SpecDiff.compare(old.0, new.0, oldSources: old.1, newSources: new.1)
+        } catch let error as SpecError {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        print(format == .json ? try comparison.json(old: oldName, new: newName) : comparison.text(old: oldName, new: newName), terminator: "")
+        if comparison.exitStatus != 0 { throw ExitCode(comparison.exitStatus) }
+    }
+}

@@ -6,33 +6,34 @@ public enum SpecLoader {
     public static let messagesFile = "messages.yaml"
     public static let testeeFile = "testee.yaml"
 
-    /// Loads `layout.yaml` and `messages.yaml` from a spec directory.
-    public static func load(directory: URL) throws -> Spec {
+    /// Loads `layout.yaml` and `messages.yaml` from a spec directory. Errors name the files as
+    /// `folder/layout.yaml` (`spec/…` in a repository; the folders compared by `gen diff`).
+    public static func load(directory: URL, displayedAs folder: String = "spec") throws -> Spec {
         func read(_ name: String) throws -> String {
             let url = directory.appendingPathComponent(name)
             do {
                 return try String(contentsOf: url, encoding: .utf8)
             } catch {
-                throw SpecError(file: "spec/\(name)", line: 0, "cannot read \(url.path): \(error.localizedDescription)")
+                throw SpecError(file: "\(folder)/\(name)", line: 0, "cannot read \(url.path): \(error.localizedDescription)")
             }
         }
         let testeeURL = directory.appendingPathComponent(testeeFile)
         let testee = FileManager.default.fileExists(atPath: testeeURL.path) ? try read(testeeFile) : nil
-        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee)
+        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee, folder: folder)
     }
 
-    /// Loads the two schema texts; errors name `spec/layout.yaml` or `spec/messages.yaml` and a line.
+    /// Loads the two schema texts; errors name `folder/layout.yaml` or `folder/messages.yaml` and a line.
     /// `testeeYAML`, spec/testee.yaml, is optional: a format spec without the testee protocol still loads.
-    public static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil) throws -> Spec {
-        let layoutName = "spec/\(layoutFile)"
-        let messagesName = "spec/\(messagesFile)"
+    public static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil, folder: String = "spec") throws -> Spec {
+        let layoutName = "\(folder)/\(layoutFile)"
+        let messagesName = "\(folder)/\(messagesFile)"
         let layout = try LayoutLoader.load(try composeYAML(layoutYAML, file: layoutName))
         let messages = try MessagesLoader.load(try composeYAML(messagesYAML, file: messagesName))
         try crossCheck(layout, messages, layoutName: layoutName, messagesName: messagesName)
         if let check = messages.checks.first {
             throw SpecError(file: messagesName, line: check.line, "checks belong to the testee protocol (spec/\(testeeFile)), not to the record messages")
         }
-        let testeeName = "spec/\(testeeFile)"
+        let testeeName = "\(folder)/\(testeeFile)"
         let testee = try testeeYAML.map { try MessagesLoader.load(try composeYAML($0, file: testeeName)) }
         if let testee, let ref = testee.messages.flatMap(\.fields).first(where: { $0.ref != nil || !$0.rules.isEmpty }) {
             throw SpecError(file: testeeName, line: ref.line, "field '\(ref.name)': the testee protocol has no dictionary references or file rules")
