@@ -157,7 +157,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SpecTests",
-            dependencies: ["OTLPMmapSpec", "OTLPMmapGenerator", "OTLPMmapLayout", "TestSupport", "otlp-mmap"],
+            dependencies: ["OTLPMmapSpec", "OTLPMmapGenerator", "OTLPMmapLayout", "TestSupport", "otlp-mmap",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/SpecTests"
         ),
         .testTarget(

@@ -24,7 +24,7 @@ import TestSupport
         #expect(unpacked.status == 0, "\(unpacked.stderr)")
         let release = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { !$0.hasSuffix(".tar.gz") })
         let root = folder.appendingPathComponent(release)
-        for file in ["otlp-mmap", "README.txt", "testee.md", "proto/testee.proto", "proto/mmap.proto", "example-testee.c"] {
+        for file in ["otlp-mmap", "README.txt", "testee.md", "proto/testee.proto", "proto/mmap.proto", "example-testee.c", "otlp_mmap_layout.h"] {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file) is in the release")
         }
         let binary = root.appendingPathComponent("otlp-mmap").path

@@ -22,6 +22,7 @@ if command -v strip >/dev/null; then strip "$stage/$name/otlp-mmap"; fi
 cp docs/testee.md "$stage/$name/"
 cp proto/otlp_mmap/testee/v1/testee.proto proto/opentelemetry/proto/mmap/v1/mmap.proto "$stage/$name/proto/"
 cp tools/c-writer/writer.c "$stage/$name/example-testee.c"
+cp generated/c/otlp_mmap_layout.h "$stage/$name/"
 cat > "$stage/$name/README.txt" <<TEXT
 otlp-mmap $version — the OTLP-mmap reference toolkit, one self-contained binary (no Swift needed).
 
@@ -32,7 +33,8 @@ described in testee.md (messages in proto/testee.proto; the file format in proto
   ./otlp-mmap conform fuzz --seed 1 --cases 300 -- ./your-testee
   ./otlp-mmap conform check FILE        # a file any writer wrote
 
-example-testee.c is a testee in C (protobuf-c). ./otlp-mmap --help lists every command.
+example-testee.c is a testee in C (protobuf-c); otlp_mmap_layout.h, which it includes, is the file
+layout for C (offsets, struct views, ring formulas, rule IDs). ./otlp-mmap --help lists every command.
 TEXT
 tar -C "$stage" -czf "$out/$name.tar.gz" "$name"
 echo "$out/$name.tar.gz"

@@ -105,6 +105,7 @@ enum DocsEmitter {
         var md = ""
         for message in schema.messages {
             md += "\n## \(message.name)\n\n\(message.doc)\n\n"
+            if message.parent != nil { md += "Declared in \(schema.path(of: message.name).dropLast().map { "[\($0)](#\($0.lowercased()))" }.joined(separator: ".")): `\(schema.qualifiedName(of: message.name))` in the .proto.\n\n" }
             if !message.reserved.isEmpty {
                 md += "Reserved field numbers: \(message.reserved.map(String.init).joined(separator: ", ")).\n\n"
             }
@@ -127,7 +128,9 @@ enum DocsEmitter {
         }
         md += "\n## Enums\n"
         for enumType in schema.enums {
-            md += "\n### \(enumType.name)\n\n\(enumType.doc)\n\n| number | name |\n|---|---|\n"
+            md += "\n### \(enumType.name)\n\n\(enumType.doc)\n\n"
+            if enumType.parent != nil { md += "Declared in `\(schema.path(of: enumType.name).dropLast().joined(separator: "."))`: `\(schema.qualifiedName(of: enumType.name))` in the .proto.\n\n" }
+            md += "| number | name |\n|---|---|\n"
             for value in enumType.values { md += "| \(value.number) | `\(value.name)` |\n" }
         }
         return md

@@ -51,6 +51,10 @@ public struct Message: Sendable {
     public var fields: [MessageField]
     public var reserved: [Int]
     public var line: Int
+    /// The message this one is declared in (`SpanEvent` for `StartSpan`), nil at the top level.
+    /// Names are unique across the schema whatever the nesting, so code that does not nest (the
+    /// generated Swift) can use them as they are; the .proto nests as upstream's does.
+    public var parent: String? = nil
 
     /// Oneof names in the order their first member appears.
     public var oneofs: [String] {
@@ -72,6 +76,8 @@ public struct EnumType: Sendable {
     public var doc: String
     public var values: [EnumValue]
     public var line: Int
+    /// The message this enum is declared in, nil at the top level.
+    public var parent: String? = nil
 }
 
 public struct MessageSchema: Sendable {
@@ -85,6 +91,20 @@ public struct MessageSchema: Sendable {
 
     public func message(named name: String) -> Message? { messages.first { $0.name == name } }
     public func enumeration(named name: String) -> EnumType? { enums.first { $0.name == name } }
+
+    /// The names enclosing a type and the type itself, outermost first: `["SpanEvent", "StartSpan", "SpanKind"]`.
+    public func path(of name: String) -> [String] {
+        var path = [name]
+        var parent = message(named: name)?.parent ?? enumeration(named: name)?.parent
+        while let outer = parent, !path.contains(outer) {
+            path.insert(outer, at: 0)
+            parent = message(named: outer)?.parent
+        }
+        return path
+    }
+
+    /// The type's name qualified by its enclosing messages: `SpanEvent.StartSpan`.
+    public func qualifiedName(of name: String) -> String { path(of: name).joined(separator: ".") }
 }
 
 /// The whole specification: layout and messages, checked against each other, and the testee

@@ -22,21 +22,34 @@ enum MessagesLoader {
 
     static func load(_ root: YNode) throws -> MessageSchema {
         let top = try root.mapping(allowed: ["package", "doc", "enums", "messages", "checks"])
-        var enums: [EnumType] = []
-        for item in try top.required("enums").sequence() {
-            let enumType = try loadEnum(item)
-            if enums.contains(where: { $0.name == enumType.name }) { throw item.error("duplicate enum '\(enumType.name)'") }
-            enums.append(enumType)
-        }
-        var messages: [Message] = []
-        let messageNodes = try top.required("messages").sequence()
-        for item in messageNodes {
-            let message = try loadMessage(item)
-            if messages.contains(where: { $0.name == message.name }) || enums.contains(where: { $0.name == message.name }) {
-                throw item.error("duplicate type name '\(message.name)'")
+        var enums: [EnumType] = [], messages: [Message] = []
+        /// Type names are unique across the schema, nested or not (the generated Swift does not nest).
+        func checkUnique(_ name: String, _ node: YNode) throws {
+            if messages.contains(where: { $0.name == name }) || enums.contains(where: { $0.name == name }) {
+                throw node.error("duplicate type name '\(name)'")
             }
-            messages.append(message)
         }
+        func addEnums(_ node: YNode?, parent: String?) throws {
+            for item in try node?.sequence() ?? [] {
+                var enumType = try loadEnum(item)
+                try checkUnique(enumType.name, item)
+                enumType.parent = parent
+                enums.append(enumType)
+            }
+        }
+        /// A message, then the messages and enums declared in it (depth first).
+        func addMessages(_ node: YNode?, parent: String?) throws {
+            for item in try node?.sequence() ?? [] {
+                var (message, nested) = try loadMessage(item)
+                try checkUnique(message.name, item)
+                message.parent = parent
+                messages.append(message)
+                try addEnums(nested.enums, parent: message.name)
+                try addMessages(nested.messages, parent: message.name)
+            }
+        }
+        try addEnums(top.required("enums"), parent: nil)
+        try addMessages(top.required("messages"), parent: nil)
         var schema = MessageSchema(package: try top.string("package"), doc: try top.optional("doc")?.string() ?? "", enums: enums, messages: messages)
         schema.checks = try top.optional("checks").map(loadChecks) ?? []
         try resolveTypes(&schema, file: root.file)
@@ -59,8 +72,9 @@ enum MessagesLoader {
         return EnumType(name: try map.string("name"), doc: try map.text("doc"), values: values, line: node.line)
     }
 
-    static func loadMessage(_ node: YNode) throws -> Message {
-        let map = try node.mapping(allowed: ["name", "doc", "fields", "reserved"])
+    /// A message and the nodes of the messages and enums declared inside it.
+    static func loadMessage(_ node: YNode) throws -> (Message, nested: (messages: YNode?, enums: YNode?)) {
+        let map = try node.mapping(allowed: ["name", "doc", "fields", "reserved", "messages", "enums"])
         let reserved = try map.optional("reserved")?.sequence().map { try $0.int() } ?? []
         var fields: [MessageField] = []
         for item in try map.required("fields").sequence() {
@@ -71,7 +85,8 @@ enum MessagesLoader {
             if reserved.contains(field.number) { throw item.error("field number \(field.number) is reserved") }
             fields.append(field)
         }
-        return Message(name: try map.string("name"), doc: try map.text("doc"), fields: fields, reserved: reserved, line: node.line)
+        return (Message(name: try map.string("name"), doc: try map.text("doc"), fields: fields, reserved: reserved, line: node.line),
+                (map.optional("messages"), map.optional("enums")))
     }
 
     static func loadField(_ node: YNode) throws -> MessageField {

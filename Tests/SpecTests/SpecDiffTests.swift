@@ -62,11 +62,11 @@ import TestSupport
         ], expected: ["field-removed FileHeader.measurements: \(all)", "section-removed file.measurements: \(all)", "ring-removed rings.measurements: \(all)"],
            verdict: .breakingWithoutVersionBump),
         Fixture(name: "record fields renumbered, retyped, removed, added", edits: [
-            .messages("      - {name: parent_span_id, number: 4, type: bytes}\n      - {name: name, number: 5, type: string}\n",
-                      "      - {name: parent_span_id, number: 4, type: bytes}\n      - {name: name, number: 8, type: string}\n"),
-            .messages("      - {name: end_time_unix_nano, number: 8, type: fixed64}", "      - {name: end_time_unix_nano, number: 8, type: int64}"),
-            .messages("      - {name: trace_state, number: 3, type: string}\n", ""),
-            .messages("      - {name: flags, number: 6, type: fixed32}\n", "      - {name: flags, number: 6, type: fixed32}\n      - {name: note, number: 7, type: string}\n"),
+            .messages("          - {name: parent_span_id, number: 4, type: bytes}\n          - {name: name, number: 5, type: string}\n",
+                      "          - {name: parent_span_id, number: 4, type: bytes}\n          - {name: name, number: 8, type: string}\n"),
+            .messages("          - {name: end_time_unix_nano, number: 8, type: fixed64}", "          - {name: end_time_unix_nano, number: 8, type: int64}"),
+            .messages("              - {name: trace_state, number: 3, type: string}\n", ""),
+            .messages("              - {name: flags, number: 6, type: fixed32}\n", "              - {name: flags, number: 6, type: fixed32}\n              - {name: note, number: 7, type: string}\n"),
         ], expected: ["message-field-renumbered StartSpan.name: \(all)", "message-field-retyped EndSpan.end_time_unix_nano: \(all)",
                       "message-field-removed Link.trace_state: readers-of-old-files old-readers-of-new-files", "message-field-added Link.note: -"],
            verdict: .breakingWithoutVersionBump),
@@ -75,7 +75,7 @@ import TestSupport
                       "      - {name: link, number: 15, type: AddLink, oneof: event, rules: [REC-SPAN-EVENT]}\n      - {name: rename_again, number: 16, type: ChangeSpanName, oneof: event, rules: [REC-SPAN-EVENT]}\n"),
         ], expected: ["version-bumped format.version: -", "message-field-added SpanEvent.rename_again: old-readers-of-new-files"], verdict: .compatibleWithVersionBump),
         Fixture(name: "an enum value removed and one added", edits: [
-            .messages("      - {name: STATUS_CODE_ERROR, number: 2}\n", "      - {name: STATUS_CODE_CANCELLED, number: 3}\n"),
+            .messages("          - {name: STATUS_CODE_ERROR, number: 2}\n", "          - {name: STATUS_CODE_CANCELLED, number: 3}\n"),
         ], expected: ["enum-value-removed StatusCode.STATUS_CODE_ERROR: readers-of-old-files writers", "enum-value-added StatusCode.STATUS_CODE_CANCELLED: -"],
            verdict: .breakingWithoutVersionBump),
         Fixture(name: "rules added, removed, made stricter", edits: [
@@ -186,7 +186,7 @@ import TestSupport
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("error: /no/such/spec: no such spec folder"), "\(missing.stderr)")
 
-        let broken = try Self.edited([.messages("  - name: StartSpan\n    doc: Opens a span.\n", "  - name: StartSpan\n    doc: [unclosed\n")], label: #function)
+        let broken = try Self.edited([.messages("      - name: StartSpan\n        doc: Opens a span.\n", "      - name: StartSpan\n        doc: [unclosed\n")], label: #function)
         let yaml = try await TestSupport.run(["gen", "diff", Self.spec.path, broken.path])
         #expect(yaml.status == 2)
         #expect(yaml.stderr.contains("\(broken.path)/messages.yaml:"), "\(yaml.stderr)")

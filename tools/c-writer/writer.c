@@ -368,7 +368,7 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
         const T(BeginSpan) *start = command->start_span;
         if (!ids_ok(start->trace_id, start->span_id)) { reply->status = STATUS(ERROR); reply->message = "ids of the wrong length"; break; }
         M(SpanEvent) event = MINIT(SPAN_EVENT);
-        M(StartSpan) body = MINIT(START_SPAN);
+        M(SpanEvent__StartSpan) body = MINIT(SPAN_EVENT__START_SPAN);
         body.parent_span_id = start->parent_span_id;
         body.name = start->name;
         body.kind = (int)start->kind;
@@ -384,7 +384,7 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
     case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_SET_SPAN_ATTRIBUTES: {
         const T(SetSpanAttributes) *update = command->set_span_attributes;
         M(SpanEvent) event = MINIT(SPAN_EVENT);
-        M(UpdateAttributes) body = MINIT(UPDATE_ATTRIBUTES);
+        M(SpanEvent__UpdateAttributes) body = MINIT(SPAN_EVENT__UPDATE_ATTRIBUTES);
         body.n_attributes = update->n_attributes;
         body.attributes = key_values(update->attributes, update->n_attributes, arena);
         event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_ATTRIBUTES;
@@ -394,7 +394,7 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
     }
     case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_RENAME_SPAN: {
         M(SpanEvent) event = MINIT(SPAN_EVENT);
-        M(ChangeSpanName) body = MINIT(CHANGE_SPAN_NAME);
+        M(SpanEvent__ChangeSpanName) body = MINIT(SPAN_EVENT__CHANGE_SPAN_NAME);
         body.name = command->rename_span->name;
         event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_NAME;
         event.name = &body;
@@ -404,12 +404,12 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
     case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_ADD_SPAN_LINKS: {
         const T(AddSpanLinks) *add = command->add_span_links;
         M(SpanEvent) event = MINIT(SPAN_EVENT);
-        M(AddLink) body = MINIT(ADD_LINK);
+        M(SpanEvent__AddLink) body = MINIT(SPAN_EVENT__ADD_LINK);
         body.n_links = add->n_links;
         body.links = arena_alloc(arena, (add->n_links + 1) * sizeof *body.links);
         for (size_t i = 0; i < add->n_links; i++) {
-            M(Link) *link = arena_alloc(arena, sizeof *link);
-            opentelemetry__proto__mmap__v1__link__init(link);
+            M(SpanEvent__AddLink__Link) *link = arena_alloc(arena, sizeof *link);
+            opentelemetry__proto__mmap__v1__span_event__add_link__link__init(link);
             link->trace_id = add->links[i]->trace_id;
             link->span_id = add->links[i]->span_id;
             link->trace_state = add->links[i]->trace_state;
@@ -426,7 +426,7 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
     case OTLP_MMAP__TESTEE__V1__COMMAND__COMMAND_END_SPAN: {
         const T(FinishSpan) *end = command->end_span;
         M(SpanEvent) event = MINIT(SPAN_EVENT);
-        M(EndSpan) body = MINIT(END_SPAN);
+        M(SpanEvent__EndSpan) body = MINIT(SPAN_EVENT__END_SPAN);
         M(Status) status = MINIT(STATUS);
         status.code = (int)end->status_code;
         status.message = end->status_message;
@@ -456,10 +456,10 @@ static int perform(const T(Command) *command, T(Reply) *reply, Arena *arena) {
         const T(DefineInstrument) *define = command->define_instrument;
         if (define->instrument_id <= 0 || define->instrument_id >= MAX_HANDLES) { reply->status = STATUS(ERROR); reply->message = "instrument_id out of range"; break; }
         M(MetricRef) metric = MINIT(METRIC_REF);
-        M(Sum) sum = MINIT(SUM);
-        M(Gauge) gauge = MINIT(GAUGE);
-        M(Histogram) histogram = MINIT(HISTOGRAM);
-        M(ExponentialHistogram) exponential = MINIT(EXPONENTIAL_HISTOGRAM);
+        M(MetricRef__Sum) sum = MINIT(METRIC_REF__SUM);
+        M(MetricRef__Gauge) gauge = MINIT(METRIC_REF__GAUGE);
+        M(MetricRef__Histogram) histogram = MINIT(METRIC_REF__HISTOGRAM);
+        M(MetricRef__ExponentialHistogram) exponential = MINIT(METRIC_REF__EXPONENTIAL_HISTOGRAM);
         metric.name = define->name;
         metric.description = define->description;
         metric.unit = define->unit;
@@ -577,7 +577,7 @@ static void break_after(Arena *arena) {
         publish(ring, sequence);
     } else if (strcmp(broken_rule, OTLP_MMAP_RULE_REC_SPAN_ID) == 0) {
         M(SpanEvent) event = MINIT(SPAN_EVENT);
-        M(ChangeSpanName) rename = MINIT(CHANGE_SPAN_NAME);
+        M(SpanEvent__ChangeSpanName) rename = MINIT(SPAN_EVENT__CHANGE_SPAN_NAME);
         static uint8_t short_id[3] = {1, 2, 3};
         rename.name = "bad ids";
         event.event_case = OPENTELEMETRY__PROTO__MMAP__V1__SPAN_EVENT__EVENT_NAME;

@@ -3,70 +3,6 @@
 
 import OTLPMmapWire
 
-/// What a span represents, as in OTLP. Open, as proto3 enums are: values the schema does not list
-/// are kept.
-public struct SpanKind: RawRepresentable, Hashable, Sendable {
-    public var rawValue: Int32
-    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
-    @inlinable public static var unspecified: SpanKind { SpanKind(rawValue: 0) }
-    @inlinable public static var `internal`: SpanKind { SpanKind(rawValue: 1) }
-    @inlinable public static var server: SpanKind { SpanKind(rawValue: 2) }
-    @inlinable public static var client: SpanKind { SpanKind(rawValue: 3) }
-    @inlinable public static var producer: SpanKind { SpanKind(rawValue: 4) }
-    @inlinable public static var consumer: SpanKind { SpanKind(rawValue: 5) }
-    /// The value the schema calls `name`, or nil for a name it does not list.
-    public init?(name: String) {
-        switch name {
-            case "SPAN_KIND_UNSPECIFIED": self.init(rawValue: 0)
-            case "SPAN_KIND_INTERNAL": self.init(rawValue: 1)
-            case "SPAN_KIND_SERVER": self.init(rawValue: 2)
-            case "SPAN_KIND_CLIENT": self.init(rawValue: 3)
-            case "SPAN_KIND_PRODUCER": self.init(rawValue: 4)
-            case "SPAN_KIND_CONSUMER": self.init(rawValue: 5)
-            default: return nil
-        }
-    }
-    /// The schema's name for the value, or nil when the schema does not list it.
-    public var name: String? {
-        switch rawValue {
-            case 0: "SPAN_KIND_UNSPECIFIED"
-            case 1: "SPAN_KIND_INTERNAL"
-            case 2: "SPAN_KIND_SERVER"
-            case 3: "SPAN_KIND_CLIENT"
-            case 4: "SPAN_KIND_PRODUCER"
-            case 5: "SPAN_KIND_CONSUMER"
-            default: nil
-        }
-    }
-}
-
-/// A span's outcome. Open, as proto3 enums are: values the schema does not list are kept.
-public struct StatusCode: RawRepresentable, Hashable, Sendable {
-    public var rawValue: Int32
-    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
-    @inlinable public static var unset: StatusCode { StatusCode(rawValue: 0) }
-    @inlinable public static var ok: StatusCode { StatusCode(rawValue: 1) }
-    @inlinable public static var error: StatusCode { StatusCode(rawValue: 2) }
-    /// The value the schema calls `name`, or nil for a name it does not list.
-    public init?(name: String) {
-        switch name {
-            case "STATUS_CODE_UNSET": self.init(rawValue: 0)
-            case "STATUS_CODE_OK": self.init(rawValue: 1)
-            case "STATUS_CODE_ERROR": self.init(rawValue: 2)
-            default: return nil
-        }
-    }
-    /// The schema's name for the value, or nil when the schema does not list it.
-    public var name: String? {
-        switch rawValue {
-            case 0: "STATUS_CODE_UNSET"
-            case 1: "STATUS_CODE_OK"
-            case 2: "STATUS_CODE_ERROR"
-            default: nil
-        }
-    }
-}
-
 /// Whether reported sums and histograms restart at every report (delta) or keep growing
 /// (cumulative). Open, as proto3 enums are: values the schema does not list are kept.
 public struct AggregationTemporality: RawRepresentable, Hashable, Sendable {
@@ -183,6 +119,70 @@ public struct SeverityNumber: RawRepresentable, Hashable, Sendable {
             case 22: "SEVERITY_NUMBER_FATAL2"
             case 23: "SEVERITY_NUMBER_FATAL3"
             case 24: "SEVERITY_NUMBER_FATAL4"
+            default: nil
+        }
+    }
+}
+
+/// What a span represents, as in OTLP. Open, as proto3 enums are: values the schema does not list
+/// are kept.
+public struct SpanKind: RawRepresentable, Hashable, Sendable {
+    public var rawValue: Int32
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public static var unspecified: SpanKind { SpanKind(rawValue: 0) }
+    @inlinable public static var `internal`: SpanKind { SpanKind(rawValue: 1) }
+    @inlinable public static var server: SpanKind { SpanKind(rawValue: 2) }
+    @inlinable public static var client: SpanKind { SpanKind(rawValue: 3) }
+    @inlinable public static var producer: SpanKind { SpanKind(rawValue: 4) }
+    @inlinable public static var consumer: SpanKind { SpanKind(rawValue: 5) }
+    /// The value the schema calls `name`, or nil for a name it does not list.
+    public init?(name: String) {
+        switch name {
+            case "SPAN_KIND_UNSPECIFIED": self.init(rawValue: 0)
+            case "SPAN_KIND_INTERNAL": self.init(rawValue: 1)
+            case "SPAN_KIND_SERVER": self.init(rawValue: 2)
+            case "SPAN_KIND_CLIENT": self.init(rawValue: 3)
+            case "SPAN_KIND_PRODUCER": self.init(rawValue: 4)
+            case "SPAN_KIND_CONSUMER": self.init(rawValue: 5)
+            default: return nil
+        }
+    }
+    /// The schema's name for the value, or nil when the schema does not list it.
+    public var name: String? {
+        switch rawValue {
+            case 0: "SPAN_KIND_UNSPECIFIED"
+            case 1: "SPAN_KIND_INTERNAL"
+            case 2: "SPAN_KIND_SERVER"
+            case 3: "SPAN_KIND_CLIENT"
+            case 4: "SPAN_KIND_PRODUCER"
+            case 5: "SPAN_KIND_CONSUMER"
+            default: nil
+        }
+    }
+}
+
+/// A span's outcome. Open, as proto3 enums are: values the schema does not list are kept.
+public struct StatusCode: RawRepresentable, Hashable, Sendable {
+    public var rawValue: Int32
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+    @inlinable public static var unset: StatusCode { StatusCode(rawValue: 0) }
+    @inlinable public static var ok: StatusCode { StatusCode(rawValue: 1) }
+    @inlinable public static var error: StatusCode { StatusCode(rawValue: 2) }
+    /// The value the schema calls `name`, or nil for a name it does not list.
+    public init?(name: String) {
+        switch name {
+            case "STATUS_CODE_UNSET": self.init(rawValue: 0)
+            case "STATUS_CODE_OK": self.init(rawValue: 1)
+            case "STATUS_CODE_ERROR": self.init(rawValue: 2)
+            default: return nil
+        }
+    }
+    /// The schema's name for the value, or nil when the schema does not list it.
+    public var name: String? {
+        switch rawValue {
+            case 0: "STATUS_CODE_UNSET"
+            case 1: "STATUS_CODE_OK"
+            case 2: "STATUS_CODE_ERROR"
             default: nil
         }
     }
