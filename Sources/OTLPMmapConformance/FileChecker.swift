@@ -58,10 +58,11 @@ public struct FileChecker: @unchecked Sendable {
             add(.hdrSize, 0, "the file has \(size) bytes, fewer than the \(FileHeaderView.size)-byte header")
             return
         }
-        if header.version != FileLayout.version {
-            add(.hdrVersion, FileHeaderView.Offset.version, "version is \(header.version), expected \(FileLayout.version)")
+        if let unknown = header.unknownVersionFinding { add(unknown.rule, unknown.offset, unknown.message) }
+        // Reserved as the file's own version reserves them (a field newer than the file is reserved there).
+        if !header.reservedIsZero(inFileOfVersion: header.version) {
+            add(.hdrReserved, FileHeaderView.Offset.reserved, "reserved header bytes are not zero")
         }
-        if !header.reservedIsZero { add(.hdrReserved, FileHeaderView.Offset.reserved, "reserved header bytes are not zero") }
         if header.startTimeUnixNano == 0 { add(.hdrStartTime, FileHeaderView.Offset.startTimeUnixNano, "start_time_unix_nano is 0") }
         // The dictionary first: records' references are checked against its entries. Then the
         // rings, each by its own checker on its own thread (they only read the shared copy and
@@ -119,7 +120,7 @@ public struct FileChecker: @unchecked Sendable {
             return
         }
         sections.append(("dictionary header", Int(offset)..<(Int(offset) + DictionaryHeaderView.size)))
-        if !dictionary.reservedIsZero {
+        if !dictionary.reservedIsZero(inFileOfVersion: header.version) {
             add(.dictReserved, Int(offset) + DictionaryHeaderView.Offset.reserved, "reserved dictionary header bytes are not zero")
         }
         dictionaryStart = DictionaryLayout.firstEntryOffset(dictionaryOffset: offset)

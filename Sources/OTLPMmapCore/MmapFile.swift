@@ -29,9 +29,7 @@ public final class MmapFile: @unchecked Sendable {
             throw FormatError(.hdrSize, at: 0, "the file has \(mapping.count) bytes, fewer than the \(FileHeaderView.size)-byte header")
         }
         let header = try FileHeaderView(in: mapping, at: 0, rule: .hdrSize)
-        guard header.version == FileLayout.version else {
-            throw FormatError(.hdrVersion, at: FileHeaderView.Offset.version, "version is \(header.version), expected \(FileLayout.version)")
-        }
+        if let unknown = header.unknownVersionFinding { throw unknown }
         let readerCaches = UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>.allocate(capacity: RingKind.allCases.count)
         readerCaches.initialize(repeating: .init(-1), count: RingKind.allCases.count)
         var rings: [Ring] = []
@@ -110,5 +108,15 @@ public final class MmapFile: @unchecked Sendable {
         header.initialize(events: offsets[0], spans: offsets[1], measurements: offsets[2], dictionary: dictionaryOffset,
                           startTimeUnixNano: configuration.startTimeUnixNano)
         return try MmapFile(file: file)
+    }
+}
+
+extension FileHeaderView {
+    /// HDR-VERSION for a file of a version this reader does not know, nil for one it reads (each by
+    /// its own layout: `FileLayout.versions`).
+    package var unknownVersionFinding: FormatError? {
+        guard !FileLayout.knows(version) else { return nil }
+        let known = FileLayout.versions.map(String.init).joined(separator: ", ")
+        return FormatError(.hdrVersion, at: Offset.version, "version is \(version); this reader knows version\(FileLayout.versions.count == 1 ? "" : "s") \(known)")
     }
 }

@@ -21,7 +21,9 @@ enum CHeaderEmitter {
         out.line("#include <stdint.h>")
         out.line()
         out.line("#define OTLP_MMAP_FORMAT_NAME \(Naming.literal(layout.formatName))")
+        out.line("// The newest version (what writers write), and the versions a reader of this layout reads.")
         out.line("#define OTLP_MMAP_FORMAT_VERSION \(layout.version)")
+        out.line("#define OTLP_MMAP_KNOWS_VERSION(v) (\(layout.versions.map { "(v) == \($0.number)" }.joined(separator: " || ")))")
         out.line("// Multi-byte fields are little-endian two's complement; the struct views below need a little-endian machine.")
         out.line("_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, \"OTLP-mmap files are little-endian; these views need a little-endian machine\");")
         for (name, value) in layout.defaults {
@@ -66,6 +68,10 @@ enum CHeaderEmitter {
             out.line("#define \(prefix)_\(macro(field.name))_SIZE \(field.size)")
             if case .number(let value) = field.initial, field.type != .reserved {
                 out.line("#define \(prefix)_\(macro(field.name))_INITIAL (\(value))")
+            }
+            if field.since > 1 {
+                out.line("// New in version \(field.since): files of older versions reserve these bytes (zero); read the field as absent there.")
+                out.line("#define \(prefix)_\(macro(field.name))_SINCE \(field.since)")
             }
         }
         // A field at an offset that is not a multiple of its size would get padding in a plain struct.

@@ -10,7 +10,10 @@ enum DocsEmitter {
         md += "All integers are little-endian. Offsets are in bytes. *Atomic* fields are only read and written with "
         md += "atomic operations, because another process may touch them at the same time.\n\n"
         md += "![Byte layout of a file](file-layout.svg)\n\n"
-        md += "## The file\n\n\(layout.fileDoc)\n\n"
+        md += "## Versions\n\nReaders accept every version listed and read each file by its own version: a field "
+        md += "newer than the file is absent there (its bytes are reserved, so zero).\n\n| version | what it is |\n|---|---|\n"
+        for version in layout.versions { md += "| \(version.number) | \(cell(version.doc)) |\n" }
+        md += "\n## The file\n\n\(layout.fileDoc)\n\n"
         md += "| # | section | content | located by |\n|---|---|---|---|\n"
         for (index, section) in layout.sections.enumerated() {
             let content: String
@@ -33,7 +36,10 @@ enum DocsEmitter {
                 case .clock: initial = "clock"
                 }
                 let rules = field.rules.map { "[\($0)](rules.md#\($0.lowercased()))" }.joined(separator: " ")
-                md += "| \(field.offset) | \(field.size) | \(field.type.rawValue) | \(field.atomic ? "yes" : "") | `\(field.name)` | \(initial) | \(rules) | \(cell(field.doc)) |\n"
+                var meaning = field.doc
+                if field.since > 1 { meaning += " (Since version \(field.since).)" }
+                if let deprecated = field.deprecated { meaning += " (Deprecated from version \(deprecated).)" }
+                md += "| \(field.offset) | \(field.size) | \(field.type.rawValue) | \(field.atomic ? "yes" : "") | `\(field.name)` | \(initial) | \(rules) | \(cell(meaning)) |\n"
             }
         }
         md += "\n## Ring\n\n\(layout.ringDoc)\n\n"
@@ -120,6 +126,8 @@ enum DocsEmitter {
                 }
                 var notes: [String] = []
                 if let oneof = field.oneof { notes.append("oneof `\(oneof)`") }
+                if field.since > 1 { notes.append("since version \(field.since)") }
+                if let deprecated = field.deprecated { notes.append("deprecated from version \(deprecated)") }
                 if let ref = field.ref { notes.append("ref → \(ref)") }
                 if let length = field.length { notes.append("\(length) bytes") }
                 notes += field.rules.map { "[\($0)](rules.md#\($0.lowercased()))" }

@@ -26,12 +26,25 @@ enum SwiftFileLayoutEmitter {
         out.doc(layout.fileDoc)
         out.block("public enum FileLayout {") { out in
             out.line("public static let formatName = \(Naming.literal(layout.formatName))")
+            out.doc("The newest version: what writers write.")
             out.line("public static let version: Int64 = \(layout.version)")
+            out.doc("Every version this layout reads, oldest first; a file of another version breaks HDR-VERSION.")
+            out.line("public static let versions: [Int64] = [\(layout.versions.map { String($0.number) }.joined(separator: ", "))]")
+            out.doc("Whether files of format `version` are read by this layout.")
+            out.line("public static func knows(_ version: Int64) -> Bool { versions.contains(version) }")
             for (name, value) in layout.defaults {
                 out.line("public static let default\(Naming.upperCamel(name)): Int64 = \(value)")
             }
             out.doc("Section names in file order.")
             out.line("public static let sectionOrder = [\(layout.sections.map { Naming.literal($0.name) }.joined(separator: ", "))]")
+        }
+        out.line()
+        out.doc("The format versions this layout describes; `FormatVersion(rawValue: header.version)` says which one a file is (nil: one this reader does not know).")
+        out.block("public enum FormatVersion: Int64, Sendable, CaseIterable {") { out in
+            for version in layout.versions {
+                if !version.doc.isEmpty { out.doc(version.doc) }
+                out.line("case v\(version.number) = \(version.number)")
+            }
         }
         let dictionary = layout.structure(named: layout.dictionaryHeader)!
         out.line()

@@ -86,7 +86,8 @@ struct MessageEmitter {
                     let ref = field.ref.map(Naming.literal) ?? "nil"
                     let oneof = field.oneof.map(Naming.literal) ?? "nil"
                     let length = field.length.map(String.init) ?? "nil"
-                    out.line("MessageFieldInfo(name: \(Naming.literal(field.name)), number: \(field.number), repeated: \(field.repeated), oneof: \(oneof), ref: \(ref), length: \(length), rules: [\(rules)]),")
+                    let versions = (field.since > 1 ? ", since: \(field.since)" : "") + (field.deprecated.map { ", deprecated: \($0)" } ?? "")
+                    out.line("MessageFieldInfo(name: \(Naming.literal(field.name)), number: \(field.number), repeated: \(field.repeated), oneof: \(oneof), ref: \(ref), length: \(length), rules: [\(rules)]\(versions)),")
                 }
             }
             out.line()
@@ -102,6 +103,8 @@ struct MessageEmitter {
                 var note = ""
                 if let ref = field.ref { note = " File offset of a dictionary entry of kind \(ref); 0 means none." }
                 if let length = field.length { note += " Exactly \(length) bytes when present." }
+                if field.since > 1 { note += " Since format version \(field.since): files of older versions never hold it." }
+                if let deprecated = field.deprecated { note += " Deprecated from version \(deprecated)." }
                 out.doc("`\(field.name)` = \(field.number).\(note)")
                 out.line("public var \(property(field)): \(swiftType(field)) = \(defaultValue(field))")
             }

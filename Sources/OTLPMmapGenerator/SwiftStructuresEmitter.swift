@@ -41,7 +41,8 @@ enum SwiftStructuresEmitter {
             out.block("public static let fields: [LayoutFieldInfo] = [", closing: "]") { out in
                 for field in structure.fields {
                     let rules = field.rules.map { ".\(Naming.ruleConstant($0))" }.joined(separator: ", ")
-                    out.line("LayoutFieldInfo(name: \(Naming.literal(field.name)), offset: \(field.offset), size: \(field.size), type: \(Naming.literal(field.type.rawValue)), atomic: \(field.atomic), rules: [\(rules)]),")
+                    let versions = (field.since > 1 ? ", since: \(field.since)" : "") + (field.deprecated.map { ", deprecated: \($0)" } ?? "")
+                    out.line("LayoutFieldInfo(name: \(Naming.literal(field.name)), offset: \(field.offset), size: \(field.size), type: \(Naming.literal(field.type.rawValue)), atomic: \(field.atomic), rules: [\(rules)]\(versions)),")
                 }
             }
             out.line()
@@ -62,6 +63,7 @@ enum SwiftStructuresEmitter {
                 emitAccessors(field, into: &out)
             }
             out.line()
+            emitVersionedReading(structure, into: &out)
             emitInitialize(structure, into: &out)
         }
     }
@@ -99,6 +101,30 @@ enum SwiftStructuresEmitter {
         out.block("@inlinable public func fetchAdd\(upper)(_ delta: Int64) -> Int64 {") { out in
             out.line("SharedMemory.fetchAddInt64(pointer + \(field.offset), delta)")
         }
+    }
+
+    /// Files are read by their own version: a field newer than the file is absent (its bytes were
+    /// reserved then, so they must be zero), and the reserved bytes of that version are checked.
+    static func emitVersionedReading(_ structure: Structure, into out: inout CodeWriter) {
+        let reserved = structure.fields.filter { $0.type == .reserved }
+        let newer = structure.fields.filter { $0.type != .reserved && $0.since > 1 }
+        guard !reserved.isEmpty || !newer.isEmpty else { return }
+        for field in newer {
+            let name = Naming.lowerCamel(field.name)
+            out.doc("`\(field.name)` as a file of format `version` has it: nil in files older than version \(field.since), which reserve its bytes.")
+            out.block("@inlinable public func \(name)(inFileOfVersion version: Int64) -> \(swiftType(field.type))? {") { out in
+                out.line("version >= \(field.since) ? \(name) : nil")
+            }
+        }
+        out.doc("Whether the bytes a file of format `version` reserves are zero: the reserved fields, and the fields newer than the file.")
+        out.block("public func reservedIsZero(inFileOfVersion version: Int64) -> Bool {") { out in
+            var terms = reserved.map { "\(Naming.lowerCamel($0.name))IsZero" }
+            for field in newer {
+                terms.append("(version >= \(field.since) || UnsafeRawBufferPointer(start: pointer + \(field.offset), count: \(field.size)).allSatisfy { $0 == 0 })")
+            }
+            out.line(terms.joined(separator: " && "))
+        }
+        out.line()
     }
 
     /// `initialize` takes the values the spec leaves to the writer (`layout`, `clock`) as parameters

@@ -4,7 +4,7 @@ enum LayoutLoader {
         let top = try root.mapping(allowed: [
             "format", "file", "structures", "ring", "rings", "dictionary", "defaults", "rules",
         ])
-        let format = try top.required("format").mapping(allowed: ["name", "version", "byte_order", "doc"])
+        let format = try top.required("format").mapping(allowed: ["name", "version", "versions", "byte_order", "doc"])
         let byteOrderNode = try format.required("byte_order")
         guard try byteOrderNode.string() == "little" else {
             throw byteOrderNode.error("only 'little' byte order is supported")
@@ -40,7 +40,54 @@ enum LayoutLoader {
             }
         }
         try checkReferences(layout, dictionaryNode: try dictionary.required("header"), sectionsNode: try file.required("sections"))
+        layout.versions = try loadVersions(format.optional("versions"), current: layout.version, versionNode: try format.required("version"))
+        try checkVersions(layout, fieldNodes: try top.required("structures").sequence())
         return layout
+    }
+
+    // MARK: versions
+
+    /// `versions:` lists every version, oldest first, the last being `version`; without it the spec
+    /// describes its one version.
+    static func loadVersions(_ node: YNode?, current: Int, versionNode: YNode) throws -> [SpecVersion] {
+        guard let node else { return [SpecVersion(number: current, doc: "")] }
+        var versions: [SpecVersion] = []
+        for item in try node.sequence() {
+            let map = try item.mapping(allowed: ["version", "doc"])
+            let number = try map.int("version")
+            if let last = versions.last, number <= last.number {
+                throw item.error("versions must be listed oldest first, each once: \(number) comes after \(last.number)")
+            }
+            versions.append(SpecVersion(number: number, doc: try map.text("doc")))
+        }
+        guard versions.last?.number == current else {
+            throw versionNode.error("version \(current) must be the last of `versions` (\(versions.map { String($0.number) }.joined(separator: ", ")))")
+        }
+        return versions
+    }
+
+    /// A field's `since` and `deprecated` name listed versions; a field newer than the first version
+    /// sits in what the older versions reserve, so that their files read it as absent (zero).
+    static func checkVersions(_ layout: Layout, fieldNodes: [YNode]) throws {
+        let known = Set(layout.versions.map(\.number))
+        for (structureIndex, structure) in layout.structures.enumerated() {
+            let nodes = try fieldNodes[structureIndex].mapping(allowed: ["name", "size", "doc", "fields"]).required("fields").sequence()
+            for (index, field) in structure.fields.enumerated() {
+                let node = nodes[index]
+                guard known.contains(field.since) else { throw node.error("since: \(field.since) is not a version of `versions`") }
+                if let deprecated = field.deprecated {
+                    guard known.contains(deprecated), deprecated >= field.since else {
+                        throw node.error("deprecated: \(deprecated) must be a version of `versions`, not before since: \(field.since)")
+                    }
+                }
+                if field.since > layout.versions[0].number, field.type == .reserved || field.atomic && field.initial == .layout {
+                    throw node.error("field '\(field.name)' is new in version \(field.since): it must be a plain field whose bytes the older versions reserve")
+                }
+                if field.since > layout.versions[0].number, case .number(let value) = field.initial, value != 0 {
+                    throw node.error("field '\(field.name)' is new in version \(field.since): its initial value must be 0, which is what files of older versions hold there")
+                }
+            }
+        }
     }
 
     // MARK: rules
@@ -95,7 +142,7 @@ enum LayoutLoader {
     }
 
     static func loadField(_ node: YNode) throws -> LayoutField {
-        let map = try node.mapping(allowed: ["name", "offset", "size", "type", "atomic", "initial", "rules", "doc"])
+        let map = try node.mapping(allowed: ["name", "offset", "size", "type", "atomic", "initial", "rules", "doc", "since", "deprecated"])
         let name = try map.string("name")
         guard name.range(of: "^[a-z][a-z0-9_]*$", options: .regularExpression) != nil else {
             throw try map.required("name").error("field name '\(name)' must be lower_snake_case")
@@ -119,7 +166,8 @@ enum LayoutLoader {
         return LayoutField(
             name: name, offset: offset, size: size, type: type, atomic: atomic,
             initial: try loadInitial(try map.required("initial")),
-            rules: try map.strings("rules"), doc: try map.text("doc"), line: node.line
+            rules: try map.strings("rules"), doc: try map.text("doc"), line: node.line,
+            since: try map.optional("since")?.int() ?? 1, deprecated: try map.optional("deprecated")?.int()
         )
     }
 

@@ -33,6 +33,17 @@ public struct LayoutField: Sendable {
     public var rules: [String]
     public var doc: String
     public var line: Int
+    /// The format version that introduced the field; in files of earlier versions its bytes are
+    /// reserved (zero), and readers treat it as absent.
+    public var since: Int = 1
+    /// The version from which writers should no longer rely on the field; readers still read it.
+    public var deprecated: Int? = nil
+}
+
+/// A format version the spec describes.
+public struct SpecVersion: Sendable, Equatable {
+    public var number: Int
+    public var doc: String
 }
 
 public struct Structure: Sendable {
@@ -123,7 +134,11 @@ public struct Rule: Sendable {
 
 public struct Layout: Sendable {
     public var formatName: String
+    /// The newest version: what writers of this spec write.
     public var version: Int
+    /// Every version the spec describes, oldest first (the newest is `version`): readers of this
+    /// spec read files of each, each by its own layout.
+    public var versions: [SpecVersion] = []
     public var doc: String
     public var fileDoc: String
     public var sections: [FileSection]

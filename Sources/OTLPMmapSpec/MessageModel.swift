@@ -43,6 +43,10 @@ public struct MessageField: Sendable {
     public var length: Int?
     public var rules: [String]
     public var line: Int
+    /// The format version that introduced the field (files of earlier versions never hold it).
+    public var since: Int = 1
+    /// The version from which writers should no longer write the field; readers still read it.
+    public var deprecated: Int? = nil
 }
 
 public struct Message: Sendable {

@@ -90,7 +90,7 @@ enum MessagesLoader {
     }
 
     static func loadField(_ node: YNode) throws -> MessageField {
-        let map = try node.mapping(allowed: ["name", "number", "type", "repeated", "oneof", "ref", "length", "rules"])
+        let map = try node.mapping(allowed: ["name", "number", "type", "repeated", "oneof", "ref", "length", "rules", "since", "deprecated"])
         let numberNode = try map.required("number")
         let number = try numberNode.int()
         guard (1...536_870_911).contains(number), !(19_000...19_999).contains(number) else {
@@ -106,7 +106,8 @@ enum MessagesLoader {
         let length = try map.optional("length")?.int()
         if length != nil && type != .scalar(.bytes) { throw node.error("length applies to bytes fields only") }
         return MessageField(name: try map.string("name"), number: number, type: type, repeated: repeated,
-                            oneof: oneof, ref: ref, length: length, rules: try map.strings("rules"), line: node.line)
+                            oneof: oneof, ref: ref, length: length, rules: try map.strings("rules"), line: node.line,
+                            since: try map.optional("since")?.int() ?? 1, deprecated: try map.optional("deprecated")?.int())
     }
 
     /// Names that are not scalars were parsed as message names; here they become enums or messages,

@@ -61,6 +61,11 @@ public enum SpecLoader {
                     throw SpecError(file: messagesName, line: field.line,
                                     "field '\(message.name).\(field.name)' refers to unknown entry kind '\(ref)'")
                 }
+                let versions = layout.versions.map(\.number)
+                if !versions.contains(field.since) || field.deprecated.map({ !versions.contains($0) || $0 < field.since }) == true {
+                    throw SpecError(file: messagesName, line: field.line,
+                                    "field '\(message.name).\(field.name)': since and deprecated must be versions of layout.yaml's `versions` (\(versions.map(String.init).joined(separator: ", "))), deprecated not before since")
+                }
                 for rule in field.rules where !ruleIDs.contains(rule) {
                     throw SpecError(file: messagesName, line: field.line,
                                     "field '\(message.name).\(field.name)' cites unknown rule '\(rule)'")

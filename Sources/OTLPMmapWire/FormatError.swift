@@ -45,14 +45,20 @@ public struct LayoutFieldInfo: Sendable, Equatable {
     public var type: String
     public var atomic: Bool
     public var rules: [RuleID]
+    /// The format version that introduced the field: files of older versions reserve its bytes.
+    public var since: Int
+    /// The version from which the field is deprecated, if it is.
+    public var deprecated: Int?
 
-    public init(name: String, offset: Int, size: Int, type: String, atomic: Bool, rules: [RuleID]) {
+    public init(name: String, offset: Int, size: Int, type: String, atomic: Bool, rules: [RuleID], since: Int = 1, deprecated: Int? = nil) {
         self.name = name
         self.offset = offset
         self.size = size
         self.type = type
         self.atomic = atomic
         self.rules = rules
+        self.since = since
+        self.deprecated = deprecated
     }
 }
 
@@ -67,8 +73,12 @@ public struct MessageFieldInfo: Sendable, Equatable {
     /// The exact byte length a bytes field must have when present.
     public var length: Int?
     public var rules: [RuleID]
+    /// The format version that introduced the field; files of older versions never hold it.
+    public var since: Int
+    /// The version from which writers should no longer write it, if any.
+    public var deprecated: Int?
 
-    public init(name: String, number: Int, repeated: Bool, oneof: String?, ref: String?, length: Int?, rules: [RuleID]) {
+    public init(name: String, number: Int, repeated: Bool, oneof: String?, ref: String?, length: Int?, rules: [RuleID], since: Int = 1, deprecated: Int? = nil) {
         self.name = name
         self.number = number
         self.repeated = repeated
@@ -76,5 +86,7 @@ public struct MessageFieldInfo: Sendable, Equatable {
         self.ref = ref
         self.length = length
         self.rules = rules
+        self.since = since
+        self.deprecated = deprecated
     }
 }

@@ -37,6 +37,8 @@ import TestSupport
             expected.append("\(label) \(value)")
         }
         print("version", "%d", "OTLP_MMAP_FORMAT_VERSION", expecting: "\(FileLayout.version)")
+        print("knows", "%d %d %d", "OTLP_MMAP_KNOWS_VERSION(1), OTLP_MMAP_KNOWS_VERSION(0), OTLP_MMAP_KNOWS_VERSION(\(FileLayout.version + 1))",
+              expecting: [1, 0, FileLayout.version + 1].map { FileLayout.knows($0) ? "1" : "0" }.joined(separator: " "))
         for structure in structures {
             let prefix = "OTLP_MMAP_\(structure.macro)"
             print(structure.macro, "%d %zu", "\(prefix)_SIZE, sizeof(otlp_mmap_\(structure.macro.lowercased()))", expecting: "\(structure.size) \(structure.size)")

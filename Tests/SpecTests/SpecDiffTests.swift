@@ -25,7 +25,9 @@ import TestSupport
         var testDescription: String { name }
     }
 
-    static let bump = Edit.layout("  version: 1\n", "  version: 2\n")
+    /// Version 2, listed among the versions after 1.
+    static let bump = Edit.layout("  version: 1\n  versions:\n    - version: 1\n      doc: The version the existing implementations (Rust, Java, Python) write and read.\n",
+                                  "  version: 2\n  versions:\n    - version: 1\n      doc: The version the existing implementations (Rust, Java, Python) write and read.\n    - version: 2\n      doc: The next one.\n")
     static let all = "readers-of-old-files old-readers-of-new-files writers"
 
     /// The lines after a FileHeader section field's name and offset, as spec/layout.yaml has them.
@@ -170,7 +172,9 @@ import TestSupport
         }
         let layout = repository.appendingPathComponent("spec/layout.yaml")
         let text = try String(contentsOf: layout, encoding: .utf8)
-        try text.replacingOccurrences(of: "  version: 1\n", with: "  version: 2\n").write(to: layout, atomically: true, encoding: .utf8)
+        let bumped = text.replacingOccurrences(of: Self.bump.replace, with: Self.bump.with)
+        try #require(bumped != text)
+        try bumped.write(to: layout, atomically: true, encoding: .utf8)
         let result = try await TestSupport.run(["gen", "diff", "--against", "HEAD", "--root", repository.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("gen diff: HEAD:spec (version 1) → spec (version 2)"), "\(result.stdout)")

@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #define OTLP_MMAP_FORMAT_NAME "OTLP-mmap"
+// The newest version (what writers write), and the versions a reader of this layout reads.
 #define OTLP_MMAP_FORMAT_VERSION 1
+#define OTLP_MMAP_KNOWS_VERSION(v) ((v) == 1)
 // Multi-byte fields are little-endian two's complement; the struct views below need a little-endian machine.
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "OTLP-mmap files are little-endian; these views need a little-endian machine");
 #define OTLP_MMAP_DEFAULT_NUM_BUFFERS 1024

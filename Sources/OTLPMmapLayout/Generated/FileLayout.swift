@@ -11,12 +11,24 @@ import OTLPMmapWire
 /// which is the file's growing tail.
 public enum FileLayout {
     public static let formatName = "OTLP-mmap"
+    /// The newest version: what writers write.
     public static let version: Int64 = 1
+    /// Every version this layout reads, oldest first; a file of another version breaks HDR-VERSION.
+    public static let versions: [Int64] = [1]
+    /// Whether files of format `version` are read by this layout.
+    public static func knows(_ version: Int64) -> Bool { versions.contains(version) }
     public static let defaultNumBuffers: Int64 = 1024
     public static let defaultBufferSize: Int64 = 512
     public static let defaultDictionaryBytes: Int64 = 1024
     /// Section names in file order.
     public static let sectionOrder = ["header", "events", "spans", "measurements", "dictionary"]
+}
+
+/// The format versions this layout describes; `FormatVersion(rawValue: header.version)` says which
+/// one a file is (nil: one this reader does not know).
+public enum FormatVersion: Int64, Sendable, CaseIterable {
+    /// The version the existing implementations (Rust, Java, Python) write and read.
+    case v1 = 1
 }
 
 /// Entries are written once and never change or move. Each is length-delimited like a slot: a

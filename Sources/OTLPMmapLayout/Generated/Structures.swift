@@ -129,6 +129,12 @@ public struct FileHeaderView: @unchecked Sendable {
     }
     public var reservedIsZero: Bool { reserved.allSatisfy { $0 == 0 } }
 
+    /// Whether the bytes a file of format `version` reserves are zero: the reserved fields, and the
+    /// fields newer than the file.
+    public func reservedIsZero(inFileOfVersion version: Int64) -> Bool {
+        reservedIsZero
+    }
+
     /// Writes the initial value of every field: the spec's constants, and the parameters for values
     /// the writer computes.
     public func initialize(events: Int64, spans: Int64, measurements: Int64, dictionary: Int64, startTimeUnixNano: UInt64) {
@@ -307,6 +313,12 @@ public struct DictionaryHeaderView: @unchecked Sendable {
         UnsafeRawBufferPointer(start: pointer + 16, count: 48)
     }
     public var reservedIsZero: Bool { reserved.allSatisfy { $0 == 0 } }
+
+    /// Whether the bytes a file of format `version` reserves are zero: the reserved fields, and the
+    /// fields newer than the file.
+    public func reservedIsZero(inFileOfVersion version: Int64) -> Bool {
+        reservedIsZero
+    }
 
     /// Writes the initial value of every field: the spec's constants, and the parameters for values
     /// the writer computes.
