@@ -5,13 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-# The C writer under test (tools/c-writer) needs protobuf-c; checking spec/otlp needs protoc; the
-# TLS tests make their certificates with openssl.
+# The C writer under test (tools/c-writer) needs protobuf-c; checking spec/otlp and the generated
+# .proto needs protoc; the TLS tests make their certificates with openssl; the HTML spec is checked
+# in headless Chromium.
 if ! command -v protoc-c >/dev/null || [ ! -f /usr/include/protobuf-c/protobuf-c.h ] || ! command -v protoc >/dev/null \
-    || ! command -v openssl >/dev/null; then
-  echo "== installing protobuf-c, protoc and openssl (Debian packages)"
+    || ! command -v openssl >/dev/null || ! command -v chromium >/dev/null; then
+  echo "== installing protobuf-c, protoc, openssl and chromium (Debian packages)"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq protobuf-c-compiler libprotobuf-c-dev protobuf-compiler openssl >/dev/null
+  $sudo apt-get install -y -qq protobuf-c-compiler libprotobuf-c-dev protobuf-compiler openssl chromium fonts-dejavu-core >/dev/null
 fi
 # The collector's tests run a real OTLP receiver built from the official Python packages.
 if ! python3 -c "import grpc, opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc" 2>/dev/null; then

@@ -132,3 +132,34 @@ public struct GenerateDiffCommand: ParsableCommand {
         if comparison.exitStatus != 0 { throw ExitCode(comparison.exitStatus) }
     }
 }
+
+/// `gen docs --html OUT`: the spec as a static site, every rule at its own anchor.
+public struct GenerateDocsCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "docs",
+        abstract: "Build the spec's HTML pages (layout, byte map, messages, rules with their golden files) into a folder.",
+        discussion: "Every rule is at rules.html#RULE-ID, the anchor conformance reports link findings to (--rules-url)."
+    )
+
+    @Option(name: .long, help: "Repository root, the folder that holds spec/ and golden/.")
+    public var root: String = FileManager.default.currentDirectoryPath
+
+    @Option(name: .long, help: "The folder to write the pages into (created if needed).")
+    public var html: String
+
+    public init() {}
+
+    public func run() throws {
+        let rootURL = URL(fileURLWithPath: root, isDirectory: true)
+        let spec: Spec
+        do {
+            spec = try SpecLoader.load(directory: rootURL.appendingPathComponent("spec"))
+        } catch let error as SpecError {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let folder = URL(fileURLWithPath: html, isDirectory: true)
+        let written = try HTMLEmitter.write(spec, examples: try RuleExamples.load(root: rootURL), root: rootURL, to: folder)
+        print("wrote \(written.count) files to \(folder.path) (open \(folder.appendingPathComponent("index.html").path))")
+    }
+}

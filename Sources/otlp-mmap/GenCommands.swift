@@ -7,7 +7,7 @@ struct GenGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen",
         abstract: "Generate the files derived from spec/ (default) or golden/.",
-        subcommands: [GenerateLayoutCommand.self, GenerateDiffCommand.self, GoldenCommand.self],
+        subcommands: [GenerateLayoutCommand.self, GenerateDiffCommand.self, GenerateDocsCommand.self, GoldenCommand.self],
         defaultSubcommand: GenerateLayoutCommand.self
     )
 }

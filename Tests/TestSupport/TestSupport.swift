@@ -60,6 +60,9 @@ public enum TestSupport {
 
         public var isRunning: Bool { process.isRunning }
 
+        /// What the child has written to standard output so far.
+        public var standardOutput: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+
         /// Waits for the child, killing it after `timeout` seconds so a hung child cannot hang the
         /// tests. Suspends rather than blocks: tests run on the cooperative pool (two threads on a
         /// two-core machine), and a test blocked on a child starves every other test's tasks.
