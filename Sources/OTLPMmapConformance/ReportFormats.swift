@@ -2,19 +2,40 @@ import Foundation
 import OTLPMmapLayout
 import OTLPMmapWire
 
-/// Renders check reports for people (a table), programs (JSON) and CI systems (JUnit XML).
+/// Where reports link a rule: its anchor in the HTML spec (`otlp-mmap gen docs --html OUT` writes
+/// OUT/rules.html with every rule at `#RULE-ID`). `page` is that page's URL as the report's reader
+/// reaches it: relative (the default, for a report kept beside the pages) or absolute.
+public struct RuleLinks: Sendable, Equatable {
+    /// Overrides the default page, for CI that publishes the pages somewhere.
+    public static let environmentVariable = "OTLP_MMAP_RULES_URL"
+    public var page: String
+
+    public init(page: String = "rules.html") {
+        self.page = page
+    }
+
+    /// The page named by `OTLP_MMAP_RULES_URL`, else the default.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> RuleLinks {
+        environment[environmentVariable].map { RuleLinks(page: $0) } ?? RuleLinks()
+    }
+
+    public func url(for rule: RuleID) -> String { "\(page)#\(rule.rawValue)" }
+}
+
+/// Renders check reports for people (a table), programs (JSON) and CI systems (JUnit XML); every
+/// finding links to its rule's anchor in the HTML spec.
 public enum ReportFormat: String, CaseIterable, Sendable {
     case text, json, junit
 
-    public func render(_ reports: [CheckReport]) -> String {
+    public func render(_ reports: [CheckReport], links: RuleLinks = RuleLinks()) -> String {
         switch self {
-        case .text: reports.map(Self.text).joined(separator: "\n")
-        case .json: Self.json(reports)
-        case .junit: Self.junit(reports)
+        case .text: reports.map { Self.text($0, links: links) }.joined(separator: "\n")
+        case .json: Self.json(reports, links: links)
+        case .junit: Self.junit(reports, links: links)
         }
     }
 
-    static func text(_ report: CheckReport) -> String {
+    static func text(_ report: CheckReport, links: RuleLinks) -> String {
         var out = "\(report.file) (\(report.size) bytes): \(report.passed ? "PASS" : "FAIL"), "
         out += "\(report.errors.count) error\(report.errors.count == 1 ? "" : "s"), \(report.warnings.count) warning\(report.warnings.count == 1 ? "" : "s")\n"
         for ring in report.rings {
@@ -23,7 +44,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         }
         out += "  dictionary: \(report.dictionaryEntries) entries\n"
         guard !report.findings.isEmpty else { return out }
-        let rows = report.findings.map { [$0.rule.rawValue, $0.level, $0.severity.rawValue, String($0.offset), $0.message] }
+        let rows = report.findings.map { [$0.rule.rawValue, $0.level, $0.severity.rawValue, String($0.offset), "\($0.message)  (\(links.url(for: $0.rule)))"] }
         let header = ["RULE", "LEVEL", "SEVERITY", "OFFSET", "MESSAGE"]
         let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
@@ -34,7 +55,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         return out
     }
 
-    static func json(_ reports: [CheckReport]) -> String {
+    static func json(_ reports: [CheckReport], links: RuleLinks) -> String {
         let files: [[String: Any]] = reports.map { report in
             [
                 "file": report.file,
@@ -49,7 +70,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
                 },
                 "findings": report.findings.map { finding -> [String: Any] in
                     ["rule": finding.rule.rawValue, "level": finding.level, "severity": finding.severity.rawValue,
-                     "offset": finding.offset, "message": finding.message]
+                     "offset": finding.offset, "message": finding.message, "rule_url": links.url(for: finding.rule)]
                 },
             ]
         }
@@ -60,7 +81,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
     /// One test suite per file, one test case per rule of the spec: failed when the file breaks a
     /// MUST rule, with warnings (SHOULD rules, holes) in the case's system-out.
-    static func junit(_ reports: [CheckReport]) -> String {
+    static func junit(_ reports: [CheckReport], links: RuleLinks) -> String {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         let failures = reports.reduce(0) { total, report in total + Set(report.errors.map(\.rule)).count }
         out += "<testsuites name=\"otlp-mmap conform check\" tests=\"\(reports.count * RuleCatalogue.all.count)\" failures=\"\(failures)\">\n"
@@ -70,8 +91,9 @@ public enum ReportFormat: String, CaseIterable, Sendable {
             for rule in RuleCatalogue.all {
                 let findings = report.findings.filter { $0.rule == rule.id }
                 out += "    <testcase classname=\"\(escape(report.file))\" name=\"\(rule.id.rawValue)\">"
+                out += "<properties><property name=\"rule_url\" value=\"\(escape(links.url(for: rule.id)))\"/></properties>"
                 if failed.contains(rule.id) {
-                    let messages = findings.filter { $0.severity == .error }.map { "byte \($0.offset): \($0.message)" }
+                    let messages = findings.filter { $0.severity == .error }.map { "byte \($0.offset): \($0.message) (\(links.url(for: rule.id)))" }
                     out += "<failure message=\"\(escape(messages.first ?? ""))\" type=\"\(rule.level.rawValue)\">\(escape(messages.joined(separator: "\n")))</failure>"
                 }
                 let warnings = findings.filter { $0.severity == .warning }.map { "warning at byte \($0.offset): \($0.message)" }

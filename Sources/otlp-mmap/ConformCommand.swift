@@ -26,6 +26,9 @@ struct ConformCheckCommand: ParsableCommand {
     @Flag(help: "The files' writers have finished: a claimed slot never published is a failure, not a warning.")
     var final = false
 
+    @Option(name: .long, help: "The HTML spec's rules page that findings link to (`gen docs --html` writes it; default: $OTLP_MMAP_RULES_URL, else rules.html).")
+    var rulesURL: String?
+
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard !files.isEmpty else { throw ValidationError("give at least one file") }
@@ -41,7 +44,8 @@ struct ConformCheckCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        print(ReportFormat(rawValue: format)!.render(reports), terminator: "")
+        let links = rulesURL.map { RuleLinks(page: $0) } ?? RuleLinks.fromEnvironment()
+        print(ReportFormat(rawValue: format)!.render(reports, links: links), terminator: "")
         if !reports.allSatisfy(\.passed) { throw ExitCode.failure }
     }
 }

@@ -153,4 +153,32 @@ import TestSupport
         // The rule's own link to its anchor is broken too.
         #expect(result.contains("rules.html: broken anchor #RING-HOLE"), "\(result)")
     }
+
+    /// `conform check` links every finding, in each report format, to an anchor the site has.
+    @Test func theReportsLinkEveryFindingToItsRulesAnchor() async throws {
+        let folder = try await buildSite()
+        let rulesPage = try String(contentsOf: folder.appendingPathComponent("rules.html"), encoding: .utf8)
+        let invalid = TestSupport.repositoryRoot.appendingPathComponent("golden/invalid")
+        let files = try FileManager.default.contentsOfDirectory(atPath: invalid.path).filter { $0.hasSuffix(".otlpmmap") }.sorted()
+            .map { invalid.appendingPathComponent($0).path }
+        let json = try await TestSupport.run(["conform", "check", "--format", "json"] + files)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
+        let findings = ((report["files"] as? [[String: Any]]) ?? []).flatMap { ($0["findings"] as? [[String: Any]]) ?? [] }
+        #expect(findings.count >= files.count)
+        var rules: Set<String> = []
+        for finding in findings {
+            let rule = try #require(finding["rule"] as? String)
+            #expect(finding["rule_url"] as? String == "rules.html#\(rule)")
+            #expect(rulesPage.contains("<tr id=\"\(rule)\">"), "the site has an anchor for \(rule)")
+            rules.insert(rule)
+        }
+        let text = try await TestSupport.run(["conform", "check"] + files)
+        let junit = try await TestSupport.run(["conform", "check", "--format", "junit", "--rules-url", "https://example.org/otlp-mmap/rules.html"] + files)
+        for rule in rules {
+            #expect(text.stdout.contains("(rules.html#\(rule))"), "\(rule) in the text report")
+            #expect(junit.stdout.contains("<property name=\"rule_url\" value=\"https://example.org/otlp-mmap/rules.html#\(rule)\"/>"), "\(rule) in JUnit")
+        }
+        let fromEnvironment = try TestSupport.start(["conform", "check", "--format", "json", files[0]], environment: ["OTLP_MMAP_RULES_URL": "/spec/rules.html"])
+        #expect(await fromEnvironment.wait().stdout.contains("\"rule_url\" : \"\\/spec\\/rules.html#"))
+    }
 }
