@@ -32,13 +32,7 @@ public struct GenerateCommand: ParsableCommand {
 
     public static func generate(root: String, check: Bool) throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
-        let spec: Spec
-        do {
-            spec = try SpecLoader.load(directory: rootURL.appendingPathComponent("spec"))
-        } catch let error as SpecError {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
+        let spec = try loadSpec(root: rootURL)
         let files = Generator.generate(spec, examples: try RuleExamples.load(root: rootURL), scenarios: try ScenarioSources.load(root: rootURL))
         if check {
             let stale = Generator.check(files, root: rootURL)
@@ -52,6 +46,16 @@ public struct GenerateCommand: ParsableCommand {
         }
         let changed = try Generator.write(files, root: rootURL)
         print(changed.isEmpty ? "generated files are up to date" : changed.map { "wrote \($0)" }.joined(separator: "\n"))
+    }
+}
+
+/// The spec under `root`, or exit status 2 with the loader's error (file and line) on standard error.
+func loadSpec(root: URL) throws -> Spec {
+    do {
+        return try SpecLoader.load(directory: root.appendingPathComponent("spec"))
+    } catch let error as SpecError {
+        printError("error: \(error)")
+        throw ExitCode(2)
     }
 }
 
@@ -151,13 +155,7 @@ public struct GenerateDocsCommand: ParsableCommand {
 
     public func run() throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
-        let spec: Spec
-        do {
-            spec = try SpecLoader.load(directory: rootURL.appendingPathComponent("spec"))
-        } catch let error as SpecError {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
+        let spec = try loadSpec(root: rootURL)
         let folder = URL(fileURLWithPath: html, isDirectory: true)
         let written = try HTMLEmitter.write(spec, examples: try RuleExamples.load(root: rootURL), root: rootURL, to: folder)
         print("wrote \(written.count) files to \(folder.path) (open \(folder.appendingPathComponent("index.html").path))")

@@ -154,13 +154,11 @@ enum DocsEmitter {
         md += "`otlp-mmap conform check` must report exactly the rules their manifest names.\n\n"
         md += "| ID | level | origin | rule | constrains | golden file |\n|---|---|---|---|---|---|\n"
         for rule in spec.layout.rules {
-            var where_: [String] = []
-            for structure in spec.layout.structures {
-                for field in structure.fields where field.rules.contains(rule.id) { where_.append("`\(structure.name).\(field.name)`") }
-            }
-            for part in spec.layout.ringParts where part.rules.contains(rule.id) { where_.append("ring `\(part.name)`") }
-            for message in spec.messages.messages {
-                for field in message.fields where field.rules.contains(rule.id) { where_.append("`\(message.name).\(field.name)`") }
+            let where_ = spec.citations(of: rule.id).map { citation in
+                switch citation {
+                case .layoutField(let structure, let field), .messageField(let structure, let field): "`\(structure).\(field)`"
+                case .ringPart(let part): "ring `\(part)`"
+                }
             }
             let golden = examples.files(for: rule.id).map { "[\($0)](../golden/\($0))" }.joined(separator: ", ")
             md += "| <a id=\"\(rule.id.lowercased())\"></a>\(rule.id) | \(rule.level.rawValue) | \(rule.origin.rawValue) | \(cell(rule.text)) | \(where_.joined(separator: ", ")) | \(golden) |\n"

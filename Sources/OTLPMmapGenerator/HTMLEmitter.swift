@@ -160,16 +160,11 @@ public enum HTMLEmitter {
         body += "The golden files listed break the rule on purpose.</p>\n"
         body += "<table>\n<tr><th>ID</th><th>level</th><th>origin</th><th>rule</th><th>constrains</th><th>golden files</th></tr>\n"
         for rule in spec.layout.rules {
-            var constrains: [String] = []
-            for structure in spec.layout.structures {
-                for field in structure.fields where field.rules.contains(rule.id) {
-                    constrains.append("<a href=\"layout.html#\(structure.name).\(field.name)\">\(structure.name).\(field.name)</a>")
-                }
-            }
-            for part in spec.layout.ringParts where part.rules.contains(rule.id) { constrains.append("<a href=\"layout.html#ring\">ring \(part.name)</a>") }
-            for message in spec.messages.messages {
-                for field in message.fields where field.rules.contains(rule.id) {
-                    constrains.append("<a href=\"messages.html#\(message.name)\">\(message.name).\(field.name)</a>")
+            let constrains = spec.citations(of: rule.id).map { citation in
+                switch citation {
+                case .layoutField(let structure, let field): "<a href=\"layout.html#\(structure).\(field)\">\(structure).\(field)</a>"
+                case .ringPart(let part): "<a href=\"layout.html#ring\">ring \(part)</a>"
+                case .messageField(let message, let field): "<a href=\"messages.html#\(message)\">\(message).\(field)</a>"
                 }
             }
             let golden = examples.files(for: rule.id).map { "<a href=\"golden/\($0)\">\(escape($0))</a>" }.joined(separator: "<br>")

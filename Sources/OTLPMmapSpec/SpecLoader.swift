@@ -74,3 +74,25 @@ public enum SpecLoader {
         }
     }
 }
+
+/// A place in the spec that names a rule.
+public enum RuleCitation: Sendable, Equatable {
+    case layoutField(structure: String, field: String)
+    case ringPart(String)
+    case messageField(message: String, field: String)
+}
+
+extension Spec {
+    /// Every place that names rule `id`, in spec order: layout fields, ring parts, record fields.
+    public func citations(of id: String) -> [RuleCitation] {
+        var places: [RuleCitation] = []
+        for structure in layout.structures {
+            for field in structure.fields where field.rules.contains(id) { places.append(.layoutField(structure: structure.name, field: field.name)) }
+        }
+        for part in layout.ringParts where part.rules.contains(id) { places.append(.ringPart(part.name)) }
+        for message in messages.messages {
+            for field in message.fields where field.rules.contains(id) { places.append(.messageField(message: message.name, field: field.name)) }
+        }
+        return places
+    }
+}
