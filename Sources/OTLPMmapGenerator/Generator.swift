@@ -55,31 +55,17 @@ public enum Generator {
         "proto/\(schema.package.replacingOccurrences(of: ".", with: "/"))/\(file)"
     }
 
-    /// The testee protocol's Swift types (module OTLPMmapTestee), .proto and page.
+    /// Every output language, in the order their files are listed.
+    static let emitters: [any OutputEmitter.Type] = [SwiftOutput.self, ProtoOutput.self, MarkdownOutput.self, COutput.self]
+
+    /// The testee protocol's files, every language's.
     static func testeeFiles(_ schema: MessageSchema) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: ["spec/testee.yaml"])
-        return [
-            GeneratedFile(path: "Sources/OTLPMmapTestee/Generated/TesteeMessages.swift", contents: SwiftMessagesEmitter.emit(
-                schema, header, catalogue: "TesteeMessageCatalogue", catalogueDoc: "The testee protocol's messages by name.")),
-            GeneratedFile(path: protoPath(schema, file: "testee.proto"), contents: ProtoEmitter.emit(schema, header)),
-            GeneratedFile(path: "docs/testee.md", contents: DocsEmitter.testee(schema, header)),
-            GeneratedFile(path: "Sources/OTLPMmapConformance/Generated/RunnerChecks.swift", contents: SwiftRunnerChecksEmitter.emit(schema, header)),
-        ]
+        return emitters.flatMap { $0.testeeFiles(schema, header) }
     }
 
     static func formatFiles(_ spec: Spec, _ header: GeneratedHeader, examples: RuleExamples) -> [GeneratedFile] {
-        [
-            GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Rules.swift", contents: SwiftRulesEmitter.emit(spec, header)),
-            GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Structures.swift", contents: SwiftStructuresEmitter.emit(spec, header)),
-            GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/FileLayout.swift", contents: SwiftFileLayoutEmitter.emit(spec, header)),
-            GeneratedFile(path: "Sources/OTLPMmapLayout/Generated/Messages.swift", contents: SwiftMessagesEmitter.emit(spec, header)),
-            GeneratedFile(path: protoPath(spec.messages, file: "mmap.proto"), contents: ProtoEmitter.emit(spec, header)),
-            GeneratedFile(path: "docs/layout.md", contents: DocsEmitter.layout(spec, header)),
-            GeneratedFile(path: "docs/messages.md", contents: DocsEmitter.messages(spec, header)),
-            GeneratedFile(path: "docs/rules.md", contents: DocsEmitter.rules(spec, header, examples: examples)),
-            GeneratedFile(path: "docs/file-layout.svg", contents: SVGEmitter.emit(spec, header)),
-            GeneratedFile(path: CHeaderEmitter.path, contents: CHeaderEmitter.emit(spec, header)),
-        ]
+        emitters.flatMap { $0.formatFiles(spec, header, examples: examples) }
     }
 
     /// Writes the files under `root`, creating folders, and deletes stale files in generated folders.
