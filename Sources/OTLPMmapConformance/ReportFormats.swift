@@ -20,6 +20,15 @@ public struct RuleLinks: Sendable, Equatable {
     }
 
     public func url(for rule: RuleID) -> String { "\(page)#\(rule.rawValue)" }
+
+    /// The link of a runner failure's check when it is a rule of the format (runner checks such as
+    /// CONTENT-LOST are described in docs/testee.md, not on the rules page): nil otherwise.
+    public func url(forCheck check: String) -> String? {
+        RuleCatalogue.all.first { $0.id.rawValue == check }.map { url(for: $0.id) }
+    }
+
+    /// "  (URL)" after a failure of a rule, nothing after a runner check's.
+    func suffix(forCheck check: String) -> String { url(forCheck: check).map { "  (\($0))" } ?? "" }
 }
 
 /// Renders check reports for people (a table), programs (JSON) and CI systems (JUnit XML); every

@@ -2,7 +2,8 @@ import Foundation
 
 extension RunVerdict {
     /// Renders the verdicts as text, JSON or JUnit (one test case per scenario).
-    public func render(format: ReportFormat, command: [String]) -> String {
+    /// Failures of a rule link to its anchor in the HTML spec (`links`).
+    public func render(format: ReportFormat, command: [String], links: RuleLinks = RuleLinks()) -> String {
         switch format {
         case .text:
             var out = "conform run: \(command.joined(separator: " "))\n"
@@ -18,9 +19,9 @@ extension RunVerdict {
                 if result.notWritten > 0 { notes += ", \(result.notWritten) not written (dropped or too large)" }
                 if result.unsupported > 0 { notes += ", \(result.unsupported) commands unsupported" }
                 out += "  \(label) \(result.scenario)  (\(notes), \(String(format: "%.2f", result.seconds)) s)\n"
-                for failure in verdict.unexpected { out += "        \(failure.check) (\(Self.level(failure))): \(failure.message)\n" }
-                for failure in verdict.expected { out += "        expected \(failure.check): \(failure.message)\n" }
-                for failure in verdict.warnings { out += "        warning \(failure.check) (Recommended, not enforced): \(failure.message)\n" }
+                for failure in verdict.unexpected { out += "        \(failure.check) (\(Self.level(failure))): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
+                for failure in verdict.expected { out += "        expected \(failure.check): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
+                for failure in verdict.warnings { out += "        warning \(failure.check) (Recommended, not enforced): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
             }
             if !nowPassing.isEmpty {
                 out += "listed as failing but passed (remove them from \(failureListSource ?? "the failure list")):\n"
@@ -38,7 +39,8 @@ extension RunVerdict {
                     return ["name": result.scenario, "status": verdict.status.rawValue, "passed": verdict.status != .failed,
                             "skipped": verdict.status == .skipped, "failures": verdict.unexpected.map(\.description),
                             "expected_failures": verdict.expected.map(\.description), "warnings": verdict.warnings.map(\.description),
-                            "checks": result.failedChecks, "rules": result.brokenRules.map(\.rawValue), "records_read": result.recordsRead,
+                            "checks": result.failedChecks, "rules": result.brokenRules.map(\.rawValue),
+                            "rule_urls": result.brokenRules.map { links.url(for: $0) }, "records_read": result.recordsRead,
                             "not_written": result.notWritten, "unsupported": result.unsupported, "seconds": result.seconds] as [String: Any]
                 },
             ]
@@ -54,7 +56,7 @@ extension RunVerdict {
                 out += "  <testcase classname=\"conform run\" name=\"\(ReportFormat.escape(result.scenario))\" time=\"\(String(format: "%.3f", result.seconds))\">"
                 switch verdict.status {
                 case .failed:
-                    let text = verdict.unexpected.map(\.description).joined(separator: "\n")
+                    let text = verdict.unexpected.map { $0.description + links.suffix(forCheck: $0.check) }.joined(separator: "\n")
                     out += "<failure message=\"\(ReportFormat.escape(verdict.unexpected[0].description))\">\(ReportFormat.escape(text))</failure>"
                 case .expectedFailure:
                     out += "<skipped message=\"expected failure: \(ReportFormat.escape(verdict.expected.map(\.check).joined(separator: ", ")))\"/>"

@@ -22,6 +22,9 @@ struct ConformRunCommand: ParsableCommand {
     @Option(help: "Report format: text, json or junit.")
     var format: String = "text"
 
+    @Option(name: .long, help: "The HTML spec's rules page that rule failures link to (`gen docs --html` writes it; default: $OTLP_MMAP_RULES_URL, else rules.html).")
+    var rulesURL: String?
+
     @Option(help: "Seconds before a scenario's testee is killed (default: each scenario's own timeout).")
     var timeout: Double?
 
@@ -60,7 +63,7 @@ struct ConformRunCommand: ParsableCommand {
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
         runner.timeoutOverride = timeout
         let verdict = policy.judge(selected.map(runner.run))
-        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command), terminator: "")
+        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, links: rulesURL.map { RuleLinks(page: $0) } ?? RuleLinks.fromEnvironment()), terminator: "")
         if !verdict.passed { throw ExitCode.failure }
     }
 }

@@ -181,4 +181,17 @@ import TestSupport
         let fromEnvironment = try TestSupport.start(["conform", "check", "--format", "json", files[0]], environment: ["OTLP_MMAP_RULES_URL": "/spec/rules.html"])
         #expect(await fromEnvironment.wait().stdout.contains("\"rule_url\" : \"\\/spec\\/rules.html#"))
     }
+
+    /// `conform run` links a failure of a rule too (a runner check such as CONTENT-LOST has no anchor
+    /// on the rules page, and gets none).
+    @Test func runReportsLinkRuleFailures() async throws {
+        let tool = TestSupport.toolPath
+        let text = try await TestSupport.run(["conform", "run", "--scenario", "spans", "--", tool, "testee", "--break", "SLOT-LENGTH"])
+        #expect(text.status != 0)
+        #expect(text.stdout.contains("SLOT-LENGTH (Required): ") && text.stdout.contains("(rules.html#SLOT-LENGTH)"), "\(text.stdout)")
+        let json = try await TestSupport.run(["conform", "run", "--scenario", "spans", "--format", "json", "--rules-url", "https://example.org/r.html", "--", tool, "testee", "--break", "SLOT-LENGTH"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        let scenario = try #require((report["scenarios"] as? [[String: Any]])?.first)
+        #expect((scenario["rule_urls"] as? [String])?.contains("https://example.org/r.html#SLOT-LENGTH") == true, "\(scenario)")
+    }
 }
