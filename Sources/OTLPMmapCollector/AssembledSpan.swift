@@ -159,11 +159,7 @@ extension AssembledSpan: StreamedMessage {
         sink.writeVarint(8)
         withUnsafeBytes(of: identity.span) { sink.writeRaw($0) }
         sink.writeStringField(3, traceState)
-        if !parentSpanID.isEmpty {
-            sink.writeTag(4, 2)
-            sink.writeVarint(UInt64(parentSpanID.count))
-            parentSpanID.withUnsafeBytes { sink.writeRaw($0) }
-        }
+        sink.writeBytesField(4, parentSpanID)
         sink.writeStringField(5, name)
         sink.writeVarintField(6, UInt64(bitPattern: Int64(kind)))
         sink.writeFixed64Field(7, startTimeUnixNano)
@@ -185,8 +181,7 @@ extension AssembledSpan: StreamedMessage {
 
     /// Computed, not counted by running `encode`: every request sizes each of its spans.
     var encodedSize: Int {
-        var size = 2 + 16 + 2 + 8 + WireSize.string(3, traceState) + WireSize.string(5, name)
-        if !parentSpanID.isEmpty { size += 1 + lengthDelimitedSize(parentSpanID.count) }
+        var size = 2 + 16 + 2 + 8 + WireSize.string(3, traceState) + WireSize.bytes(4, count: parentSpanID.count) + WireSize.string(5, name)
         size += WireSize.enumeration(6, kind) + WireSize.fixed64(7, startTimeUnixNano) + WireSize.fixed64(8, endTimeUnixNano)
         size += attributes.count + events.count + links.count
         size += WireSize.int64(10, Int64(droppedAttributesCount)) + WireSize.int64(12, Int64(droppedEventsCount)) + WireSize.int64(14, Int64(droppedLinksCount))

@@ -55,7 +55,7 @@ struct TranscodedLogRecord: StreamedMessage {
     var encodedSize: Int {
         WireSize.fixed64(1, timeUnixNano) + WireSize.enumeration(2, severityNumber) + WireSize.string(3, severityText)
             + body.fieldSize(5) + attributes.count + WireSize.fixed32(8, flags)
-            + (traceID.isEmpty ? 0 : 1 + lengthDelimitedSize(traceID.count)) + (spanID.isEmpty ? 0 : 1 + lengthDelimitedSize(spanID.count))
+            + WireSize.bytes(9, count: traceID.count) + WireSize.bytes(10, count: spanID.count)
             + WireSize.fixed64(11, observedTimeUnixNano) + WireSize.string(12, eventName)
     }
 }

@@ -14,9 +14,9 @@ public struct RuleLinks: Sendable, Equatable {
         self.page = page
     }
 
-    /// The page named by `OTLP_MMAP_RULES_URL`, else the default.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> RuleLinks {
-        environment[environmentVariable].map { RuleLinks(page: $0) } ?? RuleLinks()
+    /// The page a command's `--rules-url` names, else `OTLP_MMAP_RULES_URL`'s, else the default.
+    public static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> RuleLinks {
+        (option ?? environment[environmentVariable]).map { RuleLinks(page: $0) } ?? RuleLinks()
     }
 
     public func url(for rule: RuleID) -> String { "\(page)#\(rule.rawValue)" }

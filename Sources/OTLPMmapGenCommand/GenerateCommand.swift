@@ -54,7 +54,8 @@ func loadSpec(root: URL) throws -> Spec {
     do {
         return try SpecLoader.load(directory: root.appendingPathComponent("spec"))
     } catch let error as SpecError {
-        printError("error: \(error)")
+        let hint = FileManager.default.fileExists(atPath: root.appendingPathComponent("spec").path) ? "" : " (run from the repository root, or pass --root)"
+        printError("error: \(error)\(hint)")
         throw ExitCode(2)
     }
 }
@@ -157,7 +158,13 @@ public struct GenerateDocsCommand: ParsableCommand {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
         let spec = try loadSpec(root: rootURL)
         let folder = URL(fileURLWithPath: html, isDirectory: true)
-        let written = try HTMLEmitter.write(spec, examples: try RuleExamples.load(root: rootURL), root: rootURL, to: folder)
+        let written: [String]
+        do {
+            written = try HTMLEmitter.write(spec, examples: try RuleExamples.load(root: rootURL), root: rootURL, to: folder)
+        } catch {
+            printError("error: cannot write the pages to \(folder.path): \(error is SiteError ? "\(error)" : error.localizedDescription)")
+            throw ExitCode.failure
+        }
         print("wrote \(written.count) files to \(folder.path) (open \(folder.appendingPathComponent("index.html").path))")
     }
 }

@@ -10,7 +10,8 @@ enum LayoutLoader {
             throw byteOrderNode.error("only 'little' byte order is supported")
         }
         let rules = try loadRules(try top.required("rules"))
-        let structures = try loadStructures(try top.required("structures"))
+        let versions = try loadVersions(format.optional("versions"), current: try format.int("version"), versionNode: try format.required("version"))
+        let structures = try loadStructures(try top.required("structures"), versions: versions)
         let file = try top.required("file").mapping(allowed: ["doc", "sections"])
         let ring = try top.required("ring").mapping(allowed: ["doc", "parts", "sequence"])
         let dictionary = try top.required("dictionary").mapping(allowed: ["header", "doc", "entry_kinds"])
@@ -40,8 +41,7 @@ enum LayoutLoader {
             }
         }
         try checkReferences(layout, dictionaryNode: try dictionary.required("header"), sectionsNode: try file.required("sections"))
-        layout.versions = try loadVersions(format.optional("versions"), current: layout.version, versionNode: try format.required("version"))
-        try checkVersions(layout, fieldNodes: try top.required("structures").sequence())
+        layout.versions = versions
         return layout
     }
 
@@ -68,25 +68,20 @@ enum LayoutLoader {
 
     /// A field's `since` and `deprecated` name listed versions; a field newer than the first version
     /// sits in what the older versions reserve, so that their files read it as absent (zero).
-    static func checkVersions(_ layout: Layout, fieldNodes: [YNode]) throws {
-        let known = Set(layout.versions.map(\.number))
-        for (structureIndex, structure) in layout.structures.enumerated() {
-            let nodes = try fieldNodes[structureIndex].mapping(allowed: ["name", "size", "doc", "fields"]).required("fields").sequence()
-            for (index, field) in structure.fields.enumerated() {
-                let node = nodes[index]
-                guard known.contains(field.since) else { throw node.error("since: \(field.since) is not a version of `versions`") }
-                if let deprecated = field.deprecated {
-                    guard known.contains(deprecated), deprecated >= field.since else {
-                        throw node.error("deprecated: \(deprecated) must be a version of `versions`, not before since: \(field.since)")
-                    }
-                }
-                if field.since > layout.versions[0].number, field.type == .reserved || field.atomic && field.initial == .layout {
-                    throw node.error("field '\(field.name)' is new in version \(field.since): it must be a plain field whose bytes the older versions reserve")
-                }
-                if field.since > layout.versions[0].number, case .number(let value) = field.initial, value != 0 {
-                    throw node.error("field '\(field.name)' is new in version \(field.since): its initial value must be 0, which is what files of older versions hold there")
-                }
+    static func checkVersions(of field: LayoutField, _ versions: [SpecVersion], at node: YNode) throws {
+        let known = Set(versions.map(\.number))
+        guard known.contains(field.since) else { throw node.error("since: \(field.since) is not a version of `versions`") }
+        if let deprecated = field.deprecated {
+            guard known.contains(deprecated), deprecated >= field.since else {
+                throw node.error("deprecated: \(deprecated) must be a version of `versions`, not before since: \(field.since)")
             }
+        }
+        guard field.since > versions[0].number else { return }
+        if field.type == .reserved || field.atomic && field.initial == .layout {
+            throw node.error("field '\(field.name)' is new in version \(field.since): it must be a plain field whose bytes the older versions reserve")
+        }
+        if case .number(let value) = field.initial, value != 0 {
+            throw node.error("field '\(field.name)' is new in version \(field.since): its initial value must be 0, which is what files of older versions hold there")
         }
     }
 
@@ -121,7 +116,7 @@ enum LayoutLoader {
 
     // MARK: structures
 
-    static func loadStructures(_ node: YNode) throws -> [Structure] {
+    static func loadStructures(_ node: YNode, versions: [SpecVersion]) throws -> [Structure] {
         var result: [Structure] = []
         for item in try node.sequence() {
             let map = try item.mapping(allowed: ["name", "size", "doc", "fields"])
@@ -133,7 +128,9 @@ enum LayoutLoader {
             guard size > 0 else { throw sizeNode.error("size must be positive") }
             var fields: [LayoutField] = []
             for fieldNode in try map.required("fields").sequence() {
-                fields.append(try loadField(fieldNode))
+                let field = try loadField(fieldNode)
+                try checkVersions(of: field, versions, at: fieldNode)
+                fields.append(field)
             }
             try checkContiguous(fields, size: size, structure: name, sizeNode: sizeNode, fieldNodes: try map.required("fields").sequence())
             result.append(Structure(name: name, size: size, doc: try map.text("doc"), fields: fields, line: item.line))

@@ -11,11 +11,13 @@ public enum SpecLoader {
     public static func load(directory: URL, displayedAs folder: String = "spec") throws -> Spec {
         func read(_ name: String) throws -> String {
             let url = directory.appendingPathComponent(name)
-            do {
-                return try String(contentsOf: url, encoding: .utf8)
-            } catch {
-                throw SpecError(file: "\(folder)/\(name)", line: 0, "cannot read \(url.path): \(error.localizedDescription)")
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw SpecError(file: "\(folder)/\(name)", line: 0, "cannot read \(url.path): no such file, or not readable")
             }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw SpecError(file: "\(folder)/\(name)", line: 0, "\(url.path) is not UTF-8 text")
+            }
+            return text
         }
         let testeeURL = directory.appendingPathComponent(testeeFile)
         let testee = FileManager.default.fileExists(atPath: testeeURL.path) ? try read(testeeFile) : nil

@@ -242,6 +242,10 @@ public enum WireSize {
     @inlinable @inline(__always) public static func string(_ number: Int, _ value: String) -> Int {
         value.isEmpty ? 0 : tag(number) + lengthDelimitedSize(value.utf8.count)
     }
+    /// A bytes field of `count` bytes, not written when empty.
+    @inlinable @inline(__always) public static func bytes(_ number: Int, count: Int) -> Int {
+        count == 0 ? 0 : tag(number) + lengthDelimitedSize(count)
+    }
     @inlinable @inline(__always) public static func enumeration(_ number: Int, _ value: Int32) -> Int {
         value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: Int64(value)))
     }

@@ -44,7 +44,7 @@ struct ConformCheckCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let links = rulesURL.map { RuleLinks(page: $0) } ?? RuleLinks.fromEnvironment()
+        let links = RuleLinks.resolve(option: rulesURL)
         print(ReportFormat(rawValue: format)!.render(reports, links: links), terminator: "")
         if !reports.allSatisfy(\.passed) { throw ExitCode.failure }
     }

@@ -63,7 +63,7 @@ struct ConformRunCommand: ParsableCommand {
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
         runner.timeoutOverride = timeout
         let verdict = policy.judge(selected.map(runner.run))
-        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, links: rulesURL.map { RuleLinks(page: $0) } ?? RuleLinks.fromEnvironment()), terminator: "")
+        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, links: RuleLinks.resolve(option: rulesURL)), terminator: "")
         if !verdict.passed { throw ExitCode.failure }
     }
 }

@@ -177,11 +177,20 @@ public enum HTMLEmitter {
 
 import Foundation
 
+/// The pages could not be written where asked.
+public struct SiteError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 extension HTMLEmitter {
     /// Writes the site into `folder` (created if needed) with the golden files the rules cite, copied
     /// from `root`/golden so that their links work wherever the folder goes. Returns the paths written.
     @discardableResult
     public static func write(_ spec: Spec, examples: RuleExamples, root: URL, to folder: URL) throws -> [String] {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw SiteError(description: "\(folder.path) is a file, not a folder for the pages")
+        }
         var written: [String] = []
         for file in site(spec, examples: examples) {
             let url = folder.appendingPathComponent(file.path)
