@@ -164,3 +164,51 @@ public struct Layout: Sendable {
         preconditionFailure("the loader guarantees a ring header")
     }
 }
+
+/// One part's share of a ring's byte size, as every emitter writes the ring geometry.
+public enum RingSizeTerm: Sendable, Equatable {
+    /// A fixed structure of this many bytes (the ring header).
+    case bytes(Int)
+    /// `count` (a ring header field) elements of `elementSize` bytes (the availability array).
+    case elements(count: String, elementSize: Int)
+    /// `count` blocks of `blockSize` bytes, both ring header fields (the slots).
+    case blocks(count: String, blockSize: String)
+
+    /// `4·num_buffers`, as the docs write the formula.
+    public var text: String {
+        switch self {
+        case .bytes(let size): "\(size)"
+        case .elements(let count, let size): "\(size)·\(count)"
+        case .blocks(let count, let size): "\(count)·\(size)"
+        }
+    }
+}
+
+extension Layout {
+    /// Each ring part's share of the ring's size, in part order: the ring is their sum, a part's
+    /// offset the sum of those before it.
+    public var ringSizeTerms: [RingSizeTerm] {
+        ringParts.map { part in
+            switch part.content {
+            case .structure(let name): .bytes(structure(named: name)?.size ?? 0)
+            case .array(let count, let element): .elements(count: count, elementSize: element.size)
+            case .blocks(let count, let size): .blocks(count: count, blockSize: size)
+            }
+        }
+    }
+
+    /// The ring header fields the ring's size depends on, in header order.
+    public var ringSizeParameters: [String] {
+        let named = ringSizeTerms.flatMap { term -> [String] in
+            switch term {
+            case .bytes: []
+            case .elements(let count, _): [count]
+            case .blocks(let count, let size): [count, size]
+            }
+        }
+        return ringHeader.fields.map(\.name).filter(named.contains)
+    }
+
+    /// `32 + 4·num_buffers + num_buffers·buffer_size`.
+    public var ringSizeFormula: String { ringSizeTerms.map(\.text).joined(separator: " + ") }
+}

@@ -108,25 +108,10 @@ enum CHeaderEmitter {
     /// Ring offsets from the ring's start, computed from the ring header fields that size them; 0 on
     /// success, -1 when they overflow (sizes read from a file are untrusted).
     static func emitRing(_ layout: Layout, into out: inout CodeWriter) {
-        var parameterNames: [String] = []
-        var terms: [(code: String, text: String)] = []
-        for part in layout.ringParts {
-            switch part.content {
-            case .structure(let name):
-                let size = layout.structure(named: name)!.size
-                terms.append(("(int64_t)\(size)", "\(size)"))
-            case .array(let count, let element):
-                parameterNames.append(count)
-                terms.append(("\(count) * \(element.size)", "\(element.size)·\(count)"))
-            case .blocks(let count, let size):
-                parameterNames += [count, size]
-                terms.append(("\(count) * \(size)", "\(count)·\(size)"))
-            }
-        }
-        let used = layout.ringHeader.fields.map(\.name).filter { parameterNames.contains($0) }
+        let used = layout.ringSizeParameters
         let parameters = used.map { "int64_t \($0)" }.joined(separator: ", ")
         out.doc(layout.ringDoc, prefix: "//")
-        out.doc("Ring byte size = \(terms.map(\.text).joined(separator: " + ")).", prefix: "//")
+        out.doc("Ring byte size = \(layout.ringSizeFormula).", prefix: "//")
         for part in layout.ringParts {
             if case .array(_, let element) = part.content {
                 out.line("#define OTLP_MMAP_RING_\(macro(part.name))_ELEMENT_SIZE \(element.size)")
@@ -134,24 +119,33 @@ enum CHeaderEmitter {
             }
         }
         let guardNegative = used.map { "\($0) < 0" }.joined(separator: " || ")
-        func function(_ name: String, doc: String, terms: [(code: String, text: String)]) {
+        /// A function adding up `terms`, each product overflow-checked.
+        func function(_ name: String, doc: String, terms: [RingSizeTerm]) {
+            let factors: [(String, String)?] = terms.map { term in
+                switch term {
+                case .bytes: nil
+                case .elements(let count, let size): (count, "\(size)")
+                case .blocks(let count, let size): (count, size)
+                }
+            }
+            let referenced = Set(factors.compactMap { $0 }.flatMap { [$0.0, $0.1] })
             out.doc(doc, prefix: "//")
             out.block("static inline int otlp_mmap_ring_\(name)(\(parameters), int64_t *out) {") { out in
                 out.line("if (\(guardNegative)) return -1;")
-                for parameter in used where !terms.contains(where: { $0.code.contains(parameter) }) { out.line("(void)\(parameter);") }
-                out.line(terms.contains { $0.code.contains("*") } ? "int64_t total = 0, term;" : "int64_t total = 0;")
-                for term in terms {
-                    if term.code.contains("*") {
-                        let factors = term.code.components(separatedBy: " * ")
-                        out.line("if (__builtin_mul_overflow((int64_t)\(factors[0]), (int64_t)\(factors[1]), &term) || __builtin_add_overflow(total, term, &total)) return -1;")
-                    } else {
-                        out.line("if (__builtin_add_overflow(total, \(term.code), &total)) return -1;")
+                for parameter in used where !referenced.contains(parameter) { out.line("(void)\(parameter);") }
+                out.line(factors.contains { $0 != nil } ? "int64_t total = 0, term;" : "int64_t total = 0;")
+                for (term, product) in zip(terms, factors) {
+                    if let (count, size) = product {
+                        out.line("if (__builtin_mul_overflow((int64_t)\(count), (int64_t)\(size), &term) || __builtin_add_overflow(total, term, &total)) return -1;")
+                    } else if case .bytes(let size) = term {
+                        out.line("if (__builtin_add_overflow(total, (int64_t)\(size), &total)) return -1;")
                     }
                 }
                 out.line("*out = total;")
                 out.line("return 0;")
             }
         }
+        let terms = layout.ringSizeTerms
         for (index, part) in layout.ringParts.enumerated() {
             function("\(part.name)_offset", doc: "Offset of `\(part.name)` from the ring's start. \(part.doc)", terms: Array(terms[..<index]))
         }

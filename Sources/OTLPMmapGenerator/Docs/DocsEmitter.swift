@@ -55,7 +55,7 @@ enum DocsEmitter {
             let rules = part.rules.map { "[\($0)](rules.md#\($0.lowercased()))" }.joined(separator: " ")
             md += "| \(part.name) | \(content) | \(rules) | \(cell(part.doc)) |\n"
         }
-        md += "\nRing byte size = \(ringFormula(layout)).\n\n"
+        md += "\nRing byte size = \(layout.ringSizeFormula).\n\n"
         md += "For sequence number `s`:\n\n"
         md += "- slot index = `\(layout.sequence.slotIndex)`\n"
         md += "- flag = `\(layout.sequence.flag)`\n"
@@ -164,16 +164,6 @@ enum DocsEmitter {
             md += "| <a id=\"\(rule.id.lowercased())\"></a>\(rule.id) | \(rule.level.rawValue) | \(rule.origin.rawValue) | \(cell(rule.text)) | \(where_.joined(separator: ", ")) | \(golden) |\n"
         }
         return md
-    }
-
-    static func ringFormula(_ layout: Layout) -> String {
-        layout.ringParts.map { part -> String in
-            switch part.content {
-            case .structure(let name): "\(layout.structure(named: name)!.size)"
-            case .array(let count, let element): "\(element.size)·\(count)"
-            case .blocks(let count, let size): "\(count)·\(size)"
-            }
-        }.joined(separator: " + ")
     }
 
     static func initialText(_ initial: InitialValue) -> String {

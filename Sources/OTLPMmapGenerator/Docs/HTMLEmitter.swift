@@ -103,7 +103,7 @@ public enum HTMLEmitter {
             }
             body += "</table>\n"
         }
-        body += "<h2 id=\"ring\">Ring</h2>\n<p>\(prose(layout.ringDoc))</p>\n<p>Ring byte size = \(escape(DocsEmitter.ringFormula(layout))).</p>\n"
+        body += "<h2 id=\"ring\">Ring</h2>\n<p>\(prose(layout.ringDoc))</p>\n<p>Ring byte size = \(escape(layout.ringSizeFormula)).</p>\n"
         body += "<table>\n<tr><th>part</th><th>rules</th><th>meaning</th></tr>\n"
         for part in layout.ringParts {
             body += "<tr><td>\(part.name)</td><td>\(ruleLinks(part.rules))</td><td>\(prose(part.doc))</td></tr>\n"

@@ -40,7 +40,7 @@ enum SVGEmitter {
             y += rowHeight + 40
         }
 
-        rows.append(label("Ring (not to scale): \(DocsEmitter.ringFormula(layout)) bytes", x: margin, y: y - 8, bold: true))
+        rows.append(label("Ring (not to scale): \(layout.ringSizeFormula) bytes", x: margin, y: y - 8, bold: true))
         let partWidth = usable / max(1, layout.ringParts.count)
         for (index, part) in layout.ringParts.enumerated() {
             let detail: String

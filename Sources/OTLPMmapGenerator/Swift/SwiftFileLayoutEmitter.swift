@@ -59,31 +59,15 @@ enum SwiftFileLayoutEmitter {
     /// The ring's parts become offset functions whose parameters are the ring header fields that size
     /// them; arithmetic is overflow-checked because the sizes come from untrusted files.
     static func emitRingLayout(_ layout: Layout, into out: inout CodeWriter) {
-        let header = layout.ringHeader
-        var parameterNames: [String] = []
-        for part in layout.ringParts {
-            switch part.content {
-            case .structure: break
-            case .array(let count, _): parameterNames.append(count)
-            case .blocks(let count, let size): parameterNames += [count, size]
+        let parameters = layout.ringSizeParameters.map { "\(Naming.lowerCamel($0)): Int64" }.joined(separator: ", ")
+        let terms = layout.ringSizeTerms.map { term -> (code: String, text: String) in
+            switch term {
+            case .bytes(let size): ("\(size)", term.text)
+            case .elements(let count, let size): ("mul(\(Naming.lowerCamel(count)), \(size))", term.text)
+            case .blocks(let count, let size): ("mul(\(Naming.lowerCamel(count)), \(Naming.lowerCamel(size)))", term.text)
             }
         }
-        let used = header.fields.map(\.name).filter { parameterNames.contains($0) }
-        let parameters = used.map { "\(Naming.lowerCamel($0)): Int64" }.joined(separator: ", ")
-
-        var terms: [(code: String, text: String)] = []
-        for part in layout.ringParts {
-            switch part.content {
-            case .structure(let name):
-                let size = layout.structure(named: name)!.size
-                terms.append(("\(size)", "\(size)"))
-            case .array(let count, let element):
-                terms.append(("mul(\(Naming.lowerCamel(count)), \(element.size))", "\(element.size)·\(count)"))
-            case .blocks(let count, let size):
-                terms.append(("mul(\(Naming.lowerCamel(count)), \(Naming.lowerCamel(size)))", "\(count)·\(size)"))
-            }
-        }
-        let formula = terms.map(\.text).joined(separator: " + ")
+        let formula = layout.ringSizeFormula
         out.doc(layout.ringDoc)
         out.doc("")
         out.doc("Ring byte size = \(formula).")
