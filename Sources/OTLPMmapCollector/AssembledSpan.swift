@@ -86,7 +86,7 @@ struct AssembledSpan {
 
     /// Appends a true boolean attribute: a marker for a span the collector had to complete itself.
     mutating func mark(_ key: String) {
-        attributes += Self.framed(9, EncodedKeyValue(keyValue: SpanAssembler.marker(key)))
+        attributes += Self.framed(9, SpanAssembler.marker(key).encoded)
     }
 
     /// The framed entries of an attribute block this type wrote, each with its key. Every block
@@ -136,7 +136,7 @@ struct AssembledSpan {
         kind = Int32(truncatingIfNeeded: span.kind.rawValue)
         startTimeUnixNano = span.startTimeUnixNano
         endTimeUnixNano = span.endTimeUnixNano
-        attributes = span.attributes.flatMap { Self.framed(9, EncodedKeyValue(keyValue: $0)) }
+        attributes = span.attributes.flatMap { Self.framed(9, $0.encoded) }
         droppedAttributesCount = span.droppedAttributesCount
         events = span.events.flatMap { Self.framed(11, EncodedSpanEvent(event: $0)) }
         droppedEventsCount = span.droppedEventsCount

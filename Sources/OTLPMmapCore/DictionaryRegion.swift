@@ -97,12 +97,15 @@ public final class DictionaryRegion: @unchecked Sendable {
         guard reference >= firstEntryOffset, reference < end else {
             throw FormatError(.dictRefRange, at: Int(clamping: reference), "\(field) \(reference) is outside the dictionary's entries [\(firstEntryOffset), \(end))")
         }
-        let mapping = try self.mapping(covering: Int(reference) + 1)
+        // The whole length prefix (up to 10 bytes, never past `end`) must lie in the mapping it is
+        // read from: an entry that starts on the last bytes of the size we mapped may have its
+        // prefix continue into the part the writer grew since.
+        let prefixEnd = min(Int(clamping: end), Int(reference) + 10)
+        let mapping = try self.mapping(covering: prefixEnd)
         guard Int(reference) < mapping.count else {
             throw FormatError(.dictRefRange, at: Int(reference), "\(field) \(reference) is past the end of the \(mapping.count)-byte file")
         }
-        let limit = min(Int(clamping: end), mapping.count)
-        let prefixBytes = Array(UnsafeRawBufferPointer(rebasing: mapping[Int(reference)..<min(limit, Int(reference) + 10)]))
+        let prefixBytes = Array(UnsafeRawBufferPointer(rebasing: mapping[Int(reference)..<min(prefixEnd, mapping.count)]))
         var reader = ProtoReader(UnsafeRawBufferPointer(start: nil, count: 0), baseOffset: 0)
         let length: UInt64
         do {

@@ -172,7 +172,7 @@ import Testing
         var span = try #require(AssembledSpan(Self.span(2)))
         let before = span.otlp.attributes
         let update = [Self.keyValue("attribute.1", Self.values[4]), Self.keyValue("added", Self.values[0])]
-        span.update(attributes: update.flatMap { AssembledSpan.framed(9, EncodedKeyValue(keyValue: $0)) })
+        span.update(attributes: update.flatMap { AssembledSpan.framed(9, $0.encoded) })
         var expected = before
         expected[1] = update[0]
         expected.append(update[1])
@@ -188,7 +188,7 @@ import Testing
         let values = try Self.recordValues(dictionary, key: key)
         let refs = values.map { KeyValueRef(keyRef: key, value: $0) }
         let cache = DictionaryCache(dictionary: dictionary)
-        let expected = try cache.keyValues(refs).flatMap { AssembledSpan.framed(9, EncodedKeyValue(keyValue: $0)) }
+        let expected = try cache.keyValues(refs).flatMap { AssembledSpan.framed(9, $0.encoded) }
         #expect(try cache.encodedKeyValues(refs, asField: 9) == expected)
         for ref in refs {
             let transcoded = TranscodedKeyValue(key: "key", value: try cache.transcoded(ref.value, nesting: 2))

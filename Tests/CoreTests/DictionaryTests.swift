@@ -82,6 +82,32 @@ import Testing
         #expect(reader.file.bytes.count > mappedBefore)
     }
 
+    /// An entry whose length prefix starts on the last bytes of the size a reader mapped and
+    /// continues into what the writer grew since (issue 19): the reader must follow the growth for
+    /// the prefix too, not only for the entry's first byte. Prefixes of 1, 2, 5 and 10 bytes (the
+    /// last two non-minimal, as protobuf allows), starting on each of the last bytes of the mapping.
+    @Test(arguments: [1, 2, 5, 10])
+    func aLengthPrefixAcrossTheReadersMappedSizeIsRead(prefixLength: Int) throws {
+        for bytesBeforeTheEnd in 1...prefixLength {
+            let writer = try makeFile(dictionaryBytes: 128, label: "prefix-\(prefixLength)-\(bytesBeforeTheEnd)")
+            let reader = try MmapFile.open(path: writer.path)
+            let mapped = reader.file.bytes.count
+            // Fill the dictionary with one string so that the next entry starts `bytesBeforeTheEnd`
+            // bytes before the reader's mapped size.
+            let target = Int64(mapped - bytesBeforeTheEnd)
+            let gap = Int(target - writer.dictionary.header.end)
+            try #require(gap >= 1 && gap <= 128)
+            _ = try writer.dictionary.appendString(String(repeating: "f", count: gap - 1))
+            try #require(writer.dictionary.header.end == target)
+            let payload = Array(String(repeating: "p", count: prefixLength == 2 ? 200 : 7).utf8)
+            let reference = try appendRaw(writer, prefix(payload.count, bytes: prefixLength) + payload)
+            #expect(reference == target)
+            #expect(try writer.file.currentFileSize() > mapped, "the entry must end past the reader's mapping")
+            #expect(try reader.dictionary.resolve(reference, as: .string) == .string(String(decoding: payload, as: UTF8.self)),
+                    "prefix of \(prefixLength) bytes starting \(bytesBeforeTheEnd) before the mapped size")
+        }
+    }
+
     @Test func concurrentAppendsFromManyThreadsAreAllKept() throws {
         let file = try makeFile(dictionaryBytes: 256)
         let threads = 8
@@ -110,4 +136,29 @@ final class ThreadResults: @unchecked Sendable {
     init(count: Int) { values = Array(repeating: [], count: count) }
     func set(_ index: Int, _ value: [Int64]) { lock.lock(); values[index] = value; lock.unlock() }
     func get(_ index: Int) -> [Int64] { lock.lock(); defer { lock.unlock() }; return values[index] }
+}
+
+/// `length` as a varint of exactly `bytes` bytes (padded with continuation bytes when longer than
+/// its minimal form).
+func prefix(_ length: Int, bytes: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    var value = UInt64(length)
+    for index in 0..<bytes {
+        let last = index == bytes - 1
+        out.append(UInt8(value & 0x7F) | (last ? 0 : 0x80))
+        value >>= 7
+    }
+    precondition(value == 0, "\(length) does not fit \(bytes) varint bytes")
+    return out
+}
+
+/// Appends `entry` (prefix and payload, as given) to the dictionary the way a writer does: reserve
+/// with a fetch-add on `end`, grow the file when it does not fit, copy, count. Returns its reference.
+func appendRaw(_ file: MmapFile, _ entry: [UInt8]) throws -> Int64 {
+    let start = file.dictionary.header.fetchAddEnd(Int64(entry.count))
+    let end = Int(start) + entry.count
+    let mapping = end > file.file.bytes.count ? try file.file.grow(toAtLeast: end + 64) : file.file.bytes
+    UnsafeMutableRawBufferPointer(rebasing: mapping[Int(start)..<end]).copyBytes(from: entry)
+    _ = file.dictionary.header.fetchAddNumEntries(1)
+    return start
 }

@@ -30,7 +30,7 @@ extension DictionaryCache {
         case nil, .stringValue, .boolValue, .intValue, .doubleValue, .bytesValue:
             return .scalar(value.value)
         case .arrayValue, .kvlistValue, .valueRef:
-            return .resolved(try anyValue(value, nesting: nesting))
+            return .resolved(EncodedAnyValue(value: try anyValue(value, nesting: nesting)))
         }
     }
 }
@@ -41,8 +41,8 @@ enum TranscodedValue {
     case absent
     /// A scalar of the record (nil: an AnyValue message with no value set).
     case scalar(AnyValue.ValueChoice?)
-    /// A list, map or dictionary value, resolved.
-    case resolved(OTLPAnyValue)
+    /// A list, map or dictionary value, resolved and measured.
+    case resolved(EncodedAnyValue)
 
     /// The AnyValue message's body size; nil for `.absent`.
     var bodySize: Int? {
@@ -55,7 +55,7 @@ enum TranscodedValue {
         case .scalar(.doubleValue?): return 9
         case .scalar(.bytesValue(let bytes)?): return 1 + lengthDelimitedSize(bytes.count)
         case .scalar(.arrayValue?), .scalar(.kvlistValue?), .scalar(.valueRef?): return 0   // `transcoded` never makes these
-        case .resolved(let value): return EncodedAnyValue(value: value).encodedSize
+        case .resolved(let value): return value.encodedSize
         }
     }
 
@@ -81,7 +81,7 @@ enum TranscodedValue {
             sink.writeVarint(UInt64(bytes.count))
             bytes.withUnsafeBytes { sink.writeRaw($0) }
         case .resolved(let value):
-            EncodedAnyValue(value: value).encode(to: &sink)
+            value.encode(to: &sink)
         }
     }
 

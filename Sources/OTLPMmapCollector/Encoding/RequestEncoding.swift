@@ -109,10 +109,82 @@ extension WireSink {
     }
 }
 
+/// An OTLP AnyValue, written with the size of every message nested in it measured once, in one walk
+/// before writing. Sizing each nested message by encoding it on a `SizeCounter` — what
+/// `writeMessage` does for a message without an arithmetic size — counts everything below a level
+/// again at every level above it, so the work doubled with each level of nesting and a valid record
+/// of values nested 20 deep held the collector for good (issue 19). Here a value is walked twice in
+/// all (measure, write), whatever its depth. AnyValue: string 1, bool 2, int 3, double 4, array 5,
+/// kvlist 6, bytes 7; ArrayValue and KeyValueList: values 1; KeyValue: key 1, value 2.
 struct EncodedAnyValue: StreamedMessage {
     let value: OTLPAnyValue
+    /// The body size of every message in `value`, itself first, in the order `encode` writes them.
+    private let sizes: [Int]
+
+    init(value: OTLPAnyValue) {
+        var sizes: [Int] = []
+        Self.measure(value, into: &sizes)
+        self.value = value
+        self.sizes = sizes
+    }
+
+    var encodedSize: Int { sizes[0] }
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
+        var next = 1
+        Self.writeBody(value, sizes, &next, &sink)
+    }
+
+    /// Appends the body sizes of `value` and of the messages inside it, in writing order (a
+    /// message's slot is taken before its children's, and filled after them); returns its own.
+    @discardableResult
+    private static func measure(_ value: OTLPAnyValue, into sizes: inout [Int]) -> Int {
+        let index = sizes.count
+        sizes.append(0)
+        let size: Int
         switch value.value {
+        case nil: size = 0
+        case .stringValue(let text)?: size = 1 + lengthDelimitedSize(text.utf8.count)
+        case .boolValue?: size = 2
+        case .intValue(let number)?: size = 1 + varintSize(UInt64(bitPattern: number))
+        case .doubleValue?: size = 9
+        case .bytesValue(let bytes)?: size = 1 + lengthDelimitedSize(bytes.count)
+        case .arrayValue(let array)?:
+            let list = sizes.count
+            sizes.append(0)
+            var total = 0
+            for element in array.values { total += WireSize.message(1, size: measure(element, into: &sizes)) }
+            sizes[list] = total
+            size = WireSize.message(5, size: total)
+        case .kvlistValue(let map)?:
+            let list = sizes.count
+            sizes.append(0)
+            var total = 0
+            for keyValue in map.values {
+                let pair = sizes.count
+                sizes.append(0)
+                var pairSize = WireSize.string(1, keyValue.key)
+                if keyValue.hasValue { pairSize += WireSize.message(2, size: measure(keyValue.value, into: &sizes)) }
+                sizes[pair] = pairSize
+                total += WireSize.message(1, size: pairSize)
+            }
+            sizes[list] = total
+            size = WireSize.message(6, size: total)
+        }
+        sizes[index] = size
+        return size
+    }
+
+    /// Writes `value`'s fields, taking the nested messages' sizes from `sizes` at `next` onwards.
+    private static func writeBody<Sink: WireSink>(_ value: OTLPAnyValue, _ sizes: [Int], _ next: inout Int, _ sink: inout Sink) {
+        func frame(_ number: Int) {
+            sink.writeTag(number, 2)
+            sink.writeVarint(UInt64(sizes[next]))
+            next += 1
+        }
+        switch value.value {
+        case nil:
+            break
         case .stringValue(let text)?:
             sink.writeTag(1, 2)
             sink.writeLengthDelimited(text)
@@ -126,39 +198,26 @@ struct EncodedAnyValue: StreamedMessage {
             sink.writeTag(4, 1)
             sink.writeFixed64(number.bitPattern)
         case .arrayValue(let array)?:
-            sink.writeMessage(5, EncodedList(values: array.values))
-        case .kvlistValue(let list)?:
-            sink.writeMessage(6, EncodedKeyValueList(values: list.values))
+            frame(5)
+            for element in array.values {
+                frame(1)
+                writeBody(element, sizes, &next, &sink)
+            }
+        case .kvlistValue(let map)?:
+            frame(6)
+            for keyValue in map.values {
+                frame(1)
+                sink.writeStringField(1, keyValue.key)
+                if keyValue.hasValue {
+                    frame(2)
+                    writeBody(keyValue.value, sizes, &next, &sink)
+                }
+            }
         case .bytesValue(let bytes)?:
             sink.writeTag(7, 2)
             sink.writeVarint(UInt64(bytes.count))
             bytes.withUnsafeBytes { sink.writeRaw($0) }
-        case nil:
-            break
         }
-    }
-}
-
-/// ArrayValue: values = 1.
-struct EncodedList: StreamedMessage {
-    let values: [OTLPAnyValue]
-    func encode<Sink: WireSink>(to sink: inout Sink) {
-        for value in values { sink.writeMessage(1, EncodedAnyValue(value: value)) }
-    }
-}
-
-/// KeyValueList: values = 1.
-struct EncodedKeyValueList: StreamedMessage {
-    let values: [OTLPKeyValue]
-    func encode<Sink: WireSink>(to sink: inout Sink) { sink.writeKeyValues(1, values) }
-}
-
-/// KeyValue: key = 1, value = 2.
-struct EncodedKeyValue: StreamedMessage {
-    let keyValue: OTLPKeyValue
-    func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeStringField(1, keyValue.key)
-        if keyValue.hasValue { sink.writeMessage(2, EncodedAnyValue(value: keyValue.value)) }
     }
 }
 
@@ -216,6 +275,11 @@ struct EncodedStatus: StreamedMessage {
     }
 }
 
-extension OTLPKeyValue { var encoded: EncodedKeyValue { EncodedKeyValue(keyValue: self) } }
+extension OTLPKeyValue {
+    /// The KeyValue for writing: its value measured once (`EncodedAnyValue`).
+    var encoded: TranscodedKeyValue {
+        TranscodedKeyValue(key: key, value: hasValue ? .resolved(EncodedAnyValue(value: value)) : .absent)
+    }
+}
 extension OTLPResource { var encoded: EncodedResource { EncodedResource(resource: self) } }
 extension OTLPScope { var encoded: EncodedScope { EncodedScope(scope: self) } }

@@ -50,7 +50,13 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                     lastCheckpoint = now
                     lastCheckpointFailure = nil
                 case .data(.records(let records, let next)):
+                    var converted = next
                     for record in records {
+                        // A cancelled collector stops between records, not after a whole batch.
+                        if Task.isCancelled {
+                            converted = record.sequence
+                            break
+                        }
                         do {
                             try stage.apply(record, now: now, wall: wall)
                         } catch let error as FormatError {
@@ -59,7 +65,7 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                             invalid(FormatError(.slotDecode, at: record.payloadFileOffset, "\(error)"), record)
                         }
                     }
-                    appliedNext = next
+                    appliedNext = converted
                 case .data(.end(let kind, let done)):
                     ending = (kind, done, false, false)
                     if kind == .fileReset { stage.finishForReset(now: now, wall: wall) }
