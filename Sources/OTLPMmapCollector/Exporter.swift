@@ -108,32 +108,59 @@ public final class DebugExporter: Exporter, Sendable {
     }
 
     /// OTLP JSON of `message`: proto3 JSON with enums as numbers and the ids re-encoded in hex.
+    /// The ids are rewritten in one pass over swift-protobuf's output text: going through
+    /// JSONSerialization instead bridged every nested dictionary again at each level above it, so a
+    /// request holding values nested 30 deep took longer than any stop allows (issue 19).
     public static func otlpJSON<Request: SwiftProtobuf.Message>(_ message: Request) throws -> String {
         var options = JSONEncodingOptions()
         options.alwaysPrintEnumsAsInts = true
-        let data = try message.jsonUTF8Data(options: options)
-        let object = try JSONSerialization.jsonObject(with: data)
-        let converted = hexIDs(object)
-        let output = try JSONSerialization.data(withJSONObject: converted, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: output, as: UTF8.self)
+        let json = try [UInt8](message.jsonUTF8Data(options: options))
+        return String(decoding: hexIDs(json), as: UTF8.self)
     }
 
     /// The keys whose values OTLP/JSON writes as hex instead of base64.
     static let idKeys: Set<String> = ["traceId", "spanId", "parentSpanId"]
 
-    private static func hexIDs(_ value: Any) -> Any {
-        if let dictionary = value as? [String: Any] {
-            var result: [String: Any] = [:]
-            for (key, inner) in dictionary {
-                if idKeys.contains(key), let base64 = inner as? String, let bytes = Data(base64Encoded: base64) {
-                    result[key] = bytes.map { String(format: "%02x", $0) }.joined()
-                } else {
-                    result[key] = hexIDs(inner)
-                }
+    /// `json` with the base64 string value of every `idKeys` key replaced by the same bytes in hex.
+    /// Strings are scanned whole (escapes included), so a key name inside a string value is text.
+    static func hexIDs(_ json: [UInt8]) -> [UInt8] {
+        let quote = UInt8(ascii: "\""), colon = UInt8(ascii: ":"), backslash = UInt8(ascii: "\\")
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + json.count / 8)
+        var index = 0
+        var idValueNext = false
+        while index < json.count {
+            guard json[index] == quote else {
+                idValueNext = false
+                out.append(json[index])
+                index += 1
+                continue
             }
-            return result
+            var end = index + 1
+            while end < json.count, json[end] != quote { end += json[end] == backslash ? 2 : 1 }
+            guard end < json.count else {    // an unterminated string: not what swift-protobuf writes; left as it is
+                out += json[index...]
+                break
+            }
+            let content = json[(index + 1)..<end]
+            if idValueNext, let bytes = Data(base64Encoded: String(decoding: content, as: UTF8.self)) {
+                out.append(quote)
+                for byte in bytes { out += Array(String(format: "%02x", byte).utf8) }
+                out.append(quote)
+                idValueNext = false
+                index = end + 1
+                continue
+            }
+            out += json[index...end]
+            index = end + 1
+            if index < json.count, json[index] == colon, idKeys.contains(String(decoding: content, as: UTF8.self)) {
+                out.append(colon)
+                index += 1
+                idValueNext = true
+            } else {
+                idValueNext = false
+            }
         }
-        if let array = value as? [Any] { return array.map(hexIDs) }
-        return value
+        return out
     }
 }

@@ -27,12 +27,20 @@ package final class DictionaryResolver<Built> {
     private let build: Build
     /// Inlinable with the fast path below: a generic class's dictionary used unspecialized from
     /// another module costs a metadata lookup per call (a sixth of a drain's CPU, measured).
-    @usableFromInline var cache: [Key: Built] = [:]
-    /// References being built right now, innermost last, with the depth each was reached at.
-    private var chain: [(reference: Int64, depth: Int)] = []
+    @usableFromInline var cache: [Key: Cached] = [:]
+    /// References being built right now, innermost last, with the depth each was reached at and the
+    /// deepest level any reference inside it reached.
+    @usableFromInline var chain: [(reference: Int64, depth: Int, reach: Int)] = []
     /// Findings of the rules an entry breaks that still let it be built (SHOULD-level ones), each
     /// reported the first time its entry is built; the caller takes them with `takeFindings()`.
     private var findings: [FormatError] = []
+
+    /// A built entry and how many levels its references reach below it: a cached entry met again
+    /// deeper than where it was built must still fit in WIRE-DEPTH with everything under it.
+    @usableFromInline struct Cached {
+        @usableFromInline let built: Built
+        @usableFromInline let height: Int
+    }
 
     @usableFromInline struct Key: Hashable {
         @usableFromInline var reference: Int64
@@ -58,8 +66,25 @@ package final class DictionaryResolver<Built> {
     /// many messages deep the reference sits inside the record or entry that holds it.
     @inlinable
     package func resolve(_ kind: DictionaryEntryKind, at reference: Int64, field: String, nesting: Int = 0) throws -> Built {
-        if let built = cache[Key(reference: reference, kind: kind)] { return built }
+        if let hit = cache[Key(reference: reference, kind: kind)] {
+            // An entry without references, met outside any entry (a record's keys, say): nothing to account.
+            if hit.height == 0 && chain.isEmpty { return hit.built }
+            try account(hit, at: reference, field: field, nesting: nesting)
+            return hit.built
+        }
         return try resolveUncached(kind, at: reference, field: field, nesting: nesting)
+    }
+
+    /// A cached entry met at this depth: it and what it refers to must fit in WIRE-DEPTH here too,
+    /// and the entry being built reaches as deep as it does.
+    @usableFromInline
+    func account(_ hit: Cached, at reference: Int64, field: String, nesting: Int) throws {
+        let depth = self.depth + nesting + 1
+        guard depth + hit.height <= ProtoReader.maxDepth else {
+            throw FormatError(.wireDepth, at: Int(clamping: reference),
+                              "\(field) \(reference): references nested more than \(ProtoReader.maxDepth) deep (its entries reach \(hit.height) levels below it, at depth \(depth))")
+        }
+        if !chain.isEmpty { chain[chain.count - 1].reach = max(chain[chain.count - 1].reach, depth + hit.height) }
     }
 
     /// The first resolution of an entry: checked, decoded, validated, built, cached.
@@ -75,10 +100,17 @@ package final class DictionaryResolver<Built> {
             throw FormatError(.wireDepth, at: Int(clamping: reference), "\(field) \(reference): references nested more than \(ProtoReader.maxDepth) deep")
         }
         let entry = try decode(kind, at: reference, field: field)
-        chain.append((reference, depth))
-        defer { chain.removeLast() }
-        let built = try build(entry, reference, self)
-        cache[key] = built
+        chain.append((reference, depth, depth))
+        let built: Built
+        do {
+            built = try build(entry, reference, self)
+        } catch {
+            chain.removeLast()
+            throw error
+        }
+        let reach = chain.removeLast().reach
+        cache[key] = Cached(built: built, height: reach - depth)
+        if !chain.isEmpty { chain[chain.count - 1].reach = max(chain[chain.count - 1].reach, reach) }
         return built
     }
 

@@ -95,11 +95,11 @@ func collect(
 
 /// A writer with a fixed clock and id seed, so that tests know every time.
 func makeWriter(
-    _ label: String = #function, at existingPath: String? = nil, numBuffers: Int64 = 256,
+    _ label: String = #function, at existingPath: String? = nil, numBuffers: Int64 = 256, bufferSize: Int64 = 512,
     clock: @escaping @Sendable () -> UInt64 = { 1_700_000_000_000_000_000 }
 ) throws -> TelemetryWriter {
     let path = try existingPath ?? TestSupport.temporaryDirectory(label).appendingPathComponent("collected.otlpmmap").path
-    let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: 512)
+    let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
     var configuration = WriterConfiguration(path: path, events: ring, spans: ring, measurements: ring,
                                             resource: [Attribute("service.name", "collector-tests"), Attribute("host.id", .int(7))])
     configuration.idSeed = 7

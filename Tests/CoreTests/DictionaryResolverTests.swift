@@ -48,6 +48,23 @@ import Testing
         #expect(error?.message.contains("nested more than 64 deep") == true)
     }
 
+    /// Issue 19: an entry built (and cached) near the top of a chain was later met deeper, and the
+    /// cache returned it without counting the levels below it, so whether a chain broke WIRE-DEPTH
+    /// depended on which record resolved it first. Met again, a cached entry counts its height.
+    @Test func aCachedEntryMetAgainDeeperStillCountsTheLevelsBelowIt() throws {
+        let file = try makeFile(dictionaryBytes: 1 << 16)
+        var entries = [try file.dictionary.append(AnyValue(value: .intValue(0)))]
+        for _ in 1..<70 { entries.append(try file.dictionary.append(AnyValue(value: .valueRef(entries.last!)))) }
+        let counting = Counting(file.dictionary)
+        // Entry 40 first: 40 levels, inside the bound; then entry 69, whose chain reaches entry 40 at level 30.
+        #expect(try counting.resolver.resolve(.anyValue, at: entries[40], field: "value_ref") == 40)
+        let error = expectFormatError(.wireDepth) { _ = try counting.resolver.resolve(.anyValue, at: entries[69], field: "value_ref") }
+        #expect(error?.message.contains("nested more than 64 deep") == true, "\(String(describing: error))")
+        // From a deeper place, the cached entry 40 alone no longer fits either.
+        expectFormatError(.wireDepth) { _ = try counting.resolver.resolve(.anyValue, at: entries[40], field: "value_ref", nesting: 30) }
+        #expect(try counting.resolver.resolve(.anyValue, at: entries[40], field: "value_ref", nesting: 20) == 40)
+    }
+
     @Test func eachEntryIsBuiltOnceAndAFailureIsNotCached() throws {
         let file = try makeFile()
         let last = try chain(file.dictionary, count: 3)
