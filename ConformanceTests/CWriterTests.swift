@@ -71,4 +71,20 @@ import TestSupport
         #expect(status == 1)
         #expect(json["scenarios"][0]["rules"].array.first?.string == rule, "\(json)")
     }
+
+    /// Issue 19: a writer that claims a slot before checking the record's size passed every named
+    /// scenario. The too-large scenario sends records that fit no slot; the runner sees the ring's
+    /// writer_index move during a command answered TOO_LARGE and names the rule and the command.
+    @Test func aClaimBeforeTheSizeCheckIsNamedWithItsCommand() async throws {
+        let (status, json) = try await run(["--scenario", "too-large", "--", Self.writer, "--bug", "claim-before-size"])
+        #expect(status == 1)
+        let scenario = json["scenarios"][0]
+        #expect(scenario["rules"].array.first?.string == "RING-SIZE-BEFORE-CLAIM", "\(json)")
+        let messages = scenario["failures"].array.map { $0.string ?? "" }
+        #expect(messages.contains { $0.contains("command 3 (log) was answered TOO_LARGE") && $0.contains("events ring's writer_index moved") },
+                "\(messages)")
+        // Without the bug the same writer passes it.
+        let (clean, _) = try await run(["--scenario", "too-large", "--", Self.writer])
+        #expect(clean == 0)
+    }
 }

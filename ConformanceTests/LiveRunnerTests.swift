@@ -9,7 +9,7 @@ import TestSupport
 /// crashing, failing, hanging and garbage-answering testees fail with the reason, and the runner
 /// never hangs.
 @Suite struct LiveRunnerTests {
-    static let scenarioNames = ["backpressure", "dictionary", "logs", "metrics", "parallel", "spans", "volume"]
+    static let scenarioNames = ["backpressure", "dictionary", "logs", "metrics", "parallel", "spans", "too-large", "volume"]
 
     func run(_ arguments: [String], writer: [String]) async throws -> (status: Int32, json: JSON) {
         let result = try await TestSupport.run(["conform", "run", "--format", "json"] + arguments + ["--"] + writer, timeout: 120)

@@ -89,6 +89,10 @@ public struct TesteeRunner: Sendable {
         func send(_ original: Command) -> Bool {
             let command = numbered.assign(original)
             let what = "command \(command.id) (\(Self.name(of: command)))"
+            // The ring a lone record command writes, and its writer_index before: a TOO_LARGE that
+            // moved it claimed a slot before checking the size (nothing else writes meanwhile).
+            let ring = RecordSize.ring(of: command)
+            let claimedBefore = ring.flatMap { consumer.file?.ring($0).header.writerIndex }
             let reply: Reply
             do throws(TesteeFailure) {
                 let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))
@@ -113,6 +117,10 @@ public struct TesteeRunner: Sendable {
                     if let ring = RecordSize.ring(of: part), let geometry = file.geometry(of: ring),
                        let bound = RecordSize.upperBound(part), bound + 10 <= geometry.slotSize {
                         fail(.replyTooLarge, "the testee answered TOO_LARGE to \(partWhat), but any encoding of that record takes at most \(bound) bytes and the \(ring.name) slots hold \(geometry.slotSize)")
+                    }
+                    if part.id == command.id, let ring, let before = claimedBefore,
+                       let after = consumer.file?.ring(ring).header.writerIndex, after != before {
+                        fail(.ringSizeBeforeClaim, "\(partWhat) was answered TOO_LARGE, yet the \(ring.name) ring's writer_index moved from \(before) to \(after) while it ran: the writer claimed a slot before checking the record's size, and left it a hole that stalls every reader of the ring")
                     }
                 case .unsupported: result.unsupported += 1
                 case .error:

@@ -8,7 +8,7 @@
  *
  * Usage: otlp-mmap-c-writer [--break RULE | --bug NAME]
  *   --break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION  break one rule in a way any check sees
- *   --bug long-strings|overwrite|early-publish            bugs that only some inputs or timings show
+ *   --bug long-strings|overwrite|early-publish|claim-before-size   bugs that only some inputs or timings show
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -219,6 +219,17 @@ static void publish(Ring *ring, int64_t sequence) {
 static int write_record(int ring_index, const ProtobufCMessage *message, Arena *arena) {
     Ring *ring = &rings[ring_index];
     size_t length = protobuf_c_message_get_packed_size(message);
+    if (strcmp(bug, "claim-before-size") == 0) {
+        /* BUG: claims first, then finds the record too large: the claimed slot is never published. */
+        int64_t claimed = claim(ring);
+        if (claimed < 0) return STATUS(DROPPED);
+        if (varint_size(length) + length > (size_t)ring->slot_bytes) return STATUS(TOO_LARGE);
+        uint8_t *at = slot(ring, claimed);
+        size_t n = write_varint(at, length);
+        protobuf_c_message_pack(message, at + n);
+        publish(ring, claimed);
+        return STATUS(OK);
+    }
     if (varint_size(length) + length > (size_t)ring->slot_bytes) return STATUS(TOO_LARGE);
     int64_t sequence = claim(ring);
     if (sequence < 0) return STATUS(DROPPED);
@@ -612,7 +623,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--break") == 0 && i + 1 < argc) broken_rule = argv[++i];
         else if (strcmp(argv[i], "--bug") == 0 && i + 1 < argc) bug = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION] [--bug long-strings|overwrite|early-publish]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION] [--bug long-strings|overwrite|early-publish|claim-before-size]\n", argv[0]);
             return 64;
         }
     }

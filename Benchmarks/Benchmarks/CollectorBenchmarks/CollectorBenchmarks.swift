@@ -131,6 +131,25 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Issue 19: converting nested values must cost time linear in the record's size, whatever its
+    // depth (each level used to re-measure everything below it). Levels 1, 8, 16 and 31 of arrays
+    // put the record's deepest message at depth 3, 17, 33 and 63 (WIRE-DEPTH allows 64); ns per
+    // record and per record byte, the depth-1 row being the same run's baseline.
+    let nsPerRecord = BenchmarkMetric.custom("ns/record", polarity: .prefersSmaller, useScalingFactor: false)
+    let nsPerKB = BenchmarkMetric.custom("ns/record KB", polarity: .prefersSmaller, useScalingFactor: false)
+    let nested = Benchmark.Configuration(metrics: [.wallClock, nsPerRecord, nsPerKB])
+    for levels in [1, 8, 16, 31] {
+        Benchmark("collector: drain 8192 log records, body nested to depth \(2 * levels + 1)", configuration: nested) { benchmark in
+            let (path, records, recordBytes) = try writeNestedFile(levels: levels, records: 8192)
+            defer { remove(path) }
+            let seconds = await timeCollector(benchmark, path: path, checkpoint: false, exporter: DiscardingExporter()) {
+                $0.statistics[.exportedLogs] >= records
+            }
+            benchmark.measurement(nsPerRecord, Int(seconds * 1e9 / Double(records)))
+            benchmark.measurement(nsPerKB, Int(seconds * 1e9 / Double(records) / (Double(recordBytes) / 1024)))
+        }
+    }
+
     let export = Benchmark.Configuration(
         metrics: [.wallClock, spansPerSecond, .peakMemoryResident],
         setup: { receiver = try await Receiver() },

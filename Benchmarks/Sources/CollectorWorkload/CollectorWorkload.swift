@@ -112,3 +112,26 @@ public func processCPUMicroseconds() -> Int {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1_000_000 + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
 }
+
+/// A new file whose events ring holds `records` log records, each with a body of arrays nested
+/// `levels` deep (an int and a string beside each inner array, so every level has content). The
+/// record's deepest message sits at depth 2 × `levels` + 1; 31 levels (depth 63) is as deep as
+/// WIRE-DEPTH lets a log body go.
+public func writeNestedFile(levels: Int, records: Int) throws -> (path: String, records: Int, recordBytes: Int) {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("otlp-mmap-bench-nested-\(getpid())-\(UUID().uuidString).otlpmmap").path
+    let ring = FileConfiguration.RingSize(numBuffers: Int64(records + 1).nextPowerOfTwo, bufferSize: 2048)
+    let writer = try TelemetryWriter(configuration: WriterConfiguration(
+        path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
+    var body = AnyValue(value: .stringValue("leaf"))
+    for level in 0..<levels {
+        body = AnyValue(value: .arrayValue(ArrayValue(values: [AnyValue(value: .intValue(Int64(level))), body, AnyValue(value: .stringValue("x"))])))
+    }
+    let record = Event(timeUnixNano: 1, severityNumber: .info, body: body)
+    for _ in 0..<records { try writer.file.ring(.events).write(record) }
+    return (path, records, record.encodedSize)
+}
+
+extension Int64 {
+    var nextPowerOfTwo: Int64 { self <= 1 ? 1 : 1 << (64 - (self - 1).leadingZeroBitCount) }
+}

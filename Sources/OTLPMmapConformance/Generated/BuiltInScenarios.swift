@@ -119,6 +119,25 @@ commands:
   - end_span: {span: B, status: STATUS_CODE_ERROR, message: timeout}
   - end_span: {span: A, status: STATUS_CODE_OK}
 """#),
+        ("too-large.yaml", #"""
+name: too-large
+description: >
+  Records that cannot fit a 256-byte slot, between records that do: the writer must answer
+  TOO_LARGE having checked the size before it claims a slot (RING-SIZE-BEFORE-CLAIM), so no claimed
+  slot is left unpublished, and the records around them arrive as usual. A writer that claims first
+  and then finds the record too large leaves a hole that stalls every reader of that ring until its
+  hole timeout; the runner names the command whose TOO_LARGE moved the ring's writer_index.
+file: {slots: 16, slot_size: 256}
+commands:
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "before"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "a body longer than any 256-byte slot: 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "between"}
+  - start_span: {span: A, name: "a span name longer than any 256-byte slot: abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"}
+  - start_span: {span: B, name: fits}
+  - log: {severity: SEVERITY_NUMBER_INFO, body: "a body longer than any 256-byte slot: 012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"}
+  - end_span: {span: B, status: STATUS_CODE_OK}
+  - log: {severity: SEVERITY_NUMBER_WARN, body: "after"}
+"""#),
         ("volume.yaml", #"""
 name: volume
 description: 500 spans in a row (1 000 records), more than the 64-slot ring holds, so the writer must wait for the consumer.
