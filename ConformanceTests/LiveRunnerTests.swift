@@ -85,6 +85,41 @@ import TestSupport
         #expect(failures.contains { $0.contains("195 more commanded records never arrived") }, "\(failures)")
     }
 
+    /// Issue 19: answers are checked against the file. DROPPED means "its ring stayed full": one
+    /// while the runner read and never saw the ring full is a lost record (REPLY-DROPPED), once per
+    /// command for five, then counted.
+    @Test func droppedWithRoomInTheRingFailsNamingTheCommand() async throws {
+        let (status, json) = try await run(["--scenario", "volume"], writer: [TestSupport.toolPath, "testee", "--bug", "drop-some"])
+        #expect(status == 1)
+        let scenario = json["scenarios"][0]
+        #expect(scenario["checks"].array.map { $0.string } == ["REPLY-DROPPED"], "\(scenario)")
+        let failures = scenario["failures"].array.compactMap(\.string)
+        #expect(failures.count == 6, "\(failures)")
+        #expect(failures.first?.hasPrefix("REPLY-DROPPED: the testee answered DROPPED to command 11 (end_span), but the runner was reading and the spans ring was never full") == true, "\(failures)")
+        #expect(failures.last == "REPLY-DROPPED: the testee answered DROPPED with room in the ring to 95 more records")
+        // The same writer dropping only while the runner does not read passes backpressure.
+        let (paused, pausedJSON) = try await run(["--scenario", "backpressure"], writer: [TestSupport.toolPath, "testee"])
+        #expect(paused == 0, "\(pausedJSON)")
+    }
+
+    /// A testee that writes nothing proves nothing: DROPPED to everything fails every scenario, and
+    /// UNSUPPORTED to everything (all skipped) fails the run unless --allow-skipped.
+    @Test func aRunThatCheckedNothingFailsUnlessAllowed() async throws {
+        let (dropped, droppedJSON) = try await run(["--scenario", "logs"], writer: [TestSupport.toolPath, "testee", "--bug", "drop-all"])
+        #expect(dropped == 1)
+        #expect(droppedJSON["scenarios"][0]["checks"].array.contains { $0.string == "REPLY-DROPPED" })
+
+        let (skipped, skippedJSON) = try await run(["--scenario", "logs", "--scenario", "spans"], writer: [TestSupport.toolPath, "testee", "--bug", "unsupported-all"])
+        #expect(skipped == 1)
+        #expect(skippedJSON["passed"].bool == false)
+        #expect(skippedJSON["scenarios"].array.allSatisfy { $0["status"].string == "skipped" })
+        #expect(skippedJSON["checked_nothing"].string?.hasPrefix("every scenario was skipped") == true, "\(skippedJSON)")
+
+        let (allowed, allowedJSON) = try await run(["--allow-skipped", "--scenario", "logs"], writer: [TestSupport.toolPath, "testee", "--bug", "unsupported-all"])
+        #expect(allowed == 0)
+        #expect(allowedJSON["passed"].bool == true)
+    }
+
     @Test func aTesteeAnsweringGarbageFailsWithWhatItSent() async throws {
         // cat echoes the commands back: frames, but not replies.
         let (status, json) = try await run(["--scenario", "spans"], writer: ["/bin/cat"])

@@ -36,6 +36,9 @@ final class LiveConsumer {
     private var frozen: [RingKind: (room: Int64, published: [Int64: [UInt8]])]?
     /// Whether the consumer reads nothing: the runner is letting the rings fill up.
     var paused: Bool { frozen != nil }
+    /// Rings found full (unread records at the ring's capacity) since `forgetFullRings()`. The
+    /// consumer is the only reader, so a ring that fills stays full until its next poll sees it.
+    private var seenFull: Set<RingKind> = []
 
     init(path: String, holeTimeout: Duration) {
         self.path = path
@@ -60,6 +63,7 @@ final class LiveConsumer {
         let resolver = ReferenceResolver(dictionary: file.dictionary)
         var progressed = false
         for ring in file.rings where !deadRings.contains(ring.kind) {
+            noteIfFull(ring)
             var batch = 0
             while batch < 4_096, read(ring.kind, resolver) {
                 batch += 1
@@ -95,6 +99,20 @@ final class LiveConsumer {
     }
 
     // MARK: backpressure
+
+    /// Starts a new watch for full rings (before a command is sent).
+    func forgetFullRings() { seenFull = [] }
+
+    /// Whether `kind` was seen full since `forgetFullRings()`, or is full now.
+    func wasFull(_ kind: RingKind) -> Bool {
+        if !seenFull.contains(kind), let ring = file?.ring(kind), !deadRings.contains(kind) { noteIfFull(ring) }
+        return seenFull.contains(kind)
+    }
+
+    private func noteIfFull(_ ring: Ring) {
+        guard let (reader, writer) = try? ring.indices() else { return }
+        if writer - reader >= ring.numBuffers - 1 { seenFull.insert(ring.kind) }
+    }
 
     /// Stops reading, remembering how much room each ring has left.
     func pause() {

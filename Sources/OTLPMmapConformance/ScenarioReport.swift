@@ -33,6 +33,7 @@ extension RunVerdict {
                 "command": command,
                 "passed": passed,
                 "summary": summary,
+                "checked_nothing": checkedNothing ?? NSNull(),
                 "now_passing": nowPassing.map { ["pattern": $0.pattern, "line": $0.line, "reason": $0.reason] as [String: Any] },
                 "scenarios": scenarios.map { verdict in
                     let result = verdict.result

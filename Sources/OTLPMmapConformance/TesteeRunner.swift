@@ -82,7 +82,7 @@ public struct TesteeRunner: Sendable {
         file.path = path
         var numbered = Numbering()
         var completed = true
-        var errorReplies = 0
+        var errorReplies = 0, droppedWithRoom = 0, tooLargeThatFits = 0
         var answeredOKWhilePaused: [RingKind: Int] = [:]
 
         /// Sends one command and books its reply; false when the session cannot go on.
@@ -93,6 +93,7 @@ public struct TesteeRunner: Sendable {
             // moved it claimed a slot before checking the size (nothing else writes meanwhile).
             let ring = RecordSize.ring(of: command)
             let claimedBefore = ring.flatMap { consumer.file?.ring($0).header.writerIndex }
+            consumer.forgetFullRings()
             let reply: Reply
             do throws(TesteeFailure) {
                 let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))
@@ -111,12 +112,22 @@ public struct TesteeRunner: Sendable {
                 switch partReply.status {
                 case .ok:
                     if consumer.paused, let ring = RecordSize.ring(of: part) { answeredOKWhilePaused[ring, default: 0] += 1 }
-                case .dropped: result.notWritten += 1
+                case .dropped:
+                    result.notWritten += 1
+                    if !consumer.paused, let ring = RecordSize.ring(of: part), consumer.file != nil, !consumer.wasFull(ring) {
+                        droppedWithRoom += 1
+                        if droppedWithRoom <= 5 {
+                            fail(.replyDropped, "the testee answered DROPPED to \(partWhat), but the runner was reading and the \(ring.name) ring was never full while it ran: the record was lost, not dropped for want of room")
+                        }
+                    }
                 case .tooLarge:
                     result.notWritten += 1
                     if let ring = RecordSize.ring(of: part), let geometry = file.geometry(of: ring),
                        let bound = RecordSize.upperBound(part), bound + 10 <= geometry.slotSize {
-                        fail(.replyTooLarge, "the testee answered TOO_LARGE to \(partWhat), but any encoding of that record takes at most \(bound) bytes and the \(ring.name) slots hold \(geometry.slotSize)")
+                        tooLargeThatFits += 1
+                        if tooLargeThatFits <= 5 {
+                            fail(.replyTooLarge, "the testee answered TOO_LARGE to \(partWhat), but any encoding of that record takes at most \(bound) bytes and the \(ring.name) slots hold \(geometry.slotSize)")
+                        }
                     }
                     if part.id == command.id, let ring, let before = claimedBefore,
                        let after = consumer.file?.ring(ring).header.writerIndex, after != before {
@@ -154,6 +165,8 @@ public struct TesteeRunner: Sendable {
         }
         if consumer.paused { consumer.resume(answeredOK: answeredOKWhilePaused) }
         if errorReplies > 5 { fail(.replyError, "the testee answered ERROR to \(errorReplies - 5) more commands") }
+        if droppedWithRoom > 5 { fail(.replyDropped, "the testee answered DROPPED with room in the ring to \(droppedWithRoom - 5) more records") }
+        if tooLargeThatFits > 5 { fail(.replyTooLarge, "the testee answered TOO_LARGE to \(tooLargeThatFits - 5) more records that fit") }
         if completed {
             if !testee.waitForExit(deadline: min(deadline, ContinuousClock.now.advanced(by: .seconds(10))), idle: { _ = consumer.poll() }) {
                 fail(.testeeProtocol, "the testee did not exit within 10 s of answering exit, and was killed")

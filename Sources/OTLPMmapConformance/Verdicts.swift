@@ -64,10 +64,13 @@ public struct FailureList: Sendable {
 public struct VerdictPolicy: Sendable {
     public var failureList: FailureList?
     public var enforceRecommended: Bool
+    /// Whether a run that checked nothing (every scenario skipped, or no record read at all) may pass.
+    public var allowSkipped: Bool
 
-    public init(failureList: FailureList? = nil, enforceRecommended: Bool = false) {
+    public init(failureList: FailureList? = nil, enforceRecommended: Bool = false, allowSkipped: Bool = false) {
         self.failureList = failureList
         self.enforceRecommended = enforceRecommended
+        self.allowSkipped = allowSkipped
     }
 
     public func judge(_ results: [ScenarioResult]) -> RunVerdict {
@@ -90,7 +93,15 @@ public struct VerdictPolicy: Sendable {
         let stale = (failureList?.entries ?? []).enumerated().filter { index, entry in
             !used.contains(index) && failureList!.applies(entry, toAnyOf: scenarios)
         }.map(\.element)
-        return RunVerdict(scenarios: verdicts, nowPassing: stale, failureListSource: failureList?.source)
+        var verdict = RunVerdict(scenarios: verdicts, nowPassing: stale, failureListSource: failureList?.source)
+        if !allowSkipped, !verdicts.isEmpty {
+            if verdicts.allSatisfy({ $0.status == .skipped }) {
+                verdict.checkedNothing = "every scenario was skipped (the testee answered UNSUPPORTED): nothing was checked; --allow-skipped accepts that"
+            } else if results.allSatisfy({ $0.recordsRead == 0 }) {
+                verdict.checkedNothing = "no scenario read a record from the testee's file: nothing it wrote was checked; --allow-skipped accepts that"
+            }
+        }
+        return verdict
     }
 
     /// The failures of a fuzz case that count (fuzz cases match entries as scenario `fuzz`).
@@ -123,15 +134,18 @@ public struct RunVerdict: Sendable {
     /// Failure-list entries that matched no failure although their scenarios ran.
     public var nowPassing: [FailureList.Entry]
     public var failureListSource: String?
+    /// Why the run proves nothing, when it does not (it then fails unless skipping was allowed).
+    public var checkedNothing: String?
 
-    /// The run fails on an unexpected failure, and on a listed failure that no longer happens (the
-    /// list must be brought up to date, as protobuf's conformance runner asks).
-    public var passed: Bool { scenarios.allSatisfy { $0.status != .failed } && nowPassing.isEmpty }
+    /// The run fails on an unexpected failure, on a listed failure that no longer happens (the
+    /// list must be brought up to date, as protobuf's conformance runner asks), and when it checked nothing.
+    public var passed: Bool { scenarios.allSatisfy { $0.status != .failed } && nowPassing.isEmpty && checkedNothing == nil }
 
     public func count(_ status: ScenarioVerdict.Status) -> Int { scenarios.filter { $0.status == status }.count }
 
     public var summary: String {
         "\(count(.passed)) passed, \(count(.failed)) failed, \(count(.skipped)) skipped, \(count(.expectedFailure)) expected failures"
             + (nowPassing.isEmpty ? "" : ", \(nowPassing.count) listed failures now pass")
+            + (checkedNothing.map { "; FAIL: \($0)" } ?? "")
     }
 }

@@ -30,6 +30,12 @@ public final class ReferenceTestee: Sendable {
         case wrongReplyID = "wrong-reply-id"
         /// Every log record is answered TOO_LARGE and not written, however small.
         case refuseLogs = "refuse-logs"
+        /// Every tenth record is answered DROPPED and not written, whatever room its ring has.
+        case dropSome = "drop-some"
+        /// Every record is answered DROPPED and none is written.
+        case dropAll = "drop-all"
+        /// Every command after create_file is answered UNSUPPORTED.
+        case unsupportedAll = "unsupported-all"
     }
 
     let defect: Defect?
@@ -94,6 +100,7 @@ public final class ReferenceTestee: Sendable {
         if case .createFile(let create) = choice { return (try createFile(create), "", []) }
         if case .runParallel(let parallel) = choice { return try runParallel(parallel) }
         guard let writer = state.withLock({ $0.writer }) else { throw CommandError("create_file must come first") }
+        if bug == .unsupportedAll, !(choice.isExit || choice.isSync) { return (.unsupported, "", []) }
         switch choice {
         case .createFile, .runParallel:
             fatalError("handled above")
@@ -113,6 +120,9 @@ public final class ReferenceTestee: Sendable {
             return (.ok, "", [])
         case .startSpan, .setSpanAttributes, .renameSpan, .addSpanLinks, .endSpan, .log, .record:
             if defect == .crash { kill(getpid(), SIGKILL) }
+            if bug == .dropAll || (bug == .dropSome && recordCount.add(1, ordering: .relaxed).newValue % 10 == 0) {
+                return (.dropped, "", [])
+            }
             return (Self.status(try record(choice, writer)), "", [])
         }
     }
@@ -305,4 +315,9 @@ extension Optional {
         guard let self else { throw ReferenceTestee.CommandError(message) }
         return self
     }
+}
+
+extension Command.CommandChoice {
+    var isExit: Bool { if case .exit = self { true } else { false } }
+    var isSync: Bool { if case .sync = self { true } else { false } }
 }

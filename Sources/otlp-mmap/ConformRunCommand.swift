@@ -37,6 +37,9 @@ struct ConformRunCommand: ParsableCommand {
     @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
     var enforceRecommended = false
 
+    @Flag(help: "Pass a run that checked nothing (every scenario skipped, or no record written); by default it fails.")
+    var allowSkipped = false
+
     @Argument(parsing: .postTerminator, help: "The testee and its arguments, after --.")
     var command: [String] = []
 
@@ -50,7 +53,8 @@ struct ConformRunCommand: ParsableCommand {
         let policy: VerdictPolicy
         do {
             selected = try scenarios.map(ScenarioLoader.loadAll) ?? ScenarioLoader.builtIn()
-            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
+            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended,
+                                   allowSkipped: allowSkipped)
         } catch let error as ScenarioError {
             throw ValidationError(error.description)
         }

@@ -23,10 +23,14 @@ extension RunnerCheck {
     public static let replyValid = RunnerCheck("REPLY-VALID", .must, "Every reply's status is one of OK, DROPPED, TOO_LARGE, UNSUPPORTED and ERROR, with one part per command of a run_parallel.")
     /// SHOULD: The testee carries out every well-formed command rather than answering ERROR.
     public static let replyError = RunnerCheck("REPLY-ERROR", .should, "The testee carries out every well-formed command rather than answering ERROR.")
+    /// MUST: DROPPED is the answer only for a record whose ring stayed full: a record answered
+    /// DROPPED while the runner was reading, and whose ring it never saw full while the command
+    /// ran, was lost.
+    public static let replyDropped = RunnerCheck("REPLY-DROPPED", .must, "DROPPED is the answer only for a record whose ring stayed full: a record answered DROPPED while the runner was reading, and whose ring it never saw full while the command ran, was lost.")
     /// SHOULD: TOO_LARGE is the answer only for a record that may not fit a slot: one whose largest
     /// possible encoding fits is written.
     public static let replyTooLarge = RunnerCheck("REPLY-TOO-LARGE", .should, "TOO_LARGE is the answer only for a record that may not fit a slot: one whose largest possible encoding fits is written.")
 
     /// Every check, in the order spec/testee.yaml lists them.
-    public static let all: [RunnerCheck] = [.contentLost, .contentUnexpected, .contentOrder, .contentScope, .contentResource, .fileCreated, .testeeProtocol, .replyValid, .replyError, .replyTooLarge]
+    public static let all: [RunnerCheck] = [.contentLost, .contentUnexpected, .contentOrder, .contentScope, .contentResource, .fileCreated, .testeeProtocol, .replyValid, .replyError, .replyDropped, .replyTooLarge]
 }
