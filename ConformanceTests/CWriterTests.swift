@@ -72,6 +72,18 @@ import TestSupport
         #expect(json["scenarios"][0]["rules"].array.first?.string == rule, "\(json)")
     }
 
+    /// Issue 19: the paused runner watches published unread slots between waits of 20 µs, not only
+    /// after a millisecond without a reply, so a flag raised half a millisecond before the bytes
+    /// (the C testee's early-publish window) is caught in every run, not now and then.
+    @Test func anEarlyPublishOfHalfAMillisecondIsCaughtEveryTime() async throws {
+        var caught = 0
+        for _ in 0..<10 {
+            let (status, json) = try await run(["--scenario", "backpressure", "--", Self.writer, "--bug", "early-publish"])
+            if status == 1, json["scenarios"][0]["rules"].array.first?.string == "RING-FLAG" { caught += 1 }
+        }
+        #expect(caught == 10, "caught in \(caught) of 10 runs")
+    }
+
     /// Issue 19: a writer that claims a slot before checking the record's size passed every named
     /// scenario. The too-large scenario sends records that fit no slot; the runner sees the ring's
     /// writer_index move during a command answered TOO_LARGE and names the rule and the command.

@@ -125,11 +125,22 @@ final class TesteeProcess {
         }
     }
 
-    /// Reads what standard output holds now, waiting at most a millisecond for it.
+    /// How long a wait for the testee's output lasts before the runner looks at the file again:
+    /// a millisecond while it reads the rings; far less while it watches a paused ring, where a slot
+    /// published before its bytes are in place may be seen for well under a millisecond.
+    var pollInterval: Duration = .milliseconds(1)
+
+    /// Reads what standard output holds now, waiting at most `pollInterval` for it.
     private func readAvailable() {
         guard !outputClosed else { usleep(200); return }
         var poller = pollfd(fd: output.fileDescriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, 1) > 0 else { return }
+        let micros = max(0, Int(pollInterval.wholeNanoseconds / 1_000))
+        if micros >= 1_000 {
+            guard poll(&poller, 1, Int32(clamping: micros / 1_000)) > 0 else { return }
+        } else if poll(&poller, 1, 0) <= 0 {
+            usleep(UInt32(micros))
+            return
+        }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count = chunk.withUnsafeMutableBytes { Glibc.read(output.fileDescriptor, $0.baseAddress, $0.count) }
         if count > 0 {

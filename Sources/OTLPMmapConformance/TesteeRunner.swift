@@ -94,6 +94,8 @@ public struct TesteeRunner: Sendable {
             let ring = RecordSize.ring(of: command)
             let claimedBefore = ring.flatMap { consumer.file?.ring($0).header.writerIndex }
             consumer.forgetFullRings()
+            // Paused, the runner watches the published unread slots between waits of 20 µs.
+            testee.pollInterval = consumer.paused ? .microseconds(20) : .milliseconds(1)
             let reply: Reply
             do throws(TesteeFailure) {
                 let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))

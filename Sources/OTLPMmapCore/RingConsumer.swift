@@ -28,6 +28,8 @@ public struct RingConsumer: Sendable {
     private let holeTimeoutNanos: UInt64
     /// When (monotonic) `cursor.next` was first seen claimed but unpublished.
     private var holeSince: UInt64?
+    /// The highest writer_index `checksIndices` has seen: it never decreases.
+    private var highestWriter: Int64 = -1
 
     /// A record copied out of its slot, or the reason the slot holds none.
     public enum Next: Sendable {
@@ -60,7 +62,14 @@ public struct RingConsumer: Sendable {
     public mutating func poll(now: UInt64) -> Next {
         let sequence = cursor.next
         if checksIndices {
-            do throws(FormatError) { _ = try ring.indices() } catch { return .broken(error) }
+            do throws(FormatError) {
+                let (_, writer) = try ring.indices()
+                guard writer >= highestWriter else {
+                    return .broken(FormatError(.ringIndexOrder, at: ring.header.fileOffset + RingHeaderView.Offset.writerIndex,
+                        "\(ring.kind.name) writer_index went backwards from \(highestWriter) to \(writer): a torn or non-atomic store (it is an 8-byte atomic field)"))
+                }
+                highestWriter = writer
+            } catch { return .broken(error) }
         }
         switch cursor.peek() {
         case .empty:

@@ -27,6 +27,20 @@ import Testing
         #expect(next == 1)
     }
 
+    /// Issue 19: a writer_index seen to go backwards (a writer without 8-byte atomic stores tears
+    /// them) is named as such, with the field's offset, by a consumer that checks indices.
+    @Test func aWriterIndexGoingBackwardsIsReportedAsATornStore() throws {
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        var consumer = RingConsumer(cursor: try RingCursor(ring: ring), holeTimeout: .seconds(1), holePolicy: .stop, checksIndices: true)
+        for time in 1...3 { try ring.write(Measurement(metricRef: 7, timeUnixNano: UInt64(time), value: .asLong(1))) }
+        guard case .record = consumer.poll(now: second) else { Issue.record("the first record was not read"); return }
+        ring.header.writerIndex = 1
+        guard case .broken(let error) = consumer.poll(now: second) else { Issue.record("a writer_index that went back was accepted"); return }
+        #expect(error.rule == .ringIndexOrder && error.offset == ring.header.fileOffset + 24)
+        #expect(error.message == "measurements writer_index went backwards from 2 to 1: a torn or non-atomic store (it is an 8-byte atomic field)")
+    }
+
     @Test func aSlotPublishedWithinTheTimeoutIsRead() throws {
         let file = try makeFile(numBuffers: 8)
         let ring = file.ring(.measurements)
