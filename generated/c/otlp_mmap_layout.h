@@ -47,7 +47,7 @@ typedef struct otlp_mmap_file_header {
     int64_t spans; // atomic, HDR-SECTION-BOUNDS, HDR-SECTION-ORDER
     int64_t measurements; // atomic, HDR-SECTION-BOUNDS, HDR-SECTION-ORDER
     int64_t dictionary; // atomic, HDR-SECTION-BOUNDS, HDR-SECTION-ORDER
-    uint64_t start_time_unix_nano; // atomic, HDR-START-TIME
+    uint64_t start_time_unix_nano; // atomic, HDR-START-TIME, HDR-INIT-ORDER
     uint8_t reserved[16]; // HDR-RESERVED
 } otlp_mmap_file_header;
 _Static_assert(sizeof(otlp_mmap_file_header) == OTLP_MMAP_FILE_HEADER_SIZE, "FileHeader is 64 bytes");
@@ -212,6 +212,7 @@ static inline int64_t otlp_mmap_first_entry_offset(int64_t dictionary_offset) {
     X(HDR_SECTION_OVERLAP, "HDR-SECTION-OVERLAP", MUST, PROJECT) \
     X(HDR_SECTION_ORDER, "HDR-SECTION-ORDER", SHOULD, PROJECT) \
     X(HDR_START_TIME, "HDR-START-TIME", SHOULD, PROJECT) \
+    X(HDR_INIT_ORDER, "HDR-INIT-ORDER", MUST, PROJECT) \
     X(HDR_RESERVED, "HDR-RESERVED", MUST, PROTOCOL) \
     X(RING_POW2, "RING-POW2", MUST, PROTOCOL) \
     X(RING_SLOT_SIZE, "RING-SLOT-SIZE", MUST, PROJECT) \
@@ -248,6 +249,7 @@ static inline int64_t otlp_mmap_first_entry_offset(int64_t dictionary_offset) {
 #define OTLP_MMAP_RULE_HDR_SECTION_OVERLAP "HDR-SECTION-OVERLAP"
 #define OTLP_MMAP_RULE_HDR_SECTION_ORDER "HDR-SECTION-ORDER"
 #define OTLP_MMAP_RULE_HDR_START_TIME "HDR-START-TIME"
+#define OTLP_MMAP_RULE_HDR_INIT_ORDER "HDR-INIT-ORDER"
 #define OTLP_MMAP_RULE_HDR_RESERVED "HDR-RESERVED"
 #define OTLP_MMAP_RULE_RING_POW2 "RING-POW2"
 #define OTLP_MMAP_RULE_RING_SLOT_SIZE "RING-SLOT-SIZE"

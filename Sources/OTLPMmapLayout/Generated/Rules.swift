@@ -18,6 +18,15 @@ extension RuleID {
     public static let hdrSectionOrder = RuleID("HDR-SECTION-ORDER")
     /// SHOULD: start_time_unix_nano is not zero, so that a reader can tell a re-initialised file.
     public static let hdrStartTime = RuleID("HDR-START-TIME")
+    /// MUST: A writer initialises a new file in this order: the file at its full size (so every
+    /// section exists, zero-filled); the header's version and section offsets; each ring's header,
+    /// with reader_index and writer_index -1; every availability entry -1; the dictionary header;
+    /// and last start_time_unix_nano, not zero, with a release store. A reader trusts nothing else
+    /// in the file, above all no availability flag (a zero-filled entry reads as flag(0),
+    /// "published"), before it has loaded a non-zero start_time_unix_nano with acquire ordering and
+    /// found the ring headers valid. Neither the original README nor the existing writers state an
+    /// order; a reader that opened a half-initialised file read zero flags as published slots.
+    public static let hdrInitOrder = RuleID("HDR-INIT-ORDER")
     /// MUST: Reserved header bytes are zero.
     public static let hdrReserved = RuleID("HDR-RESERVED")
     /// MUST: A ring's num_buffers is a power of two greater than zero.
@@ -30,7 +39,9 @@ extension RuleID {
     public static let ringAlign = RuleID("RING-ALIGN")
     /// MUST: reader_index and writer_index are -1 or greater.
     public static let ringIndexRange = RuleID("RING-INDEX-RANGE")
-    /// MUST: reader_index is not greater than writer_index.
+    /// MUST: reader_index is not greater than writer_index, and neither ever decreases. Both are
+    /// 8-byte atomic stores: a writer_index seen to go backwards is a torn or non-atomic store
+    /// (writers in languages without 8-byte atomics do produce that).
     public static let ringIndexOrder = RuleID("RING-INDEX-ORDER")
     /// MUST: A producer claims sequence w+1 only when w + 1 - num_buffers < reader_index, so at
     /// most num_buffers - 1 records are unread.
@@ -117,12 +128,13 @@ public enum RuleCatalogue {
         RuleInfo(id: .hdrSectionOverlap, level: .must, origin: .project, text: "The three rings and the dictionary do not overlap one another."),
         RuleInfo(id: .hdrSectionOrder, level: .should, origin: .project, text: "Sections follow each other in the order events, spans, measurements, dictionary, each starting right after the previous one, the events ring at offset 64."),
         RuleInfo(id: .hdrStartTime, level: .should, origin: .project, text: "start_time_unix_nano is not zero, so that a reader can tell a re-initialised file."),
+        RuleInfo(id: .hdrInitOrder, level: .must, origin: .project, text: "A writer initialises a new file in this order: the file at its full size (so every section exists, zero-filled); the header's version and section offsets; each ring's header, with reader_index and writer_index -1; every availability entry -1; the dictionary header; and last start_time_unix_nano, not zero, with a release store. A reader trusts nothing else in the file, above all no availability flag (a zero-filled entry reads as flag(0), \"published\"), before it has loaded a non-zero start_time_unix_nano with acquire ordering and found the ring headers valid. Neither the original README nor the existing writers state an order; a reader that opened a half-initialised file read zero flags as published slots."),
         RuleInfo(id: .hdrReserved, level: .must, origin: .protocol, text: "Reserved header bytes are zero."),
         RuleInfo(id: .ringPow2, level: .must, origin: .protocol, text: "A ring's num_buffers is a power of two greater than zero."),
         RuleInfo(id: .ringSlotSize, level: .must, origin: .project, text: "A ring's buffer_size is at least 2 bytes, so that a slot can hold a length prefix and a byte."),
         RuleInfo(id: .ringAlign, level: .should, origin: .project, text: "Each ring header starts at a multiple of 8 so its 8-byte atomic fields are naturally aligned. Readers must still cope with unaligned ring headers written by other writers."),
         RuleInfo(id: .ringIndexRange, level: .must, origin: .project, text: "reader_index and writer_index are -1 or greater."),
-        RuleInfo(id: .ringIndexOrder, level: .must, origin: .project, text: "reader_index is not greater than writer_index."),
+        RuleInfo(id: .ringIndexOrder, level: .must, origin: .project, text: "reader_index is not greater than writer_index, and neither ever decreases. Both are 8-byte atomic stores: a writer_index seen to go backwards is a torn or non-atomic store (writers in languages without 8-byte atomics do produce that)."),
         RuleInfo(id: .ringCapacity, level: .must, origin: .project, text: "A producer claims sequence w+1 only when w + 1 - num_buffers < reader_index, so at most num_buffers - 1 records are unread."),
         RuleInfo(id: .ringFlag, level: .must, origin: .project, text: "A producer publishes a slot by storing flag(s) into its availability entry with release ordering, after the record's bytes are in place. A readable slot's flag is flag(s) by either formula."),
         RuleInfo(id: .ringFlagFormula, level: .should, origin: .project, text: "Writers compute flag(s) by shifting the 64-bit sequence and then truncating to 32 bits (the original written specification), not by truncating first."),

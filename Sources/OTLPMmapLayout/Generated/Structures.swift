@@ -26,7 +26,7 @@ public struct FileHeaderView: @unchecked Sendable {
         LayoutFieldInfo(name: "spans", offset: 16, size: 8, type: "int64", atomic: true, rules: [.hdrSectionBounds, .hdrSectionOrder]),
         LayoutFieldInfo(name: "measurements", offset: 24, size: 8, type: "int64", atomic: true, rules: [.hdrSectionBounds, .hdrSectionOrder]),
         LayoutFieldInfo(name: "dictionary", offset: 32, size: 8, type: "int64", atomic: true, rules: [.hdrSectionBounds, .hdrSectionOrder]),
-        LayoutFieldInfo(name: "start_time_unix_nano", offset: 40, size: 8, type: "uint64", atomic: true, rules: [.hdrStartTime]),
+        LayoutFieldInfo(name: "start_time_unix_nano", offset: 40, size: 8, type: "uint64", atomic: true, rules: [.hdrStartTime, .hdrInitOrder]),
         LayoutFieldInfo(name: "reserved", offset: 48, size: 16, type: "reserved", atomic: false, rules: [.hdrReserved]),
     ]
 
@@ -116,8 +116,9 @@ public struct FileHeaderView: @unchecked Sendable {
     }
 
     /// `start_time_unix_nano` at +40, 8 bytes. When the writer initialised the file. A changed
-    /// value tells a reader that a new writer re-initialised the file. Atomic: acquire load,
-    /// release store.
+    /// value tells a reader that a new writer re-initialised the file. Written last, with release
+    /// ordering, once everything else is in place (HDR-INIT-ORDER). Atomic: acquire load, release
+    /// store.
     @inlinable public var startTimeUnixNano: UInt64 {
         get { SharedMemory.loadUInt64(pointer + 40) }
         nonmutating set { SharedMemory.storeUInt64(pointer + 40, newValue) }
