@@ -72,6 +72,28 @@ import TestSupport
         #expect(json["scenarios"][0]["rules"].array.first?.string == rule, "\(json)")
     }
 
+    /// Issue 19: the text report ends with the closing line `conform run` ends with, and a saved case
+    /// replayed with --repeat says how often it failed (a race may fail 7 of 26 replays).
+    @Test func fuzzReportsEndWithTheClosingLineAndReplaysCountFailures() async throws {
+        try await Self.build()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-closing-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fuzz = try await TestSupport.run(["conform", "fuzz", "--seed", "1", "--cases", "40", "--", Self.writer, "--bug", "long-strings"], directory: folder)
+        #expect(fuzz.status == 1)
+        let lines = fuzz.stdout.split(separator: "\n").map(String.init)
+        let caseIndex = try #require(lines.first { $0.hasPrefix("FAIL  case ") }.flatMap { Int($0.dropFirst(11).prefix { $0.isNumber }) })
+        #expect(lines.last == "\(caseIndex) passed, 1 failed, 0 skipped, 0 expected failures", "\(fuzz.stdout)")
+        let replay = try #require(lines.first { $0.hasPrefix("saved to ") }.map { String($0.dropFirst(9)) })
+
+        let again = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--repeat", "3", "--", Self.writer, "--bug", "long-strings"], directory: folder)
+        #expect(again.status == 1)
+        #expect(again.stdout.hasSuffix("the case fails 3 of 3 replays\n"), "\(again.stdout)")
+        let fixed = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--repeat", "2", "--", Self.writer], directory: folder)
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+        #expect(fixed.stdout.hasSuffix("the case fails 0 of 2 replays\n"), "\(fixed.stdout)")
+    }
+
     /// Issue 19: the paused runner watches published unread slots between waits of 20 µs, not only
     /// after a millisecond without a reply, so a flag raised half a millisecond before the bytes
     /// (the C testee's early-publish window) is caught in every run, not now and then.

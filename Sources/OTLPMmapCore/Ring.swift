@@ -255,7 +255,7 @@ public struct Ring: @unchecked Sendable {
         }
         let (gap, overflow) = writer.subtractingReportingOverflow(reader)
         guard !overflow, gap <= numBuffers - 1 else {
-            throw FormatError(.ringCapacity, at: header.fileOffset + RingHeaderView.Offset.writerIndex, "\(kind.name) ring has \(writer) - \(reader) unread records, more than num_buffers - 1 = \(numBuffers - 1)")
+            throw FormatError(.ringCapacity, at: header.fileOffset + RingHeaderView.Offset.writerIndex, "\(kind.name) ring has \(overflow ? "more than Int64.max" : String(gap)) unread records (writer_index \(writer), reader_index \(reader)), more than num_buffers - 1 = \(numBuffers - 1)")
         }
         return (reader, writer)
     }

@@ -22,8 +22,11 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "Run cases for this long: seconds, or a number with s, m or h (90s, 5m).")
     var duration: String?
 
-    @Option(help: "Run the case saved in this replay file once, instead of generating cases.")
+    @Option(help: "Run the case saved in this replay file, instead of generating cases.")
     var replay: String?
+
+    @Option(help: "With --replay: run the case this many times and say how many runs failed (a failure that does not always reproduce).")
+    var `repeat`: Int = 1
 
     @Option(help: "Folder a failing case's replay file is saved in.")
     var replayFolder: String = "otlp-mmap-fuzz"
@@ -53,6 +56,8 @@ struct ConformFuzzCommand: ParsableCommand {
         if let cases, cases < 1 { throw ValidationError("--cases must be at least 1") }
         if let duration, Fuzzer.parseDuration(duration) == nil { throw ValidationError("--duration takes seconds or a number with s, m or h, such as 90s or 5m") }
         if replay != nil && (cases != nil || duration != nil || seed != nil) { throw ValidationError("--replay runs one saved case: no --seed, --cases or --duration") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+        if `repeat` > 1 && replay == nil { throw ValidationError("--repeat goes with --replay") }
     }
 
     func run() throws {
@@ -68,9 +73,21 @@ struct ConformFuzzCommand: ParsableCommand {
         if let replay {
             let script: TesteeScript
             do { script = try ReplayFile.read(path: replay) } catch let error as ScenarioError { throw ValidationError(error.description) }
-            let verdict = policy.judge([runner.run(script)])
-            print(verdict.render(format: format, command: command), terminator: "")
-            if !verdict.passed { throw ExitCode.failure }
+            // Every run; the report is the first failing one's (or the last run's), then the rate.
+            var shown: RunVerdict?
+            var failures = 0
+            for _ in 0..<`repeat` {
+                let verdict = policy.judge([runner.run(script)])
+                if !verdict.passed { failures += 1 }
+                if shown == nil || (shown!.passed && !verdict.passed) { shown = verdict }
+            }
+            print(shown!.render(format: format, command: command), terminator: "")
+            if `repeat` > 1 {
+                let rate = "the case fails \(failures) of \(`repeat`) replays"
+                FileHandle.standardError.write(Data((rate + (failures > 0 && failures < `repeat` ? ": a failure that does not always reproduce" : "") + "\n").utf8))
+                if format == .text { print(rate) }
+            }
+            if failures > 0 { throw ExitCode.failure }
             return
         }
         let limit: Fuzzer.Limit = duration.flatMap(Fuzzer.parseDuration).map { .duration($0) } ?? .cases(cases ?? 100)

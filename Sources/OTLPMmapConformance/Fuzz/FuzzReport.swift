@@ -3,8 +3,14 @@ import Foundation
 extension Fuzzer.Progress {
     /// One line for standard error while a run goes on.
     public var line: String {
-        "fuzz: \(cases) cases (\(String(format: "%.1f", casesPerSecond))/s), \(records) records, 0 failures"
-            + (toleratedFailures > 0 ? " (\(toleratedFailures) cases with listed or Recommended ones)" : "") + ", \(String(format: "%.0f", elapsed.seconds)) s"
+        "fuzz: \(cases) cases (\(String(format: "%.1f", casesPerSecond))/s), \(records) records, no counted failure yet"
+            + (toleratedFailures > 0 ? ", \(toleratedFailures) cases failed only listed or Recommended checks" : "") + ", \(String(format: "%.0f", elapsed.seconds)) s"
+    }
+
+    /// The closing line, in the words `conform run` ends with.
+    func closingLine(failed: Bool) -> String {
+        let passed = cases - toleratedFailures - (failed ? 1 : 0)
+        return "\(max(0, passed)) passed, \(failed ? 1 : 0) failed, 0 skipped, \(toleratedFailures) expected failures"
     }
 }
 
@@ -41,11 +47,13 @@ extension Fuzzer.Report {
             return out + "</testcase>\n</testsuite>\n"
         case .text:
             var out = "conform fuzz: seed \(seed), \(progress.cases) cases, \(progress.records) records in \(String(format: "%.1f", progress.elapsed.seconds)) s\n"
-            guard let failure else { return out + "no failure\n" }
+            guard let failure else { return out + "no failure\n" + progress.closingLine(failed: false) + "\n" }
             out += "FAIL  case \(failure.caseIndex) (\(failure.original.scenario)):\n"
             for line in failure.original.failures.prefix(10) { out += "        \(line)\n" }
             if failure.original.failures.count > 10 { out += "        … \(failure.original.failures.count - 10) more\n" }
-            if failure.original.testeeDidNotStart { return out + "the testee could not be started: nothing was shrunk or saved\n" }
+            if failure.original.testeeDidNotStart {
+                return out + "the testee could not be started: nothing was shrunk or saved\n" + progress.closingLine(failed: true) + "\n"
+            }
             out += "shrunk to \(failure.shrunk.steps.count) steps in \(failure.trials) runs; the shrunk case fails with:\n"
             for line in failure.shrunkResult.failures.prefix(10) { out += "        \(line)\n" }
             if let path = failure.replayPath {
@@ -53,7 +61,7 @@ extension Fuzzer.Report {
             } else {
                 out += "the shrunk case could not be saved: \(failure.saveError ?? "")\n"
             }
-            return out
+            return out + progress.closingLine(failed: true) + "\n"
         }
     }
 }
