@@ -32,6 +32,8 @@ import TestSupport
         let scenario = json["scenarios"][0]
         #expect(scenario["passed"].bool == false)
         #expect(scenario["rules"].array.map { $0.string } == [rule])
+        // One root cause, reported once: the broken record is not also CONTENT-LOST or CONTENT-UNEXPECTED.
+        #expect(scenario["checks"].array.map { $0.string } == [rule], "\(scenario)")
     }
 
     @Test func aCrashingWriterFailsWithItsSignal() async throws {

@@ -18,6 +18,8 @@ final class LiveConsumer {
         var sequence: Int64
         var content: RecordContent
         var detached: RecordContent.Detached
+        /// The record broke a MUST rule (reported as such); its content is not compared again.
+        var broken = false
     }
 
     let path: String
@@ -26,6 +28,9 @@ final class LiveConsumer {
     private(set) var openError: String?
     private(set) var records: [RingKind: [Consumed]] = [:]
     private(set) var failures: [CheckFailure] = []
+    /// Per ring, records that could not be read at all (SLOT-LENGTH, decoding): their rule failure
+    /// explains a commanded record that is missing.
+    private(set) var unreadable: [RingKind: Int] = [:]
     /// Per ring, the one consumer (Core's): position, readiness, holes on a monotonic clock.
     private var consumers: [RingKind: RingConsumer] = [:]
     private let time = TimeSource.system
@@ -217,6 +222,7 @@ final class LiveConsumer {
             return false
         case .invalid(let sequence, let error):
             fail("\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
+            unreadable[kind, default: 0] += 1
             return true
         case .record(let sequence, let payload, let payloadOffset):
             do throws(FormatError) {
@@ -225,18 +231,22 @@ final class LiveConsumer {
                 let value = try payload.withDecodableBytes { bytes throws(FormatError) in
                     try kind.decodeRecord(bytes, baseOffset: payloadOffset, validatingAt: offset, into: &broken)
                 }
+                var isBroken = false
                 for finding in broken where RuleCatalogue.level(of: finding.rule) == .must {
                     fail("\(kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)", rule: finding.rule)
+                    isBroken = true
                 }
                 let rendered = resolver.render(value)
                 for problem in Self.referenceErrors(rendered) {
                     fail("\(kind.name) sequence \(sequence): \(problem)", rule: RuleID(String(problem.prefix { $0 != " " && $0 != ":" })))
+                    isBroken = true
                 }
                 var detached = RecordContent.Detached()
                 let content = RecordContent.canonical(rendered, detached: &detached)
-                records[kind, default: []].append(Consumed(sequence: sequence, content: content, detached: detached))
+                records[kind, default: []].append(Consumed(sequence: sequence, content: content, detached: detached, broken: isBroken))
             } catch {
                 fail("\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
+                unreadable[kind, default: 0] += 1
             }
             return true
         }

@@ -197,7 +197,8 @@ public struct TesteeRunner: Sendable {
             for finding in report.errors { fail(finding.rule, "at byte \(finding.offset): \(finding.message)") }
         }
         if completed && consumer.file != nil {
-            result.failures += ContentComparison.compare(expected: expected, actual: consumer.records, skipping: consumer.deadRings)
+            result.failures += ContentComparison.compare(expected: expected, actual: consumer.records, skipping: consumer.deadRings,
+                                                         unreadable: consumer.unreadable)
         }
         return result.finished(since: started)
     }
@@ -266,7 +267,11 @@ struct Numbering {
 /// Compares what the consumer read with what was commanded.
 enum ContentComparison {
     /// Rings in `skipping` stopped early; what they lack is already explained by the rule they broke.
-    static func compare(expected: ExpectedContent, actual: [RingKind: [LiveConsumer.Consumed]], skipping: Set<RingKind> = []) -> [CheckFailure] {
+    /// `unreadable` counts, per ring, records whose rule failure was reported already and that
+    /// could not be read: one root cause is reported once, so as many missing records are not also
+    /// CONTENT-LOST, and a record read broken is not also CONTENT-UNEXPECTED.
+    static func compare(expected: ExpectedContent, actual: [RingKind: [LiveConsumer.Consumed]], skipping: Set<RingKind> = [],
+                        unreadable: [RingKind: Int] = [:]) -> [CheckFailure] {
         var problems: [CheckFailure] = []
         var resourceReported = false
         for kind in RingKind.allCases where !skipping.contains(kind) {
@@ -276,6 +281,7 @@ enum ContentComparison {
             for (index, record) in wanted.enumerated() { pending[record.content, default: []].append(index) }
             var matchedAt: [Int: Int64] = [:]
             var unexpected: [CheckFailure] = []
+            var explained = unreadable[kind] ?? 0
             for record in read {
                 if var queue = pending[record.content], !queue.isEmpty {
                     let index = queue.removeFirst()
@@ -287,6 +293,8 @@ enum ContentComparison {
                             problems.append(CheckFailure(.contentScope, "\(kind.name) sequence \(record.sequence) (\(wanted[index].origin)) has the scope \(actualScope?.text ?? "none"), expected \(scope.text)"))
                         }
                     }
+                } else if record.broken {
+                    explained += 1   // its rule failure is reported; the commanded record it was is missing below
                 } else if let reason = expected.notWritten[kind]?[record.content] {
                     unexpected.append(CheckFailure(.contentUnexpected, "\(kind.name) sequence \(record.sequence) holds a record the testee said it did not write (\(reason))"))
                 } else {
@@ -304,7 +312,9 @@ enum ContentComparison {
                     }
                 }
             }
-            let missing = wanted.indices.filter { matchedAt[$0] == nil }
+            let unmatched = wanted.indices.filter { matchedAt[$0] == nil }
+            // Which commanded records the broken ones were cannot be told; as many as there were are not lost again.
+            let missing = unmatched.count > explained ? unmatched : []
             for index in missing.prefix(5) {
                 problems.append(CheckFailure(.contentLost, "\(kind.name): \(wanted[index].origin) was answered OK but its record never arrived: \(wanted[index].content.text.prefix(400))"))
             }

@@ -94,7 +94,7 @@ public struct VerdictPolicy: Sendable {
             !used.contains(index) && failureList!.applies(entry, toAnyOf: scenarios)
         }.map(\.element)
         var verdict = RunVerdict(scenarios: verdicts, nowPassing: stale, failureListSource: failureList?.source)
-        if !allowSkipped, !verdicts.isEmpty {
+        if !allowSkipped, !verdicts.isEmpty, verdicts.allSatisfy({ $0.status != .failed }) {
             if verdicts.allSatisfy({ $0.status == .skipped }) {
                 verdict.checkedNothing = "every scenario was skipped (the testee answered UNSUPPORTED): nothing was checked; --allow-skipped accepts that"
             } else if results.allSatisfy({ $0.recordsRead == 0 }) {
