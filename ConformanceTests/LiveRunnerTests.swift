@@ -127,7 +127,25 @@ import TestSupport
         let (status, json) = try await run(["--scenario", "spans"], writer: ["/bin/cat"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
-        #expect(failures == ["TESTEE-PROTOCOL: the testee answered command 1 (create_file) with a frame that is not a Reply, at byte 7 of the stream: a Reply that does not decode: Reply.status (field 2) has wire type 2, expected 0 (SLOT-DECODE)"])
+        #expect(failures == ["TESTEE-PROTOCOL: the testee answered command 1 (create_file) with a frame that is not a Reply, at byte 7 of the stream: a Reply that does not decode: Reply.status (field 2) has wire type 2, expected 0"])
+    }
+
+    /// Issue 19: a library that prints to standard output breaks the protocol there; the failure
+    /// quotes the text it printed, and with --channel fds (descriptors 3 and 4) the same testee
+    /// passes — the reference testee and the C testee both take their descriptors from the variable.
+    @Test func aChattyTesteePassesOnTheDescriptorChannel() async throws {
+        let chatty = ["/bin/sh", "-c", "echo chatter on standard output; exec \"$@\"", "sh"]
+        let (status, json) = try await run(["--scenario", "logs"], writer: chatty + [TestSupport.toolPath, "testee"])
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.first?.contains("the bytes are text, \"chatter on standard output\\n\"") == true, "\(failures)")
+        #expect(failures.first?.contains("--channel fds") == true, "\(failures)")
+
+        let (fds, fdsJSON) = try await run(["--channel", "fds", "--scenario", "logs", "--scenario", "spans"], writer: chatty + [TestSupport.toolPath, "testee"])
+        #expect(fds == 0, "\(fdsJSON)")
+        try await CWriterTests.build()
+        let (c, cJSON) = try await run(["--channel", "fds", "--scenario", "logs"], writer: chatty + [CWriterTests.writer])
+        #expect(c == 0, "\(cJSON)")
     }
 
     @Test func aTesteeAnsweringOutOfOrderFailsWithTheIds() async throws {

@@ -18,9 +18,22 @@ final class TesteeProcess {
     private var splitter = FrameSplitter()
     private var outputClosed = false
 
+    /// Where the protocol's frames travel.
+    enum Channel: String, Sendable, CaseIterable {
+        /// Commands on the testee's standard input, replies on its standard output (the default).
+        case stdio
+        /// Commands on file descriptor 3 and replies on 4, named in `OTLP_MMAP_TESTEE_FDS=3,4`; the
+        /// testee's standard output is its own (a library that prints there cannot break a frame)
+        /// and goes to its log with standard error.
+        case fds
+    }
+
+    /// The environment variable that tells a testee which descriptors carry the protocol.
+    static let descriptorsVariable = "OTLP_MMAP_TESTEE_FDS"
+
     /// Starts `command` with `environment` added to the runner's own; its standard error goes to
     /// `errorLog` (shown in reports).
-    init(command: [String], environment: [String: String], errorLog: URL) throws(TesteeFailure) {
+    init(command: [String], environment: [String: String], errorLog: URL, channel: Channel = .stdio) throws(TesteeFailure) {
         // A testee that dies leaves a pipe nobody reads: writing to it must be an error, not a signal.
         signal(SIGPIPE, SIG_IGN)
         self.command = command
@@ -29,9 +42,19 @@ final class TesteeProcess {
         input = stdin.fileHandleForWriting
         output = stdout.fileHandleForReading
         _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Self.resolve(command[0]))
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        switch channel {
+        case .stdio:
+            process.executableURL = URL(fileURLWithPath: Self.resolve(command[0]))
+            process.arguments = Array(command.dropFirst())
+        case .fds:
+            // Foundation's Process hands a child descriptors 0–2 only: a shell moves the pipes to 3
+            // and 4 and gives the testee /dev/null as input and its log as output, then execs it.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "exec 3<&0 4>&1 </dev/null 1>&2 && exec \"$@\"", "sh", Self.resolve(command[0])] + command.dropFirst()
+            environment[Self.descriptorsVariable] = "3,4"
+        }
+        process.environment = environment
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = try? FileHandle(forWritingTo: errorLog)

@@ -49,6 +49,8 @@ public struct TesteeRunner: Sendable {
     public var replyTimeout: Duration = .seconds(10)
     /// Replaces every script's own timeout (tests make hanging writers fail fast).
     public var timeoutOverride: Double?
+    /// Whether the protocol uses the testee's standard input and output, or descriptors 3 and 4.
+    public var useDescriptors = false
 
     public init(command: [String]) { self.command = command }
 
@@ -69,7 +71,7 @@ public struct TesteeRunner: Sendable {
         let testee: TesteeProcess
         do {
             testee = try TesteeProcess(command: command, environment: ["SDK_MMAP_EXPORTER_FILE": path],
-                                       errorLog: folder.appendingPathComponent("stderr"))
+                                       errorLog: folder.appendingPathComponent("stderr"), channel: useDescriptors ? .fds : .stdio)
         } catch {
             fail(.testeeProtocol, "\(error)")
             result.testeeDidNotStart = true

@@ -34,8 +34,34 @@ public enum Frame {
         }
         switch result {
         case .success(let message): return message
-        case .failure(let error): throw FrameError(offset: error.offset, "a \(Message.self) that does not decode: \(error.message) (\(error.rule))")
+        case .failure(let error):
+            // A protocol error, not a file's: no rule ID of the format (SLOT-DECODE, WIRE-FORMAT) is named.
+            let text = printable(payload).map { "; the frame holds the text \($0)" } ?? ""
+            throw FrameError(offset: error.offset, "a \(Message.self) that does not decode: \(error.message)\(text)")
         }
+    }
+}
+
+extension Frame {
+    /// `bytes` quoted as text when they are printable UTF-8 (line breaks and tabs allowed, a
+    /// character cut at the end forgiven), nil otherwise: a peer writing log lines where frames go.
+    static func printable(_ bytes: [UInt8]) -> String? {
+        guard bytes.count >= 4 else { return nil }
+        var text = String(decoding: bytes, as: UTF8.self)
+        if text.last == "\u{FFFD}" { text.removeLast() }
+        guard !text.unicodeScalars.contains(where: { $0 == "\u{FFFD}" || ($0.value < 0x20 && !["\n", "\r", "\t"].contains($0)) || $0.value == 0x7F }) else {
+            return nil
+        }
+        var quoted = "\""
+        for character in text {
+            switch character {
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            default: quoted.append(character)
+            }
+        }
+        return quoted + "\""
     }
 }
 
@@ -74,7 +100,10 @@ public struct FrameSplitter: Sendable {
         guard buffer.count >= Frame.prefixSize else { return nil }
         let length = Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16 | Int(buffer[3]) << 24
         guard length <= Frame.maxPayload else {
-            throw FrameError(offset: bufferStart, "a frame announces \(length) bytes, more than the \(Frame.maxPayload) a frame may have (the bytes begin \(hexString(Array(buffer.prefix(8)))))")
+            let shown = Frame.printable(Array(buffer.prefix(60)))
+                .map { "the bytes are text, \($0): something printed to the protocol's output (the runner's --channel fds keeps standard output off it)" }
+                ?? "the bytes begin \(hexString(Array(buffer.prefix(8))))"
+            throw FrameError(offset: bufferStart, "a frame announces \(length) bytes, more than the \(Frame.maxPayload) a frame may have (\(shown))")
         }
         guard buffer.count >= Frame.prefixSize + length else { return nil }
         let payload = Array(buffer[Frame.prefixSize..<(Frame.prefixSize + length)])

@@ -43,6 +43,9 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "File of known failures (as for conform run; fuzz cases match scenario/ patterns as 'fuzz').")
     var failureList: String?
 
+    @Option(help: "Where the protocol's frames travel: stdio (the testee's standard input and output) or fds (descriptors 3 and 4, named in $OTLP_MMAP_TESTEE_FDS; standard output stays the testee's own).")
+    var channel: String = "stdio"
+
     @Flag(help: "Count Recommended (SHOULD) checks as failures too.")
     var enforceRecommended = false
 
@@ -51,6 +54,7 @@ struct ConformFuzzCommand: ParsableCommand {
 
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
+        guard ["stdio", "fds"].contains(channel) else { throw ValidationError("--channel must be stdio or fds") }
         guard !command.isEmpty else { throw ValidationError("give the testee's command after --") }
         if cases != nil && duration != nil { throw ValidationError("give --cases or --duration, not both") }
         if let cases, cases < 1 { throw ValidationError("--cases must be at least 1") }
@@ -63,6 +67,7 @@ struct ConformFuzzCommand: ParsableCommand {
     func run() throws {
         var runner = TesteeRunner(command: command)
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
+        runner.useDescriptors = channel == "fds"
         let format = ReportFormat(rawValue: format)!
         let policy: VerdictPolicy
         do {

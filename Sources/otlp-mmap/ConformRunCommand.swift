@@ -37,6 +37,9 @@ struct ConformRunCommand: ParsableCommand {
     @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
     var enforceRecommended = false
 
+    @Option(help: "Where the protocol's frames travel: stdio (the testee's standard input and output) or fds (descriptors 3 and 4, named in $OTLP_MMAP_TESTEE_FDS; standard output stays the testee's own).")
+    var channel: String = "stdio"
+
     @Flag(help: "Pass a run that checked nothing (every scenario skipped, or no record written); by default it fails.")
     var allowSkipped = false
 
@@ -45,6 +48,7 @@ struct ConformRunCommand: ParsableCommand {
 
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
+        guard ["stdio", "fds"].contains(channel) else { throw ValidationError("--channel must be stdio or fds") }
         guard !command.isEmpty else { throw ValidationError("give the testee's command after --") }
     }
 
@@ -65,6 +69,7 @@ struct ConformRunCommand: ParsableCommand {
         }
         var runner = TesteeRunner(command: command)
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
+        runner.useDescriptors = channel == "fds"
         runner.timeoutOverride = timeout
         let verdict = policy.judge(selected.map(runner.run))
         print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, links: RuleLinks.resolve(option: rulesURL)), terminator: "")

@@ -30,6 +30,13 @@ struct TesteeCommand: ParsableCommand {
 
     func run() throws {
         let testee = ReferenceTestee(defect: breakRule.flatMap(ReferenceTestee.Defect.init), bug: bug.flatMap(ReferenceTestee.Bug.init), fullRingWait: .milliseconds(fullRingWaitMs))
-        try testee.serve(input: .standardInput, output: .standardOutput)
+        // The runner's --channel fds: commands and replies on the descriptors it names, standard output left free.
+        if let descriptors = ProcessInfo.processInfo.environment["OTLP_MMAP_TESTEE_FDS"] {
+            let numbers = descriptors.split(separator: ",").compactMap { Int32($0) }
+            guard numbers.count == 2 else { throw ValidationError("OTLP_MMAP_TESTEE_FDS is \(descriptors): expected two descriptors, such as 3,4") }
+            try testee.serve(input: FileHandle(fileDescriptor: numbers[0]), output: FileHandle(fileDescriptor: numbers[1]))
+        } else {
+            try testee.serve(input: .standardInput, output: .standardOutput)
+        }
     }
 }

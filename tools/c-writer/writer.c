@@ -599,10 +599,13 @@ static void break_after(Arena *arena) {
 
 /* ---- the protocol loop: 4-byte little-endian length, then the message --------------------------- */
 
+/* Standard input and output, or the descriptors the runner names in OTLP_MMAP_TESTEE_FDS ("3,4"). */
+static int command_fd = 0, reply_fd = 1;
+
 static int read_exactly(uint8_t *buffer, size_t length) {
     size_t done = 0;
     while (done < length) {
-        ssize_t n = read(0, buffer + done, length - done);
+        ssize_t n = read(command_fd, buffer + done, length - done);
         if (n <= 0) { if (n < 0 && errno == EINTR) continue; return -1; }
         done += (size_t)n;
     }
@@ -611,7 +614,7 @@ static int read_exactly(uint8_t *buffer, size_t length) {
 
 static void write_exactly(const uint8_t *buffer, size_t length) {
     while (length > 0) {
-        ssize_t n = write(1, buffer, length);
+        ssize_t n = write(reply_fd, buffer, length);
         if (n <= 0) { if (n < 0 && errno == EINTR) continue; exit(3); }
         buffer += n;
         length -= (size_t)n;
@@ -626,6 +629,11 @@ int main(int argc, char **argv) {
             fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION] [--bug long-strings|overwrite|early-publish|claim-before-size]\n", argv[0]);
             return 64;
         }
+    }
+    const char *descriptors = getenv("OTLP_MMAP_TESTEE_FDS");
+    if (descriptors && sscanf(descriptors, "%d,%d", &command_fd, &reply_fd) != 2) {
+        fprintf(stderr, "OTLP_MMAP_TESTEE_FDS is %s: expected two descriptors, such as 3,4\n", descriptors);
+        return 64;
     }
     for (;;) {
         uint8_t prefix[4];
