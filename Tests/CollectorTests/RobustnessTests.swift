@@ -23,6 +23,42 @@ import TestSupport
         #expect(collector.statistics[.invalidRecords] == 1)
     }
 
+    /// Issue 19, bug 2: a dictionary entry whose 2-byte length prefix starts on the last byte of
+    /// the size the collector mapped, written after the writer grew the file, was read from the
+    /// stale mapping ("varint is truncated", DICT-REF-RANGE) and its record dropped.
+    @Test func anEntryWhosePrefixStraddlesTheCollectorsMappingIsRead() async throws {
+        let writer = try makeWriter()
+        writer.log(.info, .text("first"), time: 1)
+        let exporter = CapturingExporter()
+        let (collector, task) = startCollector(writer.file.path, exporter: exporter)
+        defer { task.cancel() }
+        try await waitFor { collector.statistics[.exportedLogs] >= 1 }   // it has mapped the file as it is now
+
+        let mapped = try writer.file.file.currentFileSize()
+        let dictionary = writer.file.dictionary
+        // Fill the dictionary up to one byte before the mapped size, in entries of any size.
+        var remaining = mapped - 1 - Int(dictionary.header.end)
+        try #require(remaining >= 0)
+        while remaining > 0 {
+            let payload = remaining <= 128 ? remaining - 1 : remaining <= 130 ? 1 : min(remaining - 3, 16_000)
+            _ = try dictionary.appendString(String(repeating: "f", count: payload))
+            remaining = mapped - 1 - Int(dictionary.header.end)
+        }
+        try #require(Int(dictionary.header.end) == mapped - 1)
+        // The next interned string (200 bytes: a 2-byte prefix) starts on the mapping's last byte.
+        let key = "straddling." + String(repeating: "k", count: 189)
+        let attributes = try writer.attributes([Attribute(key, .int(7))])
+        #expect(try writer.file.file.currentFileSize() > mapped, "the writer grew the file for the entry")
+        writer.log(.info, .text("second"), attributes: attributes, time: 2)
+
+        try await waitFor { collector.statistics[.exportedLogs] + collector.statistics[.invalidRecords] >= 2 }
+        collector.stop()
+        await task.value
+        #expect(collector.statistics[.invalidRecords] == 0)
+        let second = try #require(exporter.logRecords.first { $0.timeUnixNano == 2 })
+        #expect(second.attributes.summary == [key: "i:7"])
+    }
+
     @Test func aBadAttributeUpdateLeavesItsSpanAsItWas() async throws {
         // An update whose key reference lies outside the dictionary is skipped; the span it names
         // keeps its attributes and ends whole.
