@@ -107,9 +107,12 @@ import TestSupport
     /// A testee that writes nothing proves nothing: DROPPED to everything fails every scenario, and
     /// UNSUPPORTED to everything (all skipped) fails the run unless --allow-skipped.
     @Test func aRunThatCheckedNothingFailsUnlessAllowed() async throws {
-        let (dropped, droppedJSON) = try await run(["--scenario", "logs"], writer: [TestSupport.toolPath, "testee", "--bug", "drop-all"])
+        let saying = ["/bin/sh", "-c", "echo 'writer 0.3 starting' >&2; exec \"$@\"", "sh"]
+        let (dropped, droppedJSON) = try await run(["--scenario", "logs"], writer: saying + [TestSupport.toolPath, "testee", "--bug", "drop-all"])
         #expect(dropped == 1)
         #expect(droppedJSON["scenarios"][0]["checks"].array.contains { $0.string == "REPLY-DROPPED" })
+        // A failed scenario shows what the testee last said on standard error, though it exited normally.
+        #expect(droppedJSON["scenarios"][0]["testee_stderr"].string == "writer 0.3 starting", "\(droppedJSON)")
 
         let (skipped, skippedJSON) = try await run(["--scenario", "logs", "--scenario", "spans"], writer: [TestSupport.toolPath, "testee", "--bug", "unsupported-all"])
         #expect(skipped == 1)

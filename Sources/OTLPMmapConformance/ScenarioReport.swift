@@ -22,6 +22,10 @@ extension RunVerdict {
                 for failure in verdict.unexpected { out += "        \(failure.check) (\(Self.level(failure))): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
                 for failure in verdict.expected { out += "        expected \(failure.check): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
                 for failure in verdict.warnings { out += "        warning \(failure.check) (Recommended, not enforced): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
+                if verdict.status == .failed, !result.testeeStderrTail.isEmpty {
+                    out += "        the testee's standard error ended:\n"
+                    for line in result.testeeStderrTail.split(separator: "\n") { out += "          | \(line)\n" }
+                }
             }
             if !nowPassing.isEmpty {
                 out += "listed as failing but passed (remove them from \(failureListSource ?? "the failure list")):\n"
@@ -42,7 +46,8 @@ extension RunVerdict {
                             "expected_failures": verdict.expected.map(\.description), "warnings": verdict.warnings.map(\.description),
                             "checks": result.failedChecks, "rules": result.brokenRules.map(\.rawValue),
                             "rule_urls": result.brokenRules.map { links.url(for: $0) }, "records_read": result.recordsRead,
-                            "not_written": result.notWritten, "unsupported": result.unsupported, "seconds": result.seconds] as [String: Any]
+                            "not_written": result.notWritten, "unsupported": result.unsupported, "seconds": result.seconds,
+                            "testee_stderr": result.testeeStderrTail] as [String: Any]
                 },
             ]
             let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()

@@ -16,6 +16,9 @@ public struct ScenarioResult: Sendable {
     public var seconds: Double
     /// The testee's program could not be started at all (so no case can tell anything).
     public var testeeDidNotStart = false
+    /// The last lines the testee wrote to its standard error (and, on `--channel fds`, its standard
+    /// output), kept when the script failed: what it said is often why.
+    public var testeeStderrTail = ""
     public var passed: Bool { failures.isEmpty }
     /// Nothing failed, but the testee lacks a feature the script uses.
     public var skipped: Bool { passed && unsupported > 0 }
@@ -202,6 +205,7 @@ public struct TesteeRunner: Sendable {
             result.failures += ContentComparison.compare(expected: expected, actual: consumer.records, skipping: consumer.deadRings,
                                                          unreadable: consumer.unreadable)
         }
+        if !result.failures.isEmpty { result.testeeStderrTail = testee.errorTail }
         return result.finished(since: started)
     }
 
