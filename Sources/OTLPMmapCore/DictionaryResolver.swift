@@ -30,7 +30,7 @@ package final class DictionaryResolver<Built> {
     @usableFromInline var cache: [Key: Cached] = [:]
     /// References being built right now, innermost last, with the depth each was reached at and the
     /// deepest level any reference inside it reached.
-    @usableFromInline var chain: [(reference: Int64, depth: Int, reach: Int)] = []
+    @usableFromInline var chain: [(reference: Int64, depth: Int, reach: Int, expanded: Int)] = []
     /// Findings of the rules an entry breaks that still let it be built (SHOULD-level ones), each
     /// reported the first time its entry is built; the caller takes them with `takeFindings()`.
     private var findings: [FormatError] = []
@@ -40,7 +40,13 @@ package final class DictionaryResolver<Built> {
     @usableFromInline struct Cached {
         @usableFromInline let built: Built
         @usableFromInline let height: Int
+        /// Payload bytes of the entry and of every entry its references reach, each counted where it
+        /// is referred to (DICT-REF-EXPANSION).
+        @usableFromInline let expanded: Int
     }
+
+    /// DICT-REF-EXPANSION's bound on an entry's expanded size.
+    package static var maxExpandedBytes: Int { 4 << 20 }
 
     @usableFromInline struct Key: Hashable {
         @usableFromInline var reference: Int64
@@ -84,7 +90,22 @@ package final class DictionaryResolver<Built> {
             throw FormatError(.wireDepth, at: Int(clamping: reference),
                               "\(field) \(reference): references nested more than \(ProtoReader.maxDepth) deep (its entries reach \(hit.height) levels below it, at depth \(depth))")
         }
-        if !chain.isEmpty { chain[chain.count - 1].reach = max(chain[chain.count - 1].reach, depth + hit.height) }
+        if !chain.isEmpty {
+            chain[chain.count - 1].reach = max(chain[chain.count - 1].reach, depth + hit.height)
+            try addExpansion(hit.expanded)
+        }
+    }
+
+    /// Adds what a reference expands to to the entry being built, failing as soon as it is past the
+    /// bound: a wide entry of references is refused after as many of them as the bound allows.
+    @usableFromInline
+    func addExpansion(_ bytes: Int) throws {
+        let index = chain.count - 1
+        chain[index].expanded += bytes
+        guard chain[index].expanded <= Self.maxExpandedBytes else {
+            throw FormatError(.dictRefExpansion, at: Int(clamping: chain[index].reference),
+                              "entry \(chain[index].reference) expands to more than \(Self.maxExpandedBytes) bytes with the entries its references reach (each counted where it is referred to)")
+        }
     }
 
     /// The first resolution of an entry: checked, decoded, validated, built, cached.
@@ -99,8 +120,9 @@ package final class DictionaryResolver<Built> {
         guard depth <= ProtoReader.maxDepth else {
             throw FormatError(.wireDepth, at: Int(clamping: reference), "\(field) \(reference): references nested more than \(ProtoReader.maxDepth) deep")
         }
-        let entry = try decode(kind, at: reference, field: field)
-        chain.append((reference, depth, depth))
+        let (entry, payloadBytes) = try decode(kind, at: reference, field: field)
+        chain.append((reference, depth, depth, 0))
+        do { try addExpansion(payloadBytes) } catch { chain.removeLast(); throw error }
         let built: Built
         do {
             built = try build(entry, reference, self)
@@ -108,28 +130,33 @@ package final class DictionaryResolver<Built> {
             chain.removeLast()
             throw error
         }
-        let reach = chain.removeLast().reach
-        cache[key] = Cached(built: built, height: reach - depth)
-        if !chain.isEmpty { chain[chain.count - 1].reach = max(chain[chain.count - 1].reach, reach) }
+        let (_, _, reach, expanded) = chain.removeLast()
+        cache[key] = Cached(built: built, height: reach - depth, expanded: expanded)
+        if !chain.isEmpty {
+            chain[chain.count - 1].reach = max(chain[chain.count - 1].reach, reach)
+            try addExpansion(expanded)
+        }
         return built
     }
 
     /// Decodes the entry and applies its record rules: a MUST-level finding makes the entry unusable
     /// (thrown), a SHOULD-level one is kept for `takeFindings()`.
-    private func decode(_ kind: DictionaryEntryKind, at reference: Int64, field: String) throws -> DecodedEntry {
+    private func decode(_ kind: DictionaryEntryKind, at reference: Int64, field: String) throws -> (DecodedEntry, payloadBytes: Int) {
         let entry: DecodedEntry
+        var payloadBytes = 0
         do {
             entry = try source.withEntryPayload(at: reference, field: field) { payload, payloadOffset throws(FormatError) in
-                try kind.decodeEntry(payload, baseOffset: payloadOffset)
+                payloadBytes = payload.count
+                return try kind.decodeEntry(payload, baseOffset: payloadOffset)
             }
-        } catch let error as FormatError where ![.dictRefRange, .recUtf8, .wireDepth].contains(error.rule) {
+        } catch let error as FormatError where ![.dictRefRange, .recUtf8, .wireDepth, .dictRefExpansion].contains(error.rule) {
             throw FormatError(.dictRefKind, at: error.offset, "\(field) \(reference) is not a valid \(kind.rawValue): \(error.message)")
         }
         var broken: [FormatError] = []
         entry.validate(at: Int(clamping: reference), into: &broken)
         if let fatal = broken.first(where: { RuleCatalogue.level(of: $0.rule) == .must }) { throw fatal }
         findings += broken
-        return entry
+        return (entry, payloadBytes)
     }
 
     /// The SHOULD-level findings of entries built since the last call.

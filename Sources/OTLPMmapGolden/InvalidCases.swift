@@ -117,6 +117,29 @@ public enum InvalidCases {
         ("dict-ref-kind", ["DICT-REF-KIND"], "the measurement's metric_ref points at a string entry", { base in
             base.record(base.measurements, 0, field(1, varint: base.stringRef) + field(4, varint: 1))
         }),
+        ("dict-ref-expansion", ["DICT-REF-EXPANSION"],
+         "the log body refers to the top of five AnyValue entries, each an array referring eight times to the one below, over a 200-byte string: 200 × 8^5 bytes expanded", { base in
+            // Appended after the dictionary's last entry (the file grows as a writer's would).
+            var end = Int(base.file.dictionary.header.end)
+            var added: [UInt8] = []
+            func append(_ payload: [UInt8]) -> Int64 {
+                let reference = Int64(end + added.count)
+                added += varint(UInt64(payload.count)) + payload
+                return reference
+            }
+            var previous = append(field(1, bytes: [UInt8](repeating: 0x61, count: 200)))   // AnyValue.string_value
+            for _ in 0..<5 {
+                let element = field(1, bytes: field(8, varint: previous))                    // ArrayValue.values: AnyValue.value_ref
+                previous = append(field(5, bytes: Array([[UInt8]](repeating: element, count: 8).joined())))   // AnyValue.array_value
+            }
+            if base.bytes.count < end + added.count { base.bytes += [UInt8](repeating: 0, count: end + added.count - base.bytes.count) }
+            base.bytes.replaceSubrange(end..<(end + added.count), with: added)
+            end += added.count
+            let header = Int(base.file.dictionary.offset)
+            base.int64(Int64(end), at: header)
+            base.int64(base.file.dictionary.header.numEntries + 6, at: header + 8)
+            base.record(base.events, 0, field(1, varint: base.scopeRef) + field(5, bytes: field(8, varint: previous)))
+        }),
         ("wire-format", ["WIRE-FORMAT"], "the log record ends inside a varint", { base in
             base.record(base.events, 0, field(1, varint: base.scopeRef) + [0x18, 0x80])
         }),

@@ -65,6 +65,30 @@ import Testing
         #expect(try counting.resolver.resolve(.anyValue, at: entries[40], field: "value_ref", nesting: 20) == 40)
     }
 
+    /// Entries that share what they refer to expand exponentially: each of 12 entries an array
+    /// referring twice to the one below is 2^12 copies of the bottom one. DICT-REF-EXPANSION bounds
+    /// an entry's expanded size; the resolver gives up as soon as the bound is passed, and an entry
+    /// under the bound resolves.
+    @Test func entriesThatExpandPastTheBoundAreRefused() throws {
+        let file = try makeFile(dictionaryBytes: 1 << 16)
+        var entries = [try file.dictionary.append(AnyValue(value: .stringValue(String(repeating: "x", count: 2_000))))]
+        for _ in 0..<12 {
+            let twice = AnyValue(value: .valueRef(entries.last!))
+            entries.append(try file.dictionary.append(AnyValue(value: .arrayValue(ArrayValue(values: [twice, twice])))))
+        }
+        let resolver = DictionaryResolver<Int>(source: file.dictionary) { entry, _, resolver in
+            if case .anyValue(let value) = entry, case .arrayValue(let array)? = value.value {
+                for element in array.values { if case .valueRef(let next)? = element.value { _ = try resolver.resolve(.anyValue, at: next, field: "value_ref", nesting: 2) } }
+            }
+            return 0
+        }
+        // 2 000 × 2^10 ≈ 2 MB: under the bound.
+        #expect(try resolver.resolve(.anyValue, at: entries[10], field: "value_ref") == 0)
+        // 2 000 × 2^12 ≈ 8 MB: past it, reported at the entry that went over.
+        let error = expectFormatError(.dictRefExpansion) { _ = try resolver.resolve(.anyValue, at: entries[12], field: "value_ref") }
+        #expect(error?.message.contains("expands to more than 4194304 bytes") == true, "\(String(describing: error))")
+    }
+
     @Test func eachEntryIsBuiltOnceAndAFailureIsNotCached() throws {
         let file = try makeFile()
         let last = try chain(file.dictionary, count: 3)

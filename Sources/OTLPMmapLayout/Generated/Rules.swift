@@ -79,6 +79,11 @@ extension RuleID {
     public static let dictRefRange = RuleID("DICT-REF-RANGE")
     /// MUST: The entry a reference points at decodes as the kind its field names.
     public static let dictRefKind = RuleID("DICT-REF-KIND")
+    /// MUST: An entry, with the entries its references reach expanded in place (an entry counted
+    /// each time it is referred to), comes to at most 4 MiB (4 194 304 bytes of entry payloads).
+    /// Entries may share what they refer to, so without a bound a few hundred bytes of entries,
+    /// each referring twice to the one before, expand past any reader's memory and time.
+    public static let dictRefExpansion = RuleID("DICT-REF-EXPANSION")
     /// SHOULD: scope_ref, resource_ref and metric_ref are not 0. Readers treat 0 as "no scope / no
     /// resource"; the existing Rust collector fails on it.
     public static let dictRefZero = RuleID("DICT-REF-ZERO")
@@ -148,6 +153,7 @@ public enum RuleCatalogue {
         RuleInfo(id: .dictEntry, level: .must, origin: .protocol, text: "Dictionary entries are length-delimited and lie back to back from dictionary offset + 64 to end."),
         RuleInfo(id: .dictRefRange, level: .must, origin: .protocol, text: "A non-zero reference is at least dictionary offset + 64 and points at an entry that ends at or before the dictionary's end."),
         RuleInfo(id: .dictRefKind, level: .must, origin: .protocol, text: "The entry a reference points at decodes as the kind its field names."),
+        RuleInfo(id: .dictRefExpansion, level: .must, origin: .project, text: "An entry, with the entries its references reach expanded in place (an entry counted each time it is referred to), comes to at most 4 MiB (4 194 304 bytes of entry payloads). Entries may share what they refer to, so without a bound a few hundred bytes of entries, each referring twice to the one before, expand past any reader's memory and time."),
         RuleInfo(id: .dictRefZero, level: .should, origin: .project, text: "scope_ref, resource_ref and metric_ref are not 0. Readers treat 0 as \"no scope / no resource\"; the existing Rust collector fails on it."),
         RuleInfo(id: .wireFormat, level: .must, origin: .project, text: "Records and entries are valid protobuf: varints of at most 10 bytes, known wire types matching each field's declared type, length-delimited fields inside their enclosing message."),
         RuleInfo(id: .wireDepth, level: .must, origin: .project, text: "Nested messages and value_ref chains are at most 64 levels deep."),
