@@ -94,16 +94,16 @@ import TestSupport
         #expect(fixed.stdout.hasSuffix("the case fails 0 of 2 replays\n"), "\(fixed.stdout)")
     }
 
-    /// Issue 19: the paused runner watches published unread slots between waits of 20 µs, not only
+    /// Issue 19: the paused runner watches published unread slots between waits of 100 µs, not only
     /// after a millisecond without a reply, so a flag raised half a millisecond before the bytes
     /// (the C testee's early-publish window) is caught in every run, not now and then.
     @Test func anEarlyPublishOfHalfAMillisecondIsCaughtEveryTime() async throws {
         var caught = 0
-        for _ in 0..<10 {
+        for _ in 0..<6 {
             let (status, json) = try await run(["--scenario", "backpressure", "--", Self.writer, "--bug", "early-publish"])
             if status == 1, json["scenarios"][0]["rules"].array.first?.string == "RING-FLAG" { caught += 1 }
         }
-        #expect(caught == 10, "caught in \(caught) of 10 runs")
+        #expect(caught == 6, "caught in \(caught) of 6 runs")
     }
 
     /// Issue 19: a writer that claims a slot before checking the record's size passed every named

@@ -149,7 +149,7 @@ final class TesteeProcess {
     }
 
     /// How long a wait for the testee's output lasts before the runner looks at the file again:
-    /// a millisecond while it reads the rings; far less while it watches a paused ring, where a slot
+    /// a millisecond while it reads the rings; a tenth of that while it watches a paused ring, where a slot
     /// published before its bytes are in place may be seen for well under a millisecond.
     var pollInterval: Duration = .milliseconds(1)
 

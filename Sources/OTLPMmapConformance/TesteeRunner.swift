@@ -99,8 +99,9 @@ public struct TesteeRunner: Sendable {
             let ring = RecordSize.ring(of: command)
             let claimedBefore = ring.flatMap { consumer.file?.ring($0).header.writerIndex }
             consumer.forgetFullRings()
-            // Paused, the runner watches the published unread slots between waits of 20 µs.
-            testee.pollInterval = consumer.paused ? .microseconds(20) : .milliseconds(1)
+            // Paused, the runner watches the published unread slots between waits of 100 µs (a
+            // shorter wait spins a core that the machine's other work needs; this catches 0.5 ms).
+            testee.pollInterval = consumer.paused ? .microseconds(100) : .milliseconds(1)
             let reply: Reply
             do throws(TesteeFailure) {
                 let limit = min(deadline, ContinuousClock.now.advanced(by: replyTimeout))

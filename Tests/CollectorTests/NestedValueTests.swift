@@ -41,7 +41,13 @@ import TestSupport
     static let levels = 1...40
 
     @Test func valuesNestedUpToTheDepthLimitArriveWholeEverywhere() async throws {
-        let writer = try makeWriter(numBuffers: 4096, bufferSize: 2048)
+        // Writing 720 deep records is blocking work: on a thread of its own, not the cooperative pool.
+        let (writer, expected, written) = try await TestSupport.offThePool { try Self.writeEverything() }
+        try await collectAndCheck(writer, expected: expected, written: written)
+    }
+
+    private static func writeEverything() throws -> (TelemetryWriter, [String: String], Int) {
+        let writer = try makeWriter("valuesNestedUpToTheDepthLimit", numBuffers: 4096, bufferSize: 2048)
         let dictionary = writer.file.dictionary
         let deepKey = try dictionary.appendString("deep")
         let levelKey = try dictionary.appendString("n")
@@ -82,11 +88,15 @@ import TestSupport
                     let value = nested(shape, level)
                     let name = "\(place.rawValue) \(shape.rawValue) \(level)"
                     expected[name] = value.summary
-                    written += try write(value.value, at: place, name: name, time: UInt64(written + 1), key: deepKey, writer: writer)
+                    written += try Self.write(value.value, at: place, name: name, time: UInt64(written + 1), key: deepKey, writer: writer)
                 }
             }
         }
 
+        return (writer, expected, written)
+    }
+
+    private func collectAndCheck(_ writer: TelemetryWriter, expected: [String: String], written: Int) async throws {
         // The `otlp-mmap collect` process reads the file (a collector stuck converting is then a
         // process that does not hand the log slots back, not a cooperative pool starved for good).
         // A long shutdown timeout: this test is about what arrives, and on a loaded machine the
@@ -153,7 +163,7 @@ import TestSupport
     }
 
     /// Writes `value` at `place`; returns how many records that took.
-    private func write(_ value: FormatValue, at place: Place, name: String, time: UInt64, key: Int64, writer: TelemetryWriter) throws -> Int {
+    private static func write(_ value: FormatValue, at place: Place, name: String, time: UInt64, key: Int64, writer: TelemetryWriter) throws -> Int {
         let dictionary = writer.file.dictionary
         let nameRef = try dictionary.appendString("name")
         let nameValue = FormatValue(value: .stringValue(name))
