@@ -55,7 +55,7 @@ struct RingReader: Sendable {
         if let session {
             for _ in 0..<configuration.queueCapacity where !Task.isCancelled {
                 var progress = false
-                for kind in RingKind.allCases { progress = drain(kind, &consumers[kind.rawValue]) || progress }
+                for kind in RingKind.allCases { progress = drain(kind, &consumers[kind.rawValue], session) || progress }
                 if !progress { break }
             }
             await end(.shutdown)
@@ -97,7 +97,7 @@ struct RingReader: Sendable {
                     blocked = true
                     continue
                 }
-                progress = drain(kind, &consumers[kind.rawValue]) || progress
+                progress = drain(kind, &consumers[kind.rawValue], current) || progress
             }
             if progress {
                 idle.reset()
@@ -147,7 +147,7 @@ struct RingReader: Sendable {
     }
 
     /// Reads up to a batch of records of `kind` into its mailbox; whether it read or skipped anything.
-    private func drain(_ kind: RingKind, _ consumer: inout RingConsumer) -> Bool {
+    private func drain(_ kind: RingKind, _ consumer: inout RingConsumer, _ session: FileSession) -> Bool {
         let mailbox = mailboxes[kind.rawValue]
         guard mailbox.hasRoom else { return false }
         let signal = kind.signal
@@ -174,6 +174,11 @@ struct RingReader: Sendable {
             handled += 1
         }
         guard handled > 0 else { return false }
+        // HDR-INIT-ORDER: a writer re-initialising the file in place (same inode, O_TRUNC) zeroes it,
+        // and a zero availability flag reads as published. Copies are trusted only if the start
+        // time is still this session's after they were taken; otherwise they are dropped, and the
+        // staleness check (within 100 ms) starts a new session that reads the file afresh.
+        guard session.file.header.startTimeUnixNano == session.startTime else { return false }
         statistics.add(.records, records.count, signal: signal)
         mailbox.offer(.records(records, next: consumer.next))
         if releasesOnRead(kind) { consumer.release() }
