@@ -28,8 +28,21 @@ import Testing
         var valueKinds: Set<String> = []
         var deepest = 0, mostKeys = 0, longestRun = 0, parallel = 0, pauses = 0
         var overSlot = 0, underSlot = 0, multiByteNearSlot = 0, varintBoundary = 0
+        var concurrentInterning = 0
         for script in Self.cases {
             var keys: Set<String> = []
+            // Keys new to the file, added by several threads at once; some by all of them.
+            var seen: Set<String> = []
+            for command in script.commands {
+                let groups = if case .runParallel(let run)? = command.command { run.groups.map(\.commands) } else { [[command]] }
+                let groupKeys = groups.map { Set($0.flatMap(Self.attributeKeys)) }
+                let fresh = groupKeys.map { $0.subtracting(seen) }
+                let sharedFresh = fresh.count >= 2 ? fresh.dropFirst().reduce(fresh[0]) { $0.intersection($1) } : []
+                if fresh.count >= 2 && fresh.allSatisfy({ $0.count >= 50 }) && !sharedFresh.isEmpty && script.file.dictionaryBytes <= 16_384 {
+                    concurrentInterning += 1
+                }
+                seen.formUnion(groupKeys.flatMap { $0 })
+            }
             let commands = script.commands.flatMap { command -> [Command] in
                 if case .runParallel(let run)? = command.command { parallel += 1; return run.groups.flatMap(\.commands) }
                 return [command]
@@ -68,8 +81,18 @@ import Testing
         #expect(mostKeys >= 1_000, "at most \(mostKeys) distinct keys in a case")
         #expect(longestRun >= 1_000)
         #expect(parallel >= 10 && pauses >= 10)
+        #expect(concurrentInterning >= 10, "\(concurrentInterning) run_parallel commands intern fresh keys on several threads at once")
         #expect(overSlot > 0 && underSlot > 0 && multiByteNearSlot > 0 && varintBoundary > 0,
                 "over \(overSlot), under \(underSlot), multi-byte \(multiByteNearSlot), varint boundary \(varintBoundary)")
+    }
+
+    static func attributeKeys(_ command: Command) -> [String] {
+        switch command.command {
+        case .log(let log)?: log.attributes.map(\.key)
+        case .record(let record)?: record.attributes.map(\.key)
+        case .startSpan(let start)?: start.attributes.map(\.key)
+        default: []
+        }
     }
 
     /// Containers nested in `value`; collects the kinds seen.

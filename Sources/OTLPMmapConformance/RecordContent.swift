@@ -123,22 +123,45 @@ struct RecordContent: Hashable, CustomStringConvertible {
 
     static func sortedAttributes(_ value: JSONValue) -> JSONValue {
         guard case .array(let items) = value else { return value }
-        return .array(items.sorted { $0.compactText < $1.compactText })
+        // Each item's text is made once, not once per comparison.
+        return .array(items.map { ($0.compactText, $0) }.sorted { $0.0 < $1.0 }.map(\.1))
     }
 }
 
 extension JSONValue {
     /// One-line JSON, for keys and messages.
     var compactText: String {
+        var out = ""
+        appendCompactText(to: &out)
+        return out
+    }
+
+    /// Appends the one-line JSON: one buffer for the whole value, so the work is linear in its size
+    /// however deep it nests.
+    func appendCompactText(to out: inout String) {
         switch self {
-        case .null: "null"
-        case .bool(let flag): flag ? "true" : "false"
-        case .int(let number): String(number)
-        case .uint(let number): String(number)
-        case .double(let number): number.isFinite ? "\(number)" : "\"\(number)\""
-        case .string(let text): JSONValue.quote(text)
-        case .array(let items): "[" + items.map(\.compactText).joined(separator: ",") + "]"
-        case .object(let pairs): "{" + pairs.map { JSONValue.quote($0.0) + ":" + $0.1.compactText }.joined(separator: ",") + "}"
+        case .null: out += "null"
+        case .bool(let flag): out += flag ? "true" : "false"
+        case .int(let number): out += String(number)
+        case .uint(let number): out += String(number)
+        case .double(let number): out += number.isFinite ? "\(number)" : "\"\(number)\""
+        case .string(let text): JSONValue.appendQuoted(text, to: &out)
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.appendCompactText(to: &out)
+            }
+            out += "]"
+        case .object(let pairs):
+            out += "{"
+            for (index, (key, member)) in pairs.enumerated() {
+                if index > 0 { out += "," }
+                JSONValue.appendQuoted(key, to: &out)
+                out += ":"
+                member.appendCompactText(to: &out)
+            }
+            out += "}"
         }
     }
 }

@@ -48,6 +48,11 @@ public struct TesteeRunner: Sendable {
     public var command: [String]
     /// How long a claimed slot may stay unpublished before it counts as a hole (RING-HOLE).
     public var holeTimeout: Duration = .seconds(2)
+    /// What `create_file` tells the testee to wait for room in a full ring before it answers DROPPED.
+    /// A few milliseconds: the runner reads every millisecond while it reads, and while it has
+    /// paused no wait brings room — every record sent then waits all of it (at 100 ms, most of a
+    /// fuzz run went into such waits).
+    public var fullRingWait: Duration = .milliseconds(10)
     /// How long one command may take to be answered.
     public var replyTimeout: Duration = .seconds(10)
     /// Replaces every script's own timeout (tests make hanging writers fail fast).
@@ -81,10 +86,11 @@ public struct TesteeRunner: Sendable {
             return result.finished(since: started)
         }
         let consumer = LiveConsumer(path: path, holeTimeout: holeTimeout)
-        let truncationsBefore = TruncationGuard.events
+        let truncationsBefore = TruncationGuard.eventsOnThisThread
         var expected = ExpectedContent()
         var file = script.file
         file.path = path
+        if file.fullRingWaitMicros <= 0 { file.fullRingWaitMicros = Int64(clamping: max(1, fullRingWait.wholeNanoseconds / 1_000)) }
         var numbered = Numbering()
         var completed = true
         var errorReplies = 0, droppedWithRoom = 0, tooLargeThatFits = 0
@@ -189,7 +195,7 @@ public struct TesteeRunner: Sendable {
         consumer.drain(until: ContinuousClock.now.advanced(by: holeTimeout + .milliseconds(500)))
         result.failures += consumer.failures
         result.recordsRead = consumer.recordsRead
-        if TruncationGuard.events > truncationsBefore {
+        if TruncationGuard.eventsOnThisThread > truncationsBefore {
             fail(.hdrSectionBounds, "the file shrank while the runner read it (reads past its new end were caught and read as zeros)")
         }
         if consumer.file == nil && completed {

@@ -70,7 +70,19 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     package static func quote(_ text: String) -> String {
-        var out = "\""
+        var out = ""
+        appendQuoted(text, to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal; text with nothing to escape is appended whole.
+    package static func appendQuoted(_ text: String, to out: inout String) {
+        out += "\""
+        defer { out += "\"" }
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out += text
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -87,7 +99,6 @@ public indirect enum JSONValue: Equatable, Sendable {
                 }
             }
         }
-        return out + "\""
     }
 
     /// An indented, YAML-like text rendering for people.

@@ -1,4 +1,5 @@
 import Atomics
+import CPlatform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +28,10 @@ public enum TruncationGuard {
 
     /// How many truncated pages were replaced since the process started.
     public static var events: Int { UnsafeAtomic<Int>(at: counter).load(ordering: .acquiring) }
+
+    /// How many of them were read by the calling thread: what a reader compares before and after
+    /// its work when other threads of the process read other files (parallel fuzz jobs).
+    public static var eventsOnThisThread: Int { Int(truncatingIfNeeded: otlp_mmap_thread_truncation_count()) }
 
     /// Installs the handler once per process.
     public static func install() {
@@ -80,6 +85,7 @@ public enum TruncationGuard {
             let replaced = mmap(page, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
             guard replaced != MAP_FAILED else { return fallBack() }
             UnsafeAtomic<Int>(at: counter).wrappingIncrement(ordering: .acquiringAndReleasing)
+            otlp_mmap_count_thread_truncation()
             return
         }
         fallBack()

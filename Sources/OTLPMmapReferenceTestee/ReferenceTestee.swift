@@ -36,12 +36,20 @@ public final class ReferenceTestee: Sendable {
         case dropAll = "drop-all"
         /// Every command after create_file is answered UNSUPPORTED.
         case unsupportedAll = "unsupported-all"
+        /// In about half of its runs (a coin tossed when it starts), the logs and measurements of
+        /// every run_parallel are answered OK and not written: how a race that only some
+        /// interleavings show looks from outside, with a known rate, for the fuzzer's flaky-failure
+        /// handling.
+        case raceSometimes = "race-sometimes"
     }
 
     let defect: Defect?
     let bug: Bug?
+    /// The race-sometimes bug's coin: whether this run loses its parallel logs and measurements.
+    private let unlucky = Bool.random()
     private let recordCount = Atomic<Int>(0)
-    /// How long a record waits for room in a full ring before it is reported dropped.
+    /// How long a record waits for room in a full ring before it is reported dropped, when
+    /// `create_file` leaves it to the testee (`full_ring_wait_micros` 0).
     let fullRingWait: Duration
     private let state = Mutex(State())
 
@@ -133,7 +141,8 @@ public final class ReferenceTestee: Sendable {
         }
         let writer = try TelemetryWriter(configuration: WriterConfiguration(
             path: create.path, events: ring(create.events), spans: ring(create.spans), measurements: ring(create.measurements),
-            dictionaryBytes: create.dictionaryBytes > 0 ? create.dictionaryBytes : 1 << 20, fullRingWait: fullRingWait,
+            dictionaryBytes: create.dictionaryBytes > 0 ? create.dictionaryBytes : 1 << 20,
+            fullRingWait: create.fullRingWaitMicros > 0 ? .microseconds(create.fullRingWaitMicros) : fullRingWait,
             resource: try Self.attributes(create.resource)))
         if defect == .ringHole { _ = writer.file.ring(.spans).claim() }
         state.withLock { $0.writer = writer }
@@ -155,7 +164,13 @@ public final class ReferenceTestee: Sendable {
         for (index, group) in parallel.groups.enumerated() {
             done.enter()
             Thread.detachNewThread { [self] in
-                let replies = group.commands.map(perform)
+                let replies = group.commands.map { command in
+                    guard bug == .raceSometimes && unlucky else { return perform(command) }
+                    switch command.command {
+                    case .log?, .record?: return Reply(id: command.id, status: .ok)
+                    default: return perform(command)
+                    }
+                }
                 results.withLock { $0[index] = replies }
                 done.leave()
             }

@@ -31,11 +31,20 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "Folder a failing case's replay file is saved in.")
     var replayFolder: String = "otlp-mmap-fuzz"
 
-    @Option(help: "At most this many runs while shrinking a failing case.")
+    @Option(help: "At most this many candidates are tried while shrinking a failing case.")
     var shrinkBudget: Int = 400
+
+    @Option(help: "Cases run at once, each with its own testee process (default: the number of processors).")
+    var jobs: Int?
+
+    @Option(help: "Replays of a failing case, and of its shrunk form, to learn how often it fails.")
+    var reproductionRuns: Int = 10
 
     @Option(help: "Report format: text, json or junit.")
     var format: String = "text"
+
+    @Option(help: "Milliseconds the testee is told (in create_file) to wait for room in a full ring before it answers DROPPED (default 10).")
+    var fullRingWaitMs: Int?
 
     @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")
     var holeTimeout: Double = 2
@@ -53,6 +62,7 @@ struct ConformFuzzCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        if let fullRingWaitMs, fullRingWaitMs < 1 { throw ValidationError("--full-ring-wait-ms must be at least 1") }
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard ["stdio", "fds"].contains(channel) else { throw ValidationError("--channel must be stdio or fds") }
         guard !command.isEmpty else { throw ValidationError("give the testee's command after --") }
@@ -61,12 +71,15 @@ struct ConformFuzzCommand: ParsableCommand {
         if let duration, Fuzzer.parseDuration(duration) == nil { throw ValidationError("--duration takes seconds or a number with s, m or h, such as 90s or 5m") }
         if replay != nil && (cases != nil || duration != nil || seed != nil) { throw ValidationError("--replay runs one saved case: no --seed, --cases or --duration") }
         if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if reproductionRuns < 1 { throw ValidationError("--reproduction-runs must be at least 1") }
         if `repeat` > 1 && replay == nil { throw ValidationError("--repeat goes with --replay") }
     }
 
     func run() throws {
         var runner = TesteeRunner(command: command)
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
+        if let fullRingWaitMs { runner.fullRingWait = .milliseconds(fullRingWaitMs) }
         runner.useDescriptors = channel == "fds"
         let format = ReportFormat(rawValue: format)!
         let policy: VerdictPolicy
@@ -81,8 +94,9 @@ struct ConformFuzzCommand: ParsableCommand {
             // Every run; the report is the first failing one's (or the last run's), then the rate.
             var shown: RunVerdict?
             var failures = 0
-            for _ in 0..<`repeat` {
-                let verdict = policy.judge([runner.run(script)])
+            let jobs = min(`repeat`, self.jobs ?? Fuzzer.defaultJobs)
+            for result in Fuzzer.replay(script, times: `repeat`, jobs: jobs, runner: runner) {
+                let verdict = policy.judge([result])
                 if !verdict.passed { failures += 1 }
                 if shown == nil || (shown!.passed && !verdict.passed) { shown = verdict }
             }
@@ -98,6 +112,8 @@ struct ConformFuzzCommand: ParsableCommand {
         let limit: Fuzzer.Limit = duration.flatMap(Fuzzer.parseDuration).map { .duration($0) } ?? .cases(cases ?? 100)
         var fuzzer = Fuzzer(runner: runner, seed: seed ?? UInt64.random(in: 0...UInt64(UInt32.max)), limit: limit, replayFolder: replayFolder)
         fuzzer.shrinkBudget = shrinkBudget
+        if let jobs { fuzzer.jobs = jobs }
+        fuzzer.reproductionRuns = reproductionRuns
         fuzzer.policy = policy
         let report = fuzzer.run { progress in
             FileHandle.standardError.write(Data((progress.line + "\n").utf8))

@@ -28,6 +28,9 @@ struct ConformRunCommand: ParsableCommand {
     @Option(help: "Seconds before a scenario's testee is killed (default: each scenario's own timeout).")
     var timeout: Double?
 
+    @Option(help: "Milliseconds the testee is told (in create_file) to wait for room in a full ring before it answers DROPPED (default 10).")
+    var fullRingWaitMs: Int?
+
     @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")
     var holeTimeout: Double = 2
 
@@ -47,6 +50,7 @@ struct ConformRunCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        if let fullRingWaitMs, fullRingWaitMs < 1 { throw ValidationError("--full-ring-wait-ms must be at least 1") }
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard ["stdio", "fds"].contains(channel) else { throw ValidationError("--channel must be stdio or fds") }
         guard !command.isEmpty else { throw ValidationError("give the testee's command after --") }
@@ -69,6 +73,7 @@ struct ConformRunCommand: ParsableCommand {
         }
         var runner = TesteeRunner(command: command)
         runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
+        if let fullRingWaitMs { runner.fullRingWait = .milliseconds(fullRingWaitMs) }
         runner.useDescriptors = channel == "fds"
         runner.timeoutOverride = timeout
         let verdict = policy.judge(selected.map(runner.run))

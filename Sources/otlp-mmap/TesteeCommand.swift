@@ -16,7 +16,7 @@ struct TesteeCommand: ParsableCommand {
     @Option(help: "Misbehave in a way only content comparison finds: \(ReferenceTestee.Bug.allCases.map(\.rawValue).joined(separator: ", ")).")
     var bug: String?
 
-    @Option(help: "Milliseconds a record waits for room in a full ring before it is dropped.")
+    @Option(help: "Milliseconds a record waits for room in a full ring before it is dropped, when create_file does not say (its full_ring_wait_micros is 0).")
     var fullRingWaitMs: Int = 100
 
     func validate() throws {

@@ -8,11 +8,12 @@
  *
  * Usage: otlp-mmap-c-writer [--break RULE | --bug NAME]
  *   --break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION  break one rule in a way any check sees
- *   --bug long-strings|overwrite|early-publish|claim-before-size   bugs that only some inputs or timings show
+ *   --bug long-strings|overwrite|early-publish|claim-before-size|racy-grow   bugs that only some inputs or timings show
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ static int64_t file_size;
 static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 static Ring rings[OTLP_MMAP_RING_COUNT];
 static int64_t dict_offset;
+/* How long a record waits for room in a full ring: create_file's full_ring_wait_micros, else 100 ms. */
+static uint64_t full_ring_wait_ns = 100000000u;
 static int64_t default_scope;
 static int64_t resource_ref;
 static const char *broken_rule = "";
@@ -114,6 +117,7 @@ static const char *create_file(const T(CreateFile) *create) {
         offsets[r] = at - ring_bytes;
     }
     dict_offset = at;
+    full_ring_wait_ns = create->full_ring_wait_micros > 0 ? (uint64_t)create->full_ring_wait_micros * 1000u : 100000000u;
     int64_t dictionary = create->dictionary_bytes > OTLP_MMAP_DICTIONARY_HEADER_SIZE ? create->dictionary_bytes : 1 << 20;
     file_size = dict_offset + dictionary;
     file_fd = open(create->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -159,7 +163,18 @@ static int64_t dict_append(const uint8_t *payload, size_t length) {
     if (strcmp(bug, "long-strings") == 0) prefix = 1;  /* BUG: a one-byte length, whatever the length */
     size_t total = prefix + length;
     int64_t at = __atomic_fetch_add(&dictionary_header()->end, (int64_t)total, __ATOMIC_ACQ_REL);
-    if (at + (int64_t)total > __atomic_load_n(&file_size, __ATOMIC_ACQUIRE)) {
+    if (at + (int64_t)total > __atomic_load_n(&file_size, __ATOMIC_ACQUIRE) && strcmp(bug, "racy-grow") == 0) {
+        /* BUG racy-grow: grows without the lock, to a size worked out from the size it read first. Two
+         * threads growing at once each truncate the file to their own size; when the smaller one lands
+         * last it cuts off the other's entries (lost, or SIGBUS for the thread still writing one). Only
+         * some interleavings show it, as with the existing writer's dictionary race. */
+        int64_t size = __atomic_load_n(&file_size, __ATOMIC_ACQUIRE);
+        while (size < at + (int64_t)total) size = dict_offset + (size - dict_offset) * 2;
+        if (size > MAX_FILE_BYTES) { fprintf(stderr, "dictionary full\n"); exit(2); }
+        sched_yield();
+        if (ftruncate(file_fd, (off_t)size) != 0) { perror("ftruncate"); exit(2); }
+        __atomic_store_n(&file_size, size, __ATOMIC_RELEASE);
+    } else if (at + (int64_t)total > __atomic_load_n(&file_size, __ATOMIC_ACQUIRE)) {
         pthread_mutex_lock(&grow_lock);
         int64_t size = file_size;
         while (size < at + (int64_t)total) size = dict_offset + (size - dict_offset) * 2;
@@ -190,10 +205,10 @@ static int64_t dict_message(const ProtobufCMessage *message, Arena *arena) {
 
 /* ---- rings: claim with compare-and-swap, write, publish with a release store ------------------ */
 
-/* Claims the next sequence, waiting at most 100 ms for room; -1 when the ring stays full. */
+/* Claims the next sequence, waiting at most full_ring_wait_ns for room; -1 when the ring stays full. */
 static int64_t claim(Ring *ring) {
     int64_t *writer = &ring->header->writer_index, *reader = &ring->header->reader_index;
-    uint64_t give_up = monotonic_ns() + 100000000u;
+    uint64_t give_up = monotonic_ns() + full_ring_wait_ns;
     for (;;) {
         int64_t w = __atomic_load_n(writer, __ATOMIC_ACQUIRE);
         int64_t r = __atomic_load_n(reader, __ATOMIC_ACQUIRE);
@@ -626,7 +641,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--break") == 0 && i + 1 < argc) broken_rule = argv[++i];
         else if (strcmp(argv[i], "--bug") == 0 && i + 1 < argc) bug = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION] [--bug long-strings|overwrite|early-publish|claim-before-size]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--break SLOT-LENGTH|RING-HOLE|REC-SPAN-ID|HDR-VERSION] [--bug long-strings|overwrite|early-publish|claim-before-size|racy-grow]\n", argv[0]);
             return 64;
         }
     }

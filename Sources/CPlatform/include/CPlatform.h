@@ -1,5 +1,6 @@
-// Processor and thread primitives Swift has no direct way to reach, for the writer's hot path:
-// the cycle counter (OTLPMmapSDK's CycleClock) and a one-entry thread-local cache (ThreadSlots).
+// Processor and thread primitives Swift has no direct way to reach: for the writer's hot path, the
+// cycle counter (OTLPMmapSDK's CycleClock) and a one-entry thread-local cache (ThreadSlots); for
+// Core's TruncationGuard, a per-thread count a signal handler may update.
 #ifndef OTLP_MMAP_PLATFORM_H
 #define OTLP_MMAP_PLATFORM_H
 
@@ -58,5 +59,12 @@ static inline void otlp_mmap_thread_cache_set(uint64_t owner, void *value) {
     otlp_mmap_thread_cache.owner = owner;
     otlp_mmap_thread_cache.value = value;
 }
+
+/// Truncated pages replaced for reads by this thread (TruncationGuard's SIGBUS handler runs on the
+/// faulting thread, and a thread-local counter is async-signal-safe to bump).
+extern __thread uint64_t otlp_mmap_thread_truncations;
+
+static inline uint64_t otlp_mmap_thread_truncation_count(void) { return otlp_mmap_thread_truncations; }
+static inline void otlp_mmap_count_thread_truncation(void) { otlp_mmap_thread_truncations += 1; }
 
 #endif

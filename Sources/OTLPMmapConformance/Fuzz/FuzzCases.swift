@@ -63,6 +63,8 @@ struct CaseBuilder {
             default: segment("long run") { for _ in 0..<$0.random.int(300...1_500) { $0.smallRecord() } }
             }
         }
+        // Drawn after the others, so that the segments above are what earlier versions made from the same seed.
+        if random.chance(0.3) { segment("concurrent interning") { $0.concurrentInterning() } }
     }
 
     mutating func segment(_ name: String, _ body: (inout CaseBuilder) -> Void) {
@@ -152,6 +154,33 @@ struct CaseBuilder {
             steps.removeSubrange(before...)
         }
         open = outside
+        emit(.runParallel(RunParallel(groups: groups)))
+    }
+
+    /// Two to four threads at once record logs and measurements whose attributes are keys the file
+    /// has never seen — some fresh to each thread, some the same fresh keys on every thread — in a
+    /// dictionary small enough to grow many times meanwhile: the interning races (two threads
+    /// growing the dictionary, or adding the same new string, at once) that crashed an existing
+    /// writer in a fraction of runs, made likely rather than lucky.
+    mutating func concurrentInterning() {
+        if instruments.isEmpty { defineInstrument() }
+        let shared = (0..<random.int(4...24)).map { _ in freshKey() }
+        var groups: [CommandGroup] = []
+        for _ in 0..<random.int(2...4) {
+            var commands: [Command] = []
+            for _ in 0..<random.int(4...16) {
+                var keys = (0..<random.int(6...30)).map { _ in freshKey() }
+                keys += shared.filter { _ in random.chance(0.5) }
+                let attributes = keys.map { KeyValue(key: $0, value: string(text(random.int(0...24)))) }
+                if random.chance(0.5) {
+                    commands.append(Command(command: .log(EmitLog(timeUnixNano: tick(), attributes: attributes))))
+                } else {
+                    commands.append(Command(command: .record(RecordMeasurement(instrumentId: random.pick(instruments), attributes: attributes,
+                                                                               timeUnixNano: tick(), value: .asLong(1)))))
+                }
+            }
+            groups.append(CommandGroup(commands: commands))
+        }
         emit(.runParallel(RunParallel(groups: groups)))
     }
 

@@ -30,6 +30,9 @@ extension Fuzzer.Report {
                     "shrunk_steps": failure.shrunk.steps.count, "original_steps": failure.originalSteps,
                     "shrunk_failures": failure.shrunkResult.failures.map(\.description), "trials": failure.trials,
                     "replay": failure.replayPath ?? NSNull(), "replay_command": replayCommand ?? NSNull(),
+                    "attempts_per_candidate": failure.attemptsPerCandidate,
+                    "original_reproduction": failure.originalReproduction.map { ["failed": $0.failed, "runs": $0.runs] } ?? NSNull(),
+                    "shrunk_reproduction": failure.shrunkReproduction.map { ["failed": $0.failed, "runs": $0.runs] } ?? NSNull(),
                 ] as [String: Any]
             }
             let data = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])) ?? Data()
@@ -40,7 +43,9 @@ extension Fuzzer.Report {
             out += "<testsuite name=\"otlp-mmap conform fuzz\" tests=\"1\" failures=\"\(failure == nil ? 0 : 1)\" skipped=\"0\">\n"
             out += "  <testcase classname=\"conform fuzz\" name=\"seed \(seed), \(progress.cases) cases\" time=\"\(String(format: "%.3f", progress.elapsed.seconds))\">"
             if let failure {
-                let lines = failure.shrunkResult.failures.map(\.description) + ["replay: \(replayCommand ?? failure.replayPath ?? "(not saved)")"]
+                let lines = failure.shrunkResult.failures.map(\.description) + failure.reproductionLines
+                    + (failure.originalReproduction?.failed == 0 ? [] : failure.shrunkReproduction.map { ["the shrunk case \($0)"] } ?? [])
+                    + ["replay: \(replayCommand ?? failure.replayPath ?? "(not saved)")"]
                 out += "<failure message=\"\(ReportFormat.escape(failure.shrunkResult.failures.first?.description ?? "case \(failure.caseIndex) failed"))\">"
                 out += ReportFormat.escape(lines.joined(separator: "\n")) + "</failure>"
             }
@@ -54,8 +59,12 @@ extension Fuzzer.Report {
             if failure.original.testeeDidNotStart {
                 return out + "the testee could not be started: nothing was shrunk or saved\n" + progress.closingLine(failed: true) + "\n"
             }
-            out += "shrunk to \(failure.shrunk.steps.count) steps in \(failure.trials) runs; the shrunk case fails with:\n"
-            for line in failure.shrunkResult.failures.prefix(10) { out += "        \(line)\n" }
+            for line in failure.reproductionLines { out += line + "\n" }
+            if failure.originalReproduction?.failed != 0 {
+                let rate = failure.shrunkReproduction.map { " \($0), with" } ?? " fails with"
+                out += "shrunk to \(failure.shrunk.steps.count) steps in \(failure.trials) runs; the shrunk case\(rate):\n"
+                for line in failure.shrunkResult.failures.prefix(10) { out += "        \(line)\n" }
+            }
             if let path = failure.replayPath {
                 out += "saved to \(path)\nreplay: \(replayCommand ?? path)\n"
             } else {
@@ -63,6 +72,18 @@ extension Fuzzer.Report {
             }
             return out + progress.closingLine(failed: true) + "\n"
         }
+    }
+}
+
+extension Fuzzer.Failure {
+    /// How often the case and its shrunk form failed again, in words.
+    var reproductionLines: [String] {
+        guard let original = originalReproduction else { return [] }
+        if original.failed == 0 {
+            return ["the case \(original) (it failed once and never again): it was not shrunk, and is saved whole — replay it with --repeat"]
+        }
+        if original.always { return ["the case \(original)"] }
+        return ["the case \(original): a failure that does not always reproduce, so each candidate ran up to \(attemptsPerCandidate) times while shrinking"]
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `conform fuzz`: runs generated cases against a testee until one fails, the case count is
 /// reached or the time is up; shrinks the failing case and saves it as a replay file.
@@ -19,15 +20,29 @@ public struct Fuzzer: Sendable {
         public var casesPerSecond: Double { cases == 0 ? 0 : Double(cases) / max(0.001, elapsed.seconds) }
     }
 
+    /// How often a case failed the check in question when run again.
+    public struct Reproduction: Sendable, Equatable, CustomStringConvertible {
+        public var failed: Int
+        public var runs: Int
+        public var always: Bool { failed == runs }
+        public var description: String { "fails \(failed) of \(runs) replays" }
+    }
+
     public struct Failure: Sendable {
         public var caseIndex: Int
         /// The generated case's result and size.
         public var original: ScenarioResult
         public var originalSteps: Int
+        /// How often the generated case failed again; nil when it was not replayed (no testee could start).
+        public var originalReproduction: Reproduction?
         /// The shrunk case, its result, and the candidates run to find it.
         public var shrunk: TesteeScript
         public var shrunkResult: ScenarioResult
         public var trials: Int
+        /// Runs of each candidate while shrinking: more than one for a failure that does not always reproduce.
+        public var attemptsPerCandidate = 1
+        /// How often the shrunk case failed when replayed.
+        public var shrunkReproduction: Reproduction?
         /// Where the shrunk case was saved; nil when it could not be.
         public var replayPath: String?
         public var saveError: String?
@@ -44,6 +59,12 @@ public struct Fuzzer: Sendable {
     public var limit: Limit
     /// At most this many candidates are run while shrinking.
     public var shrinkBudget = 400
+    /// Cases run at once, each with its own testee process and file, on a thread of its own.
+    public var jobs = Fuzzer.defaultJobs
+    /// One job per processor: a job is a runner thread and a testee process, which mostly wait on each other.
+    public static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// How many times a failing case, and then its shrunk form, is replayed to learn how often it fails.
+    public var reproductionRuns = 10
     /// Folder the replay file of a failure goes to (created when needed).
     public var replayFolder: String
     /// Which failed checks count: known failures and unenforced Recommended checks do not stop the run.
@@ -58,52 +79,113 @@ public struct Fuzzer: Sendable {
         self.replayFolder = replayFolder
     }
 
+    /// Runs cases on `jobs` threads until the limit or a counted failure. Cases are numbered as
+    /// they are handed out; after a failure no new case starts, those running finish, and the
+    /// lowest-numbered failure is the one shrunk — the one a run with one job would have found.
     public func run(progress: (Progress) -> Void = { _ in }) -> Report {
+        struct Found { var index: Int; var script: TesteeScript; var result: ScenarioResult; var check: String? }
+        struct State { var next = 0; var progress = Progress(cases: 0, records: 0, elapsed: .zero); var found: Found? }
         let clock = ContinuousClock()
         let started = clock.now
-        var state = Progress(cases: 0, records: 0, elapsed: .zero)
-        var lastReport = started
-        while true {
-            switch limit {
-            case .cases(let count) where state.cases >= count: return Report(seed: seed, progress: state)
-            case .duration(let duration) where clock.now - started >= duration: return Report(seed: seed, progress: state)
-            default: break
+        let state = Mutex(State())
+        let (limit, seed, runner, policy) = (self.limit, self.seed, self.runner, self.policy)
+        Workers.run(jobs, every: progressInterval, tick: {
+            let now = state.withLock { state in
+                state.progress.elapsed = clock.now - started
+                return state.progress
             }
-            let script = FuzzCases.generate(seed: seed, index: state.cases)
-            let result = runner.run(script)
-            state.cases += 1
-            state.records += result.recordsRead
-            state.elapsed = clock.now - started
-            if let interval = progressInterval, clock.now - lastReport >= interval {
-                progress(state)
-                lastReport = clock.now
+            progress(now)
+        }) { _ in
+            while true {
+                let index: Int? = state.withLock { state in
+                    guard state.found == nil else { return nil }
+                    switch limit {
+                    case .cases(let count) where state.next >= count: return nil
+                    case .duration(let duration) where clock.now - started >= duration: return nil
+                    default: break
+                    }
+                    defer { state.next += 1 }
+                    return state.next
+                }
+                guard let index else { return }
+                let script = FuzzCases.generate(seed: seed, index: index)
+                let result = runner.run(script)
+                let counted = result.testeeDidNotStart ? nil : policy.unexpectedFailures(ofFuzzCase: result).first
+                state.withLock { state in
+                    state.progress.cases += 1
+                    state.progress.records += result.recordsRead
+                    if result.testeeDidNotStart || counted != nil {
+                        if state.found.map({ index < $0.index }) ?? true {
+                            state.found = Found(index: index, script: script, result: result, check: counted?.check)
+                        }
+                    } else if !result.passed {
+                        state.progress.toleratedFailures += 1
+                    }
+                }
             }
-            if result.testeeDidNotStart {
-                // Nothing to shrink or save: no case can run.
-                return Report(seed: seed, progress: state, failure: Failure(caseIndex: state.cases - 1, original: result, originalSteps: script.steps.count,
-                                                                            shrunk: script, shrunkResult: result, trials: 0))
-            }
-            let counted = policy.unexpectedFailures(ofFuzzCase: result)
-            if let first = counted.first {
-                return Report(seed: seed, progress: state, failure: shrink(script, index: state.cases - 1, result, wanted: first.check))
-            }
-            if !result.passed { state.toleratedFailures += 1 }
         }
+        var (summary, found) = state.withLock { ($0.progress, $0.found) }
+        summary.elapsed = clock.now - started
+        guard let found else { return Report(seed: seed, progress: summary) }
+        guard let wanted = found.check else {
+            // Nothing to shrink or save: no case can run.
+            return Report(seed: seed, progress: summary, failure: Failure(caseIndex: found.index, original: found.result, originalSteps: found.script.steps.count,
+                                                                           shrunk: found.script, shrunkResult: found.result, trials: 0))
+        }
+        return Report(seed: seed, progress: summary, failure: shrink(found.script, index: found.index, found.result, wanted: wanted))
     }
 
-    /// Shrinks `script` to a small case that still fails `wanted`, and saves it.
+    /// Runs a saved case `times` times, `jobs` at once (`--replay --repeat`); results in start order.
+    public static func replay(_ script: TesteeScript, times: Int, jobs: Int, runner: TesteeRunner) -> [ScenarioResult] {
+        Workers.repeatRuns(of: script, times: times, jobs: jobs, runner: runner)
+    }
+
+    /// How often `script` fails `wanted` in `reproductionRuns` runs, and the first such failure.
+    func reproduce(_ script: TesteeScript, wanted: String) -> (Reproduction, ScenarioResult?) {
+        let results = Workers.repeatRuns(of: script, times: reproductionRuns, jobs: jobs, runner: runner)
+        let failing = results.filter { $0.failedChecks.contains(wanted) }
+        return (Reproduction(failed: failing.count, runs: results.count), failing.first)
+    }
+
+    /// Runs of each candidate so that a failure seen in `rate` of the runs is missed by at most one
+    /// candidate in twenty (1 when it always reproduced; at most 12).
+    static func attempts(for rate: Reproduction) -> Int {
+        guard rate.failed > 0, !rate.always else { return 1 }
+        let p = Double(rate.failed) / Double(rate.runs)
+        return min(12, max(2, Int((log(0.05) / log(1 - p)).rounded(.up))))
+    }
+
+    /// Learns how often the case fails `wanted`, shrinks it to a small case that still fails it
+    /// (each candidate run as often as that rate needs), learns the shrunk case's rate, and saves it.
     func shrink(_ script: TesteeScript, index: Int, _ result: ScenarioResult, wanted: String) -> Failure {
-        var lastFailing = result
-        var shrinker = Shrinker(budget: shrinkBudget) { candidate in
-            let attempt = runner.run(candidate)
-            guard attempt.failedChecks.contains(wanted) else { return false }
-            lastFailing = attempt
-            return true
+        let (rate, _) = reproduce(script, wanted: wanted)
+        var failure = Failure(caseIndex: index, original: result, originalSteps: script.steps.count, originalReproduction: rate,
+                              shrunk: script, shrunkResult: result, trials: 0)
+        var shrunk = script
+        if rate.failed > 0 {
+            let attempts = Self.attempts(for: rate)
+            failure.attemptsPerCandidate = attempts
+            var lastFailing = result
+            var runs = 0
+            var shrinker = Shrinker(budget: shrinkBudget) { candidate in
+                let results = Workers.repeatRuns(of: candidate, times: attempts, jobs: jobs, runner: runner) { $0.failedChecks.contains(wanted) }
+                runs += results.count
+                guard let failing = results.first(where: { $0.failedChecks.contains(wanted) }) else { return false }
+                lastFailing = failing
+                return true
+            }
+            shrunk = shrinker.shrink(script)
+            failure.trials = runs
+            failure.shrunkResult = lastFailing
+            let (shrunkRate, shrunkFailure) = reproduce(shrunk, wanted: wanted)
+            failure.shrunkReproduction = shrunkRate
+            if let shrunkFailure { failure.shrunkResult = shrunkFailure }
+        } else {
+            // It never failed again: nothing to shrink against; the case is saved whole, for --repeat.
+            failure.shrunkReproduction = rate
         }
-        var shrunk = shrinker.shrink(script)
-        shrunk.name = "\(script.name) (shrunk)"
-        var failure = Failure(caseIndex: index, original: result, originalSteps: script.steps.count, shrunk: shrunk, shrunkResult: lastFailing,
-                              trials: shrinker.trials)
+        shrunk.name = "\(script.name)\(rate.failed > 0 ? " (shrunk)" : "")"
+        failure.shrunk = shrunk
         let path = (replayFolder as NSString).appendingPathComponent("seed-\(seed)-case-\(index).replay")
         do {
             try FileManager.default.createDirectory(atPath: replayFolder, withIntermediateDirectories: true)

@@ -475,7 +475,8 @@ public struct Reply: WireMessage, Equatable {
 
 /// Create (or replace) the file at `path` with these ring geometries and this initial dictionary
 /// size, and write the resource with these attributes. A writer may add resource attributes of its
-/// own.
+/// own. Record commands wait at most `full_ring_wait_micros` for room in a full ring (0: the
+/// testee's choice).
 public struct CreateFile: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     public static let fieldInfo: [MessageFieldInfo] = [
@@ -485,6 +486,7 @@ public struct CreateFile: WireMessage, Equatable {
         MessageFieldInfo(name: "measurements", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "dictionary_bytes", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "resource", number: 6, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
+        MessageFieldInfo(name: "full_ring_wait_micros", number: 7, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
@@ -495,6 +497,7 @@ public struct CreateFile: WireMessage, Equatable {
         @inlinable public static var measurements: Int { 4 }
         @inlinable public static var dictionaryBytes: Int { 5 }
         @inlinable public static var resource: Int { 6 }
+        @inlinable public static var fullRingWaitMicros: Int { 7 }
     }
 
     /// `path` = 1.
@@ -509,14 +512,17 @@ public struct CreateFile: WireMessage, Equatable {
     public var dictionaryBytes: Int64 = 0
     /// `resource` = 6.
     public var resource: [KeyValue] = []
+    /// `full_ring_wait_micros` = 7.
+    public var fullRingWaitMicros: Int64 = 0
 
-    public init(path: String = "", events: RingGeometry? = nil, spans: RingGeometry? = nil, measurements: RingGeometry? = nil, dictionaryBytes: Int64 = 0, resource: [KeyValue] = []) {
+    public init(path: String = "", events: RingGeometry? = nil, spans: RingGeometry? = nil, measurements: RingGeometry? = nil, dictionaryBytes: Int64 = 0, resource: [KeyValue] = [], fullRingWaitMicros: Int64 = 0) {
         self.path = path
         self.events = events
         self.spans = spans
         self.measurements = measurements
         self.dictionaryBytes = dictionaryBytes
         self.resource = resource
+        self.fullRingWaitMicros = fullRingWaitMicros
     }
 
     /// Bytes `encode(to:)` writes.
@@ -528,6 +534,7 @@ public struct CreateFile: WireMessage, Equatable {
         if let value = self.measurements { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if self.dictionaryBytes != 0 { size += 1 + varintSize(UInt64(bitPattern: self.dictionaryBytes)) }
         for value in self.resource { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        if self.fullRingWaitMicros != 0 { size += 1 + varintSize(UInt64(bitPattern: self.fullRingWaitMicros)) }
         return size
     }
 
@@ -560,6 +567,10 @@ public struct CreateFile: WireMessage, Equatable {
             writer.writeTag(6, 2)
             writer.writeVarint(UInt64(value.encodedSize))
             value.encode(to: &writer)
+        }
+        if self.fullRingWaitMicros != 0 {
+            writer.writeTag(7, 0)
+            writer.writeVarint(UInt64(bitPattern: self.fullRingWaitMicros))
         }
     }
 
@@ -603,6 +614,11 @@ public struct CreateFile: WireMessage, Equatable {
                     var nested = try reader.readMessage()
                     self.resource.append(try KeyValue(from: &nested))
                 }
+                case 7:
+                do {
+                    guard wireType == 0 else { throw reader.wireTypeMismatch(message: "CreateFile", field: "full_ring_wait_micros", number: 7, found: wireType, expected: 0) }
+                    self.fullRingWaitMicros = Int64(bitPattern: try reader.readVarint())
+                }
                 default:
                     try reader.skip(wireType: wireType)
             }
@@ -618,13 +634,14 @@ public struct CreateFile: WireMessage, Equatable {
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
     public var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
-        fields.reserveCapacity(6)
+        fields.reserveCapacity(7)
         if !self.path.isEmpty { fields.append(("path", .string(self.path))) }
         if let value = self.events { fields.append(("events", value.recordValue)) }
         if let value = self.spans { fields.append(("spans", value.recordValue)) }
         if let value = self.measurements { fields.append(("measurements", value.recordValue)) }
         if self.dictionaryBytes != 0 { fields.append(("dictionary_bytes", .int(self.dictionaryBytes))) }
         if !self.resource.isEmpty { fields.append(("resource", .list(self.resource.map { $0.recordValue }))) }
+        if self.fullRingWaitMicros != 0 { fields.append(("full_ring_wait_micros", .int(self.fullRingWaitMicros))) }
         return .message(type: "CreateFile", fields: fields)
     }
 }
