@@ -23,8 +23,14 @@ struct RecordContent: Hashable, CustomStringConvertible {
         text = value.compactText
     }
 
-    static func == (lhs: RecordContent, rhs: RecordContent) -> Bool { lhs.text == rhs.text }
-    func hash(into hasher: inout Hasher) { hasher.combine(text) }
+    // Byte for byte: String's == and hash treat canonically equivalent text as equal ("é" and
+    // "e" + U+0301), so a writer that normalised a string would pass (and hashing non-ASCII text
+    // normalises it on every call, the runner's largest cost after decoding).
+    static func == (lhs: RecordContent, rhs: RecordContent) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 
     /// Members whose presence is their meaning even at a default value: the members of oneofs.
     static let presenceScalars: Set<String> = ["string_value", "bool_value", "int_value", "double_value", "bytes_value", "as_long", "as_double"]
@@ -124,7 +130,7 @@ struct RecordContent: Hashable, CustomStringConvertible {
     static func sortedAttributes(_ value: JSONValue) -> JSONValue {
         guard case .array(let items) = value else { return value }
         // Each item's text is made once, not once per comparison.
-        return .array(items.map { ($0.compactText, $0) }.sorted { $0.0 < $1.0 }.map(\.1))
+        return .array(items.map { ($0.compactText, $0) }.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }.map(\.1))
     }
 }
 
