@@ -60,9 +60,9 @@ struct RecordContent: Hashable, CustomStringConvertible {
         case .array(let items):
             return .array(items.map { canonicalValue($0, &detached) ?? .null })
         case .object(let pairs):
-            let keys = Set(pairs.map(\.0))
-            // A resolved reference: {ref, kind, value} or {ref, kind, error}.
-            if keys.contains("ref") && keys.contains("kind") {
+            // A resolved reference: {ref, kind, value} or {ref, kind, error}. (No set of the keys:
+            // objects have a handful, and this runs for every object of every record.)
+            if pairs.contains(where: { $0.0 == "ref" }) && pairs.contains(where: { $0.0 == "kind" }) {
                 if let error = value["error"] { return .object([("error", error)]) }
                 guard let target = value["value"], target != .null else { return nil }
                 return canonicalValue(target, &detached)
@@ -82,7 +82,7 @@ struct RecordContent: Hashable, CustomStringConvertible {
                     continue
                 }
                 if name == "span_context", isAbsentContext(canonical) { continue }
-                if name == "attributes" || (name == "values" && keys.count == 1 && isKeyValueList(canonical)) {
+                if name == "attributes" || (name == "values" && pairs.count == 1 && isKeyValueList(canonical)) {
                     canonical = sortedAttributes(canonical)
                 }
                 if isDefault(canonical) && !isPresenceMember(name, canonical) { continue }

@@ -133,11 +133,14 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
                 return .written
             case .full:
                 if waitNanoseconds == 0 { break }
-                let now = spins & 63 == 0 ? nowUnixNano() : deadline - 1
+                // The first 64 looks yield (a consumer that is reading frees a slot within them);
+                // after that the writer sleeps 50 µs between looks, so a ring that stays full for
+                // the whole wait costs a few hundred wake-ups, not a core yielding for all of it.
+                let now = spins < 64 && spins & 15 != 0 ? deadline - 1 : nowUnixNano()
                 if deadline == 0 { deadline = now + waitNanoseconds }
                 if now >= deadline { break }
                 spins += 1
-                sched_yield()
+                if spins <= 64 { sched_yield() } else { usleep(50) }
                 continue
             case .tooLarge:
                 statistics.count(.tooLarge, kind, in: slot)

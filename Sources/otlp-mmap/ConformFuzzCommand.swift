@@ -34,7 +34,7 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "At most this many candidates are tried while shrinking a failing case.")
     var shrinkBudget: Int = 400
 
-    @Option(help: "Cases run at once, each with its own testee process (default: the number of processors).")
+    @Option(help: "Cases run at once, each with its own testee process (default: one more than the processors).")
     var jobs: Int?
 
     @Option(help: "Replays of a failing case, and of its shrunk form, to learn how often it fails.")

@@ -61,8 +61,10 @@ public struct Fuzzer: Sendable {
     public var shrinkBudget = 400
     /// Cases run at once, each with its own testee process and file, on a thread of its own.
     public var jobs = Fuzzer.defaultJobs
-    /// One job per processor: a job is a runner thread and a testee process, which mostly wait on each other.
-    public static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// One job more than processors: a job is a runner thread and a testee process that take turns
+    /// (a command, its reply), so one job per processor leaves the processors idle at times
+    /// (measured on 2 cores: 3 jobs ran the reference testee's cases 10 % faster than 2).
+    public static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) + 1 }
     /// How many times a failing case, and then its shrunk form, is replayed to learn how often it fails.
     public var reproductionRuns = 10
     /// Folder the replay file of a failure goes to (created when needed).
