@@ -88,7 +88,8 @@ final class LiveConsumer {
                 for ring in opened.rings {
                     do throws(FormatError) {
                         // Each slot goes back to the writer as soon as it is read: small rings make the writer wait for the runner.
-                        consumers[ring.kind] = RingConsumer(cursor: try RingCursor(ring: ring, releaseEvery: 1), holeTimeout: holeTimeout,
+                        // (Never by the cursor itself: `read` releases a slot once it has believed it.)
+                        consumers[ring.kind] = RingConsumer(cursor: try RingCursor(ring: ring, releaseEvery: .max), holeTimeout: holeTimeout,
                                                          holePolicy: .stop, checksIndices: true)
                     } catch {
                         fail("\(ring.kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
@@ -199,18 +200,74 @@ final class LiveConsumer {
     func drain(until deadline: ContinuousClock.Instant) {
         while ContinuousClock.now < deadline {
             if !poll() {
-                if !isWaitingOnASlot { return }
+                if !isWaitingOnASlot && !isRecheckingASlot { return }
                 usleep(500)
             }
         }
     }
 
-    /// Reads one record of the `kind` ring; false when there is none to read.
+    /// What reading one slot found: the failures to report and the record, if one could be read.
+    private struct Outcome {
+        var failures: [CheckFailure] = []
+        var consumed: Consumed?
+        /// Nothing could be read from the slot (SLOT-LENGTH, a record that does not decode).
+        var unreadable = false
+        /// Empty, invalid or broken: worth a second look before it is believed.
+        var suspect: Bool { unreadable || !failures.isEmpty || consumed?.broken == true }
+    }
+
+    /// A published slot that read as empty or invalid, held (not handed back to the writer) until it
+    /// is read again a moment later: a writer that raised the flag before its bytes were in place
+    /// shows as a slot whose bytes change (RING-FLAG), not as a broken record.
+    private struct Suspect {
+        var sequence: Int64
+        var bytes: [UInt8]
+        var outcome: Outcome
+        var since: UInt64
+    }
+
+    private var suspects: [RingKind: Suspect] = [:]
+    /// How long a suspect slot is held before it is read again.
+    static let recheckDelay: Duration = .milliseconds(2)
+
+    /// Whether a slot is held for a second look.
+    var isRecheckingASlot: Bool { !suspects.isEmpty }
+
+    /// Reads one record of the `kind` ring; false when there is none to read (or a suspect slot of
+    /// the ring waits for its second look).
     private func read(_ kind: RingKind, _ resolver: ReferenceResolver) -> Bool {
         guard var consumer = consumers[kind] else { return false }
         defer { consumers[kind] = consumer }
-        switch consumer.poll(now: time.monotonic()) {
+        let now = time.monotonic()
+        if let suspect = suspects[kind] {
+            guard now &- suspect.since >= Self.recheckDelay.wholeNanoseconds else { return false }
+            suspects[kind] = nil
+            let ring = consumer.ring
+            let bytes = Array(UnsafeRawBufferPointer(ring.slot(suspect.sequence)))
+            if bytes == suspect.bytes {
+                commit(kind, suspect.outcome)
+            } else {
+                let first = bytes.indices.first { bytes[$0] != suspect.bytes[$0] } ?? 0
+                let seen = suspect.outcome.failures.first.map { ", where it read as \($0.check)" } ?? " (empty)"
+                fail("\(kind.name) sequence \(suspect.sequence): the slot was published before its bytes were in place — read at once\(seen), its bytes had changed at byte \(ring.slotFileOffset(suspect.sequence) + first) \(Self.recheckDelay) later; a writer raises the flag only once the record is written", rule: .ringFlag)
+                // What the slot holds now is the record the writer meant: read it as such.
+                let again: Outcome
+                do throws(FormatError) {
+                    let (payload, offset) = try ring.copyRecord(suspect.sequence)
+                    again = evaluate(kind, suspect.sequence, payload, offset, at: ring.slotFileOffset(suspect.sequence), resolver)
+                } catch {
+                    again = Outcome(failures: [CheckFailure(error.rule, "\(kind.name) sequence \(suspect.sequence) at byte \(error.offset): \(error.message)")], unreadable: true)
+                }
+                commit(kind, again)
+            }
+            consumer.release()
+            return true
+        }
+        let sequence = consumer.next
+        let outcome: Outcome
+        switch consumer.poll(now: now) {
         case .nothing:
+            consumer.release()
             return false
         case .broken(let error):
             fail("\(kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
@@ -221,35 +278,54 @@ final class LiveConsumer {
             deadRings.insert(kind)
             return false
         case .invalid(let sequence, let error):
-            fail("\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
-            unreadable[kind, default: 0] += 1
-            return true
+            outcome = Outcome(failures: [CheckFailure(error.rule, "\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)")], unreadable: true)
         case .record(let sequence, let payload, let payloadOffset):
-            do throws(FormatError) {
-                let offset = consumer.ring.slotFileOffset(sequence)
-                var broken: [FormatError] = []
-                let value = try payload.withDecodableBytes { bytes throws(FormatError) in
-                    try kind.decodeRecord(bytes, baseOffset: payloadOffset, validatingAt: offset, into: &broken)
-                }
-                var isBroken = false
-                for finding in broken where RuleCatalogue.level(of: finding.rule) == .must {
-                    fail("\(kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)", rule: finding.rule)
-                    isBroken = true
-                }
-                let rendered = resolver.render(value)
-                for problem in Self.referenceErrors(rendered) {
-                    fail("\(kind.name) sequence \(sequence): \(problem)", rule: RuleID(String(problem.prefix { $0 != " " && $0 != ":" })))
-                    isBroken = true
-                }
-                var detached = RecordContent.Detached()
-                let content = RecordContent.canonical(rendered, detached: &detached)
-                records[kind, default: []].append(Consumed(sequence: sequence, content: content, detached: detached, broken: isBroken))
-            } catch {
-                fail("\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)", rule: error.rule)
-                unreadable[kind, default: 0] += 1
+            outcome = evaluate(kind, sequence, payload, payloadOffset, at: consumer.ring.slotFileOffset(sequence), resolver)
+            if payload.isEmpty || outcome.suspect {
+                suspects[kind] = Suspect(sequence: sequence, bytes: Array(UnsafeRawBufferPointer(consumer.ring.slot(sequence))), outcome: outcome, since: now)
+                return true
             }
+            commit(kind, outcome)
+            consumer.release()
             return true
         }
+        suspects[kind] = Suspect(sequence: sequence, bytes: Array(UnsafeRawBufferPointer(consumer.ring.slot(sequence))), outcome: outcome, since: now)
+        return true
+    }
+
+    /// Decodes and checks one record's payload, and resolves its references.
+    private func evaluate(_ kind: RingKind, _ sequence: Int64, _ payload: [UInt8], _ payloadOffset: Int, at offset: Int,
+                          _ resolver: ReferenceResolver) -> Outcome {
+        var outcome = Outcome()
+        do throws(FormatError) {
+            var broken: [FormatError] = []
+            let value = try payload.withDecodableBytes { bytes throws(FormatError) in
+                try kind.decodeRecord(bytes, baseOffset: payloadOffset, validatingAt: offset, into: &broken)
+            }
+            var isBroken = false
+            for finding in broken where RuleCatalogue.level(of: finding.rule) == .must {
+                outcome.failures.append(CheckFailure(finding.rule, "\(kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)"))
+                isBroken = true
+            }
+            let rendered = resolver.render(value)
+            for problem in Self.referenceErrors(rendered) {
+                outcome.failures.append(CheckFailure(RuleID(String(problem.prefix { $0 != " " && $0 != ":" })), "\(kind.name) sequence \(sequence): \(problem)"))
+                isBroken = true
+            }
+            var detached = RecordContent.Detached()
+            let content = RecordContent.canonical(rendered, detached: &detached)
+            outcome.consumed = Consumed(sequence: sequence, content: content, detached: detached, broken: isBroken)
+        } catch {
+            outcome.failures.append(CheckFailure(error.rule, "\(kind.name) sequence \(sequence) at byte \(error.offset): \(error.message)"))
+            outcome.unreadable = true
+        }
+        return outcome
+    }
+
+    private func commit(_ kind: RingKind, _ outcome: Outcome) {
+        for failure in outcome.failures { failures.append(failure) }
+        if let consumed = outcome.consumed { records[kind, default: []].append(consumed) }
+        if outcome.unreadable { unreadable[kind, default: 0] += 1 }
     }
 
     /// References the resolver could not resolve show an "error" member that starts with the rule ID.
