@@ -57,10 +57,11 @@ import TestSupport
         #expect(json["scenarios"][0]["failures"].array.contains { $0.string?.contains("did not finish within 2.0 seconds") == true })
     }
 
-    /// A writer that waits for room instead of dropping hangs once the runner stops reading.
+    /// A writer that waits for room instead of dropping hangs once the runner stops reading. (The
+    /// runner tells the testee how long to wait in create_file; the reference testee does as told.)
     @Test func aWriterThatWaitsForeverOnAFullRingFailsWithWhy() async throws {
-        let (status, json) = try await run(["--scenario", "backpressure", "--timeout", "4"],
-                                     writer: [TestSupport.toolPath, "testee", "--full-ring-wait-ms", "60000"])
+        let (status, json) = try await run(["--scenario", "backpressure", "--timeout", "4", "--full-ring-wait-ms", "60000"],
+                                     writer: [TestSupport.toolPath, "testee"])
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.contains { $0.hasPrefix("TESTEE-PROTOCOL: the testee did not finish within 4.0 seconds")
