@@ -68,7 +68,6 @@ final class LiveConsumer {
         let resolver = ReferenceResolver(dictionary: file.dictionary)
         var progressed = false
         for ring in file.rings where !deadRings.contains(ring.kind) {
-            noteIfFull(ring)
             var batch = 0
             while batch < 4_096, read(ring.kind, resolver) {
                 batch += 1
@@ -260,14 +259,14 @@ final class LiveConsumer {
                 }
                 commit(kind, again)
             }
-            consumer.release()
+            release(&consumer)
             return true
         }
         let sequence = consumer.next
         let outcome: Outcome
         switch consumer.poll(now: now) {
         case .nothing:
-            consumer.release()
+            release(&consumer)
             return false
         case .broken(let error):
             fail("\(kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
@@ -286,7 +285,7 @@ final class LiveConsumer {
                 return true
             }
             commit(kind, outcome)
-            consumer.release()
+            release(&consumer)
             return true
         }
         suspects[kind] = Suspect(sequence: sequence, bytes: Array(UnsafeRawBufferPointer(consumer.ring.slot(sequence))), outcome: outcome, since: now)
@@ -320,6 +319,15 @@ final class LiveConsumer {
             outcome.unreadable = true
         }
         return outcome
+    }
+
+    /// Hands the slots read back to the writer, noting first whether the ring is full. Between two
+    /// releases reader_index stands still and writer_index only grows, so a ring that filled at any
+    /// moment since the last release (while a slow record was checked, longer than the testee's
+    /// full-ring wait) is still full now; after the release it would not look it.
+    private func release(_ consumer: inout RingConsumer) {
+        if consumer.cursor.unreleased > 0 && !seenFull.contains(consumer.ring.kind) { noteIfFull(consumer.ring) }
+        consumer.release()
     }
 
     private func commit(_ kind: RingKind, _ outcome: Outcome) {
