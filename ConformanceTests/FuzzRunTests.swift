@@ -8,8 +8,11 @@ import TestSupport
 /// `conform fuzz` against real testee processes: the reference writer passes 300 cases from a fixed
 /// seed, a failing case is shrunk, saved and replayed, and wrong uses of the command are refused.
 @Suite struct FuzzRunTests {
+    /// One job unless the test asks for more: the suite runs its tests in parallel on a small machine,
+    /// and fuzz jobs at full tilt starve the tests beside them (in-process collectors waiting 20 s).
     static func fuzz(_ arguments: [String], writer: [String], directory: URL? = nil) async throws -> (status: Int32, json: JSON, stderr: String) {
-        let result = try await TestSupport.run(["conform", "fuzz", "--format", "json"] + arguments + ["--"] + writer, timeout: 900, directory: directory)
+        let jobs = arguments.contains("--jobs") ? [] : ["--jobs", "1"]
+        let result = try await TestSupport.run(["conform", "fuzz", "--format", "json"] + jobs + arguments + ["--"] + writer, timeout: 900, directory: directory)
         return (result.status, try JSON(parsing: result.stdout), result.stderr)
     }
 
@@ -78,7 +81,7 @@ import TestSupport
             #expect(failure["shrunk_reproduction"]["runs"].int == 10, "\(json)")
         }
         let replay = try #require(failure["replay"].string)
-        let again = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--repeat", "30", "--"] + writer, directory: folder)
+        let again = try await TestSupport.run(["conform", "fuzz", "--jobs", "1", "--replay", replay, "--repeat", "30", "--"] + writer, directory: folder)
         #expect(again.status == 1)
         let line = try #require(again.stdout.split(separator: "\n").last.map(String.init))
         let count = try #require(line.hasPrefix("the case fails ") ? Int(line.dropFirst(15).prefix { $0.isNumber }) : nil, "\(again.stdout)")
@@ -91,7 +94,7 @@ import TestSupport
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-junit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try await TestSupport.run(["conform", "fuzz", "--seed", "5", "--cases", "10", "--enforce-recommended", "--format", "junit", "--",
+        let result = try await TestSupport.run(["conform", "fuzz", "--jobs", "1", "--seed", "5", "--cases", "10", "--enforce-recommended", "--format", "junit", "--",
                                           TestSupport.toolPath, "testee", "--bug", "refuse-logs"], directory: folder)
         #expect(result.status == 1)
         let document = try XMLDocument(data: Data(result.stdout.utf8))

@@ -36,7 +36,7 @@ import TestSupport
         let run = try await TestSupport.run(["-i", "./otlp-mmap", "conform", "run", "--", "./otlp-mmap", "testee"], executable: "/usr/bin/env", timeout: 300, directory: root)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("0 failed"), "\(run.stdout)")
-        let fuzz = try await TestSupport.run(["-i", "./otlp-mmap", "conform", "fuzz", "--seed", "9", "--cases", "30", "--", "./otlp-mmap", "testee"],
+        let fuzz = try await TestSupport.run(["-i", "./otlp-mmap", "conform", "fuzz", "--jobs", "1", "--seed", "9", "--cases", "30", "--", "./otlp-mmap", "testee"],
                                        executable: "/usr/bin/env", timeout: 300, directory: root)
         #expect(fuzz.status == 0, "\(fuzz.stdout)\(fuzz.stderr)")
         #expect(fuzz.stdout.contains("30 cases"), "\(fuzz.stdout)")

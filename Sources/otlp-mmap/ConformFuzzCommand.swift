@@ -91,22 +91,16 @@ struct ConformFuzzCommand: ParsableCommand {
         if let replay {
             let script: TesteeScript
             do { script = try ReplayFile.read(path: replay) } catch let error as ScenarioError { throw ValidationError(error.description) }
-            // Every run; the report is the first failing one's (or the last run's), then the rate.
-            var shown: RunVerdict?
-            var failures = 0
             let jobs = min(`repeat`, self.jobs ?? Fuzzer.defaultJobs)
-            for result in Fuzzer.replay(script, times: `repeat`, jobs: jobs, runner: runner) {
-                let verdict = policy.judge([result])
-                if !verdict.passed { failures += 1 }
-                if shown == nil || (shown!.passed && !verdict.passed) { shown = verdict }
-            }
-            print(shown!.render(format: format, command: command), terminator: "")
+            let results = Fuzzer.replay(script, times: `repeat`, jobs: jobs, runner: runner)
+            let (shown, failures) = Fuzzer.judgeReplays(results, policy: policy)
+            print(shown.render(format: format, command: command), terminator: "")
             if `repeat` > 1 {
                 let rate = "the case fails \(failures) of \(`repeat`) replays"
                 FileHandle.standardError.write(Data((rate + (failures > 0 && failures < `repeat` ? ": a failure that does not always reproduce" : "") + "\n").utf8))
                 if format == .text { print(rate) }
             }
-            if failures > 0 { throw ExitCode.failure }
+            if !shown.passed { throw ExitCode.failure }
             return
         }
         let limit: Fuzzer.Limit = duration.flatMap(Fuzzer.parseDuration).map { .duration($0) } ?? .cases(cases ?? 100)

@@ -142,6 +142,20 @@ public struct Fuzzer: Sendable {
         Workers.repeatRuns(of: script, times: times, jobs: jobs, runner: runner)
     }
 
+    /// The verdict of a case replayed several times: the first run in which it failed (else the
+    /// last), and in how many runs it failed. A run that read no record is no failure of the case
+    /// (a shrunk case may write nothing when the bug does not strike); the replay as a whole fails
+    /// for having checked nothing only when no run read anything.
+    public static func judgeReplays(_ results: [ScenarioResult], policy: VerdictPolicy) -> (shown: RunVerdict, failed: Int) {
+        var lenient = policy
+        lenient.allowSkipped = true
+        let verdicts = results.map { lenient.judge([$0]) }
+        let failed = verdicts.filter { !$0.passed }.count
+        var shown = verdicts.first { !$0.passed } ?? verdicts.last ?? lenient.judge([])
+        if failed == 0 { shown.checkedNothing = policy.judge(results).checkedNothing }
+        return (shown, failed)
+    }
+
     /// How often `script` fails `wanted` in `reproductionRuns` runs, and the first such failure.
     func reproduce(_ script: TesteeScript, wanted: String) -> (Reproduction, ScenarioResult?) {
         let results = Workers.repeatRuns(of: script, times: reproductionRuns, jobs: jobs, runner: runner)
