@@ -12,7 +12,9 @@ import TestSupport
     /// and fuzz jobs at full tilt starve the tests beside them (in-process collectors waiting 20 s).
     static func fuzz(_ arguments: [String], writer: [String], directory: URL? = nil) async throws -> (status: Int32, json: JSON, stderr: String) {
         let jobs = arguments.contains("--jobs") ? [] : ["--jobs", "1"]
-        let result = try await TestSupport.run(["conform", "fuzz", "--format", "json"] + jobs + arguments + ["--"] + writer, timeout: 900, directory: directory)
+        let result = try await TestSupport.oneHeavyAtATime {
+            try await TestSupport.run(["conform", "fuzz", "--format", "json"] + jobs + arguments + ["--"] + writer, timeout: 900, directory: directory)
+        }
         return (result.status, try JSON(parsing: result.stdout), result.stderr)
     }
 

@@ -214,8 +214,8 @@ import TestSupport
                                                "--no-checkpoint", "--shutdown-timeout-ms", "2000"])
         let deadline = ContinuousClock.now + .seconds(60)
         while collector.isRunning, ContinuousClock.now < deadline,
-              collector.standardOutput.components(separatedBy: "\"logRecords\"").count - 1 < 1
-                || collector.standardOutput.components(separatedBy: "\"timeUnixNano\"").count - 1 < 6 {
+              Self.occurrences(of: "\"logRecords\"", in: collector.standardOutput) < 1
+                || Self.occurrences(of: "\"timeUnixNano\"", in: collector.standardOutput) < 6 {
             try await Task.sleep(for: .milliseconds(20))
         }
         kill(collector.process.processIdentifier, SIGTERM)
@@ -267,7 +267,7 @@ import TestSupport
         // At least once: what was handed back was exported; the rest is still in the ring.
         // (Log records counted by their one "timeUnixNano" key: decoding 1500 deep records' JSON
         // takes the debug build seconds.)
-        let exported = result.stdout.components(separatedBy: "\"timeUnixNano\"").count - 1
+        let exported = Self.occurrences(of: "\"timeUnixNano\"", in: result.stdout)
         #expect(exported >= Int(ring.readerIndex) + 1, "\(exported) exported, \(ring.readerIndex + 1) handed back")
         #expect(handedBackAtTheStop < 1500, "the stop must come mid-conversion; all 1500 were exported before it")
         #expect(watchdog || result.stderr.contains("\"invalid_records\":0"), "\(result.stderr.suffix(1500))")
@@ -376,5 +376,29 @@ extension Swift.Result where Failure == any Error {
         let attributes = try #require(spanObject["attributes"] as? [[String: Any]])
         #expect(attributes.first?["key"] as? String == "traceId")
         #expect((attributes.first?["value"] as? [String: Any])?["stringValue"] as? String == "AAECAwQFBgcICQoLDA0ODw==")
+    }
+}
+
+extension NestedValueTests {
+    /// How often `needle` occurs in `text`, by bytes: megabytes of JSON split with Foundation's
+    /// `components(separatedBy:)` held a cooperative thread for minutes in the debug build, and the
+    /// tests beside it (waiting for receivers and collectors) timed out.
+    static func occurrences(of needle: String, in text: String) -> Int {
+        let pattern = Array(needle.utf8)
+        var count = 0
+        var text = text
+        text.withUTF8 { bytes in
+            guard let first = pattern.first, bytes.count >= pattern.count else { return }
+            var index = 0
+            while index <= bytes.count - pattern.count {
+                if bytes[index] == first && pattern.indices.allSatisfy({ bytes[index + $0] == pattern[$0] }) {
+                    count += 1
+                    index += pattern.count
+                } else {
+                    index += 1
+                }
+            }
+        }
+        return count
     }
 }

@@ -21,8 +21,12 @@ final class ReceiverProcess: @unchecked Sendable {
                              "--grpc-port", "\(grpcPort)", "--http-port", "\(httpPort)", "--fail-first", "\(failFirst)"] + extraArguments
         let errors = Pipe()
         process.standardError = errors
+        // Never the test runner's own output: a receiver left behind would hold swift-test's pipe
+        // open, and swift-test waits for it to close after every test has finished.
+        process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
+        // Generous: Python importing grpc on a machine the whole suite loads takes seconds.
+        let deadline = Date().addingTimeInterval(60)
         var ports: [String: Int] = [:]
         while Date() < deadline {
             if let text = try? String(contentsOf: ready, encoding: .utf8), text.hasSuffix("\n") {
@@ -39,8 +43,9 @@ final class ReceiverProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))  // suspends: a blocked cooperative thread would stall the collectors under test
         }
         guard let grpc = ports["grpc"], let http = ports["http"] else {
-            process.terminate()
-            throw ReceiverError("the receiver did not start within 20 s")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw ReceiverError("the receiver did not start within 60 s")
         }
         self.grpcPort = grpc
         self.httpPort = http

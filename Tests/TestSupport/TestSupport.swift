@@ -135,3 +135,42 @@ extension TestSupport {
         }
     }
 }
+
+extension TestSupport {
+    /// Tests that keep the machine's cores busy for long (fuzz runs of hundreds of cases) take turns:
+    /// on a 2-core machine two of them at once starve the timing-bound tests running beside them.
+    public static func oneHeavyAtATime<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        await HeavyTurns.shared.acquire()
+        do {
+            let result = try await body()
+            await HeavyTurns.shared.release()
+            return result
+        } catch {
+            await HeavyTurns.shared.release()
+            throw error
+        }
+    }
+}
+
+/// A one-permit queue, FIFO, that suspends waiters instead of blocking threads.
+actor HeavyTurns {
+    static let shared = HeavyTurns()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
