@@ -135,7 +135,9 @@ public final class GRPCExporter: Exporter, Sendable {
         do {
             return try await body(clients[signal]!)
         } catch let error as RPCError {
-            throw ExportError(retryable: Self.retryableCodes.contains(error.code), "gRPC \(error.code): \(error.message)")
+            // OTLP/gRPC: a throttling receiver says when to come back in a google.rpc.RetryInfo detail.
+            let retryAfter = (try? error.unpackGoogleRPCStatus())?.details.lazy.compactMap(\.retryInfo).first?.delay
+            throw ExportError(retryable: Self.retryableCodes.contains(error.code), "gRPC \(error.code): \(error.message)", retryAfter: retryAfter)
         } catch {
             throw ExportError(retryable: true, "gRPC: \(error)")
         }
