@@ -25,6 +25,7 @@ public enum Generator {
     public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples(), scenarios: ScenarioSources = ScenarioSources()) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: spec.sourceFiles)
         return formatFiles(spec, header, examples: examples) + (spec.testee.map(testeeFiles) ?? [])
+            + (spec.readers.map(readerFiles) ?? [])
             + (scenarios.files.isEmpty ? [] : [scenarioFile(scenarios)])
     }
 
@@ -62,6 +63,16 @@ public enum Generator {
     static func testeeFiles(_ schema: MessageSchema) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: ["spec/testee.yaml"])
         return emitters.flatMap { $0.testeeFiles(schema, header) }
+    }
+
+    /// What a reader must do (spec/readers.yaml): the collector testbed's check constants and the
+    /// readers' chapter of the docs.
+    static func readerFiles(_ readers: ReaderChecks) -> [GeneratedFile] {
+        let header = GeneratedHeader(sources: ["spec/readers.yaml"])
+        return [
+            GeneratedFile(path: "Sources/OTLPMmapConformance/Generated/ReaderChecks.swift", contents: SwiftRunnerChecksEmitter.emitReaderChecks(readers, header)),
+            GeneratedFile(path: "docs/readers.md", contents: DocsEmitter.readers(readers, header)),
+        ]
     }
 
     static func formatFiles(_ spec: Spec, _ header: GeneratedHeader, examples: RuleExamples) -> [GeneratedFile] {

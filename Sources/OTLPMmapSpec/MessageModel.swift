@@ -118,6 +118,8 @@ public struct Spec: Sendable {
     public var messages: MessageSchema
     /// spec/testee.yaml, when the spec has one.
     public var testee: MessageSchema?
+    /// spec/readers.yaml, when the spec has one: what a reader of the format must do.
+    public var readers: ReaderChecks?
     /// The spec files' texts by their name under spec/, so generated files can cite them.
     public var sourceFiles: [String]
 }
@@ -128,5 +130,27 @@ public struct RunnerCheckSpec: Sendable {
     public var id: String
     public var level: RuleLevel
     public var text: String
+    /// Where the check comes from (spec/readers.yaml's checks carry it; the testee runner's do not).
+    public var origin: CheckOrigin?
+    public var source: String?
     public var line: Int
+}
+
+/// Where a reader check comes from.
+public enum CheckOrigin: String, Sendable {
+    /// The upstream written specification states it (../shared/protocol.md §7).
+    case protocolText = "protocol"
+    /// It guards against a known defect of the existing collector (protocol.md §6).
+    case defect
+    /// OTLP's own rules for exporters.
+    case otlp
+    /// This project's requirement.
+    case project
+}
+
+/// spec/readers.yaml: what a reader (a collector) of OTLP-mmap files must do, as the collector
+/// testbed checks it.
+public struct ReaderChecks: Sendable {
+    public var doc: String
+    public var checks: [RunnerCheckSpec]
 }

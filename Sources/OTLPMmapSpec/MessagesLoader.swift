@@ -1,10 +1,11 @@
 /// Reads spec/messages.yaml into a `MessageSchema` and checks it the way protoc would, plus this
 /// project's conventions (refs are int64, fixed lengths only on bytes).
 enum MessagesLoader {
-    static func loadChecks(_ node: YNode) throws -> [RunnerCheckSpec] {
+    /// `withOrigin`: each check also says where it comes from (`origin` and `source`, spec/readers.yaml).
+    static func loadChecks(_ node: YNode, withOrigin: Bool = false) throws -> [RunnerCheckSpec] {
         var checks: [RunnerCheckSpec] = []
         for item in try node.sequence() {
-            let map = try item.mapping(allowed: ["id", "level", "text"])
+            let map = try item.mapping(allowed: withOrigin ? ["id", "level", "text", "origin", "source"] : ["id", "level", "text"])
             let idNode = try map.required("id")
             let id = try idNode.string()
             guard id.range(of: "^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", options: .regularExpression) != nil else {
@@ -15,7 +16,19 @@ enum MessagesLoader {
             }
             let levelNode = try map.required("level")
             guard let level = RuleLevel(rawValue: try levelNode.string()) else { throw levelNode.error("level must be MUST or SHOULD") }
-            checks.append(RunnerCheckSpec(id: id, level: level, text: try map.text("text"), line: item.line))
+            var check = RunnerCheckSpec(id: id, level: level, text: try map.text("text"), line: item.line)
+            if withOrigin {
+                let originNode = try map.required("origin")
+                guard let origin = CheckOrigin(rawValue: try originNode.string()) else {
+                    throw originNode.error("origin must be protocol, defect, otlp or project")
+                }
+                check.origin = origin
+                let sourceNode = try map.required("source")
+                let source = try sourceNode.string().trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !source.isEmpty else { throw sourceNode.error("source must say where the check comes from") }
+                check.source = source
+            }
+            checks.append(check)
         }
         return checks
     }
@@ -51,7 +64,7 @@ enum MessagesLoader {
         try addEnums(top.required("enums"), parent: nil)
         try addMessages(top.required("messages"), parent: nil)
         var schema = MessageSchema(package: try top.string("package"), doc: try top.optional("doc")?.string() ?? "", enums: enums, messages: messages)
-        schema.checks = try top.optional("checks").map(loadChecks) ?? []
+        schema.checks = try top.optional("checks").map { try loadChecks($0) } ?? []
         try resolveTypes(&schema, file: root.file)
         try checkNoValueCycles(schema, file: root.file)
         return schema

@@ -5,6 +5,7 @@ public enum SpecLoader {
     public static let layoutFile = "layout.yaml"
     public static let messagesFile = "messages.yaml"
     public static let testeeFile = "testee.yaml"
+    public static let readersFile = "readers.yaml"
 
     /// Loads `layout.yaml` and `messages.yaml` from a spec directory. Errors name the files as
     /// `folder/layout.yaml` (`spec/…` in a repository; the folders compared by `gen diff`).
@@ -21,12 +22,15 @@ public enum SpecLoader {
         }
         let testeeURL = directory.appendingPathComponent(testeeFile)
         let testee = FileManager.default.fileExists(atPath: testeeURL.path) ? try read(testeeFile) : nil
-        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee, folder: folder)
+        let readers = FileManager.default.fileExists(atPath: directory.appendingPathComponent(readersFile).path) ? try read(readersFile) : nil
+        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee, readersYAML: readers, folder: folder)
     }
 
     /// Loads the two schema texts; errors name `folder/layout.yaml` or `folder/messages.yaml` and a line.
     /// `testeeYAML`, spec/testee.yaml, is optional: a format spec without the testee protocol still loads.
-    public static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil, folder: String = "spec") throws -> Spec {
+    /// `readersYAML`, spec/readers.yaml, is optional too.
+    public static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil, readersYAML: String? = nil,
+                            folder: String = "spec") throws -> Spec {
         let layoutName = "\(folder)/\(layoutFile)"
         let messagesName = "\(folder)/\(messagesFile)"
         let layout = try LayoutLoader.load(try composeYAML(layoutYAML, file: layoutName))
@@ -43,7 +47,25 @@ public enum SpecLoader {
         if let testee, let clash = testee.checks.first(where: { check in layout.rules.contains { $0.id == check.id } }) {
             throw SpecError(file: testeeName, line: clash.line, "check ID '\(clash.id)' is already a rule of spec/\(layoutFile)")
         }
-        return Spec(layout: layout, messages: messages, testee: testee, sourceFiles: [layoutName, messagesName])
+        let readersName = "\(folder)/\(readersFile)"
+        let readers = try readersYAML.map { try loadReaders(try composeYAML($0, file: readersName)) }
+        if let readers {
+            let taken = Set(layout.rules.map(\.id)).union(testee?.checks.map(\.id) ?? [])
+            if let clash = readers.checks.first(where: { taken.contains($0.id) }) {
+                throw SpecError(file: readersName, line: clash.line, "check ID '\(clash.id)' is already a rule of spec/\(layoutFile) or a check of spec/\(testeeFile)")
+            }
+        }
+        var spec = Spec(layout: layout, messages: messages, testee: testee, sourceFiles: [layoutName, messagesName])
+        spec.readers = readers
+        return spec
+    }
+
+    /// spec/readers.yaml: a `doc` and `checks`, each with its origin.
+    static func loadReaders(_ root: YNode) throws -> ReaderChecks {
+        let top = try root.mapping(allowed: ["doc", "checks"])
+        let checks = try MessagesLoader.loadChecks(try top.required("checks"), withOrigin: true)
+        guard !checks.isEmpty else { throw root.error("spec/\(readersFile) lists no checks") }
+        return ReaderChecks(doc: try top.text("doc"), checks: checks)
     }
 
     static func crossCheck(_ layout: Layout, _ messages: MessageSchema, layoutName: String, messagesName: String) throws {

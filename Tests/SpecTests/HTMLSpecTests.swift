@@ -1,5 +1,6 @@
 import Foundation
 import OTLPMmapLayout
+import OTLPMmapSpec
 import Testing
 import TestSupport
 
@@ -10,14 +11,16 @@ import TestSupport
 @Suite(.serialized) struct HTMLSpecTests {
     /// A page that loads the site's pages in the browser, parses them with its DOMParser, and
     /// writes what it finds into `#result`: "OK …" or "PROBLEMS" and one problem per line.
-    static func checkerPage(rules: [String]) -> String {
+    static func checkerPage(rules: [String], readerChecks: [String]) -> String {
         let list = rules.map { "\"\($0)\"" }.joined(separator: ",")
+        let readerList = readerChecks.map { "\"\($0)\"" }.joined(separator: ",")
         return """
             <!DOCTYPE html>
             <html><body><pre id="result">PENDING</pre>
             <script>
-            const pages = ["index.html", "layout.html", "messages.html", "rules.html"];
+            const pages = ["index.html", "layout.html", "messages.html", "rules.html", "readers.html"];
             const rules = [\(list)];
+            const readerChecks = [\(readerList)];
             async function load(path) {
               const response = await fetch(path);
               if (!response.ok) throw new Error(path + ": HTTP " + response.status);
@@ -32,6 +35,9 @@ import TestSupport
               }
               for (const id of rules) {
                 if (!docs["rules.html"] || !docs["rules.html"].getElementById(id)) problems.push("rules.html has no anchor " + id);
+              }
+              for (const id of readerChecks) {
+                if (!docs["readers.html"] || !docs["readers.html"].getElementById(id)) problems.push("readers.html has no anchor " + id);
               }
               for (const page of Object.keys(docs)) {
                 const references = [...docs[page].querySelectorAll("a[href]")].map(a => a.getAttribute("href"))
@@ -49,7 +55,7 @@ import TestSupport
                   }
                 }
               }
-              document.getElementById("result").textContent = problems.length ? "PROBLEMS\\n" + problems.join("\\n") : "OK " + rules.length + " rules, " + links + " links";
+              document.getElementById("result").textContent = problems.length ? "PROBLEMS\\n" + problems.join("\\n") : "OK " + rules.length + " rules, " + readerChecks.length + " reader checks, " + links + " links";
             }
             run().catch(error => { document.getElementById("result").textContent = "ERROR " + error; });
             </script></body></html>
@@ -104,7 +110,8 @@ import TestSupport
 
     /// What the checker page reports about the site in `folder`.
     func check(_ folder: URL) async throws -> String {
-        try Self.checkerPage(rules: RuleCatalogue.all.map(\.id.rawValue)).write(to: folder.appendingPathComponent("check.html"), atomically: true, encoding: .utf8)
+        let readerChecks = try SpecLoader.load(directory: TestSupport.repositoryRoot.appendingPathComponent("spec")).readers?.checks.map(\.id) ?? []
+        try Self.checkerPage(rules: RuleCatalogue.all.map(\.id.rawValue), readerChecks: readerChecks).write(to: folder.appendingPathComponent("check.html"), atomically: true, encoding: .utf8)
         return try await serving(folder) { port in
             let dom = try await chromium(["--virtual-time-budget=15000", "--dump-dom"], url: "http://127.0.0.1:\(port)/check.html")
             guard let start = dom.range(of: "<pre id=\"result\">"), let end = dom.range(of: "</pre>", range: start.upperBound..<dom.endIndex) else { return dom }
@@ -122,8 +129,10 @@ import TestSupport
     @Test func everyRuleHasItsAnchorAndNoInternalLinkIsBroken() async throws {
         let folder = try await buildSite()
         let result = try await check(folder)
-        #expect(result.hasPrefix("OK \(RuleCatalogue.all.count) rules, "), "\(result)")
-        let links = Int(result.split(separator: " ").dropFirst(3).first ?? "") ?? 0
+        let readerChecks = try SpecLoader.load(directory: TestSupport.repositoryRoot.appendingPathComponent("spec")).readers?.checks.count ?? 0
+        #expect(readerChecks >= 12)
+        #expect(result.hasPrefix("OK \(RuleCatalogue.all.count) rules, \(readerChecks) reader checks, "), "\(result)")
+        let links = Int(result.split(separator: " ").dropFirst(6).first ?? "") ?? 0
         #expect(links > 100, "the pages link their rules, types and golden files: \(result)")
 
         // A screenshot of the rule catalogue, against one of an empty page taken the same way.

@@ -108,6 +108,52 @@ import TestSupport
         #expect(checks.contains { $0.id == "REPLY-TOO-LARGE" && $0.level == .should })
     }
 
+    static let readers = try! String(contentsOf: specFolder.appendingPathComponent("readers.yaml"), encoding: .utf8)
+
+    /// spec/readers.yaml: what a reader must do, each check with where it comes from.
+    @Test func theReadersChecksLoadWithTheirOrigins() throws {
+        let spec = try SpecLoader.load(directory: Self.specFolder)
+        let checks = try #require(spec.readers?.checks)
+        #expect(checks.count >= 12)
+        #expect(checks.allSatisfy { $0.origin != nil && !($0.source ?? "").isEmpty && !$0.text.isEmpty })
+        // The defects of the existing collector that protocol.md §6 and §7 name each have a check.
+        for id in ["READ-SKIP-HOLE", "READ-SKIP-BAD", "READ-EMPTY-ONEOF", "READ-AT-LEAST-ONCE"] {
+            #expect(checks.first { $0.id == id }?.origin == .defect, "\(id)")
+        }
+        #expect(checks.first { $0.id == "READ-PARTIAL-SUCCESS" }?.level == .should)
+    }
+
+    /// A reader check names where it comes from, and takes no ID a rule or a testee check has.
+    @Test(arguments: [
+        ("    origin: defect\n", "    origin: folklore\n", "origin must be protocol, defect, otlp or project"),
+        ("  - id: READ-SKIP-BAD\n", "  - id: RING-HOLE\n", "check ID 'RING-HOLE' is already a rule of spec/layout.yaml or a check of spec/testee.yaml"),
+        ("  - id: READ-SKIP-BAD\n", "  - id: CONTENT-LOST\n", "check ID 'CONTENT-LOST' is already a rule"),
+        ("  - id: READ-SKIP-HOLE\n", "  - id: READ-SKIP-BAD\n", "duplicate check ID 'READ-SKIP-BAD'"),
+        ("    origin: otlp\n", "    provenance: otlp\n", "provenance"),
+    ])
+    func aBrokenReaderCheckIsRejectedAtItsLine(_ old: String, _ new: String, _ message: String) throws {
+        let (text, line) = try Self.edit(Self.readers, after: nil, old, new)
+        do {
+            _ = try SpecLoader.load(layoutYAML: Self.layout, messagesYAML: Self.messages, testeeYAML: Self.testee, readersYAML: text)
+            Issue.record("a broken reader check loaded")
+        } catch let error as SpecError {
+            #expect(error.file == "spec/readers.yaml")
+            #expect(abs(error.line - line) <= 1, "\(error) (edited line \(line))")
+            #expect(error.message.contains(message), "\(error)")
+        }
+    }
+
+    @Test func aReaderCheckWithoutASourceIsRejected() throws {
+        let text = Self.readers.replacingOccurrences(of: "    source: OTLP (partial_success in export responses)\n", with: "")
+        #expect(text != Self.readers)
+        do {
+            _ = try SpecLoader.load(layoutYAML: Self.layout, messagesYAML: Self.messages, testeeYAML: Self.testee, readersYAML: text)
+            Issue.record("a reader check without a source loaded")
+        } catch let error as SpecError {
+            #expect(error.file == "spec/readers.yaml" && error.message.contains("source"), "\(error)")
+        }
+    }
+
     /// A check may not take a rule's ID (a failure list could not tell them apart), nor be a SHOUT-less
     /// name, nor sit in messages.yaml.
     @Test(arguments: [

@@ -177,6 +177,20 @@ enum DocsEmitter {
     static func cell(_ text: String) -> String {
         text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")
     }
+
+    /// docs/readers.md: what a reader of the format must do, each check at an anchor reports link to.
+    static func readers(_ readers: ReaderChecks, _ header: GeneratedHeader) -> String {
+        var md = header.markdown + "# What a reader must do\n\n\(readers.doc)\n\n"
+        md += "Reports and failure lists name these checks by ID. MUST checks are Required, SHOULD checks Recommended. "
+        md += "Origins: `protocol`, the upstream written specification states it; `defect`, it guards against a known "
+        md += "defect of the existing collector; `otlp`, OTLP's own rules for exporters; `project`, this project's requirement.\n\n"
+        md += "| ID | level | check | origin |\n|---|---|---|---|\n"
+        for check in readers.checks {
+            let origin = "\(check.origin?.rawValue ?? "project"): \(check.source ?? "")"
+            md += "| <a id=\"\(check.id.lowercased())\"></a>\(check.id) | \(check.level.rawValue) | \(cell(check.text)) | \(cell(origin)) |\n"
+        }
+        return md
+    }
 }
 
 import Foundation

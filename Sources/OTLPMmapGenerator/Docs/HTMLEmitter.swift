@@ -15,10 +15,32 @@ public enum HTMLEmitter {
             GeneratedFile(path: "messages.html", contents: messages(spec, header)),
             GeneratedFile(path: "rules.html", contents: rules(spec, header, examples: examples)),
             GeneratedFile(path: "file-layout.svg", contents: SVGEmitter.emit(spec, header)),
-        ]
+        ] + (spec.readers.map { [GeneratedFile(path: "readers.html", contents: readers($0, spec, header))] } ?? [])
     }
 
     static let pages = [("index.html", "Overview"), ("layout.html", "File layout"), ("messages.html", "Record messages"), ("rules.html", "Rules")]
+
+    /// The pages the navigation lists: the readers' chapter when the spec has one.
+    static func pages(_ spec: Spec) -> [(String, String)] {
+        pages + (spec.readers == nil ? [] : [("readers.html", "Readers")])
+    }
+
+    /// What a reader must do (spec/readers.yaml), every check at an anchor named by its ID
+    /// (`readers.html#READ-SKIP-HOLE`), the anchor collector testbed reports link to.
+    static func readers(_ readers: ReaderChecks, _ spec: Spec, _ header: GeneratedHeader) -> String {
+        var body = "<p>\(prose(readers.doc))</p>\n"
+        body += "<p>MUST checks are Required, SHOULD checks Recommended. Origins: <code>protocol</code>, the upstream written "
+        body += "specification states it; <code>defect</code>, it guards against a known defect of the existing collector; "
+        body += "<code>otlp</code>, OTLP's own rules for exporters; <code>project</code>, this project's requirement.</p>\n"
+        body += "<table>\n<tr><th>ID</th><th>level</th><th>check</th><th>origin</th></tr>\n"
+        for check in readers.checks {
+            let level = check.level == .must ? "must" : "should"
+            body += "<tr id=\"\(escape(check.id))\"><td><a href=\"#\(escape(check.id))\">\(escape(check.id))</a></td>"
+            body += "<td class=\"\(level)\">\(check.level.rawValue)</td><td>\(prose(check.text))</td>"
+            body += "<td>\(escape(check.origin?.rawValue ?? "project")): \(prose(check.source ?? ""))</td></tr>\n"
+        }
+        return page("Readers", spec, header, body + "</table>\n")
+    }
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -32,7 +54,7 @@ public enum HTMLEmitter {
     }
 
     static func page(_ title: String, _ spec: Spec, _ header: GeneratedHeader, _ body: String) -> String {
-        let navigation = pages.map { "<a href=\"\($0.0)\">\($0.1)</a>" }.joined(separator: " · ")
+        let navigation = pages(spec).map { "<a href=\"\($0.0)\">\($0.1)</a>" }.joined(separator: " · ")
         return """
             <!DOCTYPE html>
             <!-- \(escape(header.lines.joined(separator: " "))) -->
@@ -70,6 +92,9 @@ public enum HTMLEmitter {
         body += "<li><a href=\"layout.html\">File layout</a>: \(layout.structures.count) structures, \(layout.rings.count) rings, the dictionary, the <a href=\"layout.html#byte-map\">byte map</a>.</li>\n"
         body += "<li><a href=\"messages.html\">Record messages</a>: \(spec.messages.messages.count) messages, \(spec.messages.enums.count) enums (package <code>\(escape(spec.messages.package))</code>).</li>\n"
         body += "<li><a href=\"rules.html\">Rules</a>: \(layout.rules.count) rules, each at its own anchor, each with the golden files that break it.</li>\n"
+        if let readers = spec.readers {
+            body += "<li><a href=\"readers.html\">Readers</a>: \(readers.checks.count) checks of what a reader (a collector) must do with any writer's file.</li>\n"
+        }
         return page("Overview", spec, header, body + "</ul>\n")
     }
 
