@@ -66,7 +66,10 @@ import TestSupport
         let again = try await TestSupport.run(["conform", "fuzz", "--jobs", "1", "--replay", replay, "--repeat", "20", "--format", "json", "--", Self.writer, "--bug", bug],
                                               directory: folder)
         #expect(again.status == 1)
-        #expect(try JSON(parsing: again.stdout)["scenarios"][0]["checks"].array.contains { $0.string == check }, "\(again.stdout)")
+        // A slot read while the early-publish window is open shows as RING-FLAG (the runner re-reads
+        // it) or, when the old bytes still decode, as altered content: which one varies by run.
+        let acceptable: Set<String> = bug == "early-publish" ? [check, "RING-FLAG", "CONTENT-UNEXPECTED", "CONTENT-LOST"] : [check]
+        #expect(try JSON(parsing: again.stdout)["scenarios"][0]["checks"].array.contains { acceptable.contains($0.string ?? "") }, "\(again.stdout)")
     }
 
     /// Issue 19: a dictionary race (two threads growing the file at once, the smaller size landing

@@ -22,6 +22,7 @@ public struct RunnerCheck: Sendable, Hashable {
     /// The level of a check named by a rule ID or a runner check ID; nil for an unknown name.
     public static func level(of check: String) -> RuleInfo.Level? {
         if let runner = all.first(where: { $0.id == check }) { return runner.level }
+        if let reader = ReaderCheck.named(check) { return reader.level }
         return RuleCatalogue.all.first { $0.id.rawValue == check }?.level
     }
 }
@@ -39,6 +40,7 @@ public struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
 
     init(_ check: RunnerCheck, _ message: String) { self.init(check.id, message) }
     init(_ rule: RuleID, _ message: String) { self.init(rule.rawValue, message) }
+    package init(_ check: ReaderCheck, _ message: String) { self.init(check.id, message) }
 
     public var description: String { "\(check): \(message)" }
 }
