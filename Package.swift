@@ -14,6 +14,8 @@
 //   OTLPMmapCollector  the reference collector: any writer's file → OTLP (debug, gRPC, HTTP exporters)
 //   OTLPMmapReceiver   an embedded OTLP receiver (gRPC and HTTP/protobuf) that answers as told: the
 //                      backend of the collector testbed (issue 20)
+//   OTLPMmapTestbed    `conform collector`: a collector under test between a file written live and
+//                      the embedded receiver, checked against spec/readers.yaml
 //   OTLPMmapTestee     the testee protocol (GENERATED messages from spec/testee.yaml) and its framing
 //   OTLPMmapReferenceTestee  the reference writer as a testee (`otlp-mmap testee`)
 //   OTLPMmapConformance  checks any writer's file against every rule of the spec; runs and fuzzes testees
@@ -141,6 +143,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "OTLPMmapTestbed",
+            dependencies: ["OTLPMmapConformance", "OTLPMmapReceiver", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPProto"]
+        ),
+        .target(
             name: "OTLPMmapTestee",
             dependencies: ["OTLPMmapWire"]
         ),
@@ -160,7 +166,7 @@ let package = Package(
             name: "otlp-mmap",
             dependencies: [
                 "OTLPMmapCore", "OTLPMmapSDK", "OTLPMmapConformance", "OTLPMmapGolden", "OTLPMmapGenCommand", "OTLPMmapCollector",
-                "OTLPMmapReferenceTestee",
+                "OTLPMmapReferenceTestee", "OTLPMmapTestbed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -201,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapGolden", "OTLPMmapTestee", "TestSupport", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapTestbed", "OTLPMmapSDK", "OTLPMmapGolden", "OTLPMmapTestee", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
             exclude: ["fixtures", "scenarios"]
         ),

@@ -183,15 +183,7 @@ final class TesteeProcess {
         return TesteeFailure(kind, "\(how) while \(what) waited for its reply\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
     }
 
-    /// A bare name is looked up on PATH; anything with a slash is a path (relative to the current folder).
-    static func resolve(_ name: String) -> String {
-        if name.contains("/") { return name }
-        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return name
-    }
+    static func resolve(_ name: String) -> String { Executables.resolve(name) }
 }
 
 /// The testee broke the protocol (as opposed to writing a file that breaks a rule of the format).
@@ -206,4 +198,17 @@ struct TesteeFailure: Error, CustomStringConvertible {
     }
 
     var description: String { "the testee \(message)" }
+}
+
+/// Programs named on a command line, found as a shell finds them: the testee's and the collector's.
+package enum Executables {
+    /// A bare name is looked up on PATH; anything with a slash is a path (relative to the current folder).
+    package static func resolve(_ name: String) -> String {
+        if name.contains("/") { return name }
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(folder)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return name
+    }
 }

@@ -20,6 +20,15 @@ public struct ScenarioResult: Sendable {
     /// output), kept when the script failed: what it said is often why.
     public var testeeStderrTail = ""
     public var passed: Bool { failures.isEmpty }
+
+    package init(scenario: String, failures: [CheckFailure] = [], recordsRead: Int = 0, unsupported: Int = 0, notWritten: Int = 0, seconds: Double = 0) {
+        self.scenario = scenario
+        self.failures = failures
+        self.recordsRead = recordsRead
+        self.unsupported = unsupported
+        self.notWritten = notWritten
+        self.seconds = seconds
+    }
     /// Nothing failed, but the testee lacks a feature the script uses.
     public var skipped: Bool { passed && unsupported > 0 }
     /// The checks that failed, each once, in the order they first failed.

@@ -6,7 +6,7 @@ struct ConformCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conform",
         abstract: "Check OTLP-mmap files from any writer against the spec's rules.",
-        subcommands: [ConformCheckCommand.self, ConformRunCommand.self, ConformFuzzCommand.self]
+        subcommands: [ConformCheckCommand.self, ConformRunCommand.self, ConformFuzzCommand.self, ConformCollectorCommand.self]
     )
 }
 

@@ -1,0 +1,90 @@
+import Foundation
+import OTLPMmapSDK
+@testable import OTLPMmapTestbed
+import Testing
+import TestSupport
+
+/// `conform collector` (issue 20, first slice): the reference collector passes from a folder
+/// outside the repository, over gRPC and over HTTP; collectors that export nothing, hang, crash
+/// or cannot start get a failure naming the reader check, within the run's time bounds.
+@Suite struct CollectorTestbedTests {
+    static func testbed(_ arguments: [String], collector: [String]) async throws -> (status: Int32, json: JSON, seconds: Double) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let started = ContinuousClock.now
+        let result = try await TestSupport.run(["conform", "collector", "--format", "json"] + arguments + ["--"] + collector, timeout: 300, directory: folder)
+        let took = ContinuousClock.now - started
+        return (result.status, try JSON(parsing: result.stdout), Double(took.components.seconds))
+    }
+
+    @Test(arguments: [["--exporter", "otlp-grpc", "--endpoint", "{grpc}"], ["--exporter", "otlp-http", "--endpoint", "{http}"]])
+    func theReferenceCollectorPasses(_ exporter: [String]) async throws {
+        let (status, json, _) = try await Self.testbed([], collector: [TestSupport.toolPath, "collect", "--file", "{file}"] + exporter)
+        #expect(status == 0, "\(json)")
+        let scenario = json["scenarios"][0]
+        #expect(scenario["status"].string == "passed", "\(json)")
+        #expect((scenario["records_read"].int ?? 0) >= 4, "\(json)")
+    }
+
+    /// The collector is also told through the environment, as upstream's collector is.
+    @Test func theFileAndTheEndpointAreInTheEnvironmentToo() async throws {
+        let script = "exec \"$0\" collect --file \"$SDK_MMAP_EXPORTER_FILE\" --exporter otlp-grpc --endpoint \"$OTEL_EXPORTER_OTLP_ENDPOINT\""
+        let (status, json, _) = try await Self.testbed([], collector: ["/bin/sh", "-c", script, TestSupport.toolPath])
+        #expect(status == 0, "\(json)")
+    }
+
+    /// A collector that reads nothing and ignores SIGTERM: what never arrived is READ-CONTENT, the
+    /// hang READ-LIVENESS, and the run ends within its bounds.
+    @Test func aCollectorThatExportsNothingAndHangsFailsInTime() async throws {
+        let (status, json, seconds) = try await Self.testbed(["--export-timeout", "2", "--stop-timeout", "1"], collector: ["/bin/sh", "-c", "trap '' TERM; sleep 100"])
+        #expect(status == 1)
+        let checks = json["scenarios"][0]["checks"].array.compactMap(\.string)
+        #expect(Set(checks) == ["READ-LIVENESS", "READ-CONTENT"], "\(json)")
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.contains { $0.contains("did not stop within 1.0 seconds of SIGTERM and was killed") }, "\(failures)")
+        #expect(failures.contains { $0.contains("span 'checkout'") && $0.contains("never arrived") }, "\(failures)")
+        #expect(seconds < 60, "took \(seconds) s")
+    }
+
+    @Test func aCollectorThatCrashesOrCannotStartIsNamed() async throws {
+        let crashed = try await Self.testbed([], collector: ["/bin/sh", "-c", "echo 'reader: out of luck' >&2; exit 3"])
+        #expect(crashed.status == 1)
+        let failures = crashed.json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.first?.hasPrefix("READ-LIVENESS") == true && failures.first?.contains("exited with status 3 before it was asked to stop") == true, "\(failures)")
+        #expect(failures.first?.contains("reader: out of luck") == true, "\(failures)")
+
+        let missing = try await Self.testbed([], collector: ["./no-such-collector"])
+        #expect(missing.status == 1)
+        #expect(missing.json["scenarios"][0]["failures"].array.compactMap(\.string) == ["READ-LIVENESS: the collector cannot start ./no-such-collector: The operation could not be completed. The file doesn’t exist."]
+                || missing.json["scenarios"][0]["checks"].array.compactMap(\.string) == ["READ-LIVENESS"], "\(missing.json)")
+    }
+}
+
+/// The comparison behind READ-CONTENT and READ-NOTHING-ELSE, on planted differences.
+@Suite struct TestbedComparisonTests {
+    static let span = ExpectedExport.Span(traceID: "0a", spanID: "01", name: "checkout", kind: 2, start: 1, end: 2, statusCode: 1,
+                                          attributes: AttributeText.written([Attribute("owner", "Zo\u{EB}")]))
+    static let log = ExpectedExport.LogRecord(time: 5, severity: 13, body: "low stock", attributes: "")
+
+    @Test func whatArrivesAsWrittenPasses() {
+        let expected = ExpectedExport(spans: [Self.span], logRecords: [Self.log], sums: ["orders": 5])
+        #expect(CollectorTestbed.compare(expected, .init(spans: [Self.span], logRecords: [Self.log], sums: ["orders": 5])).isEmpty)
+    }
+
+    @Test func eachDifferenceIsNamed() {
+        let expected = ExpectedExport(spans: [Self.span], logRecords: [Self.log], sums: ["orders": 5])
+        var altered = Self.span
+        // Canonically equivalent text, other bytes: an altered attribute.
+        altered.attributes = AttributeText.written([Attribute("owner", "Zoe\u{308}")])
+        var stranger = Self.span
+        stranger.spanID = "02"
+        let failures = CollectorTestbed.compare(expected, .init(spans: [altered, altered, stranger], logRecords: [], sums: ["orders": 4]))
+        let lines = failures.map(\.description)
+        #expect(lines.contains { $0.hasPrefix("READ-CONTENT: span 'checkout' (span_id 01) arrived altered: attributes expected") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 01) arrived 2 times") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 02) arrived, but the file holds no such span") }, "\(lines)")
+        #expect(lines.contains { $0 == "READ-CONTENT: the log record 'low stock' at 5 never arrived" }, "\(lines)")
+        #expect(lines.contains { $0 == "READ-CONTENT: the sum 'orders' arrived as 4, but the measurements add up to 5" }, "\(lines)")
+    }
+}

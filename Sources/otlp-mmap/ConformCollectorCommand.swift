@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import OTLPMmapConformance
+import OTLPMmapTestbed
+
+struct ConformCollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector",
+        abstract: "Run a collector under test between a file written live and an OTLP receiver this command hosts; check what arrives.",
+        discussion: """
+            The collector is told where things are as collectors are told: $SDK_MMAP_EXPORTER_FILE, \
+            $OTEL_EXPORTER_OTLP_ENDPOINT (the receiver's gRPC address) and $OTEL_EXPORTER_OTLP_PROTOCOL=grpc; \
+            {file}, {grpc} and {http} in its arguments are replaced by the file's path and the receiver's \
+            gRPC and HTTP addresses. Every failure names a check of docs/readers.md. Example: \
+            otlp-mmap conform collector -- otlp-mmap collect --file {file} --exporter otlp-grpc --endpoint {grpc}
+            """
+    )
+
+    @Option(name: .customLong("scenario"), help: "Run only this scenario (repeatable): \(CollectorTestbed.scenarioNames.joined(separator: ", ")).")
+    var only: [String] = []
+
+    @Option(help: "Report format: text, json or junit.")
+    var format: String = "text"
+
+    @Option(help: "Seconds to wait for what the file holds to arrive.")
+    var exportTimeout: Double = 30
+
+    @Option(help: "Seconds the collector may take to stop after SIGTERM before it is killed.")
+    var stopTimeout: Double = 10
+
+    @Option(help: "File of known failures (as for conform run).")
+    var failureList: String?
+
+    @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
+    var enforceRecommended = false
+
+    @Argument(parsing: .postTerminator, help: "The collector and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
+        guard !command.isEmpty else { throw ValidationError("give the collector's command after --") }
+        let unknown = only.filter { !CollectorTestbed.scenarioNames.contains($0) }
+        guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", "))") }
+        guard exportTimeout > 0, stopTimeout > 0 else { throw ValidationError("--export-timeout and --stop-timeout must be positive") }
+    }
+
+    func run() async throws {
+        let policy: VerdictPolicy
+        do {
+            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
+        } catch let error as ScenarioError {
+            throw ValidationError(error.description)
+        }
+        var testbed = CollectorTestbed(command: command)
+        testbed.exportTimeout = .milliseconds(Int64(exportTimeout * 1000))
+        testbed.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
+        let verdict = policy.judge(await testbed.run(scenarios: only.isEmpty ? nil : only))
+        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command), terminator: "")
+        if !verdict.passed { throw ExitCode.failure }
+    }
+}
