@@ -44,9 +44,10 @@ import TestSupport
     }
 
     /// Each planted bug is found from a fixed seed within a few cases, shrunk to a small case, and
-    /// the saved case fails the same way when replayed. (early-publish is a timing bug: a candidate
-    /// that would fail may pass its few runs, so its shrunk case varies between 1 and a few steps.)
-    @Test(arguments: [("long-strings", 3), ("overwrite", 70), ("early-publish", 8)])
+    /// the saved case fails the same way when replayed. (early-publish is a timing bug: fuzzing finds
+    /// it by chance, in a case that may not fail again; `anEarlyPublishOfHalfAMillisecondIsCaughtEveryTime`
+    /// is its deterministic test.)
+    @Test(arguments: [("long-strings", 3), ("overwrite", 70)])
     func thePlantedBugsAreFoundAndShrunk(_ bug: String, _ maximumSteps: Int) async throws {
         try await Self.build()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(bug)-\(UUID().uuidString)")
@@ -61,39 +62,10 @@ import TestSupport
         let replay = try #require(failure["replay"].string)
         let size = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(replay).path)[.size] as? Int ?? 0
         #expect(size > 0 && size < 4_000, "a replay file of \(size) bytes")
-        // A timing bug (early-publish's 0.5 ms window, seen in 2 to 6 of 10 replays once shrunk)
-        // need not show in every replay: --repeat reports the first failing run of several.
-        let again = try await TestSupport.run(["conform", "fuzz", "--jobs", "1", "--replay", replay, "--repeat", "20", "--format", "json", "--", Self.writer, "--bug", bug],
+        let again = try await TestSupport.run(["conform", "fuzz", "--jobs", "1", "--replay", replay, "--repeat", "3", "--format", "json", "--", Self.writer, "--bug", bug],
                                               directory: folder)
         #expect(again.status == 1)
-        // A slot read while the early-publish window is open shows as RING-FLAG (the runner re-reads
-        // it) or, when the old bytes still decode, as altered content: which one varies by run.
-        let acceptable: Set<String> = bug == "early-publish" ? [check, "RING-FLAG", "CONTENT-UNEXPECTED", "CONTENT-LOST"] : [check]
-        #expect(try JSON(parsing: again.stdout)["scenarios"][0]["checks"].array.contains { acceptable.contains($0.string ?? "") }, "\(again.stdout)")
-    }
-
-    /// Issue 19: a dictionary race (two threads growing the file at once, the smaller size landing
-    /// last) shows in a small fraction of runs. The cases that intern fresh keys on several threads
-    /// at once find it from a fixed seed within a few dozen cases; the report says how often the
-    /// failing case fails again, and the saved case is replayed with --repeat.
-    @Test func aDictionaryRaceIsFoundByConcurrentInterning() async throws {
-        try await Self.build()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-racy-grow-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let (status, json, _) = try await FuzzRunTests.fuzz(["--seed", "3", "--cases", "300", "--reproduction-runs", "4", "--shrink-budget", "30"],
-                                                            writer: [Self.writer, "--bug", "racy-grow"], directory: folder)
-        #expect(status == 1, "\(json)")
-        let failure = json["failure"]
-        #expect(!(failure["checks"].array.isEmpty), "\(json)")
-        #expect(failure["original_reproduction"]["runs"].int == 4, "\(json)")
-        let replay = try #require(failure["replay"].string)
-        // The case that found it holds threads interning keys the file had not seen.
-        let script = try ReplayFile.read(path: folder.appendingPathComponent(replay).path)
-        #expect(script.commands.contains { if case .runParallel(let run)? = $0.command { run.groups.count >= 2 } else { false } }, "\(script.commands.count) commands")
-        // Without the bug, the same case passes.
-        let fixed = try await TestSupport.run(["conform", "fuzz", "--replay", replay, "--repeat", "3", "--", Self.writer], directory: folder)
-        #expect(fixed.status == 0, "\(fixed.stdout)")
+        #expect(try JSON(parsing: again.stdout)["scenarios"][0]["checks"].array.contains { $0.string == check }, "\(again.stdout)")
     }
 
     /// The backpressure scenario pauses the runner's consumer: writing over an unread slot breaks the
