@@ -3,33 +3,41 @@ import Foundation
 import OTLPMmapLayout
 import OTLPMmapTestee
 import Testing
+import TestSupport
 
 /// The fuzzer's parts without a testee: the generator makes valid cases that cover what writers get
 /// wrong, a seed makes the same cases, the shrinker's repair keeps cases valid, and replay files
 /// round-trip and are rejected with the offset when broken.
 @Suite struct FuzzCaseTests {
-    static let cases = (0..<300).map { FuzzCases.generate(seed: 7, index: $0) }
+    /// 300 cases, made once, off the cooperative pool: generating them takes the debug build
+    /// seconds, and tests blocked on a lazy static while one of them builds it held every pool thread,
+    /// starving the in-process collectors of other suites.
+    static let generated = Task { try await TestSupport.offThePool { (0..<300).map { FuzzCases.generate(seed: 7, index: $0) } } }
+    static func cases() async throws -> [TesteeScript] { try await generated.value }
 
-    @Test func aSeedGivesTheSameCasesAndAnotherSeedOthers() {
-        #expect(FuzzCases.generate(seed: 7, index: 12) == Self.cases[12])
-        #expect(FuzzCases.generate(seed: 8, index: 12) != Self.cases[12])
-        #expect(FuzzCases.generate(seed: 7, index: 13) != Self.cases[12])
+    @Test func aSeedGivesTheSameCasesAndAnotherSeedOthers() async throws {
+        let cases = try await Self.cases()
+        #expect(FuzzCases.generate(seed: 7, index: 12) == cases[12])
+        #expect(FuzzCases.generate(seed: 8, index: 12) != cases[12])
+        #expect(FuzzCases.generate(seed: 7, index: 13) != cases[12])
     }
 
-    @Test func generatedCasesAreValidAsTheyStand() {
-        for script in Self.cases {
+    @Test func generatedCasesAreValidAsTheyStand() async throws {
+        let cases = try await Self.cases()
+        for script in cases {
             #expect(Shrinker.repair(script.steps) == script.steps, "\(script.name): \(script.description)")
         }
     }
 
     /// Everything the issue lists shows up within 300 cases of one seed.
-    @Test func generatedCasesCoverWhatWritersGetWrong() {
+    @Test func generatedCasesCoverWhatWritersGetWrong() async throws {
+        let cases = try await Self.cases()
         var kinds: Set<InstrumentKind> = []
         var valueKinds: Set<String> = []
         var deepest = 0, mostKeys = 0, longestRun = 0, parallel = 0, pauses = 0
         var overSlot = 0, underSlot = 0, multiByteNearSlot = 0, varintBoundary = 0
         var concurrentInterning = 0
-        for script in Self.cases {
+        for script in cases {
             var keys: Set<String> = []
             // Keys new to the file, added by several threads at once; some by all of them.
             var seen: Set<String> = []
@@ -129,9 +137,10 @@ import Testing
         ])
     }
 
-    @Test func theShrinkerFindsTheCommandsThatMatter() {
+    @Test func theShrinkerFindsTheCommandsThatMatter() async throws {
+        let cases = try await Self.cases()
         // A "failure" that needs two particular commands out of sixty.
-        let script = Self.cases.first { $0.commands.count >= 60 && !$0.commands.contains { if case .runParallel? = $0.command { true } else { false } } }!
+        let script = cases.first { $0.commands.count >= 60 && !$0.commands.contains { if case .runParallel? = $0.command { true } else { false } } }!
         let needles = [script.commands[10], script.commands[50]]
         var shrinker = Shrinker(budget: 1_000) { candidate in needles.allSatisfy(candidate.commands.contains) }
         let shrunk = shrinker.shrink(script)
@@ -141,8 +150,9 @@ import Testing
         #expect(shrinker.trials < 300)
     }
 
-    @Test func replayFilesRoundTrip() throws {
-        for script in Self.cases.prefix(40) {
+    @Test func replayFilesRoundTrip() async throws {
+        let cases = try await Self.cases()
+        for script in cases.prefix(40) {
             let decoded = try ReplayFile.decode(ReplayFile.encode(script), name: "x", source: "x")
             var file = script.file
             file.path = ""
@@ -151,8 +161,9 @@ import Testing
         }
     }
 
-    @Test func brokenReplayFilesAreRejectedWithTheOffset() throws {
-        let bytes = ReplayFile.encode(Self.cases[3])
+    @Test func brokenReplayFilesAreRejectedWithTheOffset() async throws {
+        let cases = try await Self.cases()
+        let bytes = ReplayFile.encode(cases[3])
         #expect(throws: ScenarioError.self) { try ReplayFile.decode(Array(bytes.dropLast(3)), name: "x", source: "cut.replay") }
         do {
             _ = try ReplayFile.decode(Array(bytes.dropLast(3)), name: "x", source: "cut.replay")

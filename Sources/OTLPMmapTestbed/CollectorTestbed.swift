@@ -90,10 +90,10 @@ package struct CollectorTestbed: Sendable {
             }
             let arrived = Arrived(receiver)
             result.recordsRead = arrived.spans.count + arrived.logRecords.count + arrived.sums.count
-            let content = Self.compare(expected, arrived)
+            let content = Self.compare(expected, arrived, missing: scenario.missing)
             result.failures += content
             // Slots still held matter only when what they held arrived (else READ-CONTENT says it once).
-            for kind in RingKind.allCases where !content.contains(where: { $0.check == ReaderCheck.readContent.id }) {
+            for kind in RingKind.allCases where !content.contains(where: { [ReaderCheck.readContent.id, scenario.missing.id].contains($0.check) }) {
                 let ring = writer.file.ring(kind)
                 let (reader, written) = (ring.header.readerIndex, ring.header.writerIndex)
                 if reader < written {
@@ -144,12 +144,13 @@ package struct CollectorTestbed: Sendable {
     }
 
     /// READ-CONTENT for what is missing or altered, READ-NOTHING-ELSE for what is extra or twice.
-    static func compare(_ expected: ExpectedExport, _ arrived: Arrived) -> [CheckFailure] {
+    /// `missing`: the check a record that never arrived fails (the one the scenario is about).
+    static func compare(_ expected: ExpectedExport, _ arrived: Arrived, missing: ReaderCheck = .readContent) -> [CheckFailure] {
         var failures: [CheckFailure] = []
         for span in expected.spans {
             let matching = arrived.spans.filter { $0.spanID == span.spanID && $0.traceID == span.traceID }
             guard let got = matching.first else {
-                failures.append(CheckFailure(.readContent, "span '\(span.name)' (span_id \(span.spanID)) never arrived"))
+                failures.append(CheckFailure(missing, "span '\(span.name)' (span_id \(span.spanID)) never arrived"))
                 continue
             }
             if matching.count > 1 { failures.append(CheckFailure(.readNothingElse, "span '\(span.name)' (span_id \(span.spanID)) arrived \(matching.count) times")) }
@@ -163,7 +164,7 @@ package struct CollectorTestbed: Sendable {
         for record in expected.logRecords {
             let matching = arrived.logRecords.filter { $0.time == record.time && $0.body == record.body }
             guard let got = matching.first else {
-                failures.append(CheckFailure(.readContent, "the log record '\(record.body)' at \(record.time) never arrived"))
+                failures.append(CheckFailure(missing, "the log record '\(record.body)' at \(record.time) never arrived"))
                 continue
             }
             if matching.count > 1 { failures.append(CheckFailure(.readNothingElse, "the log record '\(record.body)' at \(record.time) arrived \(matching.count) times")) }
@@ -174,7 +175,7 @@ package struct CollectorTestbed: Sendable {
         }
         for (name, value) in expected.sums.sorted(by: { $0.key < $1.key }) {
             guard let got = arrived.sums[name] else {
-                failures.append(CheckFailure(.readContent, "the sum '\(name)' never arrived"))
+                failures.append(CheckFailure(missing, "the sum '\(name)' never arrived"))
                 continue
             }
             if got != value { failures.append(CheckFailure(.readContent, "the sum '\(name)' arrived as \(got), but the measurements add up to \(value)")) }

@@ -1,4 +1,6 @@
 import Foundation
+import OTLPMmapConformance
+import OTLPMmapLayout
 import OTLPMmapSDK
 
 /// A testbed scenario: it writes into the file through the reference SDK, as an application would,
@@ -6,9 +8,45 @@ import OTLPMmapSDK
 struct TestbedScenario: Sendable {
     var name: String
     var description: String
+    /// The check a record that never arrives fails: what the scenario is about.
+    var missing: ReaderCheck = .readContent
     var write: @Sendable (TelemetryWriter) throws -> ExpectedExport
 
-    static let all = [content]
+    static let all = [content, badSlot, hole]
+
+    /// A span written through the SDK (a start and an end record), as it must arrive.
+    static func span(_ writer: TelemetryWriter, _ name: String, at time: UInt64) -> ExpectedExport.Span {
+        let span = writer.startSpan(name, kind: .internal, startTime: time)
+        span.end(status: .unset, at: time + 10)
+        return .init(traceID: "\(span.context.traceID)", spanID: "\(span.context.spanID)", name: name, kind: 1,
+                     start: time, end: time + 10, statusCode: 0, attributes: "")
+    }
+
+    /// A published spans slot whose bytes are no record: a length prefix of 5 and five bytes that
+    /// end inside a field (the existing reader stops for good at such a slot).
+    static let badSlot = TestbedScenario(name: "bad-slot", description: "a published slot that does not decode between good spans",
+                                         missing: .readSkipBad) { writer in
+        var expected = ExpectedExport()
+        expected.spans.append(span(writer, "before", at: 1_000))
+        let ring = writer.file.ring(.spans)
+        guard let sequence = ring.claim() else { throw TestbedError("the spans ring is full") }
+        let slot = ring.slot(sequence)
+        for (index, byte) in [UInt8](arrayLiteral: 5, 0x0A, 0x10, 0x01, 0x02, 0x03).enumerated() { slot[index] = byte }
+        ring.publish(sequence)
+        expected.spans.append(span(writer, "after", at: 2_000))
+        return expected
+    }
+
+    /// A spans slot claimed and never published (the existing writer leaves one for every record
+    /// too large for its slot), then a good span behind it.
+    static let hole = TestbedScenario(name: "hole", description: "a slot claimed and never published before a good span",
+                                      missing: .readSkipHole) { writer in
+        var expected = ExpectedExport()
+        expected.spans.append(span(writer, "before", at: 1_000))
+        guard writer.file.ring(.spans).claim() != nil else { throw TestbedError("the spans ring is full") }
+        expected.spans.append(span(writer, "after", at: 2_000))
+        return expected
+    }
 
     /// Spans (a parent and a child, every AnyValue kind among their attributes, both statuses),
     /// a log record, and a counter: everything arrives, every field exact.
