@@ -23,7 +23,7 @@ import TestSupport
         let (status, json, _) = try await Self.testbed([], collector: [TestSupport.toolPath, "collect", "--file", "{file}"] + exporter)
         #expect(status == 0, "\(json)")
         let scenarios = json["scenarios"].array
-        #expect(scenarios.compactMap { $0["name"].string } == ["content", "bad-slot", "hole"], "\(json)")
+        #expect(scenarios.compactMap { $0["name"].string } == ["content", "bad-slot", "hole", "empty-oneof"], "\(json)")
         #expect(scenarios.allSatisfy { $0["status"].string == "passed" }, "\(json)")
         #expect((scenarios.first?["records_read"].int ?? 0) >= 4, "\(json)")
     }
@@ -50,9 +50,11 @@ import TestSupport
     }
 
     /// What a scenario is about names what never arrived: the span behind a bad slot is READ-SKIP-BAD,
-    /// the one behind a hole READ-SKIP-HOLE (here a "collector" that reads nothing at all).
+    /// the one behind a hole READ-SKIP-HOLE, around an empty SpanEvent READ-EMPTY-ONEOF (here a
+    /// "collector" that reads nothing at all).
     @Test func theRecordsBehindABadSlotOrAHoleNameTheirCheck() async throws {
-        let (status, json, _) = try await Self.testbed(["--scenario", "bad-slot", "--scenario", "hole", "--export-timeout", "1", "--stop-timeout", "1"],
+        let (status, json, _) = try await Self.testbed(["--scenario", "bad-slot", "--scenario", "hole", "--scenario", "empty-oneof",
+                                                        "--export-timeout", "1", "--stop-timeout", "1"],
                                                        collector: ["/bin/sleep", "100"])
         #expect(status == 1)
         let byScenario = Dictionary(uniqueKeysWithValues: json["scenarios"].array.map { ($0["name"].string ?? "", $0["checks"].array.compactMap(\.string)) })
@@ -60,6 +62,7 @@ import TestSupport
         // Foundation from a cooperative thread it inherited a mask that blocked SIGTERM).
         #expect(byScenario["bad-slot"] == ["READ-SKIP-BAD"], "\(json)")
         #expect(byScenario["hole"] == ["READ-SKIP-HOLE"], "\(json)")
+        #expect(byScenario["empty-oneof"] == ["READ-EMPTY-ONEOF"], "\(json)")
     }
 
     @Test func aCollectorThatCrashesOrCannotStartIsNamed() async throws {

@@ -12,7 +12,7 @@ struct TestbedScenario: Sendable {
     var missing: ReaderCheck = .readContent
     var write: @Sendable (TelemetryWriter) throws -> ExpectedExport
 
-    static let all = [content, badSlot, hole]
+    static let all = [content, badSlot, hole, emptyOneof]
 
     /// A span written through the SDK (a start and an end record), as it must arrive.
     static func span(_ writer: TelemetryWriter, _ name: String, at time: UInt64) -> ExpectedExport.Span {
@@ -32,6 +32,23 @@ struct TestbedScenario: Sendable {
         guard let sequence = ring.claim() else { throw TestbedError("the spans ring is full") }
         let slot = ring.slot(sequence)
         for (index, byte) in [UInt8](arrayLiteral: 5, 0x0A, 0x10, 0x01, 0x02, 0x03).enumerated() { slot[index] = byte }
+        ring.publish(sequence)
+        expected.spans.append(span(writer, "after", at: 2_000))
+        return expected
+    }
+
+    /// A SpanEvent that names a span and sets no event (trace_id and span_id only): the existing
+    /// collector panics on it. The spans around it arrive.
+    static let emptyOneof = TestbedScenario(name: "empty-oneof", description: "a SpanEvent with no event between good spans",
+                                            missing: .readEmptyOneof) { writer in
+        var expected = ExpectedExport()
+        expected.spans.append(span(writer, "before", at: 1_000))
+        let record: [UInt8] = [0x0A, 16] + [UInt8](repeating: 0xA1, count: 16) + [0x12, 8] + [UInt8](repeating: 0xB2, count: 8)
+        let ring = writer.file.ring(.spans)
+        guard let sequence = ring.claim() else { throw TestbedError("the spans ring is full") }
+        let slot = ring.slot(sequence)
+        slot[0] = UInt8(record.count)
+        for (index, byte) in record.enumerated() { slot[1 + index] = byte }
         ring.publish(sequence)
         expected.spans.append(span(writer, "after", at: 2_000))
         return expected
