@@ -238,7 +238,18 @@ import TestSupport
     /// the process ends within its shutdown timeout (plus the watchdog's second and a loaded
     /// machine's margin), and log records it did not export stay in the ring for the next reader.
     @Test func sigtermWhileConvertingDeepRecordsEndsTheProcessInTime() async throws {
-        let writer = try makeWriter(numBuffers: 2048, bufferSize: 4096)
+        // The stop must come mid-conversion. On a machine the whole suite loads, this task may wake
+        // only after the collector has exported everything: such an attempt proves nothing and is
+        // made again (small batches keep the collector busy longer, to the same end).
+        for attempt in 1...3 {
+            if try await stopMidConversion(attempt: attempt) { return }
+        }
+        Issue.record("in 3 attempts the collector had exported all 1500 records before the test could stop it")
+    }
+
+    /// One attempt; false when everything was exported before the stop.
+    private func stopMidConversion(attempt: Int) async throws -> Bool {
+        let writer = try makeWriter("sigterm-deep-\(attempt)", numBuffers: 2048, bufferSize: 4096)
         let key = try writer.file.dictionary.appendString("deep")
         var column = FormatValue(value: .intValue(7))
         for _ in 0..<12 { column = FormatValue(value: .arrayValue(ArrayValue(values: [column, FormatValue(value: .boolValue(true))]))) }
@@ -248,7 +259,7 @@ import TestSupport
         try record.withUnsafeBytes { bytes in
             for _ in 0..<1500 { try writer.file.ring(.events).write(size: bytes.count) { $0.writeRaw(bytes) } }
         }
-        let process = try TestSupport.start(["collect", "--file", writer.file.path, "--exporter", "debug", "--batch-timeout-ms", "20",
+        let process = try TestSupport.start(["collect", "--file", writer.file.path, "--exporter", "debug", "--batch-timeout-ms", "20", "--batch-size", "16",
                                              "--no-checkpoint", "--shutdown-timeout-ms", "1000", "--statistics"])
         #expect(await process.waitForStandardError(containing: "reading"))
         let ring = writer.file.ring(.events).header
@@ -256,6 +267,7 @@ import TestSupport
         let signalled = ContinuousClock.now, handedBackAtTheStop = ring.readerIndex + 1
         kill(process.process.processIdentifier, SIGTERM)
         let result = await process.wait(timeout: 60)
+        guard handedBackAtTheStop < 1500 else { return false }
         let took = ContinuousClock.now - signalled
         // It ends by itself — cooperatively (status 0), or, when the debug build's flush overruns
         // on a loaded machine, by the watchdog one second after the 1 s timeout (status 1, saying
@@ -269,8 +281,8 @@ import TestSupport
         // takes the debug build seconds.)
         let exported = Self.occurrences(of: "\"timeUnixNano\"", in: result.stdout)
         #expect(exported >= Int(ring.readerIndex) + 1, "\(exported) exported, \(ring.readerIndex + 1) handed back")
-        #expect(handedBackAtTheStop < 1500, "the stop must come mid-conversion; all 1500 were exported before it")
         #expect(watchdog || result.stderr.contains("\"invalid_records\":0"), "\(result.stderr.suffix(1500))")
+        return true
     }
 
     /// Nesting depth of an OTLP value: a scalar is 0, each array or list adds one.
