@@ -14,7 +14,9 @@ import TestSupport
     /// the run itself must not count its wait for a turn.
     static func fuzz(_ arguments: [String], writer: [String], directory: URL? = nil, heavy: Bool = true) async throws -> (status: Int32, json: JSON, stderr: String) {
         let jobs = arguments.contains("--jobs") ? [] : ["--jobs", "1"]
-        let run = { try await TestSupport.run(["conform", "fuzz", "--format", "json"] + jobs + arguments + ["--"] + writer, timeout: 900, directory: directory) }
+        // Never in the repository: a failing case's replay file is saved in the current folder.
+        let folder = try directory ?? TestSupport.temporaryDirectory("fuzz-run")
+        let run = { try await TestSupport.run(["conform", "fuzz", "--format", "json"] + jobs + arguments + ["--"] + writer, timeout: 900, directory: folder) }
         let result = heavy ? try await TestSupport.oneHeavyAtATime(run) : try await run()
         return (result.status, try JSON(parsing: result.stdout), result.stderr)
     }
