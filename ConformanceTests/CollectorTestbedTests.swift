@@ -65,6 +65,16 @@ import TestSupport
         #expect(byScenario["empty-oneof"] == ["READ-EMPTY-ONEOF"], "\(json)")
     }
 
+    /// Text and JUnit reports name the command they come from.
+    @Test func reportsSayConformCollector() async throws {
+        let text = try await TestSupport.run(["conform", "collector", "--scenario", "content", "--", "./no-such-collector"])
+        #expect(text.status == 1)
+        #expect(text.stdout.hasPrefix("conform collector: ./no-such-collector\n"), "\(text.stdout)")
+        #expect(text.stdout.hasSuffix("0 passed, 1 failed, 0 skipped, 0 expected failures\n"), "\(text.stdout)")
+        let junit = try await TestSupport.run(["conform", "collector", "--scenario", "content", "--format", "junit", "--", "./no-such-collector"])
+        #expect(junit.stdout.contains("<testsuite name=\"otlp-mmap conform collector\"") && junit.stdout.contains("READ-LIVENESS"), "\(junit.stdout)")
+    }
+
     @Test func aCollectorThatCrashesOrCannotStartIsNamed() async throws {
         let crashed = try await Self.testbed([], collector: ["/bin/sh", "-c", "echo 'reader: out of luck' >&2; exit 3"])
         #expect(crashed.status == 1)

@@ -3,10 +3,11 @@ import Foundation
 extension RunVerdict {
     /// Renders the verdicts as text, JSON or JUnit (one test case per scenario).
     /// Failures of a rule link to its anchor in the HTML spec (`links`).
-    public func render(format: ReportFormat, command: [String], links: RuleLinks = RuleLinks()) -> String {
+    /// `runner` names the command in the report: `conform run` (a writer) or `conform collector`.
+    public func render(format: ReportFormat, command: [String], links: RuleLinks = RuleLinks(), runner: String = "conform run") -> String {
         switch format {
         case .text:
-            var out = "conform run: \(command.joined(separator: " "))\n"
+            var out = "\(runner): \(command.joined(separator: " "))\n"
             for verdict in scenarios {
                 let result = verdict.result
                 let label = switch verdict.status {
@@ -56,10 +57,10 @@ extension RunVerdict {
             let failed = count(.failed)
             let skipped = count(.skipped) + count(.expectedFailure)
             var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            out += "<testsuite name=\"otlp-mmap conform run\" tests=\"\(scenarios.count + (nowPassing.isEmpty ? 0 : 1))\" failures=\"\(failed + (nowPassing.isEmpty ? 0 : 1))\" skipped=\"\(skipped)\">\n"
+            out += "<testsuite name=\"otlp-mmap \(runner)\" tests=\"\(scenarios.count + (nowPassing.isEmpty ? 0 : 1))\" failures=\"\(failed + (nowPassing.isEmpty ? 0 : 1))\" skipped=\"\(skipped)\">\n"
             for verdict in scenarios {
                 let result = verdict.result
-                out += "  <testcase classname=\"conform run\" name=\"\(ReportFormat.escape(result.scenario))\" time=\"\(String(format: "%.3f", result.seconds))\">"
+                out += "  <testcase classname=\"\(runner)\" name=\"\(ReportFormat.escape(result.scenario))\" time=\"\(String(format: "%.3f", result.seconds))\">"
                 switch verdict.status {
                 case .failed:
                     let text = verdict.unexpected.map { $0.description + links.suffix(forCheck: $0.check) }.joined(separator: "\n")
@@ -78,7 +79,7 @@ extension RunVerdict {
             }
             if !nowPassing.isEmpty {
                 let lines = nowPassing.map { "line \($0.line): \($0.pattern)" }.joined(separator: "\n")
-                out += "  <testcase classname=\"conform run\" name=\"failure list\"><failure message=\"listed failures now pass\">\(ReportFormat.escape(lines))</failure></testcase>\n"
+                out += "  <testcase classname=\"\(runner)\" name=\"failure list\"><failure message=\"listed failures now pass\">\(ReportFormat.escape(lines))</failure></testcase>\n"
             }
             return out + "</testsuite>\n"
         }

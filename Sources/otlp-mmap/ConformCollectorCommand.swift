@@ -56,7 +56,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
         testbed.exportTimeout = .milliseconds(Int64(exportTimeout * 1000))
         testbed.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
         let verdict = policy.judge(await testbed.run(scenarios: only.isEmpty ? nil : only))
-        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command), terminator: "")
+        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, runner: "conform collector"), terminator: "")
         if !verdict.passed { throw ExitCode.failure }
     }
 }
