@@ -1,5 +1,7 @@
 import Foundation
+import OTLPMmapReceiver
 import OTLPMmapSDK
+import OTLPProto
 @testable import OTLPMmapTestbed
 import Testing
 import TestSupport
@@ -114,5 +116,33 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 02) arrived, but the file holds no such span") }, "\(lines)")
         #expect(lines.contains { $0 == "READ-CONTENT: the log record 'low stock' at 5 never arrived" }, "\(lines)")
         #expect(lines.contains { $0 == "READ-CONTENT: the sum 'orders' arrived as 4, but the measurements add up to 5" }, "\(lines)")
+    }
+
+    /// A request accepted twice unchanged is one export sent again (at least once): it counts once.
+    /// The same span in another request is a duplicate.
+    @Test func aResentRequestCountsOnceAnotherCopyIsADuplicate() async {
+        func request(_ names: [String]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
+            var scope = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+            scope.spans = names.map { name in
+                var span = Opentelemetry_Proto_Trace_V1_Span()
+                span.traceID = Data([0x0A])
+                span.spanID = Data([0x01])
+                span.name = name
+                return span
+            }
+            var resource = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+            resource.scopeSpans = [scope]
+            var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
+            request.resourceSpans = [resource]
+            return request
+        }
+        let receiver = OTLPReceiver()
+        _ = await receiver.answer(.traces(request(["checkout"])), via: .grpc)
+        _ = await receiver.answer(.traces(request(["checkout"])), via: .grpc)
+        #expect(CollectorTestbed.Arrived(receiver).spans.count == 1)
+        _ = await receiver.answer(.traces(request(["checkout", "other"])), via: .grpc)
+        let expected = ExpectedExport(spans: [.init(traceID: "0a", spanID: "01", name: "checkout", kind: 0, start: 0, end: 0, statusCode: 0, attributes: "")])
+        let lines = CollectorTestbed.compare(expected, CollectorTestbed.Arrived(receiver)).map(\.description)
+        #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 01) arrived 3 times") }, "\(lines)")
     }
 }

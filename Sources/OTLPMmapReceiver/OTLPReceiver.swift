@@ -109,7 +109,7 @@ package final class OTLPReceiver: Sendable {
 
     /// Decides the answer to one request by its signal's policy, and keeps the request; waits the
     /// policy's delay before returning.
-    func answer(_ request: ReceivedExport.Request, via transport: ReceivedExport.Transport) async -> ReceiverAnswer {
+    package func answer(_ request: ReceivedExport.Request, via transport: ReceivedExport.Transport) async -> ReceiverAnswer {
         let now = clock.now
         let (answer, delay) = state.withLock { state -> (ReceiverAnswer, Duration) in
             var policy = state.policies[request.signal] ?? .accept

@@ -118,9 +118,22 @@ package struct CollectorTestbed: Sendable {
             (self.spans, self.logRecords, self.sums) = (spans, logRecords, sums)
         }
 
+        /// A request accepted twice with the same content is one export sent again (after a timeout
+        /// on its answer, say): at least once allows that, so it counts once.
         init(_ receiver: OTLPReceiver) {
+            var traces: [Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest] = []
+            var logs: [Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest] = []
+            var metrics: [Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest] = []
             for export in receiver.received {
                 guard case .accepted = export.answer else { continue }
+                switch export.request {
+                case .traces(let request) where traces.contains(request): continue
+                case .logs(let request) where logs.contains(request): continue
+                case .metrics(let request) where metrics.contains(request): continue
+                case .traces(let request): traces.append(request)
+                case .logs(let request): logs.append(request)
+                case .metrics(let request): metrics.append(request)
+                }
                 switch export.request {
                 case .traces(let request):
                     for span in request.resourceSpans.flatMap({ $0.scopeSpans.flatMap(\.spans) }) {

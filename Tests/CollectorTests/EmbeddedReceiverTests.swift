@@ -61,7 +61,8 @@ import TestSupport
             writer.log(.warn, .text("low stock"), attributes: try writer.attributes(["sku": "A-1"]), time: 1_500)
             try writer.counter("orders").record(2, time: 100)
             let (collector, task) = startCollector(writer.file.path, exporter: try Self.exporter(transport, ports))
-            try await waitFor { Self.spans(receiver).count == 1 && Self.logRecords(receiver).count == 1 }
+            // (At least once: an export that timed out on a loaded machine may arrive twice.)
+            try await waitFor { Self.spans(receiver).count >= 1 && Self.logRecords(receiver).count >= 1 }
             collector.stop()
             await task.value
             let exported = try #require(Self.spans(receiver).first)
@@ -86,13 +87,14 @@ import TestSupport
             let writer = try makeWriter("embedded-refuse-\(transport.rawValue)")
             for index in 0..<5 { writer.log(.info, .text("line \(index)"), time: UInt64(index + 1)) }
             let (collector, task) = startCollector(writer.file.path, exporter: try Self.exporter(transport, ports))
-            try await waitFor { Self.logRecords(receiver).count == 5 }
+            try await waitFor { Set(Self.logRecords(receiver).map(\.body.stringValue)).count == 5 }
             collector.stop()
             await task.value
             let logExports = receiver.received.filter { $0.request.signal == .logs }
             #expect(logExports.prefix(3).allSatisfy { $0.answer == .refused(retryAfter: .milliseconds(200)) }, "\(logExports.map(\.answer))")
             #expect(logExports.dropFirst(3).allSatisfy { $0.answer == .accepted(rejected: 0) })
-            #expect(Self.logRecords(receiver).map(\.body.stringValue) == (0..<5).map { "line \($0)" })
+            // Nothing lost; at least once (a retry after a timeout may deliver a request twice).
+            #expect(Set(Self.logRecords(receiver).map(\.body.stringValue)) == Set((0..<5).map { "line \($0)" }))
             // The retry delay was honoured: the fourth attempt came at least 200 ms after the third.
             let third = logExports[2].arrived, fourth = try #require(logExports.dropFirst(3).first).arrived
             #expect(fourth - third >= .milliseconds(190), "\(fourth - third)")
@@ -107,7 +109,7 @@ import TestSupport
             let writer = try makeWriter("embedded-partial-\(transport.rawValue)")
             for index in 0..<3 { writer.startSpan("s\(index)", startTime: 10).end(at: 20) }
             let (collector, task) = startCollector(writer.file.path, exporter: try Self.exporter(transport, ports))
-            try await waitFor { Self.spans(receiver).count == 3 }
+            try await waitFor { Set(Self.spans(receiver).map(\.name)).count == 3 }
             collector.stop()
             await task.value
             let answers = receiver.received.filter { $0.request.signal == .traces }.map(\.answer)

@@ -9,8 +9,9 @@ extension ReaderCheck {
     /// histogram, exponential histogram) with exact values.
     public static let readContent = ReaderCheck("READ-CONTENT", .must, "Everything the file holds arrives, every field exact: spans with their events, links, status, attributes of every AnyValue kind (value_ref included), resource and scope; log records; and metrics aggregated as each MetricRef says (sum delta or cumulative, gauge, histogram, exponential histogram) with exact values.", origin: "project", source: "protocol.md §5: how the existing collector turns records into OTLP")
     /// MUST (project: OTLP semantics): Nothing arrives that the file does not hold, and nothing
-    /// arrives twice unless the reader was restarted.
-    public static let readNothingElse = ReaderCheck("READ-NOTHING-ELSE", .must, "Nothing arrives that the file does not hold, and nothing arrives twice unless the reader was restarted.", origin: "project", source: "OTLP semantics")
+    /// arrives twice unless the reader was restarted (a request sent again unchanged, after a
+    /// timeout on its answer, counts once).
+    public static let readNothingElse = ReaderCheck("READ-NOTHING-ELSE", .must, "Nothing arrives that the file does not hold, and nothing arrives twice unless the reader was restarted (a request sent again unchanged, after a timeout on its answer, counts once).", origin: "project", source: "OTLP semantics")
     /// MUST (defect: protocol.md §6: the existing collector marks records read before exporting
     /// them, so a crash loses them): A record is handed back to writers (reader_index moved past
     /// it) only once it was exported; a reader killed and restarted loses nothing (duplicates are
