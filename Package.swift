@@ -14,7 +14,7 @@
 //   OTLPMmapCollector  the reference collector: any writer's file → OTLP (debug, gRPC, HTTP exporters)
 //   OTLPMmapReceiver   an embedded OTLP receiver (gRPC and HTTP/protobuf) that answers as told: the
 //                      backend of the collector testbed (issue 20)
-//   OTLPMmapTestbed    `conform collector`: a collector under test between a file written live and
+//   OTLPMmapTestbed    `conform collector`: a collector under test between a file the testbed writes and
 //                      the embedded receiver, checked against spec/readers.yaml
 //   OTLPMmapTestee     the testee protocol (GENERATED messages from spec/testee.yaml) and its framing
 //   OTLPMmapReferenceTestee  the reference writer as a testee (`otlp-mmap testee`)

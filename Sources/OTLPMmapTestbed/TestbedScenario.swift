@@ -22,17 +22,23 @@ struct TestbedScenario: Sendable {
                      start: time, end: time + 10, statusCode: 0, attributes: "")
     }
 
+    /// Claims a spans slot, puts `bytes` (length prefix included) at its start and publishes it:
+    /// a record no conforming writer would write.
+    static func publishRaw(_ bytes: [UInt8], in writer: TelemetryWriter) throws {
+        let ring = writer.file.ring(.spans)
+        guard let sequence = ring.claim() else { throw TestbedError("the spans ring is full") }
+        let slot = ring.slot(sequence)
+        for (index, byte) in bytes.enumerated() { slot[index] = byte }
+        ring.publish(sequence)
+    }
+
     /// A published spans slot whose bytes are no record: a length prefix of 5 and five bytes that
     /// end inside a field (the existing reader stops for good at such a slot).
     static let badSlot = TestbedScenario(name: "bad-slot", description: "a published slot that does not decode between good spans",
                                          missing: .readSkipBad) { writer in
         var expected = ExpectedExport()
         expected.spans.append(span(writer, "before", at: 1_000))
-        let ring = writer.file.ring(.spans)
-        guard let sequence = ring.claim() else { throw TestbedError("the spans ring is full") }
-        let slot = ring.slot(sequence)
-        for (index, byte) in [UInt8](arrayLiteral: 5, 0x0A, 0x10, 0x01, 0x02, 0x03).enumerated() { slot[index] = byte }
-        ring.publish(sequence)
+        try publishRaw([5, 0x0A, 0x10, 0x01, 0x02, 0x03], in: writer)
         expected.spans.append(span(writer, "after", at: 2_000))
         return expected
     }
@@ -44,12 +50,7 @@ struct TestbedScenario: Sendable {
         var expected = ExpectedExport()
         expected.spans.append(span(writer, "before", at: 1_000))
         let record: [UInt8] = [0x0A, 16] + [UInt8](repeating: 0xA1, count: 16) + [0x12, 8] + [UInt8](repeating: 0xB2, count: 8)
-        let ring = writer.file.ring(.spans)
-        guard let sequence = ring.claim() else { throw TestbedError("the spans ring is full") }
-        let slot = ring.slot(sequence)
-        slot[0] = UInt8(record.count)
-        for (index, byte) in record.enumerated() { slot[1 + index] = byte }
-        ring.publish(sequence)
+        try publishRaw([UInt8(record.count)] + record, in: writer)
         expected.spans.append(span(writer, "after", at: 2_000))
         return expected
     }

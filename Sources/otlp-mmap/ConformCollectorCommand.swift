@@ -6,7 +6,7 @@ import OTLPMmapTestbed
 struct ConformCollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collector",
-        abstract: "Run a collector under test between a file written live and an OTLP receiver this command hosts; check what arrives.",
+        abstract: "Run a collector under test between a file this command writes and an OTLP receiver it hosts; check what arrives.",
         discussion: """
             The collector is told where things are as collectors are told: $SDK_MMAP_EXPORTER_FILE, \
             $OTEL_EXPORTER_OTLP_ENDPOINT (the receiver's gRPC address) and $OTEL_EXPORTER_OTLP_PROTOCOL=grpc; \
