@@ -144,7 +144,9 @@ let package = Package(
         ),
         .target(
             name: "OTLPMmapTestbed",
-            dependencies: ["OTLPMmapConformance", "OTLPMmapReceiver", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPProto"]
+            dependencies: ["OTLPMmapConformance", "OTLPMmapReceiver", "OTLPMmapReferenceTestee", "OTLPMmapTestee", "OTLPMmapSDK", "OTLPMmapCore",
+                           "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", .product(name: "Yams", package: "Yams"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "OTLPMmapTestee",

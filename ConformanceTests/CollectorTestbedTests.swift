@@ -1,6 +1,6 @@
 import Foundation
 import OTLPMmapReceiver
-import OTLPMmapSDK
+import OTLPMmapTestee
 import OTLPProto
 @testable import OTLPMmapTestbed
 import Testing
@@ -94,28 +94,48 @@ import TestSupport
 /// The comparison behind READ-CONTENT and READ-NOTHING-ELSE, on planted differences.
 @Suite struct TestbedComparisonTests {
     static let span = ExpectedExport.Span(traceID: "0a", spanID: "01", name: "checkout", kind: 2, start: 1, end: 2, statusCode: 1,
-                                          attributes: AttributeText.written([Attribute("owner", "Zo\u{EB}")]))
-    static let log = ExpectedExport.LogRecord(time: 5, severity: 13, body: "low stock", attributes: "")
+                                          attributes: AttributeText.written([KeyValue(key: "owner", value: Value(value: .stringValue("Zo\u{EB}")))]))
+    static let log = ExpectedExport.LogRecord(time: 5, severity: 13, body: "s:low stock", attributes: "")
+
+    static func expected() -> ExpectedExport {
+        var expected = ExpectedExport()
+        expected.spans = [span]
+        expected.logRecords = [log]
+        expected.metrics["orders"] = .init(name: "orders", kind: .sum, temporality: 2, monotonic: true)
+        expected.series[.init(metric: "orders", attributes: "")] = .init(count: 2, value: .int(5))
+        return expected
+    }
+
+    static func arrived(spans: [ExpectedExport.Span], logs: [ExpectedExport.LogRecord], orders: [Int64]) -> ArrivedExport {
+        var arrived = ArrivedExport()
+        arrived.spans = spans
+        arrived.logRecords = logs
+        arrived.metrics["orders"] = .init(name: "orders", kind: .sum, temporality: 2, monotonic: true)
+        arrived.points[.init(metric: "orders", attributes: "")] = orders.enumerated().map { .init(time: UInt64($0.offset), count: 1, value: .int($0.element)) }
+        return arrived
+    }
 
     @Test func whatArrivesAsWrittenPasses() {
-        let expected = ExpectedExport(spans: [Self.span], logRecords: [Self.log], sums: ["orders": 5])
-        #expect(CollectorTestbed.compare(expected, .init(spans: [Self.span], logRecords: [Self.log], sums: ["orders": 5])).isEmpty)
+        #expect(ExportComparison().failures(Self.expected(), Self.arrived(spans: [Self.span], logs: [Self.log], orders: [2, 5])).isEmpty)
     }
 
     @Test func eachDifferenceIsNamed() {
-        let expected = ExpectedExport(spans: [Self.span], logRecords: [Self.log], sums: ["orders": 5])
         var altered = Self.span
         // Canonically equivalent text, other bytes: an altered attribute.
-        altered.attributes = AttributeText.written([Attribute("owner", "Zoe\u{308}")])
+        altered.attributes = AttributeText.written([KeyValue(key: "owner", value: Value(value: .stringValue("Zoe\u{308}")))])
         var stranger = Self.span
         stranger.spanID = "02"
-        let failures = CollectorTestbed.compare(expected, .init(spans: [altered, altered, stranger], logRecords: [], sums: ["orders": 4]))
+        let failures = ExportComparison().failures(Self.expected(), Self.arrived(spans: [altered, altered, stranger], logs: [], orders: [5, 4]))
         let lines = failures.map(\.description)
         #expect(lines.contains { $0.hasPrefix("READ-CONTENT: span 'checkout' (span_id 01) arrived altered: attributes expected") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 01) arrived 2 times") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 02) arrived, but the file holds no such span") }, "\(lines)")
-        #expect(lines.contains { $0 == "READ-CONTENT: the log record 'low stock' at 5 never arrived" }, "\(lines)")
-        #expect(lines.contains { $0 == "READ-CONTENT: the sum 'orders' arrived as 4, but the measurements add up to 5" }, "\(lines)")
+        #expect(lines.contains { $0 == "READ-CONTENT: the log record s:low stock at 5 never arrived" }, "\(lines)")
+        // Cumulative: the last point counts.
+        #expect(lines.contains { $0 == "READ-CONTENT: the series 'orders' arrived as 4, but the measurements add up to 5" }, "\(lines)")
+        // After a restart, a second copy is at least once.
+        let restarted = ExportComparison(restarted: true).failures(Self.expected(), Self.arrived(spans: [Self.span, Self.span], logs: [Self.log], orders: [5]))
+        #expect(restarted.isEmpty, "\(restarted)")
     }
 
     /// A request accepted twice unchanged is one export sent again (at least once): it counts once.
@@ -139,10 +159,12 @@ import TestSupport
         let receiver = OTLPReceiver()
         _ = await receiver.answer(.traces(request(["checkout"])), via: .grpc)
         _ = await receiver.answer(.traces(request(["checkout"])), via: .grpc)
-        #expect(CollectorTestbed.Arrived(receiver).spans.count == 1)
+        #expect(ArrivedExport(receiver.received).spans.count == 1)
         _ = await receiver.answer(.traces(request(["checkout", "other"])), via: .grpc)
-        let expected = ExpectedExport(spans: [.init(traceID: "0a", spanID: "01", name: "checkout", kind: 0, start: 0, end: 0, statusCode: 0, attributes: "")])
-        let lines = CollectorTestbed.compare(expected, CollectorTestbed.Arrived(receiver)).map(\.description)
+        var expected = ExpectedExport()
+        expected.spans = [.init(traceID: "0a", spanID: "01", name: "checkout", kind: 0, start: 0, end: 0, statusCode: 0, attributes: "",
+                                scope: ExpectedExport.scopeText(name: "", version: "", attributes: ""))]
+        let lines = ExportComparison().failures(expected, ArrivedExport(receiver.received)).map(\.description)
         #expect(lines.contains { $0.hasPrefix("READ-NOTHING-ELSE: span 'checkout' (span_id 01) arrived 3 times") }, "\(lines)")
     }
 }

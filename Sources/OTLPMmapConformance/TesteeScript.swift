@@ -104,18 +104,21 @@ public enum ScenarioLoader {
         try BuiltInScenarios.all.map { try load(yaml: $0.yaml, source: "built-in scenario \($0.file)") }
     }
 
-    /// Turns labels into ids and hands out times.
-    struct Builder {
-        var source: String
-        var position = ""
-        var round = ""
+    /// Turns labels into ids and hands out times. The collector testbed's scenarios use it for the
+    /// writer commands among their steps.
+    package struct Builder {
+        package var source: String
+        package var position = ""
+        package var round = ""
         var spans: [String: (trace: [UInt8], span: [UInt8])] = [:]
         var scopes: [String: Int64] = [:]
-        var instruments: [String: Int64] = [:]
+        package var instruments: [String: Int64] = [:]
         var nextSpan: UInt64 = 0
         var clock: UInt64 = 1_700_000_000_000_000_000
 
-        func error(_ message: String) -> ScenarioError { ScenarioError("\(source), \(position): \(message)") }
+        package init(source: String) { self.source = source }
+
+        package func error(_ message: String) -> ScenarioError { ScenarioError("\(source), \(position): \(message)") }
 
         mutating func time(_ map: [String: Any]) -> UInt64 {
             clock += 1_000
@@ -123,7 +126,7 @@ public enum ScenarioLoader {
             return clock
         }
 
-        func file(_ value: Any?) throws -> CreateFile {
+        package func file(_ value: Any?) throws -> CreateFile {
             var file = TesteeScript.defaultFile
             guard let value else { return file }
             guard let map = value as? [String: Any] else { throw error("file must be a mapping") }
@@ -137,7 +140,7 @@ public enum ScenarioLoader {
             return file
         }
 
-        mutating func command(_ item: Any) throws -> Command {
+        package mutating func command(_ item: Any) throws -> Command {
             guard let map = item as? [String: Any], map.count == 1, let (verb, argument) = map.first else {
                 throw error("a command is a mapping with one key, the command's name")
             }
@@ -232,18 +235,18 @@ public enum ScenarioLoader {
             }
         }
 
-        func string(_ map: [String: Any], _ key: String) throws -> String {
+        package func string(_ map: [String: Any], _ key: String) throws -> String {
             guard let value = map[key] else { throw error("missing \(key)") }
             return "\(value)"
         }
 
-        func span(_ map: [String: Any]) throws -> (trace: [UInt8], span: [UInt8]) {
+        package func span(_ map: [String: Any]) throws -> (trace: [UInt8], span: [UInt8]) {
             let label = try string(map, "span")
             guard let ids = spans[label + round] else { throw error("span \(label) was not started") }
             return ids
         }
 
-        func scope(_ map: [String: Any]) throws -> Int64 {
+        package func scope(_ map: [String: Any]) throws -> Int64 {
             guard let label = map["scope"] as? String else { return 0 }
             guard let id = scopes[label + round] else { throw error("scope \(label) is not defined") }
             return id
@@ -270,6 +273,7 @@ public enum ScenarioLoader {
             case let number as Int: return Value(value: .intValue(Int64(number)))
             case let number as Double: return Value(value: .doubleValue(number))
             case let text as String: return Value(value: .stringValue(text))
+            case let data as Data: return Value(value: .bytesValue([UInt8](data)))  // YAML !!binary
             case let list as [Any]: return Value(value: .arrayValue(ValueArray(values: try list.map { try self.value($0) })))
             case let map as [String: Any]: return Value(value: .kvlistValue(ValueMap(values: try attributes(map))))
             default: throw error("unsupported value \(value)")
@@ -291,5 +295,5 @@ extension Array where Element == UInt8 {
 
 public struct ScenarioError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -28,6 +28,9 @@ public struct RingConsumer: Sendable {
     private let holeTimeoutNanos: UInt64
     /// When (monotonic) `cursor.next` was first seen claimed but unpublished.
     private var holeSince: UInt64?
+    /// writer_index when `holeSince` was set: every sequence below it was already claimed then, so
+    /// it has been unpublished at least as long as the hole being waited on.
+    private var claimedBySince: Int64 = 0
     /// The highest writer_index `checksIndices` has seen: it never decreases.
     private var highestWriter: Int64 = -1
 
@@ -78,13 +81,17 @@ public struct RingConsumer: Sendable {
         case .unpublished:
             guard let since = holeSince else {
                 holeSince = now
+                claimedBySince = ring.header.writerIndex
                 return .nothing
             }
             // Saturating: a caller's clock cannot run backwards, but a hostile caller cannot make it wrap either.
             guard now >= since, now - since >= holeTimeoutNanos else { return .nothing }
             if holePolicy == .skip {
-                holeSince = nil
                 cursor.advance()
+                // Holes in a row (a producer that died holding many claims, issue 24): a later slot
+                // claimed before this hole was first seen has waited as long, and is skipped at
+                // its first poll if still unpublished, not one timeout after another.
+                if cursor.next >= claimedBySince { holeSince = nil }
             }
             return .hole(sequence: sequence, FormatError(.ringHole, at: ring.slotFileOffset(sequence),
                 "\(ring.kind.name) sequence \(sequence) was claimed but not published for \(holeTimeout)"))

@@ -15,6 +15,7 @@ public enum Generator {
         "Sources/OTLPMmapLayout/Generated",
         "Sources/OTLPMmapTestee/Generated",
         "Sources/OTLPMmapConformance/Generated",
+        "Sources/OTLPMmapTestbed/Generated",
         "docs",
         "proto",
         "generated",
@@ -26,18 +27,25 @@ public enum Generator {
         let header = GeneratedHeader(sources: spec.sourceFiles)
         return formatFiles(spec, header, examples: examples) + (spec.testee.map(testeeFiles) ?? [])
             + (spec.readers.map(readerFiles) ?? [])
-            + (scenarios.files.isEmpty ? [] : [scenarioFile(scenarios)])
+            + (scenarios.files.isEmpty ? [] : [scenarioFile(
+                scenarios.files, folder: ScenarioSources.folder, type: "BuiltInScenarios",
+                path: "Sources/OTLPMmapConformance/Generated/BuiltInScenarios.swift",
+                doc: "The conformance scenarios, compiled in: `conform run` needs no file of this repository.")])
+            + (scenarios.collectorFiles.isEmpty ? [] : [scenarioFile(
+                scenarios.collectorFiles, folder: ScenarioSources.collectorFolder, type: "BuiltInCollectorScenarios",
+                path: "Sources/OTLPMmapTestbed/Generated/BuiltInCollectorScenarios.swift",
+                doc: "The collector testbed's scenarios, compiled in: `conform collector` needs no file of this repository.")])
     }
 
-    /// The scenario files as Swift string literals (module OTLPMmapConformance).
-    static func scenarioFile(_ scenarios: ScenarioSources) -> GeneratedFile {
+    /// Scenario files as Swift string literals, in an enum `type` at `path`.
+    static func scenarioFile(_ files: [(name: String, text: String)], folder: String, type: String, path: String, doc: String) -> GeneratedFile {
         var out = CodeWriter()
-        out.line(GeneratedHeader(sources: [ScenarioSources.folder + "/*.yaml"]).swift.trimmingCharacters(in: .newlines))
+        out.line(GeneratedHeader(sources: [folder + "/*.yaml"]).swift.trimmingCharacters(in: .newlines))
         out.line()
-        out.doc("The conformance scenarios, compiled in: `conform run` needs no file of this repository.")
-        out.block("enum BuiltInScenarios {") { out in
+        out.doc(doc)
+        out.block("enum \(type) {") { out in
             out.block("static let all: [(file: String, yaml: String)] = [", closing: "]") { out in
-                for (name, text) in scenarios.files {
+                for (name, text) in files {
                     var hashes = "#"
                     while text.contains("\"\"\"" + hashes) { hashes += "#" }
                     out.line("(\(Naming.literal(name)), \(hashes)\"\"\"")
@@ -48,7 +56,7 @@ public enum Generator {
                 }
             }
         }
-        return GeneratedFile(path: "Sources/OTLPMmapConformance/Generated/BuiltInScenarios.swift", contents: out.text)
+        return GeneratedFile(path: path, contents: out.text)
     }
 
     /// Where a schema's .proto goes: under proto/, in folders named by its package.
@@ -153,23 +161,35 @@ struct GeneratedHeader {
     var xml: String { "<!-- \(lines.joined(separator: " ")) -->\n" }
 }
 
-/// The conformance scenarios (ConformanceTests/scenarios/*.yaml) by file name, sorted.
+/// The scenarios compiled into the binary, by file name, sorted: the testee runner's
+/// (ConformanceTests/scenarios/*.yaml) and the collector testbed's
+/// (ConformanceTests/collector-scenarios/*.yaml).
 public struct ScenarioSources: Sendable, Equatable {
     public static let folder = "ConformanceTests/scenarios"
+    public static let collectorFolder = "ConformanceTests/collector-scenarios"
     public var files: [(name: String, text: String)]
+    public var collectorFiles: [(name: String, text: String)]
 
-    public init(files: [(name: String, text: String)] = []) { self.files = files }
+    public init(files: [(name: String, text: String)] = [], collectorFiles: [(name: String, text: String)] = []) {
+        self.files = files
+        self.collectorFiles = collectorFiles
+    }
 
     public static func == (lhs: ScenarioSources, rhs: ScenarioSources) -> Bool {
         lhs.files.map(\.name) == rhs.files.map(\.name) && lhs.files.map(\.text) == rhs.files.map(\.text)
+            && lhs.collectorFiles.map(\.name) == rhs.collectorFiles.map(\.name) && lhs.collectorFiles.map(\.text) == rhs.collectorFiles.map(\.text)
     }
 
     public static func load(root: URL) throws -> ScenarioSources {
-        let folder = root.appendingPathComponent(Self.folder)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return ScenarioSources() }
-        return ScenarioSources(files: try names.filter { $0.hasSuffix(".yaml") }.sorted().map { name in
+        ScenarioSources(files: try yamlFiles(root.appendingPathComponent(folder)),
+                        collectorFiles: try yamlFiles(root.appendingPathComponent(collectorFolder)))
+    }
+
+    static func yamlFiles(_ folder: URL) throws -> [(name: String, text: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return try names.filter { $0.hasSuffix(".yaml") }.sorted().map { name in
             (name, try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
-        })
+        }
     }
 }
 

@@ -114,7 +114,9 @@ package final class OTLPReceiver: Sendable {
         let (answer, delay) = state.withLock { state -> (ReceiverAnswer, Duration) in
             var policy = state.policies[request.signal] ?? .accept
             let answer: ReceiverAnswer
-            if policy.refuseNext > 0 {
+            if let until = policy.refuseUntil, now < until {
+                answer = .refused(retryAfter: policy.retryAfter)
+            } else if policy.refuseNext > 0 {
                 policy.refuseNext -= 1
                 answer = .refused(retryAfter: policy.retryAfter)
             } else {

@@ -14,7 +14,7 @@ package struct ReceivedExport: Sendable {
     package enum Transport: String, Sendable { case grpc, http }
 
     /// The decoded request of one signal.
-    package enum Request: Sendable {
+    package enum Request: Sendable, Equatable {
         case traces(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest)
         case logs(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest)
         case metrics(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest)

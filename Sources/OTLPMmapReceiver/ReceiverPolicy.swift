@@ -4,6 +4,8 @@
 package struct ReceiverPolicy: Sendable, Equatable {
     /// The next this many requests are refused: gRPC UNAVAILABLE, HTTP 503 (both retryable in OTLP).
     package var refuseNext = 0
+    /// Every request is refused until this instant (then `refuseNext` applies): an outage.
+    package var refuseUntil: ContinuousClock.Instant?
     /// Refusals say when to come back: gRPC `RetryInfo` in the status details, HTTP `Retry-After`
     /// (whole seconds, rounded up).
     package var retryAfter: Duration?
@@ -12,8 +14,9 @@ package struct ReceiverPolicy: Sendable, Equatable {
     /// Every request is answered this much later.
     package var delay: Duration = .zero
 
-    package init(refuseNext: Int = 0, retryAfter: Duration? = nil, rejectItems: Int64 = 0, delay: Duration = .zero) {
+    package init(refuseNext: Int = 0, refuseUntil: ContinuousClock.Instant? = nil, retryAfter: Duration? = nil, rejectItems: Int64 = 0, delay: Duration = .zero) {
         self.refuseNext = refuseNext
+        self.refuseUntil = refuseUntil
         self.retryAfter = retryAfter
         self.rejectItems = rejectItems
         self.delay = delay

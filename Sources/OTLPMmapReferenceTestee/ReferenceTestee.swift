@@ -89,7 +89,8 @@ public final class ReferenceTestee: Sendable {
         }
     }
 
-    func perform(_ command: Command) -> Reply {
+    /// Carries out one command (the collector testbed writes its files through this, in process).
+    package func perform(_ command: Command) -> Reply {
         do {
             let (status, message, parts) = try execute(command)
             return Reply(id: command.id, status: status, message: message, parts: parts)
@@ -97,6 +98,12 @@ public final class ReferenceTestee: Sendable {
             return Reply(id: command.id, status: .error, message: "\(error)")
         }
     }
+
+    /// The writer `create_file` made (nil before it).
+    package var writer: TelemetryWriter? { state.withLock { $0.writer } }
+
+    /// The MetricRef entry of an instrument `define_instrument` made.
+    package func metricRef(ofInstrument id: Int64) -> Int64? { state.withLock { $0.instruments[id]?.metricRef } }
 
     struct CommandError: Error, CustomStringConvertible {
         var description: String

@@ -49,7 +49,7 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
         let (seconds, attoseconds) = configuration.fullRingWait.components
         waitNanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
         resourceRef = try interner.message(Resource(attributes: try interner.keyValues(configuration.resource)))
-        let scopeName = try interner.string("otlp-mmap-swift")
+        let scopeName = try interner.string(Self.defaultScopeName)
         defaultScope = Scope(ref: try interner.message(InstrumentationScope(nameRef: scopeName, resourceRef: resourceRef)))
     }
 
@@ -98,8 +98,11 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
     /// An event name (a dictionary string) for log records.
     public func eventName(_ name: String) throws -> EventName { EventName(ref: try interner.string(name)) }
 
+    /// The name of the scope of records that name none.
+    package static let defaultScopeName = "otlp-mmap-swift"
+
     /// Writes the metric's definition once (the same definition twice gives the same reference).
-    func metric(_ definition: MetricRef) throws -> Int64 { try interner.message(definition) }
+    package func metric(_ definition: MetricRef) throws -> Int64 { try interner.message(definition) }
 
     /// Distinct dictionary entries this writer interned (strings, scopes, metrics, the resource).
     public var internedEntries: Int { interner.count }

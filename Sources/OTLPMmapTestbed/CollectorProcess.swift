@@ -35,6 +35,9 @@ final class CollectorProcess: Sendable {
         }
     }
 
+    /// OTEL_METRIC_EXPORT_INTERVAL as the collector is told.
+    static let metricIntervalMilliseconds = 500
+
     init(command: [String], places: Places, folder: URL) throws {
         let arguments = Self.arguments(command, places)
         guard let program = arguments.first else { throw TestbedError("give the collector's command after --") }
@@ -46,6 +49,10 @@ final class CollectorProcess: Sendable {
         environment["SDK_MMAP_EXPORTER_FILE"] = places.file
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = places.grpc
         environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
+        // Standard OpenTelemetry settings, so that a collector that honours them exports soon
+        // (metrics every half second, batches after 100 ms) and a scenario need not wait long.
+        environment["OTEL_METRIC_EXPORT_INTERVAL"] = "\(Self.metricIntervalMilliseconds)"
+        environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
         let output = folder.appendingPathComponent("collector.stdout"), errors = folder.appendingPathComponent("collector.stderr")
 
         var attributes = posix_spawnattr_t()
@@ -65,8 +72,9 @@ final class CollectorProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errors.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Appended: a collector restarted by a scenario adds to what the first run wrote.
+        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errors.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         // (The receiver's sockets are close-on-exec, as SwiftNIO opens them.)
 
         let argv = arguments.map { strdup($0) } + [nil]

@@ -1,58 +1,83 @@
 import Foundation
+import NIOPosix
 import OTLPMmapConformance
 import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapReceiver
+import OTLPMmapReferenceTestee
 import OTLPMmapSDK
-import OTLPProto
+import OTLPMmapTestee
 
-/// `conform collector`: runs a collector under test between a file the testbed writes and a real
-/// OTLP receiver the testbed hosts, and checks what arrives against what was written. Every
+/// `conform collector`: runs a collector under test between a file the testbed writes live and a
+/// real OTLP receiver the testbed hosts, and checks what arrives against what was written. Every
 /// failure names a check of spec/readers.yaml (`ReaderCheck`). A collector that cannot start,
-/// crashes, hangs or stops exporting fails within the scenario's time bounds; the testbed never
-/// waits longer than `exportTimeout` + `stopTimeout` per scenario.
+/// crashes, hangs or stops exporting fails within the scenario's time bounds: each wait is bounded
+/// (a scenario's `wait_arrived` by its `within_ms`, the final wait by `exportTimeout`, the stop by
+/// `stopTimeout`), so the testbed never hangs.
 package struct CollectorTestbed: Sendable {
     package var command: [String]
-    /// How long the testbed waits for everything written to arrive.
+    /// How long the testbed waits, after the last step, for what the file holds to arrive.
     package var exportTimeout: Duration = .seconds(30)
     /// How long the collector may take to stop after SIGTERM (then SIGKILL).
     package var stopTimeout: Duration = .seconds(10)
+    /// How long a record waits for room in a full ring before the writer drops it.
+    package var fullRingWait: Duration = .seconds(2)
 
     package init(command: [String]) { self.command = command }
 
-    package static var scenarioNames: [String] { TestbedScenario.all.map(\.name) }
+    /// The built-in scenarios (ConformanceTests/collector-scenarios, compiled in); a test loads
+    /// them all, so that a broken one fails the build's tests, not a user's run.
+    static let builtIn: [TestbedScript] = (try? TestbedScriptLoader.builtIn()) ?? []
+
+    package static var scenarioNames: [String] { builtIn.map(\.name) }
 
     /// Runs the named scenarios (all when `names` is nil), one after the other.
     package func run(scenarios names: [String]? = nil) async -> [ScenarioResult] {
         var results: [ScenarioResult] = []
-        for scenario in TestbedScenario.all where names?.contains(scenario.name) ?? true {
-            results.append(await run(scenario))
+        for script in Self.builtIn where names?.contains(script.name) ?? true {
+            results.append(await run(script))
         }
         return results
     }
 
-    func run(_ scenario: TestbedScenario) async -> ScenarioResult {
-        let started = ContinuousClock.now
-        var result = ScenarioResult(scenario: scenario.name, failures: [], recordsRead: 0, unsupported: 0, notWritten: 0, seconds: 0)
-        func fail(_ check: ReaderCheck, _ message: String) { result.failures.append(CheckFailure(check, message)) }
-        func finish() -> ScenarioResult {
-            result.seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            return result
-        }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-mmap-testbed-\(UUID().uuidString)")
+    func run(_ script: TestbedScript) async -> ScenarioResult {
+        var run = ScenarioRun(testbed: self, script: script)
+        return await run.run()
+    }
+}
+
+/// One scenario's run: the file, the writer, the receiver, the collector, and what was written.
+struct ScenarioRun {
+    let testbed: CollectorTestbed
+    let script: TestbedScript
+    let started = ContinuousClock.now
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-mmap-testbed-\(UUID().uuidString)")
+    var path: String { folder.appendingPathComponent("testbed.otlpmmap").path }
+    var result: ScenarioResult
+    var expected = ExpectedExport()
+    var testee: ReferenceTestee
+    var collector: CollectorProcess?
+    /// Set when the collector ended on its own: the remaining steps are skipped.
+    var collectorEnded = false
+
+    init(testbed: CollectorTestbed, script: TestbedScript) {
+        self.testbed = testbed
+        self.script = script
+        result = ScenarioResult(scenario: script.name, failures: [], recordsRead: 0, unsupported: 0, notWritten: 0, seconds: 0)
+        testee = ReferenceTestee(fullRingWait: testbed.fullRingWait)
+    }
+
+    mutating func fail(_ check: ReaderCheck, _ message: String) { result.failures.append(CheckFailure(check, message)) }
+
+    mutating func run() async -> ScenarioResult {
         defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("testbed.otlpmmap").path
-        let writer: TelemetryWriter
-        let expected: ExpectedExport
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, resource: [Attribute("service.name", "otlp-mmap-testbed")]))
-            expected = try scenario.write(writer)
+            try await createFile()
         } catch {
-            fail(.readLiveness, "the testbed could not write the scenario's file: \(error)")
+            fail(.readLiveness, "the testbed could not create the scenario's file: \(error)")
             return finish()
         }
-
         let receiver = OTLPReceiver()
         return await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await receiver.run() }
@@ -65,150 +90,261 @@ package struct CollectorTestbed: Sendable {
                 return finish()
             }
             let places = CollectorProcess.Places(file: path, grpc: "http://127.0.0.1:\(ports.grpc)", http: "http://127.0.0.1:\(ports.http)")
-            let collector: CollectorProcess
-            do {
-                collector = try CollectorProcess(command: command, places: places, folder: folder)
-            } catch {
-                fail(.readLiveness, "\(error)")
-                return finish()
+            guard startCollector(places) else { return finish() }
+            for step in script.steps {
+                guard await perform(step, receiver: receiver, places: places) else { break }
+                if endedOnItsOwn() { break }
             }
-            // Spans and log records are exported as they are read; metrics at the latest on the stop.
-            let deadline = ContinuousClock.now + exportTimeout
-            while collector.isRunning, ContinuousClock.now < deadline {
-                let arrived = Arrived(receiver)
-                if arrived.spans.count >= expected.spans.count && arrived.logRecords.count >= expected.logRecords.count { break }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            if let ending = collector.ending {
-                let tail = collector.errorTail
-                fail(.readLiveness, "the collector \(ending) before it was asked to stop\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
-            } else if !(await collector.stop(grace: stopTimeout)) {
-                fail(.readLiveness, "the collector did not stop within \(stopTimeout) of SIGTERM and was killed")
+            if !collectorEnded {
+                // Spans and log records are exported as they are read, metrics every
+                // OTEL_METRIC_EXPORT_INTERVAL; a collector that ignores it is waited for here until
+                // the export timeout, and passes if it exports them on the stop.
+                _ = await waitArrived(receiver, signals: Set(OTLPSignal.allCases), within: testbed.exportTimeout)
+                if !endedOnItsOwn(), let collector, !(await collector.stop(grace: testbed.stopTimeout)) {
+                    fail(.readLiveness, "the collector did not stop within \(testbed.stopTimeout) of SIGTERM and was killed")
+                }
             }
             for malformed in receiver.malformed.prefix(5) {
                 fail(.readWellFormedExport, "the collector sent what is not an OTLP export: \(malformed)")
             }
-            let arrived = Arrived(receiver)
-            result.recordsRead = arrived.spans.count + arrived.logRecords.count + arrived.sums.count
-            let content = Self.compare(expected, arrived, missing: scenario.missing)
+            let arrived = ArrivedExport(receiver.received)
+            result.recordsRead = arrived.recordCount
+            result.notWritten = expected.notWritten
+            let content = ExportComparison(missing: script.missing, restarted: script.restartsCollector).failures(expected, arrived)
             result.failures += content
-            // Slots still held matter only when what they held arrived (else READ-CONTENT says it once).
-            for kind in RingKind.allCases where !content.contains(where: { [ReaderCheck.readContent.id, scenario.missing.id].contains($0.check) }) {
-                let ring = writer.file.ring(kind)
-                let (reader, written) = (ring.header.readerIndex, ring.header.writerIndex)
-                if reader < written {
-                    fail(.readKeepUp, "the \(kind.name) ring's reader_index is \(reader) after the collector stopped, with \(written - reader) exported records (up to sequence \(written)) not handed back to writers")
+            result.failures += ExchangeChecks.failures(receiver.received)
+            // Slots still held matter only when what they held arrived (else the comparison says it once).
+            if !collectorEnded, !content.contains(where: { [ReaderCheck.readContent.id, script.missing.id].contains($0.check) }),
+               let writer = testee.writer {
+                for kind in RingKind.allCases {
+                    let ring = writer.file.ring(kind)
+                    let (reader, written) = (ring.header.readerIndex, ring.header.writerIndex)
+                    if reader < written {
+                        fail(.readKeepUp, "the \(kind.name) ring's reader_index is \(reader) after the collector stopped, with \(written - reader) exported records (up to sequence \(written)) not handed back to writers")
+                    }
                 }
             }
-            if !result.failures.isEmpty {
-                let tail = collector.errorTail
-                if !tail.isEmpty { result.testeeStderrTail = tail }
-            }
+            if !result.failures.isEmpty, let tail = collector?.errorTail, !tail.isEmpty { result.testeeStderrTail = tail }
             return finish()
         }
     }
 
-    /// What the receiver accepted, in the expected form.
-    struct Arrived {
-        var spans: [ExpectedExport.Span] = []
-        var logRecords: [ExpectedExport.LogRecord] = []
-        var sums: [String: Int64] = [:]
+    func finish() -> ScenarioResult {
+        var result = result
+        let elapsed = ContinuousClock.now - started
+        result.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return result
+    }
 
-        init(spans: [ExpectedExport.Span] = [], logRecords: [ExpectedExport.LogRecord] = [], sums: [String: Int64] = [:]) {
-            (self.spans, self.logRecords, self.sums) = (spans, logRecords, sums)
-        }
+    // MARK: the collector
 
-        /// A request accepted twice with the same content is one export sent again (after a timeout
-        /// on its answer, say): at least once allows that, so it counts once.
-        init(_ receiver: OTLPReceiver) {
-            var traces: [Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest] = []
-            var logs: [Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest] = []
-            var metrics: [Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest] = []
-            for export in receiver.received {
-                guard case .accepted = export.answer else { continue }
-                switch export.request {
-                case .traces(let request) where traces.contains(request): continue
-                case .logs(let request) where logs.contains(request): continue
-                case .metrics(let request) where metrics.contains(request): continue
-                case .traces(let request): traces.append(request)
-                case .logs(let request): logs.append(request)
-                case .metrics(let request): metrics.append(request)
-                }
-                switch export.request {
-                case .traces(let request):
-                    for span in request.resourceSpans.flatMap({ $0.scopeSpans.flatMap(\.spans) }) {
-                        spans.append(.init(traceID: AttributeText.hex(Array(span.traceID)), spanID: AttributeText.hex(Array(span.spanID)),
-                                           parentSpanID: AttributeText.hex(Array(span.parentSpanID)), name: span.name, kind: span.kind.rawValue,
-                                           start: span.startTimeUnixNano, end: span.endTimeUnixNano, statusCode: span.status.code.rawValue,
-                                           statusMessage: span.status.message, attributes: AttributeText.received(span.attributes)))
-                    }
-                case .logs(let request):
-                    for record in request.resourceLogs.flatMap({ $0.scopeLogs.flatMap(\.logRecords) }) {
-                        logRecords.append(.init(time: record.timeUnixNano, severity: record.severityNumber.rawValue,
-                                                body: record.body.stringValue, attributes: AttributeText.received(record.attributes)))
-                    }
-                case .metrics(let request):
-                    for metric in request.resourceMetrics.flatMap({ $0.scopeMetrics.flatMap(\.metrics) }) {
-                        if case .sum(let sum)? = metric.data, let last = sum.dataPoints.last { sums[metric.name] = last.asInt }
-                    }
-                }
-            }
+    mutating func startCollector(_ places: CollectorProcess.Places) -> Bool {
+        do {
+            collector = try CollectorProcess(command: testbed.command, places: places, folder: folder)
+            return true
+        } catch {
+            fail(.readLiveness, "\(error)")
+            collectorEnded = true
+            return false
         }
     }
 
-    /// READ-CONTENT for what is missing or altered, READ-NOTHING-ELSE for what is extra or twice.
-    /// `missing`: the check a record that never arrived fails (the one the scenario is about).
-    static func compare(_ expected: ExpectedExport, _ arrived: Arrived, missing: ReaderCheck = .readContent) -> [CheckFailure] {
+    /// Whether the collector ended without being asked (reported once, under READ-LIVENESS).
+    mutating func endedOnItsOwn() -> Bool {
+        guard !collectorEnded else { return true }
+        guard let collector, let ending = collector.ending else { return false }
+        collectorEnded = true
+        let tail = collector.errorTail
+        fail(.readLiveness, "the collector \(ending) before it was asked to stop\(tail.isEmpty ? "" : "; its standard error ended: \(tail)")")
+        return true
+    }
+
+    // MARK: steps
+
+    /// Carries out one step; false when the scenario cannot go on.
+    mutating func perform(_ step: TestbedScript.Step, receiver: OTLPReceiver, places: CollectorProcess.Places) async -> Bool {
+        switch step {
+        case .write(let command):
+            return await write(command)
+        case .broken(let record):
+            do { try writeBroken(record) } catch {
+                fail(.readLiveness, "the testbed could not write the broken record \(record.rawValue): \(error)")
+                return false
+            }
+        case .hole(let kind):
+            guard testee.writer?.file.ring(kind).claim() != nil else {
+                fail(.readKeepUp, "the \(kind.name) ring stayed full: the testbed could not claim a slot for a hole")
+                return false
+            }
+        case .valueRefLog(let body, let key, let time):
+            do { try writeValueRefLog(body: body, key: key, time: time) } catch {
+                fail(.readLiveness, "the testbed could not write a log record with value_ref: \(error)")
+                return false
+            }
+        case .receiver(let signals, let step):
+            let policy = ReceiverPolicy(refuseNext: step.refuseNext, refuseUntil: step.refuseFor.map { ContinuousClock.now + $0 },
+                                        retryAfter: step.retryAfter, rejectItems: step.rejectItems, delay: step.delay)
+            for signal in signals { receiver.setPolicy(policy, for: signal) }
+        case .waitArrived(let signals, let within, let check):
+            if let missing = await waitArrived(receiver, signals: signals, within: within) {
+                fail(check, missing)
+            }
+        case .sleep(let time):
+            try? await Task.sleep(for: time)
+        case .killCollector:
+            await collector?.kill()
+            collector = nil
+        case .startCollector:
+            return startCollector(places)
+        case .recreateFile:
+            // The old writer's mapping stays valid: the unlinked file lives on until it is unmapped.
+            if unlink(path) != 0 {
+                fail(.readLiveness, "the testbed could not remove the file to re-create it: \(String(cString: strerror(errno)))")
+                return false
+            }
+            return await createFileOrFail()
+        case .resetFile:
+            return await createFileOrFail()
+        }
+        return true
+    }
+
+    mutating func createFileOrFail() async -> Bool {
+        do { try await createFile() } catch {
+            fail(.readLiveness, "the testbed could not create the file again: \(error)")
+            return false
+        }
+        return true
+    }
+
+    /// Creates (or re-creates, or resets in place) the scenario's file through a new reference writer.
+    mutating func createFile() async throws {
+        var create = script.file
+        create.path = path
+        testee = ReferenceTestee(fullRingWait: testbed.fullRingWait)
+        let command = Command(id: 0, command: .createFile(create))
+        let reply = try await NIOThreadPool.singleton.runIfActive { [testee] in testee.perform(command) }
+        guard reply.status == .ok else { throw TestbedError("create_file was answered \(reply.status.name ?? "\(reply.status.rawValue)"): \(reply.message)") }
+        expected.add(command, reply)
+    }
+
+    /// A writer command, carried out off the cooperative pool (a full ring makes the writer wait).
+    mutating func write(_ command: Command) async -> Bool {
+        let reply: Reply
+        do {
+            reply = try await NIOThreadPool.singleton.runIfActive { [testee] in testee.perform(command) }
+        } catch {
+            fail(.readLiveness, "the testbed could not write: \(error)")
+            return false
+        }
+        guard reply.status != .error, reply.status != .unsupported else {
+            fail(.readLiveness, "the testbed's writer refused a step of the scenario (\(reply.message)): the scenario is wrong")
+            return false
+        }
+        expected.add(command, reply)
+        return true
+    }
+
+    func writeBroken(_ record: TestbedScript.BrokenRecord) throws {
+        guard let writer = testee.writer else { throw TestbedError("no file") }
+        let traceID = [UInt8](repeating: 0xA1, count: 16), spanID = [UInt8](repeating: 0xB2, count: 8)
+        switch record {
+        case .undecodable:
+            // A length-delimited field whose length runs past the record's end.
+            let bytes: [UInt8] = [0x0A, 0x10, 0x01, 0x02, 0x03]
+            _ = try writer.file.ring(.spans).write(size: bytes.count) { out in bytes.withUnsafeBytes { out.writeRaw($0) } }
+        case .spanEventWithoutEvent:
+            _ = try writer.file.ring(.spans).write(OTLPMmapLayout.SpanEvent(traceId: traceID, spanId: spanID, scopeRef: writer.defaultScope.ref, event: nil))
+        case .measurementWithoutValue:
+            guard let metric = testee.metricRef(ofInstrument: script.instrumentOfBrokenMeasurement) else { throw TestbedError("the instrument was not defined") }
+            _ = try writer.file.ring(.measurements).write(OTLPMmapLayout.Measurement(metricRef: metric, timeUnixNano: 1_700_000_000_000_000_000, value: nil))
+        case .metricWithoutAggregation:
+            let metric = try writer.metric(OTLPMmapLayout.MetricRef(name: "testbed.no-aggregation", instrumentationScopeRef: writer.defaultScope.ref, aggregation: nil))
+            _ = try writer.file.ring(.measurements).write(OTLPMmapLayout.Measurement(metricRef: metric, timeUnixNano: 1_700_000_000_000_000_000, value: .asLong(1)))
+        case .referenceOutOfRange:
+            _ = try writer.file.ring(.events).write(OTLPMmapLayout.Event(scopeRef: 1 << 40, timeUnixNano: 1_700_000_000_000_000_000, severityNumber: .init(rawValue: 9)))
+        case .truncatedVarint:
+            // scope_ref (field 1, a varint) whose only byte says another follows.
+            let bytes: [UInt8] = [0x08, 0x80]
+            _ = try writer.file.ring(.events).write(size: bytes.count) { out in bytes.withUnsafeBytes { out.writeRaw($0) } }
+        }
+    }
+
+    mutating func writeValueRefLog(body: String, key: String, time: UInt64) throws {
+        guard let writer = testee.writer else { throw TestbedError("no file") }
+        let dictionary = writer.file.dictionary
+        let value = try dictionary.append(OTLPMmapLayout.AnyValue(value: .stringValue(body)))
+        let keyRef = try dictionary.appendString(key)
+        let reference = OTLPMmapLayout.AnyValue(value: .valueRef(value))
+        _ = try writer.file.ring(.events).write(OTLPMmapLayout.Event(
+            scopeRef: writer.defaultScope.ref, timeUnixNano: time, severityNumber: .init(rawValue: 9), body: reference,
+            attributes: [OTLPMmapLayout.KeyValueRef(keyRef: keyRef, value: reference)]))
+        let text = "s:" + AttributeText.quoted(body)
+        expected.logRecords.append(.init(time: time, severity: 9, body: text, attributes: "\(AttributeText.quoted(key))=\(text)",
+                                         scope: ExpectedExport.defaultScope))
+    }
+
+    /// Waits until everything written so far for `signals` has arrived, or `within` has passed, or
+    /// the collector ended. Nil when it arrived; else what is missing, with what the ring indices
+    /// show of the collector's reading.
+    mutating func waitArrived(_ receiver: OTLPReceiver, signals: Set<OTLPSignal>, within: Duration) async -> String? {
+        let deadline = ContinuousClock.now + within
+        let before = readerIndices()
+        while true {
+            let arrived = ArrivedExport(receiver.received)
+            if ExportComparison.complete(expected, arrived, signals: signals) { return nil }
+            if endedOnItsOwn() || ContinuousClock.now >= deadline {
+                let names = signals.map(\.rawValue).sorted().joined(separator: ", ")
+                var missing = "what the file holds (\(names)) had not all arrived within \(within)"
+                missing += ": \(arrived.spans.count) of \(expected.spans.count) spans, \(arrived.logRecords.count) of \(expected.logRecords.count) log records, \(arrived.points.count) of \(expected.series.count) metric series"
+                let after = readerIndices()
+                let stalled = RingKind.allCases.filter { kind in before[kind] == after[kind] && (after[kind] ?? 0) < (writerIndices()[kind] ?? 0) }
+                if !stalled.isEmpty {
+                    missing += "; the collector did not read on: reader_index of \(stalled.map(\.name).joined(separator: ", ")) stayed at \(stalled.map { "\(after[$0] ?? 0)" }.joined(separator: ", ")) with records behind it"
+                }
+                return missing
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func readerIndices() -> [RingKind: Int64] {
+        guard let writer = testee.writer else { return [:] }
+        return Dictionary(uniqueKeysWithValues: RingKind.allCases.map { ($0, writer.file.ring($0).header.readerIndex) })
+    }
+
+    func writerIndices() -> [RingKind: Int64] {
+        guard let writer = testee.writer else { return [:] }
+        return Dictionary(uniqueKeysWithValues: RingKind.allCases.map { ($0, writer.file.ring($0).header.writerIndex) })
+    }
+}
+
+/// Checks of how the collector talked to the receiver: retries no sooner than asked (READ-RETRY),
+/// partial successes not sent again (READ-PARTIAL-SUCCESS).
+enum ExchangeChecks {
+    static let timingSlack: Duration = .milliseconds(20)
+
+    static func failures(_ exports: [ReceivedExport]) -> [CheckFailure] {
         var failures: [CheckFailure] = []
-        for span in expected.spans {
-            let matching = arrived.spans.filter { $0.spanID == span.spanID && $0.traceID == span.traceID }
-            guard let got = matching.first else {
-                failures.append(CheckFailure(missing, "span '\(span.name)' (span_id \(span.spanID)) never arrived"))
+        for (index, export) in exports.enumerated() {
+            switch export.answer {
+            case .refused(let retryAfter?):
+                // The same request sent again must come no sooner than asked. Both times are taken
+                // as the receiver handles the requests, so a few milliseconds of its own scheduling
+                // are allowed for (`timingSlack`); HTTP's Retry-After rounds up to whole seconds.
+                guard let again = exports[(index + 1)...].first(where: { $0.request == export.request }) else { continue }
+                let waited = again.arrived - export.arrived
+                if waited + timingSlack < retryAfter {
+                    failures.append(CheckFailure(.readRetry, "a \(export.request.signal.rawValue) export refused with a retry delay of \(retryAfter) was sent again after \(waited)"))
+                }
+            case .accepted(let rejected) where rejected > 0:
+                if exports[(index + 1)...].contains(where: { $0.request == export.request }) {
+                    failures.append(CheckFailure(.readPartialSuccess, "a \(export.request.signal.rawValue) export answered partial_success (\(rejected) rejected) was sent again"))
+                }
+            default:
                 continue
             }
-            if matching.count > 1 { failures.append(CheckFailure(.readNothingElse, "span '\(span.name)' (span_id \(span.spanID)) arrived \(matching.count) times")) }
-            for difference in differences(span, got) {
-                failures.append(CheckFailure(.readContent, "span '\(span.name)' (span_id \(span.spanID)) arrived altered: \(difference)"))
-            }
-        }
-        for extra in arrived.spans where !expected.spans.contains(where: { $0.spanID == extra.spanID && $0.traceID == extra.traceID }) {
-            failures.append(CheckFailure(.readNothingElse, "span '\(extra.name)' (span_id \(extra.spanID)) arrived, but the file holds no such span"))
-        }
-        for record in expected.logRecords {
-            let matching = arrived.logRecords.filter { $0.time == record.time && $0.body == record.body }
-            guard let got = matching.first else {
-                failures.append(CheckFailure(missing, "the log record '\(record.body)' at \(record.time) never arrived"))
-                continue
-            }
-            if matching.count > 1 { failures.append(CheckFailure(.readNothingElse, "the log record '\(record.body)' at \(record.time) arrived \(matching.count) times")) }
-            if got != record { failures.append(CheckFailure(.readContent, "the log record '\(record.body)' at \(record.time) arrived altered: expected \(record), got \(got)")) }
-        }
-        for extra in arrived.logRecords where !expected.logRecords.contains(where: { $0.time == extra.time && $0.body == extra.body }) {
-            failures.append(CheckFailure(.readNothingElse, "a log record '\(extra.body)' at \(extra.time) arrived, but the file holds no such record"))
-        }
-        for (name, value) in expected.sums.sorted(by: { $0.key < $1.key }) {
-            guard let got = arrived.sums[name] else {
-                failures.append(CheckFailure(missing, "the sum '\(name)' never arrived"))
-                continue
-            }
-            if got != value { failures.append(CheckFailure(.readContent, "the sum '\(name)' arrived as \(got), but the measurements add up to \(value)")) }
         }
         return failures
-    }
-
-    static func differences(_ expected: ExpectedExport.Span, _ got: ExpectedExport.Span) -> [String] {
-        var out: [String] = []
-        func check<Value: Equatable>(_ field: String, _ want: Value, _ have: Value) {
-            if want != have { out.append("\(field) expected \(want), got \(have)") }
-        }
-        check("name", expected.name, got.name)
-        check("parent_span_id", expected.parentSpanID, got.parentSpanID)
-        check("kind", expected.kind, got.kind)
-        check("start_time_unix_nano", expected.start, got.start)
-        check("end_time_unix_nano", expected.end, got.end)
-        check("status.code", expected.statusCode, got.statusCode)
-        check("status.message", expected.statusMessage, got.statusMessage)
-        check("attributes", expected.attributes, got.attributes)
-        return out
     }
 }

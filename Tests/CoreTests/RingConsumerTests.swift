@@ -27,6 +27,28 @@ import Testing
         #expect(next == 1)
     }
 
+    /// Issue 24: twenty claimed slots in a row cost one timeout, not twenty. A slot claimed only
+    /// after the first hole was seen still waits its own timeout.
+    @Test func holesInARowAreSkippedAtOneTimeout() throws {
+        let file = try makeFile(numBuffers: 32)
+        let ring = file.ring(.measurements)
+        var consumer = try consumer(ring)
+        for _ in 0..<20 { _ = try #require(ring.claim()) }
+        try ring.write(Measurement(metricRef: 7, timeUnixNano: 1, value: .asLong(1)))
+        let start: UInt64 = 5_000 * second
+        guard case .nothing = consumer.poll(now: start) else { Issue.record("a fresh hole was skipped"); return }
+        let late = try #require(ring.claim())     // claimed after the first hole was seen
+        for expected in 0..<20 {
+            guard case .hole(let sequence, _) = consumer.poll(now: start + second) else { Issue.record("hole \(expected) was not skipped at once"); return }
+            #expect(sequence == Int64(expected))
+        }
+        guard case .record(20, _, _) = consumer.poll(now: start + second) else { Issue.record("the record behind the holes was not read"); return }
+        #expect(late == 21)
+        guard case .nothing = consumer.poll(now: start + second) else { Issue.record("a slot claimed later was skipped without its own wait"); return }
+        guard case .nothing = consumer.poll(now: start + 2 * second - 1) else { Issue.record("skipped before its own timeout"); return }
+        guard case .hole(21, _) = consumer.poll(now: start + 2 * second + 1) else { Issue.record("the later hole was not skipped after its timeout"); return }
+    }
+
     /// Issue 19: a writer_index seen to go backwards (a writer without 8-byte atomic stores tears
     /// them) is named as such, with the field's offset, by a consumer that checks indices.
     @Test func aWriterIndexGoingBackwardsIsReportedAsATornStore() throws {
