@@ -56,7 +56,7 @@ public final class Collector: Service, Sendable {
         let warnings = WarningLog(logger: logger, time: time)
         let context = PipelineContext(configuration: configuration, statistics: statistics, warnings: warnings)
         let sender = ExportSender(exporter: exporter, statistics: statistics, logger: logger, time: time, stop: stopState,
-                                  initialWait: configuration.retryInitialWait, maxWait: configuration.retryMaxWait)
+                                  initialWait: configuration.retryInitialWait, maxWait: configuration.retryMaxWait, bug: configuration.bug)
         // Checkpoint files are read and written (with fsync) on a thread of the collector's own.
         let io = NIOThreadPool(numberOfThreads: 1)
         io.start()

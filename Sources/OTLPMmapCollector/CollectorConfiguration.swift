@@ -45,6 +45,8 @@ public struct CollectorConfiguration: Sendable {
     /// that state in memory only: a killed collector then loses open spans and the current metric
     /// interval. Default: the file's path with `.checkpoint` appended.
     public var checkpointPath: String?
+    /// A defect planted on purpose, for the collector testbed's own tests (`collect --bug`).
+    package var bug: CollectorBug?
     /// The longest a read span or measurement waits for a checkpoint (and its ring slot for
     /// release) while records arrive; a half-full ring or an export checkpoints at once.
     public var checkpointInterval: Duration = .seconds(1)

@@ -70,6 +70,9 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Milliseconds a stopping collector (SIGINT, SIGTERM) keeps exporting what it holds.")
     var shutdownTimeoutMs = 5000
 
+    @Option(help: .hidden)
+    var bug: CollectorBug?
+
     func configuration(path: String) -> CollectorConfiguration {
         var configuration = CollectorConfiguration(path: path)
         configuration.applyEnvironment()
@@ -85,6 +88,7 @@ struct CollectorOptions: ParsableArguments {
         configuration.checkpointInterval = .milliseconds(max(1, checkpointIntervalMs))
         configuration.shutdownTimeout = .milliseconds(max(0, shutdownTimeoutMs))
         if let maxIdleWaitMs { configuration.maxIdleWait = .milliseconds(max(1, maxIdleWaitMs)) }
+        configuration.bug = bug
         return configuration
     }
 
@@ -147,3 +151,4 @@ func printStatistics(_ collector: Collector) {
         FileHandle.standardError.write(data + Data("\n".utf8))
     }
 }
+extension CollectorBug: ExpressibleByArgument {}

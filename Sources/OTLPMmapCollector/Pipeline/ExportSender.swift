@@ -1,5 +1,6 @@
 import Logging
 import OTLPMmapCore
+import Synchronization
 
 /// Sends one request until it is accepted, refused for good, or the collector stops: exponential
 /// backoff between attempts (or as long as the receiver asked), waits on the monotonic clock.
@@ -12,9 +13,18 @@ struct ExportSender: Sendable {
     let initialWait: Duration
     let maxWait: Duration
 
+    /// A defect planted on purpose (`collect --bug`).
+    var bug: CollectorBug?
+
     func send(_ request: ExportRequest, signal: OTLPEndpoint.Signal) async -> SendOutcome {
         var wait = initialWait
+        var resent = false
         while true {
+            if bug == .oneQueue {
+                while OneQueue.failing.withLock({ !$0.subtracting([signal]).isEmpty }), !Task.isCancelled {
+                    try? await time.sleep(for: .milliseconds(20))
+                }
+            }
             do throws(ExportError) {
                 let rejected: PartialSuccess?
                 switch request {
@@ -23,6 +33,11 @@ struct ExportSender: Sendable {
                 case .metrics(let request): rejected = try await exporter.export(request)
                 }
                 if let rejected { statistics.record(rejected, signal: signal, logger: logger) }
+                if bug == .oneQueue { _ = OneQueue.failing.withLock { $0.remove(signal) } }
+                if bug == .resendPartial, rejected != nil, !resent {
+                    resent = true
+                    continue
+                }
                 return .sent
             } catch {
                 statistics.add(.failedExports, signal: signal)
@@ -37,7 +52,8 @@ struct ExportSender: Sendable {
                     logger.warning("stopping while the export of \(signal.noun) still fails: \(error.message)")
                     return .stopped
                 }
-                var pause = (error.retryAfter ?? wait).wholeNanoseconds
+                if bug == .oneQueue { _ = OneQueue.failing.withLock { $0.insert(signal) } }
+                var pause = (bug == .retryAtOnce ? .milliseconds(10) : error.retryAfter ?? wait).wholeNanoseconds
                 if let deadline = stop.deadline { pause = min(pause, deadline - now) }
                 logger.warning("export of \(signal.noun) failed, trying again in \(Duration.nanoseconds(Int64(clamping: pause))): \(error.message)")
                 do { try await time.sleepUntil(now + pause) } catch { return .stopped }
@@ -45,6 +61,11 @@ struct ExportSender: Sendable {
             }
         }
     }
+}
+
+/// The one-queue bug's shared state: the signals whose export is being retried.
+enum OneQueue {
+    static let failing = Mutex<Set<OTLPEndpoint.Signal>>([])
 }
 
 extension OTLPEndpoint.Signal {

@@ -70,9 +70,12 @@ final class FileSession: Sendable {
     /// Where the span and metric pipelines checkpoint; nil when state lives in memory only.
     let checkpointer: Checkpointer?
     private let state: Mutex<(stale: Bool, releasedNext: [Int64])>
+    /// The hold-slots bug: nothing is ever handed back.
+    private let holdsSlots: Bool
 
     init(file: MmapFile, path: String, identity: FileIdentity, truncationEvents: Int, restored: Checkpoint?,
-         firstUnreleased: [Int64], firstToRead: [Int64], checkpointer: Checkpointer?) {
+         firstUnreleased: [Int64], firstToRead: [Int64], checkpointer: Checkpointer?, holdsSlots: Bool = false) {
+        self.holdsSlots = holdsSlots
         self.file = file
         self.path = path
         self.identity = identity
@@ -96,7 +99,7 @@ final class FileSession: Sendable {
     /// Hands back every slot of `kind` before `next`, unless the session is stale or they were already.
     func release(_ kind: RingKind, before next: Int64) {
         state.withLock { state in
-            guard !state.stale, next > state.releasedNext[kind.rawValue] else { return }
+            guard !state.stale, !holdsSlots, next > state.releasedNext[kind.rawValue] else { return }
             file.ring(kind).markRead(next - 1)
             state.releasedNext[kind.rawValue] = next
         }

@@ -106,7 +106,7 @@ struct RingReader: Sendable {
             let now = time.monotonic()
             if now - lastStaleCheck >= 100_000_000 {
                 lastStaleCheck = now
-                if let reason = current.staleness() {
+                if configuration.bug != .ignoreReset, let reason = current.staleness() {
                     logger.notice("the file was \(reason): exporting what was read and starting over", metadata: ["file": "\(configuration.path)"])
                     current.markStale()
                     await end(.fileReset)
@@ -187,7 +187,9 @@ struct RingReader: Sendable {
 
     /// Spans and measurements without checkpoints go back to the writer as soon as they are read.
     private func releasesOnRead(_ kind: RingKind) -> Bool {
-        kind != .events && configuration.checkpointPath == nil
+        if configuration.bug == .holdSlots { return false }
+        if configuration.bug == .releaseBeforeExport { return true }
+        return kind != .events && configuration.checkpointPath == nil
     }
 
     /// Sends every pipeline the end of the session and waits until each exported what it held.
@@ -214,11 +216,11 @@ struct RingReader: Sendable {
         var cursors = try RingKind.allCases.map { kind throws in
             // Log records are released by their pipeline after export, the others after a
             // checkpoint; without checkpoints, every 32 records as they are read.
-            try RingCursor(ring: file.ring(kind), releaseEvery: kind == .events || checkpointFile != nil ? Int.max : 32)
+            try RingCursor(ring: file.ring(kind), releaseEvery: kind == .events || checkpointFile != nil || configuration.bug == .holdSlots ? Int.max : 32)
         }
         let firstUnreleased = cursors.map(\.next)
         var restored: Checkpoint?
-        if let checkpointFile, let checkpoint = await loadCheckpoint(checkpointFile, file: file, identity: identity) {
+        if let checkpointFile, configuration.bug != .ignoreCheckpoint, let checkpoint = await loadCheckpoint(checkpointFile, file: file, identity: identity) {
             let spans = file.ring(.spans), measurements = file.ring(.measurements)
             if let spanCursor = try? RingCursor(ring: spans, startingAt: checkpoint.nextSpanSequence, releaseEvery: Int.max),
                let measurementCursor = try? RingCursor(ring: measurements, startingAt: checkpoint.nextMeasurementSequence, releaseEvery: Int.max) {
@@ -241,10 +243,12 @@ struct RingReader: Sendable {
                          logger: logger, statistics: statistics, wall: time.wall, io: io)
         }
         let session = FileSession(file: file, path: configuration.path, identity: identity, truncationEvents: truncationEvents,
-                                  restored: restored, firstUnreleased: firstUnreleased, firstToRead: firstToRead, checkpointer: checkpointer)
+                                  restored: restored, firstUnreleased: firstUnreleased, firstToRead: firstToRead, checkpointer: checkpointer,
+                                  holdsSlots: configuration.bug == .holdSlots)
         logger.info("reading \(configuration.path)", metadata: ["start_time_unix_nano": "\(session.startTime)"])
         for mailbox in mailboxes { mailbox.force(.begin(session)) }
-        let consumers = cursors.map { RingConsumer(cursor: $0, holeTimeout: configuration.holeTimeout) }
+        let holeTimeout = configuration.bug == .stallAtHole ? .seconds(1 << 30) : configuration.holeTimeout
+        let consumers = cursors.map { RingConsumer(cursor: $0, holeTimeout: holeTimeout) }
         return (session, consumers)
     }
 

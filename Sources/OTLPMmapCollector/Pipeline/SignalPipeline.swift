@@ -28,6 +28,8 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
         var appliedNext: Int64 = 0
         var checkpointInFlight = false
         var lastCheckpoint: UInt64 = 0
+        /// With the stop-at-bad-slot bug: a record broke a rule, and no later one is converted.
+        var stoppedAtBadRecord = false
         var lastCheckpointFailure: UInt64?
         /// When to look again at a checkpoint that is wanted but was not taken.
         var checkpointWake: UInt64?
@@ -57,9 +59,12 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                             converted = record.sequence
                             break
                         }
+                        if stoppedAtBadRecord { continue }
                         do {
                             try stage.apply(record, now: now, wall: wall)
                         } catch let error as FormatError {
+                            if configuration.bug == .stopAtBadSlot { stoppedAtBadRecord = true }
+                            if configuration.bug == .crashOnEmptyOneof { CollectorBug.crashIfEmptyOneof(error) }
                             invalid(error, record)
                         } catch {
                             invalid(FormatError(.slotDecode, at: record.payloadFileOffset, "\(error)"), record)
