@@ -23,6 +23,22 @@ public final class MmapFile: @unchecked Sendable {
     public var path: String { file.path }
     public func ring(_ kind: RingKind) -> Ring { rings[kind.rawValue] }
 
+    /// Hands the slots of `kind` up to `sequence` back to writers, only while this is still the
+    /// file that started at `startTime` (HDR-INIT-ORDER): start_time is loaded before the store
+    /// and after it, the store is a compare-and-swap from `previous` (the reader_index the consumer
+    /// stored last), and a store that may have landed in a file re-initialised meanwhile is undone.
+    /// Whether the slots were handed back.
+    package func handBack(_ kind: RingKind, through sequence: Int64, replacing previous: Int64, startTime: UInt64) -> Bool {
+        guard header.startTimeUnixNano == startTime else { return false }
+        let ring = ring(kind)
+        guard ring.markRead(sequence, replacing: previous) else { return false }
+        guard header.startTimeUnixNano == startTime else {
+            _ = ring.markRead(previous, replacing: sequence)
+            return false
+        }
+        return true
+    }
+
     private init(file: MappedFile) throws(FormatError) {
         let mapping = file.bytes
         guard mapping.count >= FileHeaderView.size else {

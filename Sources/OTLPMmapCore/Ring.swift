@@ -303,6 +303,14 @@ public struct Ring: @unchecked Sendable {
         header.readerIndex = sequence
     }
 
+    /// Marks `sequence` read only if reader_index still holds `previous`, the value this consumer
+    /// stored last (or found when it started); whether it was stored. A reader_index someone else
+    /// changed — a writer re-initialising the file in place — is left alone.
+    package func markRead(_ sequence: Int64, replacing previous: Int64) -> Bool {
+        precondition(writable, "markRead on the \(kind.name) ring of a file opened read-only")
+        return header.compareExchangeReaderIndex(expected: previous, desired: sequence).exchanged
+    }
+
     /// The consumer's step: the next sequence and its state, or nil when the ring is empty.
     public func next() throws(FormatError) -> (sequence: Int64, state: SlotState)? {
         let (reader, writer) = try indices()

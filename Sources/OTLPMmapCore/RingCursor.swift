@@ -17,20 +17,34 @@ public struct RingCursor: Sendable {
     /// Sequences consumed but not yet handed back to producers.
     public private(set) var unreleased = 0
     public let releaseEvery: Int
+    /// The reader_index this cursor stored last, or found when it started.
+    private var released: Int64
+    /// The file's start time when the cursor started: slots are handed back only while it holds.
+    private let startTime: UInt64?
+    private let file: MmapFile?
 
     /// Starts after the ring's reader_index, which must be valid (RING-INDEX-RANGE, RING-INDEX-ORDER,
     /// RING-CAPACITY).
     public init(ring: Ring, releaseEvery: Int = 32) throws(FormatError) {
+        try self.init(ring: ring, releaseEvery: releaseEvery, file: nil)
+    }
+
+    /// As `init(ring:releaseEvery:)`, for a ring of `file`: slots are handed back only while the
+    /// file is still the one the cursor started in (`MmapFile.handBack`, HDR-INIT-ORDER).
+    package init(ring: Ring, releaseEvery: Int = 32, file: MmapFile?) throws(FormatError) {
         self.ring = ring
         self.releaseEvery = max(1, releaseEvery)
         next = try ring.indices().reader + 1
+        released = next - 1
+        self.file = file
+        startTime = file?.startTimeUnixNano
     }
 
     /// Starts at `sequence`, a position the consumer recorded itself (a checkpoint): records from
     /// reader_index + 1 up to it were consumed but not yet handed back. Nil unless it lies between
     /// reader_index + 1 and writer_index + 1, the only places such a position can be.
-    public init?(ring: Ring, startingAt sequence: Int64, releaseEvery: Int = 32) throws(FormatError) {
-        try self.init(ring: ring, releaseEvery: releaseEvery)
+    public init?(ring: Ring, startingAt sequence: Int64, releaseEvery: Int = 32, file: MmapFile? = nil) throws(FormatError) {
+        try self.init(ring: ring, releaseEvery: releaseEvery, file: file)
         guard sequence >= next, sequence <= (try ring.indices().writer) + 1 else { return nil }
         unreleased = Int(sequence - next)
         next = sequence
@@ -69,7 +83,14 @@ public struct RingCursor: Sendable {
     /// and before stopping, so that producers never wait on records already consumed.
     public mutating func release() {
         guard unreleased > 0 else { return }
-        ring.markRead(next - 1)
+        if let file, let startTime {
+            // A file re-initialised meanwhile keeps its own reader_index; the reader notices the
+            // new start time and starts over.
+            if file.handBack(ring.kind, through: next - 1, replacing: released, startTime: startTime) { released = next - 1 }
+        } else {
+            ring.markRead(next - 1)
+            released = next - 1
+        }
         unreleased = 0
     }
 }

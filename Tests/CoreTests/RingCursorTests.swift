@@ -31,6 +31,36 @@ import Testing
         #expect(ring.header.readerIndex == 4 && cursor.unreleased == 0)
     }
 
+    /// HDR-INIT-ORDER for readers: a consumer that hands slots back after the writer re-initialised
+    /// the file in place (same inode, a new start time) must not store its old reader_index into
+    /// the new rings, or the next reader skips the new file's first records (the collector testbed's
+    /// reset scenario found this: the log pipeline's release after export landed in the new file).
+    @Test func slotsAreNotHandedBackIntoAFileReinitialisedInPlace() throws {
+        let writer = try makeFile(numBuffers: 8)
+        let path = writer.file.path
+        let reader = try MmapFile.open(path: path, writable: true)
+        var cursor = try RingCursor(ring: reader.ring(.measurements), releaseEvery: Int.max, file: reader)
+        for value in 0..<3 { try writer.ring(.measurements).write(record(Int64(value))) }
+        while case .readable = cursor.peek() { cursor.advance() }
+        cursor.release()
+        #expect(reader.ring(.measurements).header.readerIndex == 2)
+        try writer.ring(.measurements).write(record(3))
+        cursor.advance()
+
+        let configuration = FileConfiguration(events: .init(numBuffers: 8, bufferSize: 128), spans: .init(numBuffers: 8, bufferSize: 128),
+                                              measurements: .init(numBuffers: 8, bufferSize: 128), dictionaryBytes: 1024,
+                                              startTimeUnixNano: 1_800_000_000_000_000_000)
+        let again = try MmapFile.create(path: path, configuration: configuration)
+        #expect(reader.header.startTimeUnixNano == 1_800_000_000_000_000_000, "the reader's mapping shows the file re-initialised in place")
+        cursor.release()
+        #expect(again.ring(.measurements).header.readerIndex == -1, "the old cursor's reader_index landed in the new file")
+        #expect(!reader.handBack(.measurements, through: 3, replacing: 2, startTime: 1_700_000_000_000_000_000))
+        #expect(again.ring(.measurements).header.readerIndex == -1)
+        // The same call for the file as it now is hands back.
+        #expect(reader.handBack(.measurements, through: 0, replacing: -1, startTime: 1_800_000_000_000_000_000))
+        #expect(again.ring(.measurements).header.readerIndex == 0)
+    }
+
     @Test func aClaimedButUnpublishedSlotIsNotReadable() throws {
         let file = try makeFile(numBuffers: 8)
         let ring = file.ring(.measurements)

@@ -17,14 +17,19 @@ struct ExportSender: Sendable {
     var bug: CollectorBug?
 
     func send(_ request: ExportRequest, signal: OTLPEndpoint.Signal) async -> SendOutcome {
+        guard bug == .oneQueue else { return await attempts(request, signal: signal) }
+        while !OneQueue.busy.withLock({ busy in if busy { return false }; busy = true; return true }) {
+            if Task.isCancelled { return .stopped }
+            try? await time.sleep(for: .milliseconds(20))
+        }
+        defer { OneQueue.busy.withLock { $0 = false } }
+        return await attempts(request, signal: signal)
+    }
+
+    private func attempts(_ request: ExportRequest, signal: OTLPEndpoint.Signal) async -> SendOutcome {
         var wait = initialWait
         var resent = false
         while true {
-            if bug == .oneQueue {
-                while OneQueue.failing.withLock({ !$0.subtracting([signal]).isEmpty }), !Task.isCancelled {
-                    try? await time.sleep(for: .milliseconds(20))
-                }
-            }
             do throws(ExportError) {
                 let rejected: PartialSuccess?
                 switch request {
@@ -33,7 +38,6 @@ struct ExportSender: Sendable {
                 case .metrics(let request): rejected = try await exporter.export(request)
                 }
                 if let rejected { statistics.record(rejected, signal: signal, logger: logger) }
-                if bug == .oneQueue { _ = OneQueue.failing.withLock { $0.remove(signal) } }
                 if bug == .resendPartial, rejected != nil, !resent {
                     resent = true
                     continue
@@ -52,7 +56,6 @@ struct ExportSender: Sendable {
                     logger.warning("stopping while the export of \(signal.noun) still fails: \(error.message)")
                     return .stopped
                 }
-                if bug == .oneQueue { _ = OneQueue.failing.withLock { $0.insert(signal) } }
                 var pause = (bug == .retryAtOnce ? .milliseconds(10) : error.retryAfter ?? wait).wholeNanoseconds
                 if let deadline = stop.deadline { pause = min(pause, deadline - now) }
                 logger.warning("export of \(signal.noun) failed, trying again in \(Duration.nanoseconds(Int64(clamping: pause))): \(error.message)")
@@ -63,9 +66,10 @@ struct ExportSender: Sendable {
     }
 }
 
-/// The one-queue bug's shared state: the signals whose export is being retried.
+/// The one-queue bug's shared state: whether some signal's export (with its retries) is under way;
+/// every other signal's export waits for it.
 enum OneQueue {
-    static let failing = Mutex<Set<OTLPEndpoint.Signal>>([])
+    static let busy = Mutex(false)
 }
 
 extension OTLPEndpoint.Signal {

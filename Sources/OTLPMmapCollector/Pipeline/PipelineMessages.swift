@@ -100,7 +100,9 @@ final class FileSession: Sendable {
     func release(_ kind: RingKind, before next: Int64) {
         state.withLock { state in
             guard !state.stale, !holdsSlots, next > state.releasedNext[kind.rawValue] else { return }
-            file.ring(kind).markRead(next - 1)
+            // Exports end long after the records were read: the writer may have re-initialised the
+            // file in place meanwhile, and its new rings keep their own reader_index.
+            guard file.handBack(kind, through: next - 1, replacing: state.releasedNext[kind.rawValue] - 1, startTime: startTime) else { return }
             state.releasedNext[kind.rawValue] = next
         }
     }

@@ -216,14 +216,14 @@ struct RingReader: Sendable {
         var cursors = try RingKind.allCases.map { kind throws in
             // Log records are released by their pipeline after export, the others after a
             // checkpoint; without checkpoints, every 32 records as they are read.
-            try RingCursor(ring: file.ring(kind), releaseEvery: kind == .events || checkpointFile != nil || configuration.bug == .holdSlots ? Int.max : 32)
+            try RingCursor(ring: file.ring(kind), releaseEvery: kind == .events || checkpointFile != nil || configuration.bug == .holdSlots ? Int.max : 32, file: file)
         }
         let firstUnreleased = cursors.map(\.next)
         var restored: Checkpoint?
         if let checkpointFile, configuration.bug != .ignoreCheckpoint, let checkpoint = await loadCheckpoint(checkpointFile, file: file, identity: identity) {
             let spans = file.ring(.spans), measurements = file.ring(.measurements)
-            if let spanCursor = try? RingCursor(ring: spans, startingAt: checkpoint.nextSpanSequence, releaseEvery: Int.max),
-               let measurementCursor = try? RingCursor(ring: measurements, startingAt: checkpoint.nextMeasurementSequence, releaseEvery: Int.max) {
+            if let spanCursor = try? RingCursor(ring: spans, startingAt: checkpoint.nextSpanSequence, releaseEvery: Int.max, file: file),
+               let measurementCursor = try? RingCursor(ring: measurements, startingAt: checkpoint.nextMeasurementSequence, releaseEvery: Int.max, file: file) {
                 cursors[RingKind.spans.rawValue] = spanCursor
                 cursors[RingKind.measurements.rawValue] = measurementCursor
                 restored = checkpoint

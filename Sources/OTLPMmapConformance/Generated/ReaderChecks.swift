@@ -45,9 +45,10 @@ extension ReaderCheck {
     /// the receiver refuses as retryable (UNAVAILABLE, HTTP 503) is retried, no sooner than the
     /// receiver asked, until it is accepted: nothing is lost to a backend outage.
     public static let readRetry = ReaderCheck("READ-RETRY", .must, "An export the receiver refuses as retryable (UNAVAILABLE, HTTP 503) is retried, no sooner than the receiver asked, until it is accepted: nothing is lost to a backend outage.", origin: "otlp", source: "OTLP/gRPC and OTLP/HTTP (retryable codes, RetryInfo, Retry-After)")
-    /// SHOULD (otlp: OTLP (partial_success in export responses)): An answer with partial_success is
-    /// taken as final for that request (not retried) and its rejections are counted.
-    public static let readPartialSuccess = ReaderCheck("READ-PARTIAL-SUCCESS", .should, "An answer with partial_success is taken as final for that request (not retried) and its rejections are counted.", origin: "otlp", source: "OTLP (partial_success in export responses)")
+    /// MUST (otlp: OTLP specification, Partial Success (the client must not retry a request
+    /// answered with partial_success populated)): An answer with partial_success is final for that
+    /// request; the request is not sent again.
+    public static let readPartialSuccess = ReaderCheck("READ-PARTIAL-SUCCESS", .must, "An answer with partial_success is final for that request; the request is not sent again.", origin: "otlp", source: "OTLP specification, Partial Success (the client must not retry a request answered with partial_success populated)")
     /// SHOULD (project: this project): A receiver that refuses one signal does not stop the export
     /// of the others.
     public static let readSignalsApart = ReaderCheck("READ-SIGNALS-APART", .should, "A receiver that refuses one signal does not stop the export of the others.", origin: "project", source: "this project")

@@ -25,7 +25,12 @@ extension RuleID {
     /// in the file, above all no availability flag (a zero-filled entry reads as flag(0),
     /// "published"), before it has loaded a non-zero start_time_unix_nano with acquire ordering and
     /// found the ring headers valid. Neither the original README nor the existing writers state an
-    /// order; a reader that opened a half-initialised file read zero flags as published slots.
+    /// order; a reader that opened a half-initialised file read zero flags as published slots. A
+    /// reader hands slots back only while the file is still the one it opened: it loads
+    /// start_time_unix_nano before storing reader_index, stores it by compare-and-swap from the
+    /// value it stored last, and loads start_time_unix_nano again, undoing the store when the value
+    /// changed. A reader_index left in a file re-initialised meanwhile would make the next reader
+    /// skip that file's first records.
     public static let hdrInitOrder = RuleID("HDR-INIT-ORDER")
     /// MUST: Reserved header bytes are zero.
     public static let hdrReserved = RuleID("HDR-RESERVED")
@@ -133,7 +138,7 @@ public enum RuleCatalogue {
         RuleInfo(id: .hdrSectionOverlap, level: .must, origin: .project, text: "The three rings and the dictionary do not overlap one another."),
         RuleInfo(id: .hdrSectionOrder, level: .should, origin: .project, text: "Sections follow each other in the order events, spans, measurements, dictionary, each starting right after the previous one, the events ring at offset 64."),
         RuleInfo(id: .hdrStartTime, level: .should, origin: .project, text: "start_time_unix_nano is not zero, so that a reader can tell a re-initialised file."),
-        RuleInfo(id: .hdrInitOrder, level: .must, origin: .project, text: "A writer initialises a new file in this order: the file at its full size (so every section exists, zero-filled); the header's version and section offsets; each ring's header, with reader_index and writer_index -1; every availability entry -1; the dictionary header; and last start_time_unix_nano, not zero, with a release store. A reader trusts nothing else in the file, above all no availability flag (a zero-filled entry reads as flag(0), \"published\"), before it has loaded a non-zero start_time_unix_nano with acquire ordering and found the ring headers valid. Neither the original README nor the existing writers state an order; a reader that opened a half-initialised file read zero flags as published slots."),
+        RuleInfo(id: .hdrInitOrder, level: .must, origin: .project, text: "A writer initialises a new file in this order: the file at its full size (so every section exists, zero-filled); the header's version and section offsets; each ring's header, with reader_index and writer_index -1; every availability entry -1; the dictionary header; and last start_time_unix_nano, not zero, with a release store. A reader trusts nothing else in the file, above all no availability flag (a zero-filled entry reads as flag(0), \"published\"), before it has loaded a non-zero start_time_unix_nano with acquire ordering and found the ring headers valid. Neither the original README nor the existing writers state an order; a reader that opened a half-initialised file read zero flags as published slots. A reader hands slots back only while the file is still the one it opened: it loads start_time_unix_nano before storing reader_index, stores it by compare-and-swap from the value it stored last, and loads start_time_unix_nano again, undoing the store when the value changed. A reader_index left in a file re-initialised meanwhile would make the next reader skip that file's first records."),
         RuleInfo(id: .hdrReserved, level: .must, origin: .protocol, text: "Reserved header bytes are zero."),
         RuleInfo(id: .ringPow2, level: .must, origin: .protocol, text: "A ring's num_buffers is a power of two greater than zero."),
         RuleInfo(id: .ringSlotSize, level: .must, origin: .project, text: "A ring's buffer_size is at least 2 bytes, so that a slot can hold a length prefix and a byte."),

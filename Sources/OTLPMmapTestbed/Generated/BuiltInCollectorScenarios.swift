@@ -123,11 +123,13 @@ steps:
 """#),
         ("one-signal-refused.yaml", #"""
 name: one-signal-refused
-description: The receiver refuses traces for five seconds while it accepts logs; the log records arrive during the outage, and the spans after it.
+description: The receiver refuses traces for five seconds while it accepts logs; a log record written while the spans' export is being retried arrives during the outage, and the spans after it.
 steps:
   - receiver: {signal: traces, refuse_for_ms: 5000}
   - start_span: {span: A, name: waits for the outage}
   - end_span: {span: A}
+  # The spans' export is refused and being retried before the log record is written.
+  - sleep: {ms: 1000}
   - log: {severity: SEVERITY_NUMBER_INFO, body: not held up by traces}
   - wait_arrived: {signal: logs, within_ms: 3000, check: READ-SIGNALS-APART}
   - wait_arrived: {within_ms: 20000}
