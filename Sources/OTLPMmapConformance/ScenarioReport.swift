@@ -24,7 +24,7 @@ extension RunVerdict {
                 for failure in verdict.expected { out += "        expected \(failure.check): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
                 for failure in verdict.warnings { out += "        warning \(failure.check) (Recommended, not enforced): \(failure.message)\(links.suffix(forCheck: failure.check))\n" }
                 if verdict.status == .failed, !result.testeeStderrTail.isEmpty {
-                    out += "        the testee's standard error ended:\n"
+                    out += "        the \(runner == "conform collector" ? "collector" : "testee")'s standard error ended:\n"
                     for line in result.testeeStderrTail.split(separator: "\n") { out += "          | \(line)\n" }
                 }
             }

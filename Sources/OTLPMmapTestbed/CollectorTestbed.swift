@@ -27,7 +27,12 @@ package struct CollectorTestbed: Sendable {
 
     /// The built-in scenarios (ConformanceTests/collector-scenarios, compiled in); a test loads
     /// them all, so that a broken one fails the build's tests, not a user's run.
-    static let builtIn: [TestbedScript] = (try? TestbedScriptLoader.builtIn()) ?? []
+    static let loaded = Result { try TestbedScriptLoader.builtIn() }
+
+    /// Throws the error that broke a built-in scenario, if one did.
+    package static func checkBuiltInScenarios() throws { _ = try loaded.get() }
+
+    static var builtIn: [TestbedScript] { (try? loaded.get()) ?? [] }
 
     package static var scenarioNames: [String] { builtIn.map(\.name) }
 
@@ -324,8 +329,27 @@ struct ScenarioRun {
 enum ExchangeChecks {
     static let timingSlack: Duration = .milliseconds(20)
 
+    /// One failure per check and signal, the first seen, with how many more there were: a
+    /// collector that retries at once for seconds would otherwise fill the report.
     static func failures(_ exports: [ReceivedExport]) -> [CheckFailure] {
-        var failures: [CheckFailure] = []
+        var firsts: [(key: String, failure: CheckFailure)] = [], more: [String: Int] = [:]
+        for (failure, signal) in allFailures(exports) {
+            let key = "\(failure.check) \(signal)"
+            if more[key] == nil {
+                firsts.append((key, failure))
+                more[key] = 0
+            } else {
+                more[key]! += 1
+            }
+        }
+        return firsts.map { first in
+            let extra = more[first.key] ?? 0
+            return extra == 0 ? first.failure : CheckFailure(first.failure.check, first.failure.message + " (and \(extra) more time\(extra == 1 ? "" : "s"))")
+        }
+    }
+
+    private static func allFailures(_ exports: [ReceivedExport]) -> [(CheckFailure, OTLPSignal)] {
+        var failures: [(CheckFailure, OTLPSignal)] = []
         for (index, export) in exports.enumerated() {
             switch export.answer {
             case .refused(let retryAfter?):
@@ -335,11 +359,11 @@ enum ExchangeChecks {
                 guard let again = exports[(index + 1)...].first(where: { $0.request == export.request }) else { continue }
                 let waited = again.arrived - export.arrived
                 if waited + timingSlack < retryAfter {
-                    failures.append(CheckFailure(.readRetry, "a \(export.request.signal.rawValue) export refused with a retry delay of \(retryAfter) was sent again after \(waited)"))
+                    failures.append((CheckFailure(.readRetry, "a \(export.request.signal.rawValue) export refused with a retry delay of \(retryAfter) was sent again after \(waited)"), export.request.signal))
                 }
             case .accepted(let rejected) where rejected > 0:
                 if exports[(index + 1)...].contains(where: { $0.request == export.request }) {
-                    failures.append(CheckFailure(.readPartialSuccess, "a \(export.request.signal.rawValue) export answered partial_success (\(rejected) rejected) was sent again"))
+                    failures.append((CheckFailure(.readPartialSuccess, "a \(export.request.signal.rawValue) export answered partial_success (\(rejected) rejected) was sent again"), export.request.signal))
                 }
             default:
                 continue

@@ -40,8 +40,9 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard !command.isEmpty else { throw ValidationError("give the collector's command after --") }
+        do { try CollectorTestbed.checkBuiltInScenarios() } catch { throw ValidationError("this build's scenarios do not load: \(error)") }
         let unknown = only.filter { !CollectorTestbed.scenarioNames.contains($0) }
-        guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", "))") }
+        guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", ")); the scenarios are \(CollectorTestbed.scenarioNames.joined(separator: ", "))") }
         guard exportTimeout > 0, stopTimeout > 0 else { throw ValidationError("--export-timeout and --stop-timeout must be positive") }
     }
 
