@@ -109,12 +109,55 @@ import TestSupport
         }
     }
 
-    /// The collector is also told through the environment, as upstream's collector is.
-    @Test func theFileAndTheEndpointAreInTheEnvironmentToo() async throws {
-        let script = "exec \"$0\" collect --file \"$SDK_MMAP_EXPORTER_FILE\" --exporter otlp-grpc --endpoint \"$OTEL_EXPORTER_OTLP_ENDPOINT\""
-        let (status, json, _) = try await Self.testbed(["--scenario", "spans", "--scenario", "logs"], collector: ["/bin/sh", "-c", script, TestSupport.toolPath])
+    /// The collector is also told through the environment, as upstream's collector is:
+    /// `otlp-mmap collect` with no argument takes the file, the endpoint and the protocol from it.
+    @Test func theFileTheEndpointAndTheProtocolAreInTheEnvironmentToo() async throws {
+        let (status, json, _) = try await Self.testbed(["--scenario", "spans", "--scenario", "logs", "--scenario", "metrics"],
+                                                      collector: [TestSupport.toolPath, "collect"])
         #expect(status == 0, "\(json)")
-        #expect(json["scenarios"].array.count == 2, "\(json)")
+        #expect(json["scenarios"].array.count == 3, "\(json)")
+        #expect(json["scenarios"].array.allSatisfy { $0["status"].string == "passed" }, "\(json)")
+    }
+
+    /// A collector whose memory grows past the bound fails READ-BOUNDED-MEMORY (here one that
+    /// holds 300 MiB and exports nothing, against a bound of 100 MiB); the reference collector
+    /// stays under the same bound.
+    @Test func aCollectorThatGrowsPastTheBoundIsNamed() async throws {
+        let hog = ["python3", "-c", "import time\nx = b'm' * (300 << 20)\ntime.sleep(100)"]
+        let (status, json, _) = try await Self.testbed(["--scenario", "spans", "--export-timeout", "3", "--stop-timeout", "1", "--max-rss-mb", "100"], collector: hog)
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        #expect(failures.contains { $0.hasPrefix("READ-BOUNDED-MEMORY: the collector's resident memory reached") && $0.contains("past the bound of 100 MiB") }, "\(failures)")
+        let reference = try await Self.testbed(["--scenario", "volume", "--max-rss-mb", "100"], collector: [TestSupport.toolPath, "collect"])
+        #expect(reference.status == 0, "\(reference.json)")
+    }
+
+    /// `--load`: the reference collector holds a modest rate with nothing dropped or lost, and the
+    /// report carries its CPU, memory and latency; a collector that exports nothing holds no rate.
+    @Test func theLoadReportMeasuresTheCollector() async throws {
+        try await TestSupport.oneHeavyAtATime {
+            let (status, json, _) = try await Self.testbed(["--load", "300", "--duration", "2"], collector: [TestSupport.toolPath, "collect"])
+            #expect(status == 0, "\(json)")
+            let row = json["rates"][0]
+            #expect(row["rate"].int == 300 && (row["written"].int ?? 0) >= 500, "\(json)")
+            #expect(row["dropped"].int == 0 && row["lost"].int == 0 && row["held"].bool == true, "\(json)")
+            #expect((row["cpu_percent"].double ?? 0) > 0 && (row["peak_rss_bytes"].int ?? 0) > 1 << 20, "\(json)")
+            #expect((row["latency_p50_ms"].double ?? -1) >= 0 && (row["latency_p99_ms"].double ?? -1) >= (row["latency_p50_ms"].double ?? 0), "\(json)")
+            #expect(json["highest_rate_held"].int == 300, "\(json)")
+
+            let idle = try await Self.testbed(["--load", "300", "--duration", "1", "--export-timeout", "1", "--stop-timeout", "1"], collector: ["/bin/sleep", "100"])
+            let lost = idle.json["rates"][0]
+            #expect(lost["held"].bool == false && lost["lost"].int == lost["written"].int && (lost["written"].int ?? 0) > 0, "\(idle.json)")
+            #expect(idle.json["highest_rate_held"].isNull, "\(idle.json)")
+        }
+    }
+
+    /// A protocol `collect` cannot speak is an error naming the variable, not a silent debug export.
+    @Test func anUnknownProtocolInTheEnvironmentIsAnError() async throws {
+        let result = try await TestSupport.start(["collect", "--file", "/nonexistent/x.otlpmmap"],
+                                                 environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"]).wait(timeout: 60)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL is 'http/json'"), "\(result.stderr)")
     }
 
     /// A collector that reads nothing and ignores SIGTERM: what never arrived is READ-CONTENT, the

@@ -41,6 +41,16 @@ public struct OTLPEndpoint: Sendable, Equatable {
         endpoint = transport == .grpc ? "http://localhost:4317" : "http://localhost:4318"
     }
 
+    /// The protocol OTEL_EXPORTER_OTLP_PROTOCOL names (`grpc` or `http/protobuf`), or nil when it is
+    /// not set; any other value is an error naming the variable and the value.
+    public static func transportFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Transport? {
+        guard let value = environment["OTEL_EXPORTER_OTLP_PROTOCOL"], !value.isEmpty else { return nil }
+        guard let transport = Transport(rawValue: value) else {
+            throw EndpointError("OTEL_EXPORTER_OTLP_PROTOCOL is '\(value)'; this collector exports grpc or http/protobuf\(value == "http/json" ? " (not http/json)" : "")")
+        }
+        return transport
+    }
+
     /// The defaults overridden by the environment's OTEL_EXPORTER_OTLP_* variables.
     public static func fromEnvironment(_ transport: Transport, _ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> OTLPEndpoint {
         var result = OTLPEndpoint(transport: transport)

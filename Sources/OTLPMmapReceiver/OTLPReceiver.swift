@@ -32,8 +32,16 @@ package final class OTLPReceiver: Sendable {
     /// The largest HTTP body taken (a larger one is answered 413 and counted as malformed).
     package let maximumBodyBytes: Int
 
-    package init(maximumBodyBytes: Int = 64 << 20) {
+    /// Whether every request is kept (`received`); a load run only counts, through `observer`.
+    package let keepsRequests: Bool
+    /// Sees every request as it is answered (off the lock), with the wall time it arrived.
+    private let observer: (@Sendable (ReceivedExport.Request, _ arrivedUnixNano: UInt64) -> Void)?
+
+    package init(maximumBodyBytes: Int = 64 << 20, keepsRequests: Bool = true,
+                 observer: (@Sendable (ReceivedExport.Request, _ arrivedUnixNano: UInt64) -> Void)? = nil) {
         self.maximumBodyBytes = maximumBodyBytes
+        self.keepsRequests = keepsRequests
+        self.observer = observer
     }
 
     /// Serves gRPC and HTTP until the calling task is cancelled; throws when a listener cannot be
@@ -111,6 +119,11 @@ package final class OTLPReceiver: Sendable {
     /// policy's delay before returning.
     package func answer(_ request: ReceivedExport.Request, via transport: ReceivedExport.Transport) async -> ReceiverAnswer {
         let now = clock.now
+        if let observer {
+            var time = timespec()
+            clock_gettime(CLOCK_REALTIME, &time)
+            observer(request, UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec))
+        }
         let (answer, delay) = state.withLock { state -> (ReceiverAnswer, Duration) in
             var policy = state.policies[request.signal] ?? .accept
             let answer: ReceiverAnswer
@@ -123,7 +136,7 @@ package final class OTLPReceiver: Sendable {
                 answer = .accepted(rejected: min(policy.rejectItems, request.itemCount))
             }
             state.policies[request.signal] = policy
-            state.received.append(ReceivedExport(transport: transport, request: request, answer: answer, arrived: now))
+            if keepsRequests { state.received.append(ReceivedExport(transport: transport, request: request, answer: answer, arrived: now)) }
             return (answer, policy.delay)
         }
         if delay > .zero { try? await Task.sleep(for: delay) }

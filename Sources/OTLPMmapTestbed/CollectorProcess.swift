@@ -101,6 +101,10 @@ final class CollectorProcess: Sendable {
 
     var isRunning: Bool { reaped() == nil }
 
+    /// Its CPU time and memory so far (/proc), while it runs. A collector started through a shell
+    /// is measured only if the shell `exec`s it.
+    var usage: ProcessUsage? { isRunning ? ProcessUsage.of(pid) : nil }
+
     /// How it ended, for reports; nil while it runs.
     var ending: String? {
         guard let status = reaped() else { return nil }

@@ -18,6 +18,8 @@ package struct CollectorTestbed: Sendable {
     package var command: [String]
     /// How long the testbed waits, after the last step, for what the file holds to arrive.
     package var exportTimeout: Duration = .seconds(30)
+    /// The collector's peak resident memory may not pass this (READ-BOUNDED-MEMORY).
+    package var maxResidentBytes = 1 << 30
     /// How long the collector may take to stop after SIGTERM (then SIGKILL).
     package var stopTimeout: Duration = .seconds(10)
     /// How long a record waits for room in a full ring before the writer drops it.
@@ -105,6 +107,7 @@ struct ScenarioRun {
                 // OTEL_METRIC_EXPORT_INTERVAL; a collector that ignores it is waited for here until
                 // the export timeout, and passes if it exports them on the stop.
                 _ = await waitArrived(receiver, signals: Set(OTLPSignal.allCases), within: testbed.exportTimeout)
+                checkMemory()
                 if !endedOnItsOwn(), let collector, !(await collector.stop(grace: testbed.stopTimeout)) {
                     fail(.readLiveness, "the collector did not stop within \(testbed.stopTimeout) of SIGTERM and was killed")
                 }
@@ -155,6 +158,13 @@ struct ScenarioRun {
     }
 
     /// Whether the collector ended without being asked (reported once, under READ-LIVENESS).
+    /// READ-BOUNDED-MEMORY, from the collector's peak resident set (VmHWM) while it still runs.
+    mutating func checkMemory() {
+        guard let peak = collector?.usage?.peakResidentBytes, peak > testbed.maxResidentBytes,
+              !result.failures.contains(where: { $0.check == ReaderCheck.readBoundedMemory.id }) else { return }
+        fail(.readBoundedMemory, "the collector's resident memory reached \(peak >> 20) MiB, past the bound of \(testbed.maxResidentBytes >> 20) MiB")
+    }
+
     mutating func endedOnItsOwn() -> Bool {
         guard !collectorEnded else { return true }
         guard let collector, let ending = collector.ending else { return false }
@@ -197,6 +207,7 @@ struct ScenarioRun {
         case .sleep(let time):
             try? await Task.sleep(for: time)
         case .killCollector:
+            checkMemory()
             await collector?.kill()
             collector = nil
         case .startCollector:

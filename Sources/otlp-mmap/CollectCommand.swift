@@ -13,8 +13,8 @@ enum ExporterChoice: String, ExpressibleByArgument, CaseIterable {
 
 /// Options shared by `collect` and `demo`.
 struct CollectorOptions: ParsableArguments {
-    @Option(help: "Where to send: \(ExporterChoice.allCases.map(\.rawValue).joined(separator: ", ")). debug prints OTLP JSON lines on standard output.")
-    var exporter: ExporterChoice = .debug
+    @Option(help: "Where to send: \(ExporterChoice.allCases.map(\.rawValue).joined(separator: ", ")). debug prints OTLP JSON lines on standard output. Default: otlp-grpc or otlp-http when $OTEL_EXPORTER_OTLP_PROTOCOL is grpc or http/protobuf, else debug.")
+    var exporter: ExporterChoice?
 
     @Option(help: "The receiver: for otlp-grpc http://HOST:PORT (default http://localhost:4317), for otlp-http the base URL (default http://localhost:4318). Default: $OTEL_EXPORTER_OTLP_ENDPOINT.")
     var endpoint: String?
@@ -92,8 +92,18 @@ struct CollectorOptions: ParsableArguments {
         return configuration
     }
 
+    /// The flag, else the protocol the environment names, else debug.
+    func exporterChoice() throws -> ExporterChoice {
+        if let exporter { return exporter }
+        switch try OTLPEndpoint.transportFromEnvironment() {
+        case .grpc: return .otlpGRPC
+        case .httpProtobuf: return .otlpHTTP
+        case nil: return .debug
+        }
+    }
+
     func makeExporter() throws -> any Exporter {
-        switch exporter {
+        switch try exporterChoice() {
         case .debug: return DebugExporter()
         case .otlpGRPC: return try GRPCExporter(endpoint: endpointConfiguration(.grpc))
         case .otlpHTTP: return try HTTPExporter(endpoint: endpointConfiguration(.httpProtobuf))

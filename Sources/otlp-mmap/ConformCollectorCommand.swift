@@ -34,6 +34,15 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
     var enforceRecommended = false
 
+    @Option(help: "The collector's peak resident memory, in MiB, past which it fails READ-BOUNDED-MEMORY.")
+    var maxRssMb: Int = 1024
+
+    @Option(help: "Instead of the scenarios, measure the collector under load: telemetry items per second (repeatable), a third each spans, log records and measurements.")
+    var load: [Int] = []
+
+    @Option(help: "Seconds each --load rate is written.")
+    var duration: Double = 20
+
     @Argument(parsing: .postTerminator, help: "The collector and its arguments, after --.")
     var command: [String] = []
 
@@ -44,9 +53,21 @@ struct ConformCollectorCommand: AsyncParsableCommand {
         let unknown = only.filter { !CollectorTestbed.scenarioNames.contains($0) }
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", ")); the scenarios are \(CollectorTestbed.scenarioNames.joined(separator: ", "))") }
         guard exportTimeout > 0, stopTimeout > 0 else { throw ValidationError("--export-timeout and --stop-timeout must be positive") }
+        guard maxRssMb > 0 else { throw ValidationError("--max-rss-mb must be positive") }
+        guard load.allSatisfy({ $0 > 0 }), duration > 0 else { throw ValidationError("--load rates and --duration must be positive") }
+        guard load.isEmpty || format != "junit" else { throw ValidationError("a --load report is text or json") }
     }
 
     func run() async throws {
+        if !load.isEmpty {
+            var run = CollectorLoad(command: command, rates: load, duration: .milliseconds(Int64(duration * 1000)))
+            run.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
+            run.drainTimeout = .milliseconds(Int64(exportTimeout * 1000))
+            let results = await run.run()
+            print(CollectorLoad.render(results, json: format == "json", command: command), terminator: "")
+            if results.contains(where: { $0.failure != nil }) { throw ExitCode.failure }
+            return
+        }
         let policy: VerdictPolicy
         do {
             policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
@@ -56,6 +77,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
         var testbed = CollectorTestbed(command: command)
         testbed.exportTimeout = .milliseconds(Int64(exportTimeout * 1000))
         testbed.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
+        testbed.maxResidentBytes = maxRssMb << 20
         let verdict = policy.judge(await testbed.run(scenarios: only.isEmpty ? nil : only))
         print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, runner: "conform collector"), terminator: "")
         if !verdict.passed { throw ExitCode.failure }

@@ -58,7 +58,12 @@ extension ReaderCheck {
     /// MUST (project: this project): The reader does not crash, does not stop reading or exporting
     /// while the file holds records, and stops when asked within its shutdown time.
     public static let readLiveness = ReaderCheck("READ-LIVENESS", .must, "The reader does not crash, does not stop reading or exporting while the file holds records, and stops when asked within its shutdown time.", origin: "project", source: "this project")
+    /// MUST (project: this project (every byte of a mapped file is untrusted; a reader's memory is
+    /// bounded by its configuration)): The reader's resident memory stays under a bound set by its
+    /// configuration (open spans, metric series, batch sizes), not by how many records the file
+    /// held over time; the testbed's bound is --max-rss-mb (1024 by default).
+    public static let readBoundedMemory = ReaderCheck("READ-BOUNDED-MEMORY", .must, "The reader's resident memory stays under a bound set by its configuration (open spans, metric series, batch sizes), not by how many records the file held over time; the testbed's bound is --max-rss-mb (1024 by default).", origin: "project", source: "this project (every byte of a mapped file is untrusted; a reader's memory is bounded by its configuration)")
 
     /// Every check, in the order spec/readers.yaml lists them.
-    public static let all: [ReaderCheck] = [.readContent, .readNothingElse, .readAtLeastOnce, .readSkipBad, .readSkipHole, .readEmptyOneof, .readBadReference, .readFollowReset, .readKeepUp, .readRetry, .readPartialSuccess, .readSignalsApart, .readWellFormedExport, .readLiveness]
+    public static let all: [ReaderCheck] = [.readContent, .readNothingElse, .readAtLeastOnce, .readSkipBad, .readSkipHole, .readEmptyOneof, .readBadReference, .readFollowReset, .readKeepUp, .readRetry, .readPartialSuccess, .readSignalsApart, .readWellFormedExport, .readLiveness, .readBoundedMemory]
 }
