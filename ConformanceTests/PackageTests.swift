@@ -4,7 +4,8 @@ import TestSupport
 
 /// `tools/package.sh` makes a release a machine without Swift runs: the binary links no Swift
 /// library dynamically, and, unpacked outside the repository with an empty environment, it checks
-/// its own testee with the built-in scenarios and fuzz cases. tools/test.sh packages before the tests
+/// its own testee with the built-in scenarios and fuzz cases, and its own collector with the
+/// collector testbed's. tools/test.sh packages before the tests
 /// run (a release build beside the parallel tests would slow them) and names the tarball in
 /// OTLP_MMAP_RELEASE_TARBALL; without it the test packages itself.
 @Suite struct PackageTests {
@@ -40,5 +41,11 @@ import TestSupport
                                        executable: "/usr/bin/env", timeout: 300, directory: root)
         #expect(fuzz.status == 0, "\(fuzz.stdout)\(fuzz.stderr)")
         #expect(fuzz.stdout.contains("30 cases"), "\(fuzz.stdout)")
+        // The collector testbed, its scenarios built in, against the packaged collector told
+        // everything through the environment.
+        let collector = try await TestSupport.run(["-i", "./otlp-mmap", "conform", "collector", "--", "./otlp-mmap", "collect"],
+                                            executable: "/usr/bin/env", timeout: 600, directory: root)
+        #expect(collector.status == 0, "\(collector.stdout)\(collector.stderr)")
+        #expect(collector.stdout.hasSuffix("\(try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("ConformanceTests/collector-scenarios").path).filter { $0.hasSuffix(".yaml") }.count) passed, 0 failed, 0 skipped, 0 expected failures\n"), "\(collector.stdout)")
     }
 }
