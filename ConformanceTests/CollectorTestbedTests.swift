@@ -119,6 +119,29 @@ import TestSupport
         #expect(json["scenarios"].array.allSatisfy { $0["status"].string == "passed" }, "\(json)")
     }
 
+    /// A collector that floods the receiver with what is not OTLP fails READ-WELL-FORMED-EXPORT
+    /// (the first few named), and the run ends within its bounds.
+    @Test func aCollectorThatSendsGarbageIsNamed() async throws {
+        let flood = """
+            import sys, time, urllib.request
+            for i in range(200):
+                request = urllib.request.Request(sys.argv[1] + "/v1/traces", data=bytes([0xFF, 0x00, i % 256]) * 7,
+                                                 headers={"Content-Type": "application/x-protobuf"})
+                try:
+                    urllib.request.urlopen(request, timeout=5)
+                except Exception:
+                    pass
+            time.sleep(100)
+            """
+        let (status, json, seconds) = try await Self.testbed(["--scenario", "spans", "--export-timeout", "3", "--stop-timeout", "1"],
+                                                            collector: ["python3", "-c", flood, "{http}"])
+        #expect(status == 1)
+        let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
+        let garbage = failures.filter { $0.hasPrefix("READ-WELL-FORMED-EXPORT: the collector sent what is not an OTLP export") }
+        #expect((1...5).contains(garbage.count), "\(failures)")
+        #expect(seconds < 60, "took \(seconds) s")
+    }
+
     /// A collector whose memory grows past the bound fails READ-BOUNDED-MEMORY (here one that
     /// holds 300 MiB and exports nothing, against a bound of 100 MiB); the reference collector
     /// stays under the same bound.
