@@ -22,11 +22,13 @@
 //   OTLPMmapGolden     the golden files: valid ones from the reference writer, invalid ones per rule
 //   otlp-mmap          the command-line tool (gen, inspect, write-sample)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
+//
+// Linux only: the code calls Glibc directly (mmap with a SIGBUS guard, posix_spawn, /proc), so the
+// package names no Apple platform it has never been built on.
 import PackageDescription
 
 let package = Package(
     name: "otlp-mmap",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "otlp-mmap", targets: ["otlp-mmap"]),
         .executable(name: "otlp-mmap-gen", targets: ["otlp-mmap-gen"]),
@@ -204,6 +206,7 @@ let package = Package(
             dependencies: [
                 "OTLPMmapCollector", "OTLPMmapReceiver", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "TestSupport", "otlp-mmap",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             path: "Tests/CollectorTests"
         ),

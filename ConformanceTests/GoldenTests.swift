@@ -60,6 +60,18 @@ import TestSupport
         #expect(try await TestSupport.run(["conform", "check", "--final", valid]).status == 0)
     }
 
+    /// What is not a file the tools can read is named plainly, with the path, not as a Cocoa error.
+    @Test(arguments: [["conform", "check"], ["inspect"]])
+    func whatIsNotAFileIsNamed(_ command: [String]) async throws {
+        for (path, message) in [("/tmp", "error: /tmp is a folder, not a file\n"),
+                                ("/dev/null", "error: /dev/null is not a regular file (it is a character device)\n"),
+                                ("/no/such/file.otlpmmap", "error: /no/such/file.otlpmmap: no such file\n")] {
+            let result = try await TestSupport.run(command + [path])
+            #expect(result.status != 0)
+            #expect(result.stderr == message, "\(command) \(path)")
+        }
+    }
+
     @Test(arguments: validFiles)
     func everyValidFilePassesAndDecodesAsRecorded(_ name: String) throws {
         let path = Self.golden.appendingPathComponent("valid/\(name)").path

@@ -17,33 +17,29 @@ struct CheckpointFile {
 
     /// The stored checkpoint, nil when there is none. Throws when it cannot be read or decoded.
     func load() throws -> Checkpoint? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return try Checkpoint(serializedBytes: data)
+        let bytes: [UInt8]
+        do throws(SystemError) {
+            bytes = try SystemFile.contents(of: path, limit: 256 << 20)
+        } catch {
+            if error.errno == ENOENT, error.fileType == nil { return nil }
+            throw error
+        }
+        return try Checkpoint(serializedBytes: bytes)
     }
 
     func save(_ checkpoint: Checkpoint) throws {
-        let data: Data = try checkpoint.serializedBytes()
+        let bytes: [UInt8] = try checkpoint.serializedBytes()
         let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SystemError("open", path: temporary, errno: errno) }
-        var closed = false
-        defer { if !closed { close(descriptor) } }
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
-            var written = 0
-            while written < bytes.count {
-                let result = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", path: temporary, errno: errno)
-                }
-                written += result
-            }
+        let file = try SystemFile.open(temporary, .writeOnly, create: 0o644, truncate: true)
+        do {
+            try bytes.withUnsafeBytes { try file.writeAll($0) }
+            try file.sync()
+        } catch {
+            try? file.close()
+            throw error
         }
-        guard fsync(descriptor) == 0 else { throw SystemError("fsync", path: temporary, errno: errno) }
-        closed = true
-        guard close(descriptor) == 0 else { throw SystemError("close", path: temporary, errno: errno) }
-        guard rename(temporary, path) == 0 else { throw SystemError("rename", path: path, errno: errno) }
+        try file.close()
+        try SystemFile.rename(temporary, to: path)
         try syncFolder()
     }
 
@@ -54,9 +50,8 @@ struct CheckpointFile {
 
     private func syncFolder() throws {
         let folder = (path as NSString).deletingLastPathComponent
-        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SystemError("open", path: folder, errno: errno) }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw SystemError("fsync", path: folder, errno: errno) }
+        let directory = try SystemFile.openFolder(folder.isEmpty ? "." : folder)
+        defer { try? directory.close() }
+        try directory.sync()
     }
 }

@@ -38,7 +38,7 @@ extension Exporter {
         do {
             return try Request(serializedBytes: request.bytes)
         } catch {
-            throw ExportError(retryable: false, "the collector's \(Request.self) does not decode: \(error)")
+            throw ExportError(retryable: false, "the collector's \(Request.self) does not decode: \(error)", cause: error)
         }
     }
 }
@@ -68,11 +68,15 @@ public struct ExportError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// How long the receiver asked us to wait (HTTP Retry-After, gRPC RetryInfo), if it did.
     public var retryAfter: Duration?
+    /// The error underneath (a gRPC `RPCError`, an HTTP client's error, an encoding error), kept
+    /// whole as `RPCError` keeps its cause, for whoever wants more than the message.
+    public var cause: (any Error & Sendable)?
 
-    public init(retryable: Bool, _ message: String, retryAfter: Duration? = nil) {
+    public init(retryable: Bool, _ message: String, retryAfter: Duration? = nil, cause: (any Error & Sendable)? = nil) {
         self.retryable = retryable
         self.message = message
         self.retryAfter = retryAfter
+        self.cause = cause
     }
 
     public var description: String { (retryable ? "retryable: " : "") + message }
@@ -102,7 +106,7 @@ public final class DebugExporter: Exporter, Sendable {
         do {
             line = try Self.otlpJSON(request)
         } catch {
-            throw ExportError(retryable: false, "cannot encode \(Request.self) as JSON: \(error)")
+            throw ExportError(retryable: false, "cannot encode \(Request.self) as JSON: \(error)", cause: error)
         }
         lock.withLock { _ in write(line) }
     }

@@ -137,9 +137,9 @@ public final class GRPCExporter: Exporter, Sendable {
         } catch let error as RPCError {
             // OTLP/gRPC: a throttling receiver says when to come back in a google.rpc.RetryInfo detail.
             let retryAfter = (try? error.unpackGoogleRPCStatus())?.details.lazy.compactMap(\.retryInfo).first?.delay
-            throw ExportError(retryable: Self.retryableCodes.contains(error.code), "gRPC \(error.code): \(error.message)", retryAfter: retryAfter)
+            throw ExportError(retryable: Self.retryableCodes.contains(error.code), "gRPC \(error.code): \(error.message)", retryAfter: retryAfter, cause: error)
         } catch {
-            throw ExportError(retryable: true, "gRPC: \(error)")
+            throw ExportError(retryable: true, "gRPC: \(error)", cause: error)
         }
     }
 }

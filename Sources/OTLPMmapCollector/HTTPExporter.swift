@@ -66,7 +66,7 @@ public final class HTTPExporter: Exporter, Sendable {
         do {
             body = try message.serializedBytes()
         } catch {
-            throw ExportError(retryable: false, "cannot encode the \(signal.rawValue) request: \(error)")
+            throw ExportError(retryable: false, "cannot encode the \(signal.rawValue) request: \(error)", cause: error)
         }
         return try await post(bytes: body, to: signal)
     }
@@ -82,7 +82,7 @@ public final class HTTPExporter: Exporter, Sendable {
         do {
             response = try await client.execute(request, timeout: .nanoseconds(Int64(clamping: endpoint.timeout.wholeNanoseconds)))
         } catch {
-            throw ExportError(retryable: true, "POST \(url): \(error)")
+            throw ExportError(retryable: true, "POST \(url): \(error)", cause: error)
         }
         let status = response.status.code
         // The body is small (an Export*ServiceResponse or a Status); read it for the message.

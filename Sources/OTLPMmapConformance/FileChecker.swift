@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapWire
 
@@ -12,7 +13,7 @@ import OTLPMmapWire
 /// writer has finished: there every claimed slot left unpublished is a RING-HOLE failure.
 public struct FileChecker: @unchecked Sendable {
     public static func check(path: String, final: Bool = false) throws -> CheckReport {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var bytes = try SystemFile.contents(of: path, limit: Int.max)
         return check(snapshot: &bytes, name: path, final: final)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapTestee
 import OTLPMmapWire
 #if canImport(Glibc)
@@ -63,8 +64,12 @@ final class TesteeProcess {
         } catch {
             throw TesteeFailure(.couldNotStart, "cannot start \(command[0]): \(error.localizedDescription)")
         }
-        _ = fcntl(output.fileDescriptor, F_SETFL, fcntl(output.fileDescriptor, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(input.fileDescriptor, F_SETFL, fcntl(input.fileDescriptor, F_GETFL) | O_NONBLOCK)
+        do {
+            try SystemFile(descriptor: output.fileDescriptor, path: "the testee's standard output").setNonBlocking(true)
+            try SystemFile(descriptor: input.fileDescriptor, path: "the testee's standard input").setNonBlocking(true)
+        } catch {
+            throw TesteeFailure(.couldNotStart, "cannot set up the pipes to \(command[0]): \(error)")
+        }
     }
 
     /// Sends `command` and waits for its reply until `deadline`, calling `idle` between polls (the
@@ -137,11 +142,13 @@ final class TesteeProcess {
     private func send(_ bytes: [UInt8], what: String, deadline: ContinuousClock.Instant, idle: () -> Void) throws(TesteeFailure) {
         var sent = 0
         while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { Glibc.write(input.fileDescriptor, $0.baseAddress, $0.count) }
-            if written > 0 { sent += written; continue }
-            if written < 0 && errno != EAGAIN && errno != EINTR {
+            let written: Int?
+            do {
+                written = try bytes[sent...].withUnsafeBytes { try SystemFile(descriptor: input.fileDescriptor, path: "the testee's standard input").write($0) }
+            } catch {
                 throw endOfOutput(waitingFor: what, reading: false)
             }
+            if let written, written > 0 { sent += written; continue }
             if ContinuousClock.now >= deadline { throw TesteeFailure(.hang, "did not read \(what) from its standard input within the time allowed") }
             readAvailable()
             idle()
@@ -165,11 +172,18 @@ final class TesteeProcess {
             return
         }
         var chunk = [UInt8](repeating: 0, count: 65_536)
-        let count = chunk.withUnsafeMutableBytes { Glibc.read(output.fileDescriptor, $0.baseAddress, $0.count) }
+        let count: Int?
+        do {
+            count = try chunk.withUnsafeMutableBytes { try SystemFile(descriptor: output.fileDescriptor, path: "the testee's standard output").read(into: $0) }
+        } catch {
+            outputClosed = true // a read error
+            return
+        }
+        guard let count else { return } // nothing now
         if count > 0 {
             chunk.withUnsafeBytes { splitter.append(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-        } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
-            outputClosed = true
+        } else {
+            outputClosed = true // the end
         }
     }
 

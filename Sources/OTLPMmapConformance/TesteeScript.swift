@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapTestee
 import Yams
@@ -56,8 +57,8 @@ public struct TesteeScript: Sendable, Equatable {
 public enum ScenarioLoader {
     public static func load(path: String) throws -> TesteeScript {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ScenarioError("\(path): cannot read: \(error.localizedDescription)")
+        do { text = try SystemFile.text(of: path) } catch {
+            throw ScenarioError("cannot read the scenario: \(error)")
         }
         return try load(yaml: text, source: path)
     }

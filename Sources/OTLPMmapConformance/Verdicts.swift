@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapLayout
 
 /// Known failures a writer's CI accepts for now, one per line: a check (`RING-FLAG-FORMULA`), or
@@ -35,11 +36,11 @@ public struct FailureList: Sendable {
 
     public static func load(path: String) throws -> FailureList {
         do {
-            return try FailureList(text: String(contentsOfFile: path, encoding: .utf8), source: path)
+            return try FailureList(text: SystemFile.text(of: path), source: path)
         } catch let error as ScenarioError {
             throw error
         } catch {
-            throw ScenarioError("\(path): cannot read the failure list: \(error.localizedDescription)")
+            throw ScenarioError("cannot read the failure list: \(error)")
         }
     }
 

@@ -27,21 +27,19 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Creates (or truncates) a file of `size` bytes, readable and writable by the owner only, and maps it.
     public static func create(path: String, size: Int) throws -> MappedFile {
-        let descriptor = Glibc.open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw SystemError("open", path: path, errno: errno) }
-        let file = MappedFile(path: path, descriptor: descriptor, writable: true)
+        let opened = try SystemFile.open(path, .readWrite, create: 0o600, truncate: true)
+        let file = MappedFile(path: path, descriptor: opened.descriptor, writable: true)
         // A stale file of another user may already exist with wider permissions: O_CREAT keeps them.
-        guard fchmod(descriptor, 0o600) == 0 else { throw SystemError("fchmod", path: path, errno: errno) }
-        guard ftruncate(descriptor, off_t(size)) == 0 else { throw SystemError("ftruncate", path: path, errno: errno) }
+        try opened.setPermissions(0o600)
+        try opened.resize(to: size)
         try file.mapWholeFile()
         return file
     }
 
-    /// Opens and maps an existing file.
+    /// Opens and maps an existing regular file.
     public static func open(path: String, writable: Bool) throws -> MappedFile {
-        let descriptor = Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SystemError("open", path: path, errno: errno) }
-        let file = MappedFile(path: path, descriptor: descriptor, writable: writable)
+        let opened = try SystemFile.open(path, writable ? .readWrite : .readOnly)
+        let file = MappedFile(path: path, descriptor: opened.descriptor, writable: writable)
         try file.mapWholeFile()
         return file
     }
@@ -70,18 +68,14 @@ public final class MappedFile: @unchecked Sendable {
 
     /// The file's size on disk now (another process may have grown it).
     public func currentFileSize() throws -> Int {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw SystemError("fstat", path: path, errno: errno) }
-        return Int(status.st_size)
+        try SystemFile(descriptor: descriptor, path: path).size()
     }
 
     /// Which file on disk this mapping is: a writer that re-creates its file (a new inode at the
     /// same path) leaves readers of the old one behind, and they find out by comparing this with
     /// `FileIdentity(path:)`.
     public func identity() throws -> FileIdentity {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw SystemError("fstat", path: path, errno: errno) }
-        return FileIdentity(status)
+        FileIdentity(try SystemFile(descriptor: descriptor, path: path).status())
     }
 
     /// Maps the file again if it grew since the newest mapping. Returns the newest mapping.
@@ -101,7 +95,7 @@ public final class MappedFile: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if try currentFileSize() < size {
-            guard ftruncate(descriptor, off_t(size)) == 0 else { throw SystemError("ftruncate", path: path, errno: errno) }
+            try SystemFile(descriptor: descriptor, path: path).resize(to: size)
         }
         let actual = try currentFileSize()
         if let last = mappings.last, last.count >= actual { return last }

@@ -4,11 +4,15 @@ import Glibc
 import Darwin
 #endif
 
-/// A failed operating-system call, with the call, the path and errno's text.
+/// A failed operating-system call on a path: the call, the path, and what went wrong in words a
+/// user reads ("no such file", "is a folder", "is not a regular file (a character device)"),
+/// errno's own text otherwise.
 public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
     public var operation: String
     public var path: String
     public var errno: Int32
+    /// Set when the path exists but is not a regular file: what it is ("a folder", "a character device"…).
+    public var fileType: String?
 
     public init(_ operation: String, path: String, errno: Int32) {
         self.operation = operation
@@ -16,5 +20,19 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
         self.errno = errno
     }
 
-    public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+    package init(notARegularFile path: String, operation: String, type: String) {
+        self.init(operation, path: path, errno: type == "a folder" ? EISDIR : EINVAL)
+        fileType = type
+    }
+
+    public var description: String {
+        if let fileType { return fileType == "a folder" ? "\(path) is a folder, not a file" : "\(path) is not a regular file (it is \(fileType))" }
+        switch errno {
+        case ENOENT: return "\(path): no such file"
+        case EISDIR: return "\(path) is a folder, not a file"
+        case EACCES, EPERM: return "\(path): permission denied (\(operation))"
+        case ENOTDIR: return "\(path): a part of the path is not a folder"
+        default: return "\(operation) \(path): \(String(cString: strerror(errno)))"
+        }
+    }
 }

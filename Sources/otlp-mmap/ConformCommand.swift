@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OTLPMmapConformance
+import OTLPMmapCore
 
 struct ConformCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +41,7 @@ struct ConformCheckCommand: ParsableCommand {
             do {
                 reports.append(try FileChecker.check(path: file, final: final))
             } catch {
-                FileHandle.standardError.write(Data("error: cannot read \(file): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(Data("error: \(error is SystemError ? "" : "cannot read \(file): ")\(error)\n".utf8))
                 throw ExitCode(2)
             }
         }

@@ -20,7 +20,8 @@ struct InspectCommand: ParsableCommand {
         do {
             mapped = try MmapFile.open(path: file)
         } catch {
-            FileHandle.standardError.write(Data("error: \(file): \(error)\n".utf8))
+            // A SystemError names the path itself.
+            FileHandle.standardError.write(Data("error: \(error is SystemError ? "" : "\(file): ")\(error)\n".utf8))
             throw ExitCode(1)
         }
         let truncations = TruncationGuard.events

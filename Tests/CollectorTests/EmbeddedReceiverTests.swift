@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapReceiver
@@ -80,6 +81,42 @@ import TestSupport
 
     /// Refused for a while (UNAVAILABLE / 503, once with a retry delay), then accepted: the collector
     /// retries and nothing is lost; the receiver keeps the refused attempts too.
+    /// A refusal keeps what the transport said as the error's cause (gRPC: the `RPCError` with its
+    /// code), not only as text.
+    @Test(arguments: Transport.allCases)
+    func aRefusalKeepsItsCause(_ transport: Transport) async throws {
+        try await Self.withReceiver { receiver, ports in
+            receiver.setPolicy(ReceiverPolicy(refuseNext: 1), for: .traces)
+            let exporter = try Self.exporter(transport, ports)
+            let outcome = await withTaskGroup(of: Void.self) { group -> Result<PartialSuccess?, ExportError> in
+                // gRPC's connections run in the exporter's `run()`, as the collector runs them.
+                if let grpc = exporter as? GRPCExporter { group.addTask { try? await grpc.run() } }
+                let outcome: Result<PartialSuccess?, ExportError>
+                do throws(ExportError) {
+                    outcome = .success(try await exporter.export(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()))
+                } catch {
+                    outcome = .failure(error)
+                }
+                await exporter.shutdown()
+                return outcome
+            }
+            do throws(ExportError) {
+                _ = try outcome.get()
+                Issue.record("the refused export succeeded")
+            } catch {
+                #expect(error.retryable)
+                switch transport {
+                case .grpc:
+                    let cause = try #require(error.cause as? RPCError, "\(String(describing: error.cause))")
+                    #expect(cause.code == .unavailable)
+                case .http:
+                    // An answer with a status is the receiver's word, not a transport failure: no cause.
+                    #expect(error.message.contains("HTTP 503"), "\(error)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: Transport.allCases)
     func refusalsAreRetriedUntilAccepted(_ transport: Transport) async throws {
         try await Self.withReceiver { receiver, ports in

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapTestee
 
 /// A fuzz case on disk: `ReplayStep`s (spec/testee.yaml) framed as the protocol frames its
@@ -27,15 +28,11 @@ public enum ReplayFile {
     }
 
     public static func read(path: String) throws -> TesteeScript {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw ScenarioError("\(path): is a folder, not a replay file")
+        let bytes: [UInt8]
+        do { bytes = try SystemFile.contents(of: path, limit: 64 << 20) } catch {
+            throw ScenarioError("cannot read the replay file: \(error)")
         }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ScenarioError("\(path): cannot read the replay file: \(error.localizedDescription)")
-        }
-        return try decode([UInt8](data), name: (path as NSString).lastPathComponent, source: path)
+        return try decode(bytes, name: (path as NSString).lastPathComponent, source: path)
     }
 
     public static func decode(_ bytes: [UInt8], name: String, source: String) throws -> TesteeScript {
