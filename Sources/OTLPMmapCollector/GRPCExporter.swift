@@ -61,9 +61,9 @@ public final class GRPCExporter: Exporter, Sendable {
     /// name (SNI), which may not be an address, and the handshake would fail.
     static func target(host: String, port: Int) -> any ResolvableTarget {
         var ipv4 = in_addr(), ipv6 = in6_addr()
-        if inet_pton(AF_INET, host, &ipv4) == 1 { return .ipv4(host: host, port: port) as ResolvableTargets.IPv4 }
+        if inet_pton(AF_INET, host, &ipv4) == 1 { return .ipv4(address: host, port: port) as ResolvableTargets.IPv4 }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if inet_pton(AF_INET6, bare, &ipv6) == 1 { return .ipv6(host: bare, port: port) as ResolvableTargets.IPv6 }
+        if inet_pton(AF_INET6, bare, &ipv6) == 1 { return .ipv6(address: bare, port: port) as ResolvableTargets.IPv6 }
         return .dns(host: host, port: port) as ResolvableTargets.DNS
     }
 

@@ -2,7 +2,7 @@ import OTLPMmapSpec
 
 /// One output language of the generator: every file it writes from the spec. Adding a language is
 /// adding one type here (and its folder beside Swift/, Proto/, Docs/, C/) to `Generator.emitters`.
-protocol OutputEmitter {
+protocol OutputEmitter: SendableMetatype {
     /// The files of the record format (spec/layout.yaml and spec/messages.yaml).
     static func formatFiles(_ spec: Spec, _ header: GeneratedHeader, examples: RuleExamples) -> [GeneratedFile]
     /// The files of the testee protocol (spec/testee.yaml); none by default.

@@ -6,7 +6,7 @@ import Synchronization
 
 /// What one signal does with its records; `SignalPipeline` does the rest (its mailbox, exports in
 /// flight, checkpoints, handing slots back). A stage lives in its pipeline's task alone.
-protocol PipelineStage {
+protocol PipelineStage: SendableMetatype {
     static var signal: OTLPEndpoint.Signal { get }
     static var ring: RingKind { get }
     /// Whether the ring's slots go back to the writer after their records' export (logs: nothing
