@@ -176,6 +176,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MallocCounter",
+            path: "Tests/MallocCounter"
+        ),
+        .executableTarget(
+            name: "allocation-probe",
+            dependencies: ["MallocCounter", "OTLPMmapSDK", "OTLPMmapCore"],
+            path: "Tests/AllocationProbe"
+        ),
+        .target(
             name: "TestSupport",
             dependencies: ["OTLPMmapWire"],
             path: "Tests/TestSupport"

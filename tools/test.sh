@@ -33,6 +33,12 @@ echo "== release package (tools/package.sh; PackageTests unpacks it and runs it 
 OTLP_MMAP_RELEASE_TARBALL="$(bash tools/package.sh .build-release/dist)"
 export OTLP_MMAP_RELEASE_TARBALL
 
+echo "== allocation probe (release, as the writer runs; SDKTests fails on any heap allocation per record)"
+probe=(-c release --product allocation-probe --static-swift-stdlib --scratch-path .build-release)
+swift build "${probe[@]}" >&2
+OTLP_MMAP_ALLOCATION_PROBE="$(swift build "${probe[@]}" --show-bin-path)/allocation-probe"
+export OTLP_MMAP_ALLOCATION_PROBE
+
 # One run of everything. Every test that drives a process waits for it by suspending (see
 # TestSupport.Child.wait), so the conformance tests no longer starve the collector's async tests
 # of the cooperative pool's two threads here.
