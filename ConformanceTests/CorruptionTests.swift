@@ -25,6 +25,11 @@ import Testing
         return names.filter { $0.hasSuffix(".otlpmmap") }.sorted().map { folder.appendingPathComponent($0).path }
     }()
 
+    /// The tests over `files` run once per golden file found: none found must fail.
+    @Test func theFilesToCorruptAreFound() {
+        #expect(Self.files.count >= 5, "\(Self.files)")
+    }
+
     @Test(arguments: files)
     func randomCorruptionNeverCrashesTheReaders(_ path: String) throws {
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

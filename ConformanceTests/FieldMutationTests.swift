@@ -17,6 +17,11 @@ import TestSupport
 
     static let file = TestSupport.repositoryRoot.appendingPathComponent("golden/valid/every-ring.otlpmmap")
 
+    /// The mutations come from a file read at run time: none must fail, not pass with zero cases.
+    @Test func theMutationsAreFound() {
+        #expect(Self.mutations.count >= 20, "\(Self.mutations.count)")
+    }
+
     static let mutations: [Mutation] = {
         guard let bytes = FileManager.default.contents(atPath: file.path).map([UInt8].init), bytes.count >= 64 else { return [] }
         func int64(_ offset: Int) -> Int { Int(bytes[offset..<(offset + 8)].reversed().reduce(0) { $0 << 8 | Int64($1) }) }

@@ -31,6 +31,15 @@ import TestSupport
         return names.filter { $0.hasSuffix(".otlpmmap") }.sorted()
     }()
 
+    /// The parameterised tests below run once per file found on disk: none found must fail, not
+    /// pass with zero cases.
+    @Test func theGoldenFilesAreFound() throws {
+        #expect(Self.validFiles.count >= 5, "golden/valid: \(Self.validFiles)")
+        #expect(Self.manifest.count >= 20, "golden/invalid/manifest.json: \(Self.manifest.count) entries")
+        let data = try #require(FileManager.default.contents(atPath: Self.golden.appendingPathComponent("invalid/manifest.json").path))
+        #expect(try JSONDecoder().decode([ManifestEntry].self, from: data).count == Self.manifest.count)
+    }
+
     /// The writer's output for the same inputs must equal golden/ byte for byte: format drift fails here.
     @Test func theReferenceWriterStillProducesGoldenByteForByte() throws {
         let scratch = try TestSupport.temporaryDirectory()
