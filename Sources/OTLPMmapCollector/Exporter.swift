@@ -82,24 +82,53 @@ public struct ExportError: Error, CustomStringConvertible, Sendable {
     public var description: String { (retryable ? "retryable: " : "") + message }
 }
 
-/// Writes every request as one line of OTLP JSON to standard output (or any sink): the embedded
-/// default, which needs no receiver. Follows OTLP/JSON's deviations from the plain proto3 JSON
-/// mapping: trace and span ids in hex, enums as integers.
+/// Prints every request on standard output (or any sink), needing no receiver, as much of it as
+/// `verbosity` says (`DebugVerbosity`). `json` writes each request as one line of OTLP/JSON, with
+/// OTLP/JSON's deviations from the plain proto3 JSON mapping: trace and span ids in hex, enums as
+/// integers.
 public final class DebugExporter: Exporter, Sendable {
     private let write: @Sendable (String) -> Void
-    /// One line at a time, whichever pipeline writes.
+    public let verbosity: DebugVerbosity
+    /// One request's text at a time, whichever pipeline writes.
     private let lock = Mutex(())
 
-    public init(write: @escaping @Sendable (String) -> Void = { line in
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    public init(verbosity: DebugVerbosity = .json, write: @escaping @Sendable (String) -> Void = { text in
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }) {
+        self.verbosity = verbosity
         self.write = write
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? { try emit(request); return nil }
-    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? { try emit(request); return nil }
-    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? { try emit(request); return nil }
+    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
+        try emit(request, basic: DebugText.summary, normal: DebugText.lines, detailed: DebugText.dump)
+        return nil
+    }
+
+    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
+        try emit(request, basic: DebugText.summary, normal: DebugText.lines, detailed: DebugText.dump)
+        return nil
+    }
+
+    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
+        try emit(request, basic: DebugText.summary, normal: DebugText.lines, detailed: DebugText.dump)
+        return nil
+    }
+
     public func shutdown() async {}
+
+    private func emit<Request: SwiftProtobuf.Message>(
+        _ request: Request, basic: (Request) -> String, normal: (Request) -> [String], detailed: (Request) -> String
+    ) throws(ExportError) {
+        let text: String
+        switch verbosity {
+        case .json: return try emit(request)
+        case .basic: text = basic(request)
+        case .normal: text = normal(request).joined(separator: "\n")
+        case .detailed: text = String(detailed(request).dropLast())
+        }
+        guard !text.isEmpty else { return }
+        lock.withLock { _ in write(text) }
+    }
 
     private func emit<Request: SwiftProtobuf.Message>(_ request: Request) throws(ExportError) {
         let line: String

@@ -11,8 +11,13 @@ enum ExporterChoice: String, ExpressibleByArgument, CaseIterable {
     case otlpHTTP = "otlp-http"
 }
 
+extension DebugVerbosity: ExpressibleByArgument {}
+
 /// Options shared by `collect` and `demo`.
 struct CollectorOptions: ParsableArguments {
+    @Option(help: "How much the debug exporter prints: basic (a line per request), normal (a line per record), detailed (every field), json (a request per OTLP/JSON line). Default: json for collect, normal for demo.")
+    var verbosity: DebugVerbosity?
+
     @Option(help: "Where to send: \(ExporterChoice.allCases.map(\.rawValue).joined(separator: ", ")). debug prints OTLP JSON lines on standard output. Default: otlp-grpc or otlp-http when $OTEL_EXPORTER_OTLP_PROTOCOL is grpc or http/protobuf, else debug.")
     var exporter: ExporterChoice?
 
@@ -102,9 +107,9 @@ struct CollectorOptions: ParsableArguments {
         }
     }
 
-    func makeExporter() throws -> any Exporter {
+    func makeExporter(verbosity defaultVerbosity: DebugVerbosity = .json) throws -> any Exporter {
         switch try exporterChoice() {
-        case .debug: return DebugExporter()
+        case .debug: return DebugExporter(verbosity: verbosity ?? defaultVerbosity)
         case .otlpGRPC: return try GRPCExporter(endpoint: endpointConfiguration(.grpc))
         case .otlpHTTP: return try HTTPExporter(endpoint: endpointConfiguration(.httpProtobuf))
         }

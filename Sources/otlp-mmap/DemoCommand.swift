@@ -12,7 +12,7 @@ struct DemoCommand: AsyncParsableCommand {
         discussion: """
             Creates a file in a temporary folder (or --file), starts the collector on it, then has several \
             threads write spans, log records and measurements through the SDK (as `otlp-mmap write` does). \
-            Prints what the collector exports — OTLP JSON lines with the debug exporter — and a summary \
+            Prints what the collector exports — a line per record with the debug exporter (--verbosity) — and a summary \
             on standard error.
             """
     )
@@ -40,7 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         if options.metricIntervalMs == nil { configuration.metricInterval = .seconds(1) }
         if options.batchTimeoutMs == nil { configuration.batchTimeout = .milliseconds(50) }
-        let collector = Collector(configuration: configuration, exporter: try options.makeExporter(),
+        let collector = Collector(configuration: configuration, exporter: try options.makeExporter(verbosity: .normal),
                                   logger: Logger(label: "otlp-mmap.demo"))
         let demo = try DemoWorkload(writer: writer)
         let failure = ErrorBox()
