@@ -157,8 +157,8 @@ import TestSupport
     @Test(arguments: [
         (["--cases", "3", "--duration", "5s"], "give --cases or --duration, not both"),
         (["--duration", "soon"], "--duration takes seconds"),
-        (["--replay", "/nonexistent.replay"], "/nonexistent.replay: cannot read the replay file"),
-        (["--replay", "/tmp"], "/tmp: is a folder, not a replay file"),
+        (["--replay", "/nonexistent.replay"], "cannot read the replay file: /nonexistent.replay: no such file"),
+        (["--replay", "/tmp"], "cannot read the replay file: /tmp is a folder, not a file"),
         (["--replay", "x", "--seed", "2"], "--replay runs one saved case"),
     ])
     func wrongUsesAreRefused(_ arguments: [String], _ message: String) async throws {

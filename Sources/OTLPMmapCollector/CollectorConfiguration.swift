@@ -57,16 +57,74 @@ public struct CollectorConfiguration: Sendable {
     }
 
     /// Applies OTEL_METRIC_EXPORT_INTERVAL (milliseconds) and OTEL_BSP_SCHEDULE_DELAY /
-    /// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, the standard variables for the same settings.
-    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) {
-        if let value = environment["OTEL_METRIC_EXPORT_INTERVAL"].flatMap(Int.init), value > 0 {
-            metricInterval = .milliseconds(value)
+    /// OTEL_BSP_MAX_EXPORT_BATCH_SIZE, the standard variables for the same settings. A value that
+    /// is not a positive whole number is not used; each one is returned, with what was used instead.
+    @discardableResult
+    public mutating func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> [ConfigurationWarning] {
+        var warnings: [ConfigurationWarning] = []
+        func positive(_ name: String, current: String) -> Int? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
+                warnings.append(ConfigurationWarning(name: name, value: text, problem: "not a positive whole number", used: current))
+                return nil
+            }
+            return value
         }
-        if let value = environment["OTEL_BSP_SCHEDULE_DELAY"].flatMap(Int.init), value > 0 {
-            batchTimeout = .milliseconds(value)
-        }
-        if let value = environment["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"].flatMap(Int.init), value > 0 {
-            batchSize = value
-        }
+        if let value = positive("OTEL_METRIC_EXPORT_INTERVAL", current: "\(metricInterval)") { metricInterval = .milliseconds(value) }
+        if let value = positive("OTEL_BSP_SCHEDULE_DELAY", current: "\(batchTimeout)") { batchTimeout = .milliseconds(value) }
+        if let value = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", current: "\(batchSize)") { batchSize = value }
+        return warnings
     }
+
+    /// Settings given one by one (command-line flags), each nil when not given: applied over the
+    /// defaults and the environment. A value out of range is raised to the least the collector
+    /// takes, and returned as a warning.
+    public struct Overrides: Sendable {
+        public var batchSize: Int?
+        public var batchTimeoutMilliseconds: Int?
+        public var metricIntervalMilliseconds: Int?
+        public var holeTimeoutMilliseconds: Int?
+        public var spanTimeoutSeconds: Int?
+        public var maxOpenSpans: Int?
+        public var maxSeriesPerMetric: Int?
+        public var checkpointIntervalMilliseconds: Int?
+        public var shutdownTimeoutMilliseconds: Int?
+        public var maxIdleWaitMilliseconds: Int?
+        public init() {}
+    }
+
+    @discardableResult
+    public mutating func apply(_ overrides: Overrides) -> [ConfigurationWarning] {
+        var warnings: [ConfigurationWarning] = []
+        func atLeast(_ least: Int, _ value: Int?, _ name: String, unit: String = "") -> Int? {
+            guard let value else { return nil }
+            guard value >= least else {
+                warnings.append(ConfigurationWarning(name: name, value: "\(value)", problem: "less than \(least)", used: "\(least)\(unit)"))
+                return least
+            }
+            return value
+        }
+        if let value = atLeast(1, overrides.batchSize, "--batch-size") { batchSize = value }
+        if let value = atLeast(1, overrides.batchTimeoutMilliseconds, "--batch-timeout-ms", unit: " ms") { batchTimeout = .milliseconds(value) }
+        if let value = atLeast(1, overrides.metricIntervalMilliseconds, "--metric-interval-ms", unit: " ms") { metricInterval = .milliseconds(value) }
+        if let value = atLeast(1, overrides.holeTimeoutMilliseconds, "--hole-timeout-ms", unit: " ms") { holeTimeout = .milliseconds(value) }
+        if let value = atLeast(1, overrides.spanTimeoutSeconds, "--span-timeout-s", unit: " s") { spanTimeout = .seconds(value) }
+        if let value = atLeast(1, overrides.maxOpenSpans, "--max-open-spans") { maxOpenSpans = value }
+        if let value = atLeast(1, overrides.maxSeriesPerMetric, "--max-series-per-metric") { maxSeriesPerMetric = value }
+        if let value = atLeast(1, overrides.checkpointIntervalMilliseconds, "--checkpoint-interval-ms", unit: " ms") { checkpointInterval = .milliseconds(value) }
+        if let value = atLeast(0, overrides.shutdownTimeoutMilliseconds, "--shutdown-timeout-ms", unit: " ms") { shutdownTimeout = .milliseconds(value) }
+        if let value = atLeast(1, overrides.maxIdleWaitMilliseconds, "--max-idle-wait-ms", unit: " ms") { maxIdleWait = .milliseconds(value) }
+        return warnings
+    }
+}
+
+/// A setting from the environment or a flag that was not used as given: its name, the value, why,
+/// and what was used instead.
+public struct ConfigurationWarning: Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+    public var problem: String
+    public var used: String
+
+    public var description: String { "\(name)=\(value) is \(problem); using \(used)" }
 }

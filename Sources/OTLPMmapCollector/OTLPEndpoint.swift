@@ -53,6 +53,13 @@ public struct OTLPEndpoint: Sendable, Equatable {
 
     /// The defaults overridden by the environment's OTEL_EXPORTER_OTLP_* variables.
     public static func fromEnvironment(_ transport: Transport, _ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> OTLPEndpoint {
+        var warnings: [ConfigurationWarning] = []
+        return try fromEnvironment(transport, environment, warnings: &warnings)
+    }
+
+    /// As `fromEnvironment(_:_:)`, adding to `warnings` each variable whose value was not used.
+    public static func fromEnvironment(_ transport: Transport, _ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                       warnings: inout [ConfigurationWarning]) throws -> OTLPEndpoint {
         var result = OTLPEndpoint(transport: transport)
         if let value = environment["OTEL_EXPORTER_OTLP_ENDPOINT"], !value.isEmpty { result.endpoint = value }
         for signal in Signal.allCases {
@@ -63,8 +70,12 @@ public struct OTLPEndpoint: Sendable, Equatable {
         if let value = environment["OTEL_EXPORTER_OTLP_HEADERS"], !value.isEmpty {
             result.headers = try parseHeaders(value)
         }
-        if let value = environment["OTEL_EXPORTER_OTLP_TIMEOUT"], let milliseconds = Int(value), milliseconds > 0 {
-            result.timeout = .milliseconds(milliseconds)
+        if let value = environment["OTEL_EXPORTER_OTLP_TIMEOUT"], !value.isEmpty {
+            if let milliseconds = Int(value.trimmingCharacters(in: .whitespaces)), milliseconds > 0 {
+                result.timeout = .milliseconds(milliseconds)
+            } else {
+                warnings.append(ConfigurationWarning(name: "OTEL_EXPORTER_OTLP_TIMEOUT", value: value, problem: "not a positive whole number of milliseconds", used: "\(result.timeout)"))
+            }
         }
         func file(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         result.certificateFile = file("OTEL_EXPORTER_OTLP_CERTIFICATE")

@@ -87,7 +87,7 @@ public struct TesteeRunner: Sendable {
 
         let testee: TesteeProcess
         do {
-            testee = try TesteeProcess(command: command, environment: ["SDK_MMAP_EXPORTER_FILE": path],
+            testee = try TesteeProcess(command: command, environment: [FileEnvironment.variable: path],
                                        errorLog: folder.appendingPathComponent("stderr"), channel: useDescriptors ? .fds : .stdio)
         } catch {
             fail(.testeeProtocol, "\(error)")

@@ -11,7 +11,7 @@ public typealias AggregationTemporality = OTLPMmapLayout.AggregationTemporality
 /// How the reference writer creates its file and behaves when a ring is full.
 public struct WriterConfiguration: Sendable {
     /// The environment variable that names the file, shared with the other implementations.
-    public static let fileEnvironmentVariable = "SDK_MMAP_EXPORTER_FILE"
+    public static let fileEnvironmentVariable = FileEnvironment.variable
 
     public var path: String
     public var events: FileConfiguration.RingSize
@@ -51,7 +51,7 @@ public struct WriterConfiguration: Sendable {
 
     /// The configuration for the file `$SDK_MMAP_EXPORTER_FILE` names, or nil when it is not set.
     public static func fromEnvironment() -> WriterConfiguration? {
-        guard let path = ProcessInfo.processInfo.environment[fileEnvironmentVariable], !path.isEmpty else { return nil }
+        guard let path = FileEnvironment.path() else { return nil }
         return WriterConfiguration(path: path)
     }
 

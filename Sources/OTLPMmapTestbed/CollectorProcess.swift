@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPMmapConformance
 import Synchronization
 #if canImport(Glibc)
@@ -46,7 +47,7 @@ final class CollectorProcess: Sendable {
             throw TestbedError("the collector cannot start \(program): no executable file at \(path)")
         }
         var environment = ProcessInfo.processInfo.environment
-        environment["SDK_MMAP_EXPORTER_FILE"] = places.file
+        environment[FileEnvironment.variable] = places.file
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = places.grpc
         environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
         // Standard OpenTelemetry settings, so that a collector that honours them exports soon

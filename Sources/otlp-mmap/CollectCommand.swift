@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OTLPMmapCore
 import Logging
 import OTLPMmapCollector
 import OTLPMmapSDK
@@ -39,26 +40,26 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "PEM private key of --client-certificate (default: $OTEL_EXPORTER_OTLP_CLIENT_KEY).")
     var clientKey: String?
 
-    @Option(help: "Records per export request (default 512, or $OTEL_BSP_MAX_EXPORT_BATCH_SIZE).")
+    @Option(help: "Records per export request (default \(Self.defaults.batchSize), or $OTEL_BSP_MAX_EXPORT_BATCH_SIZE).")
     var batchSize: Int?
 
-    @Option(help: "Milliseconds a read record waits for its batch to fill (default 200, or $OTEL_BSP_SCHEDULE_DELAY).")
+    @Option(help: "Milliseconds a read record waits for its batch to fill (default \(Self.defaults.batchTimeout.milliseconds), or $OTEL_BSP_SCHEDULE_DELAY).")
     var batchTimeoutMs: Int?
 
-    @Option(help: "Milliseconds between metric reports (default 60000, or $OTEL_METRIC_EXPORT_INTERVAL).")
+    @Option(help: "Milliseconds between metric reports (default \(Self.defaults.metricInterval.milliseconds), or $OTEL_METRIC_EXPORT_INTERVAL).")
     var metricIntervalMs: Int?
 
-    @Option(help: "Milliseconds a claimed but unpublished slot may block its ring before it is skipped.")
-    var holeTimeoutMs = 1000
+    @Option(help: "Milliseconds a claimed but unpublished slot may block its ring before it is skipped (default \(Self.defaults.holeTimeout.milliseconds)).")
+    var holeTimeoutMs: Int?
 
-    @Option(help: "Seconds a span may stay open without events before it is exported unfinished.")
-    var spanTimeoutS = 300
+    @Option(help: "Seconds a span may stay open without events before it is exported unfinished (default \(Self.defaults.spanTimeout.components.seconds)).")
+    var spanTimeoutS: Int?
 
-    @Option(help: "The most spans kept open; beyond it the least recently seen are exported unfinished.")
-    var maxOpenSpans = 65_536
+    @Option(help: "The most spans kept open; beyond it the least recently seen are exported unfinished (default \(Self.defaults.maxOpenSpans)).")
+    var maxOpenSpans: Int?
 
-    @Option(help: "The most attribute sets per metric; measurements with further ones go into one series marked otel.metric.overflow.")
-    var maxSeriesPerMetric = 2_000
+    @Option(help: "The most attribute sets per metric; measurements with further ones go into one series marked otel.metric.overflow (default \(Self.defaults.maxSeriesPerMetric)).")
+    var maxSeriesPerMetric: Int?
 
     @Option(help: "Where to keep open spans and metric state so that a restarted collector resumes from them (default: the file's path + .checkpoint).")
     var checkpoint: String?
@@ -66,35 +67,42 @@ struct CollectorOptions: ParsableArguments {
     @Flag(help: "Keep open spans and metric state in memory only: a killed collector loses them.")
     var noCheckpoint = false
 
-    @Option(help: "Milliseconds a read span or measurement may wait for the next checkpoint.")
-    var checkpointIntervalMs = 1000
+    @Option(help: "Milliseconds a read span or measurement may wait for the next checkpoint (default \(Self.defaults.checkpointInterval.milliseconds)).")
+    var checkpointIntervalMs: Int?
 
-    @Option(help: "The longest sleep, in milliseconds, between polls of an idle file (the wait doubles up to it from 50 µs): longer costs less CPU while idle and lets a burst after a pause wait longer.")
+    @Option(help: "The longest sleep, in milliseconds, between polls of an idle file (the wait doubles up to it from 50 µs): longer costs less CPU while idle and lets a burst after a pause wait longer (default \(Self.defaults.maxIdleWait.milliseconds)).")
     var maxIdleWaitMs: Int?
 
-    @Option(help: "Milliseconds a stopping collector (SIGINT, SIGTERM) keeps exporting what it holds.")
-    var shutdownTimeoutMs = 5000
+    @Option(help: "Milliseconds a stopping collector (SIGINT, SIGTERM) keeps exporting what it holds (default \(Self.defaults.shutdownTimeout.milliseconds)).")
+    var shutdownTimeoutMs: Int?
+
+    /// The library's defaults, which the help shows.
+    static let defaults = CollectorConfiguration(path: "")
 
     @Option(help: .hidden)
     var bug: CollectorBug?
 
-    func configuration(path: String) -> CollectorConfiguration {
+    /// The collector's configuration: defaults, then the environment, then the flags given; with
+    /// every value that was not used as given.
+    func configuration(path: String) -> (CollectorConfiguration, [ConfigurationWarning]) {
         var configuration = CollectorConfiguration(path: path)
-        configuration.applyEnvironment()
-        if let batchSize { configuration.batchSize = max(1, batchSize) }
-        if let batchTimeoutMs { configuration.batchTimeout = .milliseconds(max(1, batchTimeoutMs)) }
-        if let metricIntervalMs { configuration.metricInterval = .milliseconds(max(1, metricIntervalMs)) }
-        configuration.holeTimeout = .milliseconds(max(1, holeTimeoutMs))
-        configuration.spanTimeout = .seconds(max(1, spanTimeoutS))
-        configuration.maxOpenSpans = max(1, maxOpenSpans)
-        configuration.maxSeriesPerMetric = max(1, maxSeriesPerMetric)
+        var warnings = configuration.applyEnvironment()
+        var overrides = CollectorConfiguration.Overrides()
+        overrides.batchSize = batchSize
+        overrides.batchTimeoutMilliseconds = batchTimeoutMs
+        overrides.metricIntervalMilliseconds = metricIntervalMs
+        overrides.holeTimeoutMilliseconds = holeTimeoutMs
+        overrides.spanTimeoutSeconds = spanTimeoutS
+        overrides.maxOpenSpans = maxOpenSpans
+        overrides.maxSeriesPerMetric = maxSeriesPerMetric
+        overrides.checkpointIntervalMilliseconds = checkpointIntervalMs
+        overrides.shutdownTimeoutMilliseconds = shutdownTimeoutMs
+        overrides.maxIdleWaitMilliseconds = maxIdleWaitMs
+        warnings += configuration.apply(overrides)
         if let checkpoint { configuration.checkpointPath = checkpoint }
         if noCheckpoint { configuration.checkpointPath = nil }
-        configuration.checkpointInterval = .milliseconds(max(1, checkpointIntervalMs))
-        configuration.shutdownTimeout = .milliseconds(max(0, shutdownTimeoutMs))
-        if let maxIdleWaitMs { configuration.maxIdleWait = .milliseconds(max(1, maxIdleWaitMs)) }
         configuration.bug = bug
-        return configuration
+        return (configuration, warnings)
     }
 
     /// The flag, else the protocol the environment names, else debug.
@@ -116,7 +124,9 @@ struct CollectorOptions: ParsableArguments {
     }
 
     func endpointConfiguration(_ transport: OTLPEndpoint.Transport) throws -> OTLPEndpoint {
-        var result = try OTLPEndpoint.fromEnvironment(transport)
+        var warnings: [ConfigurationWarning] = []
+        var result = try OTLPEndpoint.fromEnvironment(transport, warnings: &warnings)
+        for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if let endpoint { result.endpoint = endpoint }
         result.headers += try headers.flatMap { try OTLPEndpoint.parseHeaders($0) }
         if let timeoutMs { result.timeout = .milliseconds(max(1, timeoutMs)) }
@@ -151,11 +161,13 @@ struct CollectCommand: AsyncParsableCommand {
     var statistics = false
 
     func run() async throws {
-        guard let path = file ?? ProcessInfo.processInfo.environment[WriterConfiguration.fileEnvironmentVariable] else {
-            throw ValidationError("give --file or set \(WriterConfiguration.fileEnvironmentVariable)")
+        guard let path = file ?? FileEnvironment.path() else {
+            throw ValidationError("give --file or set \(FileEnvironment.variable)")
         }
-        let collector = Collector(configuration: options.configuration(path: path), exporter: try options.makeExporter(),
-                                  logger: Logger(label: "otlp-mmap.collector"))
+        let logger = Logger(label: "otlp-mmap.collector")
+        let (configuration, warnings) = options.configuration(path: path)
+        for warning in warnings { logger.warning("\(warning)") }
+        let collector = Collector(configuration: configuration, exporter: try options.makeExporter(), logger: logger)
         try await collector.runUntilSignalled(stopAfter: durationS.map { .milliseconds(Int($0 * 1000)) })
         if statistics { printStatistics(collector) }
     }

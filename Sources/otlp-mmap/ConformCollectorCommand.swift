@@ -20,7 +20,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     var only: [String] = []
 
     @Option(help: "Report format: text, json or junit.")
-    var format: String = "text"
+    var format: ReportFormat = .text
 
     @Option(help: "Seconds to wait for what the file holds to arrive.")
     var exportTimeout: Double = 30
@@ -47,7 +47,6 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard !command.isEmpty else { throw ValidationError("give the collector's command after --") }
         do { try CollectorTestbed.checkBuiltInScenarios() } catch { throw ValidationError("this build's scenarios do not load: \(error)") }
         let unknown = only.filter { !CollectorTestbed.scenarioNames.contains($0) }
@@ -55,7 +54,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
         guard exportTimeout > 0, stopTimeout > 0 else { throw ValidationError("--export-timeout and --stop-timeout must be positive") }
         guard maxRssMb > 0 else { throw ValidationError("--max-rss-mb must be positive") }
         guard load.allSatisfy({ $0 > 0 }), duration > 0 else { throw ValidationError("--load rates and --duration must be positive") }
-        guard load.isEmpty || format != "junit" else { throw ValidationError("a --load report is text or json") }
+        guard load.isEmpty || format != .junit else { throw ValidationError("a --load report is text or json") }
     }
 
     func run() async throws {
@@ -64,7 +63,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
             run.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
             run.drainTimeout = .milliseconds(Int64(exportTimeout * 1000))
             let results = await run.run()
-            print(CollectorLoad.render(results, json: format == "json", command: command), terminator: "")
+            print(CollectorLoad.render(results, json: format == .json, command: command), terminator: "")
             if results.contains(where: { $0.failure != nil }) { throw ExitCode.failure }
             return
         }
@@ -79,7 +78,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
         testbed.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
         testbed.maxResidentBytes = maxRssMb << 20
         let verdict = policy.judge(await testbed.run(scenarios: only.isEmpty ? nil : only))
-        print(verdict.render(format: ReportFormat(rawValue: format)!, command: command, runner: "conform collector"), terminator: "")
+        print(verdict.render(format: format, command: command, runner: "conform collector"), terminator: "")
         if !verdict.passed { throw ExitCode.failure }
     }
 }

@@ -22,7 +22,7 @@ struct ConformCheckCommand: ParsableCommand {
     var files: [String]
 
     @Option(help: "Report format: text, json or junit.")
-    var format: String = "text"
+    var format: ReportFormat = .text
 
     @Flag(help: "The files' writers have finished: a claimed slot never published is a failure, not a warning.")
     var final = false
@@ -31,7 +31,6 @@ struct ConformCheckCommand: ParsableCommand {
     var rulesURL: String?
 
     func validate() throws {
-        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
         guard !files.isEmpty else { throw ValidationError("give at least one file") }
     }
 
@@ -46,7 +45,8 @@ struct ConformCheckCommand: ParsableCommand {
             }
         }
         let links = RuleLinks.resolve(option: rulesURL)
-        print(ReportFormat(rawValue: format)!.render(reports, links: links), terminator: "")
+        print(format.render(reports, links: links), terminator: "")
         if !reports.allSatisfy(\.passed) { throw ExitCode.failure }
     }
 }
+extension ReportFormat: ExpressibleByArgument {}

@@ -40,31 +40,12 @@ struct ConformFuzzCommand: ParsableCommand {
     @Option(help: "Replays of a failing case, and of its shrunk form, to learn how often it fails.")
     var reproductionRuns: Int = 10
 
-    @Option(help: "Report format: text, json or junit.")
-    var format: String = "text"
-
-    @Option(help: "Milliseconds the testee is told (in create_file) to wait for room in a full ring before it answers DROPPED (default 10).")
-    var fullRingWaitMs: Int?
-
-    @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole.")
-    var holeTimeout: Double = 2
-
-    @Option(help: "File of known failures (as for conform run; fuzz cases match scenario/ patterns as 'fuzz').")
-    var failureList: String?
-
-    @Option(help: "Where the protocol's frames travel: stdio (the testee's standard input and output) or fds (descriptors 3 and 4, named in $OTLP_MMAP_TESTEE_FDS; standard output stays the testee's own).")
-    var channel: String = "stdio"
-
-    @Flag(help: "Count Recommended (SHOULD) checks as failures too.")
-    var enforceRecommended = false
+    @OptionGroup var testee: TesteeOptions
 
     @Argument(parsing: .postTerminator, help: "The testee and its arguments, after --.")
     var command: [String] = []
 
     func validate() throws {
-        if let fullRingWaitMs, fullRingWaitMs < 1 { throw ValidationError("--full-ring-wait-ms must be at least 1") }
-        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, json or junit") }
-        guard ["stdio", "fds"].contains(channel) else { throw ValidationError("--channel must be stdio or fds") }
         guard !command.isEmpty else { throw ValidationError("give the testee's command after --") }
         if cases != nil && duration != nil { throw ValidationError("give --cases or --duration, not both") }
         if let cases, cases < 1 { throw ValidationError("--cases must be at least 1") }
@@ -77,17 +58,9 @@ struct ConformFuzzCommand: ParsableCommand {
     }
 
     func run() throws {
-        var runner = TesteeRunner(command: command)
-        runner.holeTimeout = .milliseconds(Int64(holeTimeout * 1000))
-        if let fullRingWaitMs { runner.fullRingWait = .milliseconds(fullRingWaitMs) }
-        runner.useDescriptors = channel == "fds"
-        let format = ReportFormat(rawValue: format)!
-        let policy: VerdictPolicy
-        do {
-            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
-        } catch let error as ScenarioError {
-            throw ValidationError(error.description)
-        }
+        let runner = try testee.runner(command)
+        let policy = try testee.policy()
+        let format = testee.format
         if let replay {
             let script: TesteeScript
             do { script = try ReplayFile.read(path: replay) } catch let error as ScenarioError { throw ValidationError(error.description) }

@@ -32,7 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
         let path = file ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("otlp-mmap-demo-\(getpid()).otlpmmap").path
         let writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, fullRingWait: .seconds(5)))
-        var configuration = options.configuration(path: path)
+        var (configuration, warnings) = options.configuration(path: path)
+        for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         defer {
             if file == nil {
                 for created in [path, configuration.checkpointPath].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: created) }

@@ -36,8 +36,8 @@ struct WriteCommand: ParsableCommand {
     var endless = false
 
     func run() throws {
-        guard let path = file ?? ProcessInfo.processInfo.environment[WriterConfiguration.fileEnvironmentVariable] else {
-            throw ValidationError("give a file or set \(WriterConfiguration.fileEnvironmentVariable)")
+        guard let path = file ?? FileEnvironment.path() else {
+            throw ValidationError("give a file or set \(FileEnvironment.variable)")
         }
         let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
         let writer = try TelemetryWriter(configuration: WriterConfiguration(

@@ -32,8 +32,8 @@ struct WriteSampleCommand: ParsableCommand {
     var patience = 10.0
 
     func run() throws {
-        guard let path = file ?? ProcessInfo.processInfo.environment["SDK_MMAP_EXPORTER_FILE"] else {
-            throw ValidationError("give a file or set SDK_MMAP_EXPORTER_FILE")
+        guard let path = file ?? FileEnvironment.path() else {
+            throw ValidationError("give a file or set \(FileEnvironment.variable)")
         }
         let mapped: MmapFile
         if append {
