@@ -19,7 +19,9 @@ import TestSupport
         let result = try await TestSupport.run(["conform", "collector", "--format", "json"] + arguments + ["--"] + collector, timeout: 300, directory: folder)
         let took = ContinuousClock.now - started
         guard let json = try? JSON(parsing: result.stdout) else {
-            throw ReportMissing("conform collector printed no JSON report (status \(result.status)): \(result.stdout.prefix(2000)) \(result.stderr.suffix(2000))")
+            // A crash report's head names the fault and the crashed thread's frames; its tail is registers.
+            let crash = result.stderr.split(separator: "\n").filter { $0.contains("crashed") || $0.contains("Fatal error") || $0.contains(" at /") }.prefix(30)
+            throw ReportMissing("conform collector printed no JSON report (status \(result.status)): \(result.stdout.prefix(2000))\n\(crash.joined(separator: "\n"))\n\(result.stderr.prefix(3000))")
         }
         return (result.status, json, Double(took.components.seconds))
     }
@@ -124,11 +126,11 @@ import TestSupport
     @Test func aCollectorThatSendsGarbageIsNamed() async throws {
         let flood = """
             import sys, time, urllib.request
-            for i in range(200):
+            for i in range(50):
                 request = urllib.request.Request(sys.argv[1] + "/v1/traces", data=bytes([0xFF, 0x00, i % 256]) * 7,
                                                  headers={"Content-Type": "application/x-protobuf"})
                 try:
-                    urllib.request.urlopen(request, timeout=5)
+                    urllib.request.urlopen(request, timeout=60)
                 except Exception:
                     pass
             time.sleep(100)
@@ -147,7 +149,7 @@ import TestSupport
     /// stays under the same bound.
     @Test func aCollectorThatGrowsPastTheBoundIsNamed() async throws {
         let hog = ["python3", "-c", "import time\nx = b'm' * (300 << 20)\ntime.sleep(100)"]
-        let (status, json, _) = try await Self.testbed(["--scenario", "spans", "--export-timeout", "3", "--stop-timeout", "1", "--max-rss-mb", "100"], collector: hog)
+        let (status, json, _) = try await Self.testbed(["--scenario", "spans", "--export-timeout", "60", "--stop-timeout", "1", "--max-rss-mb", "100"], collector: hog)
         #expect(status == 1)
         let failures = json["scenarios"][0]["failures"].array.compactMap(\.string)
         #expect(failures.contains { $0.hasPrefix("READ-BOUNDED-MEMORY: the collector's resident memory reached") && $0.contains("past the bound of 100 MiB") }, "\(failures)")

@@ -158,11 +158,14 @@ struct ScenarioRun {
     }
 
     /// Whether the collector ended without being asked (reported once, under READ-LIVENESS).
-    /// READ-BOUNDED-MEMORY, from the collector's peak resident set (VmHWM) while it still runs.
-    mutating func checkMemory() {
-        guard let peak = collector?.usage?.peakResidentBytes, peak > testbed.maxResidentBytes,
-              !result.failures.contains(where: { $0.check == ReaderCheck.readBoundedMemory.id }) else { return }
+    /// READ-BOUNDED-MEMORY, from the collector's peak resident set (VmHWM) while it still runs;
+    /// whether the collector is past the bound (now or before).
+    @discardableResult
+    mutating func checkMemory() -> Bool {
+        if result.failures.contains(where: { $0.check == ReaderCheck.readBoundedMemory.id }) { return true }
+        guard let peak = collector?.usage?.peakResidentBytes, peak > testbed.maxResidentBytes else { return false }
         fail(.readBoundedMemory, "the collector's resident memory reached \(peak >> 20) MiB, past the bound of \(testbed.maxResidentBytes >> 20) MiB")
+        return true
     }
 
     mutating func endedOnItsOwn() -> Bool {
@@ -309,9 +312,11 @@ struct ScenarioRun {
         while true {
             let arrived = ArrivedExport(receiver.received)
             if ExportComparison.complete(expected, arrived, signals: signals) { return nil }
-            if endedOnItsOwn() || ContinuousClock.now >= deadline {
+            // A collector past its memory bound has failed: waiting longer tells nothing more.
+            let overMemory = checkMemory()
+            if endedOnItsOwn() || overMemory || ContinuousClock.now >= deadline {
                 let names = signals.map(\.rawValue).sorted().joined(separator: ", ")
-                var missing = "what the file holds (\(names)) had not all arrived within \(within)"
+                var missing = "what the file holds (\(names)) had not all arrived \(overMemory ? "when the collector passed its memory bound" : "within \(within)")"
                 missing += ": \(arrived.spans.count) of \(expected.spans.count) spans, \(arrived.logRecords.count) of \(expected.logRecords.count) log records, \(arrived.points.count) of \(expected.series.count) metric series"
                 let after = readerIndices()
                 let stalled = RingKind.allCases.filter { kind in before[kind] == after[kind] && (after[kind] ?? 0) < (writerIndices()[kind] ?? 0) }
