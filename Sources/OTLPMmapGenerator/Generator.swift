@@ -21,6 +21,9 @@ public enum Generator {
         "generated",
     ]
 
+    /// Hand-written folders inside a generated one: the guides beside the generated docs.
+    public static let handWrittenFolders = ["docs/guides"]
+
     /// `examples`: the invalid golden files that demonstrate each rule, listed in the rule catalogue.
     /// `scenarios`: the conformance scenarios, embedded into the runner so that it works from any folder.
     public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples(), scenarios: ScenarioSources = ScenarioSources()) -> [GeneratedFile] {
@@ -136,6 +139,7 @@ public enum Generator {
             for case let url as URL in enumerator {
                 guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
                 let relative = folder + "/" + url.path.dropFirst(base.path.count + 1)
+                if handWrittenFolders.contains(where: { relative.hasPrefix($0 + "/") }) { continue }
                 if !produced.contains(relative) { found.append(relative) }
             }
             problems += found.sorted().map { Staleness(path: $0, reason: .notGenerated) }
