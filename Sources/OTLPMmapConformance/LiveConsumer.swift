@@ -306,9 +306,9 @@ final class LiveConsumer {
                 outcome.failures.append(CheckFailure(finding.rule, "\(kind.name) sequence \(sequence) at byte \(finding.offset): \(finding.message)"))
                 isBroken = true
             }
-            let rendered = resolver.render(value)
-            for problem in Self.referenceErrors(rendered) {
-                outcome.failures.append(CheckFailure(RuleID(String(problem.prefix { $0 != " " && $0 != ":" })), "\(kind.name) sequence \(sequence): \(problem)"))
+            let (rendered, referenceErrors) = resolver.renderChecking(value)
+            for error in referenceErrors {
+                outcome.failures.append(CheckFailure(error.rule, "\(kind.name) sequence \(sequence): \(error)"))
                 isBroken = true
             }
             var detached = RecordContent.Detached()
@@ -334,20 +334,5 @@ final class LiveConsumer {
         for failure in outcome.failures { failures.append(failure) }
         if let consumed = outcome.consumed { records[kind, default: []].append(consumed) }
         if outcome.unreadable { unreadable[kind, default: 0] += 1 }
-    }
-
-    /// References the resolver could not resolve show an "error" member that starts with the rule ID.
-    static func referenceErrors(_ value: JSONValue) -> [String] {
-        switch value {
-        case .object(let pairs):
-            return pairs.flatMap { key, member -> [String] in
-                if key == "error", case .string(let text) = member { return [text] }
-                return referenceErrors(member)
-            }
-        case .array(let items):
-            return items.flatMap(referenceErrors)
-        default:
-            return []
-        }
     }
 }

@@ -13,6 +13,8 @@ public final class ReferenceResolver {
     /// references to it say so instead. People reading text want that; programs reading JSON do not.
     public let repeatExpansions: Bool
     private var expanded: Set<Int64> = []
+    /// The bad references met by the rendering under way, as the errors they are.
+    private var errors: [FormatError] = []
     private lazy var resolver = DictionaryResolver<JSONValue>(source: dictionary) { [unowned self] entry, _, resolver in
         self.render(entry.recordValue, resolver: resolver, nesting: 0)
     }
@@ -23,8 +25,17 @@ public final class ReferenceResolver {
     }
 
     public func render(_ value: RecordValue) -> JSONValue {
+        renderChecking(value).json
+    }
+
+    /// The rendering, and every bad reference in it as the typed error its place shows — for a
+    /// checker, which reports each under its rule without reading the text back.
+    package func renderChecking(_ value: RecordValue) -> (json: JSONValue, errors: [FormatError]) {
         defer { _ = resolver.takeFindings() }  // SHOULD-level findings of entries: a checker's business, not a rendering's
-        return render(value, resolver: resolver, nesting: 0)
+        errors = []
+        let json = render(value, resolver: resolver, nesting: 0)
+        defer { errors = [] }
+        return (json, errors)
     }
 
     /// `nesting`: how many messages deep `value` sits in the record or entry being rendered.
@@ -58,6 +69,8 @@ public final class ReferenceResolver {
                 expanded.insert(offset)
                 object.append(("value", try resolver.resolve(entryKind, at: offset, field: "reference", nesting: nesting)))
             } catch {
+                // The resolver throws FormatErrors only; anything else is reported as the entry's.
+                errors.append(error as? FormatError ?? FormatError(.dictEntry, at: Int(offset), "\(error)"))
                 object.append(("error", .string("\(error)")))
             }
             return .object(object)

@@ -37,6 +37,23 @@ import Testing
         #expect(try dictionary.resolve(key, as: .string) == .string("k"))
     }
 
+    /// A checker gets each bad reference of a rendering as the typed error its place shows, not as
+    /// text to read a rule ID back out of.
+    @Test func renderingReturnsItsBadReferencesTyped() throws {
+        let file = try makeFile()
+        let key = try file.dictionary.appendString("k")
+        let value = RecordValue.message(type: "Test", fields: [
+            (name: "good", value: .reference(kind: DictionaryEntryKind.string.rawValue, offset: key)),
+            (name: "outside", value: .reference(kind: DictionaryEntryKind.string.rawValue, offset: 10)),
+            (name: "unknown", value: .reference(kind: "no-such-kind", offset: key)),
+        ])
+        let (json, errors) = ReferenceResolver(dictionary: file.dictionary).renderChecking(value)
+        #expect(errors.map(\.rule) == [.dictRefRange, .dictRefKind])
+        #expect(errors.first?.offset == 10)
+        guard case .object(let fields) = json else { Issue.record("\(json)"); return }
+        #expect(fields.map(\.0) == ["good", "outside", "unknown"])
+    }
+
     @Test func aReferenceIntoTheMiddleOfAnEntryCannotReadPastEnd() throws {
         let file = try makeFile()
         let dictionary = file.dictionary
