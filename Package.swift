@@ -40,8 +40,6 @@ let package = Package(
         .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
         .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
         .library(name: "OTLPMmapWire", targets: ["OTLPMmapWire"]),
-        .library(name: "OTLPMmapSpec", targets: ["OTLPMmapSpec"]),
-        .library(name: "OTLPMmapGenerator", targets: ["OTLPMmapGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

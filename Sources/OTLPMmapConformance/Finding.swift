@@ -2,8 +2,8 @@ import OTLPMmapLayout
 import OTLPMmapWire
 
 /// One rule violation found in a file: which rule, how bad, where, and what was seen.
-public struct Finding: Sendable, Equatable, CustomStringConvertible {
-    public enum Severity: String, Sendable {
+package struct Finding: Sendable, Equatable, CustomStringConvertible {
+    package enum Severity: String, Sendable {
         /// A MUST rule is broken: the file does not conform.
         case error
         /// A SHOULD rule is broken, or a MUST rule that a file still being written may break for a
@@ -11,14 +11,14 @@ public struct Finding: Sendable, Equatable, CustomStringConvertible {
         case warning
     }
 
-    public var rule: RuleID
-    public var level: String
-    public var severity: Severity
+    package var rule: RuleID
+    package var level: String
+    package var severity: Severity
     /// File offset of the byte (or structure, or record) where the problem is.
-    public var offset: Int
-    public var message: String
+    package var offset: Int
+    package var message: String
 
-    public init(rule: RuleID, severity: Severity? = nil, offset: Int, message: String) {
+    package init(rule: RuleID, severity: Severity? = nil, offset: Int, message: String) {
         let info = RuleCatalogue.info(rule)
         self.rule = rule
         self.level = info?.level.rawValue ?? "MUST"
@@ -27,32 +27,34 @@ public struct Finding: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(rule) (\(level), \(severity.rawValue)) at byte \(offset): \(message)" }
+    package var description: String { "\(rule) (\(level), \(severity.rawValue)) at byte \(offset): \(message)" }
 }
 
 /// The result of checking one file.
+/// What `conform check` found in one file; the library's public face (with `FileChecker`) for
+/// programs outside this package, such as the fuzz targets and benchmarks.
 public struct CheckReport: Sendable {
-    public struct RingSummary: Sendable, Equatable {
-        public var name: String
-        public var offset: Int
-        public var readerIndex: Int64?
-        public var writerIndex: Int64?
-        public var recordsChecked: Int
+    package struct RingSummary: Sendable, Equatable {
+        package var name: String
+        package var offset: Int
+        package var readerIndex: Int64?
+        package var writerIndex: Int64?
+        package var recordsChecked: Int
         /// Which availability-flag formula the published records use: "either" when every checked
         /// sequence is below 2^32 (the formulas agree there), "none" when nothing was published.
-        public var flagFormula: String
+        package var flagFormula: String
     }
 
-    public var file: String
-    public var size: Int
-    public var findings: [Finding]
-    public var rings: [RingSummary]
-    public var dictionaryEntries: Int
+    package var file: String
+    package var size: Int
+    package var findings: [Finding]
+    package var rings: [RingSummary]
+    package var dictionaryEntries: Int
 
     /// No MUST rule is broken.
     public var passed: Bool { !findings.contains { $0.severity == .error } }
-    public var errors: [Finding] { findings.filter { $0.severity == .error } }
-    public var warnings: [Finding] { findings.filter { $0.severity == .warning } }
+    package var errors: [Finding] { findings.filter { $0.severity == .error } }
+    package var warnings: [Finding] { findings.filter { $0.severity == .warning } }
     /// The distinct rules broken, sorted.
-    public var brokenRules: [RuleID] { Array(Set(findings.map(\.rule))).sorted() }
+    package var brokenRules: [RuleID] { Array(Set(findings.map(\.rule))).sorted() }
 }

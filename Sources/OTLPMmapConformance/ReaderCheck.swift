@@ -3,13 +3,13 @@ import OTLPMmapLayout
 /// What a reader (a collector) of OTLP-mmap files must do, as the collector testbed checks it: the
 /// checks of spec/readers.yaml, generated into Generated/ReaderChecks.swift, each with where it
 /// comes from. Reports and failure lists name them by ID, as they name rules and runner checks.
-public struct ReaderCheck: Sendable, Hashable {
-    public let id: String
-    public let level: RuleInfo.Level
-    public let text: String
+package struct ReaderCheck: Sendable, Hashable {
+    package let id: String
+    package let level: RuleInfo.Level
+    package let text: String
     /// protocol, defect, otlp or project (spec/readers.yaml explains them).
-    public let origin: String
-    public let source: String
+    package let origin: String
+    package let source: String
 
     init(_ id: String, _ level: RuleInfo.Level, _ text: String, origin: String, source: String) {
         self.id = id
@@ -20,8 +20,8 @@ public struct ReaderCheck: Sendable, Hashable {
     }
 
     /// The reader check with this ID; nil for any other name.
-    public static func named(_ id: String) -> ReaderCheck? { all.first { $0.id == id } }
+    package static func named(_ id: String) -> ReaderCheck? { all.first { $0.id == id } }
 
     /// Where reports link for it: its anchor in the readers' chapter of the docs.
-    public var documentation: String { "docs/readers.md#\(id.lowercased())" }
+    package var documentation: String { "docs/readers.md#\(id.lowercased())" }
 }

@@ -5,25 +5,25 @@ import OTLPMmapWire
 /// Where reports link a rule: its anchor in the HTML spec (`otlp-mmap gen docs --html OUT` writes
 /// OUT/rules.html with every rule at `#RULE-ID`). `page` is that page's URL as the report's reader
 /// reaches it: relative (the default, for a report kept beside the pages) or absolute.
-public struct RuleLinks: Sendable, Equatable {
+package struct RuleLinks: Sendable, Equatable {
     /// Overrides the default page, for CI that publishes the pages somewhere.
-    public static let environmentVariable = "OTLP_MMAP_RULES_URL"
-    public var page: String
+    package static let environmentVariable = "OTLP_MMAP_RULES_URL"
+    package var page: String
 
-    public init(page: String = "rules.html") {
+    package init(page: String = "rules.html") {
         self.page = page
     }
 
     /// The page a command's `--rules-url` names, else `OTLP_MMAP_RULES_URL`'s, else the default.
-    public static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> RuleLinks {
+    package static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> RuleLinks {
         (option ?? environment[environmentVariable]).map { RuleLinks(page: $0) } ?? RuleLinks()
     }
 
-    public func url(for rule: RuleID) -> String { "\(page)#\(rule.rawValue)" }
+    package func url(for rule: RuleID) -> String { "\(page)#\(rule.rawValue)" }
 
     /// The link of a runner failure's check when it is a rule of the format (runner checks such as
     /// CONTENT-LOST are described in docs/testee.md, not on the rules page): nil otherwise.
-    public func url(forCheck check: String) -> String? {
+    package func url(forCheck check: String) -> String? {
         RuleCatalogue.all.first { $0.id.rawValue == check }.map { url(for: $0.id) }
     }
 
@@ -33,10 +33,10 @@ public struct RuleLinks: Sendable, Equatable {
 
 /// Renders check reports for people (a table), programs (JSON) and CI systems (JUnit XML); every
 /// finding links to its rule's anchor in the HTML spec.
-public enum ReportFormat: String, CaseIterable, Sendable {
+package enum ReportFormat: String, CaseIterable, Sendable {
     case text, json, junit
 
-    public func render(_ reports: [CheckReport], links: RuleLinks = RuleLinks()) -> String {
+    package func render(_ reports: [CheckReport], links: RuleLinks = RuleLinks()) -> String {
         switch self {
         case .text: reports.map { Self.text($0, links: links) }.joined(separator: "\n")
         case .json: Self.json(reports, links: links)

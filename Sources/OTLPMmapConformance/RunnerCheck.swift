@@ -5,10 +5,10 @@ import OTLPMmapWire
 /// rule IDs from spec/layout.yaml). The checks themselves are spec/testee.yaml's `checks`, generated
 /// into Generated/RunnerChecks.swift. Every failure in a report names a rule or one of these, so
 /// that a failure list can name it too.
-public struct RunnerCheck: Sendable, Hashable {
-    public let id: String
-    public let level: RuleInfo.Level
-    public let text: String
+package struct RunnerCheck: Sendable, Hashable {
+    package let id: String
+    package let level: RuleInfo.Level
+    package let text: String
 
     init(_ id: String, _ level: RuleInfo.Level, _ text: String) {
         self.id = id
@@ -17,10 +17,10 @@ public struct RunnerCheck: Sendable, Hashable {
     }
 
     /// The runner check with this ID; nil for a rule ID or an unknown name.
-    public static func named(_ id: String) -> RunnerCheck? { all.first { $0.id == id } }
+    package static func named(_ id: String) -> RunnerCheck? { all.first { $0.id == id } }
 
     /// The level of a check named by a rule ID or a runner check ID; nil for an unknown name.
-    public static func level(of check: String) -> RuleInfo.Level? {
+    package static func level(of check: String) -> RuleInfo.Level? {
         if let runner = all.first(where: { $0.id == check }) { return runner.level }
         if let reader = ReaderCheck.named(check) { return reader.level }
         return RuleCatalogue.all.first { $0.id.rawValue == check }?.level
@@ -28,12 +28,12 @@ public struct RunnerCheck: Sendable, Hashable {
 }
 
 /// One failed check of a script, with what happened.
-public struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
+package struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
     /// A rule ID (RING-HOLE) or a runner check ID (CONTENT-LOST).
-    public var check: String
-    public var message: String
+    package var check: String
+    package var message: String
 
-    public init(_ check: String, _ message: String) {
+    package init(_ check: String, _ message: String) {
         self.check = check
         self.message = message
     }
@@ -42,5 +42,5 @@ public struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
     init(_ rule: RuleID, _ message: String) { self.init(rule.rawValue, message) }
     package init(_ check: ReaderCheck, _ message: String) { self.init(check.id, message) }
 
-    public var description: String { "\(check): \(message)" }
+    package var description: String { "\(check): \(message)" }
 }

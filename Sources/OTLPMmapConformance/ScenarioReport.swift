@@ -4,7 +4,7 @@ extension RunVerdict {
     /// Renders the verdicts as text, JSON or JUnit (one test case per scenario).
     /// Failures of a rule link to its anchor in the HTML spec (`links`).
     /// `runner` names the command in the report: `conform run` (a writer) or `conform collector`.
-    public func render(format: ReportFormat, command: [String], links: RuleLinks = RuleLinks(), runner: String = "conform run") -> String {
+    package func render(format: ReportFormat, command: [String], links: RuleLinks = RuleLinks(), runner: String = "conform run") -> String {
         switch format {
         case .text:
             var out = "\(runner): \(command.joined(separator: " "))\n"

@@ -5,21 +5,21 @@ import OTLPMmapTestee
 import OTLPMmapWire
 
 /// The result of one script (a scenario or a fuzz case) against one testee.
-public struct ScenarioResult: Sendable {
-    public var scenario: String
-    public var failures: [CheckFailure]
-    public var recordsRead: Int
+package struct ScenarioResult: Sendable {
+    package var scenario: String
+    package var failures: [CheckFailure]
+    package var recordsRead: Int
     /// Commands the testee answered UNSUPPORTED.
-    public var unsupported: Int
+    package var unsupported: Int
     /// Record commands the testee answered DROPPED or TOO_LARGE.
-    public var notWritten: Int
-    public var seconds: Double
+    package var notWritten: Int
+    package var seconds: Double
     /// The testee's program could not be started at all (so no case can tell anything).
-    public var testeeDidNotStart = false
+    package var testeeDidNotStart = false
     /// The last lines the testee wrote to its standard error (and, on `--channel fds`, its standard
     /// output), kept when the script failed: what it said is often why.
-    public var testeeStderrTail = ""
-    public var passed: Bool { failures.isEmpty }
+    package var testeeStderrTail = ""
+    package var passed: Bool { failures.isEmpty }
 
     package init(scenario: String, failures: [CheckFailure] = [], recordsRead: Int = 0, unsupported: Int = 0, notWritten: Int = 0, seconds: Double = 0) {
         self.scenario = scenario
@@ -30,15 +30,15 @@ public struct ScenarioResult: Sendable {
         self.seconds = seconds
     }
     /// Nothing failed, but the testee lacks a feature the script uses.
-    public var skipped: Bool { passed && unsupported > 0 }
+    package var skipped: Bool { passed && unsupported > 0 }
     /// The checks that failed, each once, in the order they first failed.
-    public var failedChecks: [String] {
+    package var failedChecks: [String] {
         var seen: Set<String> = []
         return failures.map(\.check).filter { seen.insert($0).inserted }
     }
 
     /// The failed checks that are rules of the format (the rest are the runner's own).
-    public var brokenRules: [RuleID] {
+    package var brokenRules: [RuleID] {
         failedChecks.filter { RunnerCheck.named($0) == nil }.map(RuleID.init)
     }
 
@@ -53,25 +53,25 @@ public struct ScenarioResult: Sendable {
 /// consuming its file live, then checks the rules and that exactly what was commanded arrived —
 /// nothing lost but what the testee said it did not write, nothing duplicated, nothing altered,
 /// each thread's records in command order.
-public struct TesteeRunner: Sendable {
-    public var command: [String]
+package struct TesteeRunner: Sendable {
+    package var command: [String]
     /// How long a claimed slot may stay unpublished before it counts as a hole (RING-HOLE).
-    public var holeTimeout: Duration = .seconds(2)
+    package var holeTimeout: Duration = .seconds(2)
     /// What `create_file` tells the testee to wait for room in a full ring before it answers DROPPED.
     /// A few milliseconds: the runner reads every millisecond while it reads, and while it has
     /// paused no wait brings room — every record sent then waits all of it (at 100 ms, most of a
     /// fuzz run went into such waits).
-    public var fullRingWait: Duration = .milliseconds(10)
+    package var fullRingWait: Duration = .milliseconds(10)
     /// How long one command may take to be answered.
-    public var replyTimeout: Duration = .seconds(10)
+    package var replyTimeout: Duration = .seconds(10)
     /// Replaces every script's own timeout (tests make hanging writers fail fast).
-    public var timeoutOverride: Double?
+    package var timeoutOverride: Double?
     /// Whether the protocol uses the testee's standard input and output, or descriptors 3 and 4.
-    public var useDescriptors = false
+    package var useDescriptors = false
 
-    public init(command: [String]) { self.command = command }
+    package init(command: [String]) { self.command = command }
 
-    public func run(_ script: TesteeScript) -> ScenarioResult {
+    package func run(_ script: TesteeScript) -> ScenarioResult {
         let started = ContinuousClock.now
         var result = ScenarioResult(scenario: script.name, failures: [], recordsRead: 0, unsupported: 0, notWritten: 0, seconds: 0)
         func fail(_ check: RunnerCheck, _ message: String) { result.failures.append(CheckFailure(check, message)) }

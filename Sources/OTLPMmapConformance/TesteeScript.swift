@@ -7,22 +7,22 @@ import Yams
 /// A stream of testee commands with a name: a named scenario (ConformanceTests/scenarios, loaded
 /// from YAML), a generated fuzz case, or a saved replay. The runner adds `create_file` (with the
 /// path it chose) in front and `exit` at the end, and numbers the commands.
-public struct TesteeScript: Sendable, Equatable {
+package struct TesteeScript: Sendable, Equatable {
     /// A command for the testee, or a change of what the runner's consumer does meanwhile.
-    public enum Step: Sendable, Equatable {
+    package enum Step: Sendable, Equatable {
         case command(Command)
         /// Stop (true) or resume (false) reading the rings; see ConsumerControl in spec/testee.yaml.
         case consumer(paused: Bool)
     }
 
-    public var name: String
-    public var description: String
-    public var timeoutSeconds: Double
+    package var name: String
+    package var description: String
+    package var timeoutSeconds: Double
     /// The file to create; its `path` is the runner's choice.
-    public var file: CreateFile
-    public var steps: [Step]
+    package var file: CreateFile
+    package var steps: [Step]
 
-    public init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, steps: [Step]) {
+    package init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, steps: [Step]) {
         self.name = name
         self.description = description
         self.timeoutSeconds = timeoutSeconds
@@ -30,18 +30,18 @@ public struct TesteeScript: Sendable, Equatable {
         self.steps = steps
     }
 
-    public init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, commands: [Command]) {
+    package init(name: String, description: String = "", timeoutSeconds: Double = 30, file: CreateFile, commands: [Command]) {
         self.init(name: name, description: description, timeoutSeconds: timeoutSeconds, file: file, steps: commands.map { .command($0) })
     }
 
     /// The commands of the steps, in order.
-    public var commands: [Command] {
+    package var commands: [Command] {
         steps.compactMap { if case .command(let command) = $0 { command } else { nil } }
     }
 
     /// Geometry a scenario gets when it names none: small rings, so that the writer must wait for
     /// the runner, and a small dictionary, so that it must grow.
-    public static let defaultFile = CreateFile(
+    package static let defaultFile = CreateFile(
         events: RingGeometry(slots: 64, slotSize: 512), spans: RingGeometry(slots: 64, slotSize: 512),
         measurements: RingGeometry(slots: 64, slotSize: 512), dictionaryBytes: 1024,
         resource: [KeyValue(key: "service.name", value: Value(value: .stringValue("otlp-mmap-conformance")))])
@@ -54,8 +54,8 @@ public struct TesteeScript: Sendable, Equatable {
 /// protocol's command (`start_span: {span: A, name: …}`). Spans, scopes and instruments are named by
 /// labels; the loader turns labels into ids and gives every record a time of its own, so that the
 /// file's content is known exactly. `pause_consumer` and `resume_consumer` are steps for the runner.
-public enum ScenarioLoader {
-    public static func load(path: String) throws -> TesteeScript {
+package enum ScenarioLoader {
+    package static func load(path: String) throws -> TesteeScript {
         let text: String
         do { text = try SystemFile.text(of: path) } catch {
             throw ScenarioError("cannot read the scenario: \(error)")
@@ -63,7 +63,7 @@ public enum ScenarioLoader {
         return try load(yaml: text, source: path)
     }
 
-    public static func load(yaml text: String, source: String) throws -> TesteeScript {
+    package static func load(yaml text: String, source: String) throws -> TesteeScript {
         let root: Any?
         do { root = try Yams.load(yaml: text) } catch { throw ScenarioError("\(source): not YAML: \(error)") }
         guard let map = root as? [String: Any] else { throw ScenarioError("\(source): a scenario is a mapping") }
@@ -91,7 +91,7 @@ public enum ScenarioLoader {
     }
 
     /// Every scenario of a folder, sorted by name.
-    public static func loadAll(folder: String) throws -> [TesteeScript] {
+    package static func loadAll(folder: String) throws -> [TesteeScript] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted() } catch {
             throw ScenarioError("\(folder): cannot list the scenarios: \(error.localizedDescription)")
@@ -101,7 +101,7 @@ public enum ScenarioLoader {
 
     /// The scenarios built into the binary (the same files as ConformanceTests/scenarios; a test
     /// checks they agree), so that `conform run` works from any folder.
-    public static func builtIn() throws -> [TesteeScript] {
+    package static func builtIn() throws -> [TesteeScript] {
         try BuiltInScenarios.all.map { try load(yaml: $0.yaml, source: "built-in scenario \($0.file)") }
     }
 
@@ -294,7 +294,7 @@ extension Array where Element == UInt8 {
     }
 }
 
-public struct ScenarioError: Error, CustomStringConvertible {
-    public var description: String
+package struct ScenarioError: Error, CustomStringConvertible {
+    package var description: String
     package init(_ description: String) { self.description = description }
 }

@@ -5,17 +5,17 @@ import OTLPMmapLayout
 /// Known failures a writer's CI accepts for now, one per line: a check (`RING-FLAG-FORMULA`), or
 /// `scenario/check`, either with `*` and `?` wildcards; `#` starts the reason. A listed failure is
 /// expected; a listed line that matches no failure is reported, so the list shrinks as bugs are fixed.
-public struct FailureList: Sendable {
-    public struct Entry: Sendable, Equatable {
-        public var pattern: String
-        public var reason: String
-        public var line: Int
+package struct FailureList: Sendable {
+    package struct Entry: Sendable, Equatable {
+        package var pattern: String
+        package var reason: String
+        package var line: Int
     }
 
-    public var entries: [Entry]
-    public var source: String
+    package var entries: [Entry]
+    package var source: String
 
-    public init(text: String, source: String) throws {
+    package init(text: String, source: String) throws {
         self.source = source
         entries = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -34,7 +34,7 @@ public struct FailureList: Sendable {
         }
     }
 
-    public static func load(path: String) throws -> FailureList {
+    package static func load(path: String) throws -> FailureList {
         do {
             return try FailureList(text: SystemFile.text(of: path), source: path)
         } catch let error as ScenarioError {
@@ -62,19 +62,19 @@ public struct FailureList: Sendable {
 
 /// How failed checks count: a Required check (a MUST rule or runner check) fails the run; a
 /// Recommended one (SHOULD) is a warning unless `enforceRecommended`; a listed one is expected.
-public struct VerdictPolicy: Sendable {
-    public var failureList: FailureList?
-    public var enforceRecommended: Bool
+package struct VerdictPolicy: Sendable {
+    package var failureList: FailureList?
+    package var enforceRecommended: Bool
     /// Whether a run that checked nothing (every scenario skipped, or no record read at all) may pass.
-    public var allowSkipped: Bool
+    package var allowSkipped: Bool
 
-    public init(failureList: FailureList? = nil, enforceRecommended: Bool = false, allowSkipped: Bool = false) {
+    package init(failureList: FailureList? = nil, enforceRecommended: Bool = false, allowSkipped: Bool = false) {
         self.failureList = failureList
         self.enforceRecommended = enforceRecommended
         self.allowSkipped = allowSkipped
     }
 
-    public func judge(_ results: [ScenarioResult]) -> RunVerdict {
+    package func judge(_ results: [ScenarioResult]) -> RunVerdict {
         var used: Set<Int> = []
         let verdicts = results.map { result in
             var verdict = ScenarioVerdict(result: result)
@@ -106,45 +106,45 @@ public struct VerdictPolicy: Sendable {
     }
 
     /// The failures of a fuzz case that count (fuzz cases match entries as scenario `fuzz`).
-    public func unexpectedFailures(ofFuzzCase result: ScenarioResult) -> [CheckFailure] {
+    package func unexpectedFailures(ofFuzzCase result: ScenarioResult) -> [CheckFailure] {
         var named = result
         named.scenario = "fuzz"
         return judge([named]).scenarios[0].unexpected
     }
 }
 
-public struct ScenarioVerdict: Sendable {
-    public enum Status: String, Sendable { case passed, failed, skipped, expectedFailure = "expected failure" }
-    public var result: ScenarioResult
+package struct ScenarioVerdict: Sendable {
+    package enum Status: String, Sendable { case passed, failed, skipped, expectedFailure = "expected failure" }
+    package var result: ScenarioResult
     /// Failures that fail the run.
-    public var unexpected: [CheckFailure] = []
+    package var unexpected: [CheckFailure] = []
     /// Failures the failure list names.
-    public var expected: [CheckFailure] = []
+    package var expected: [CheckFailure] = []
     /// Recommended checks that failed, not enforced.
-    public var warnings: [CheckFailure] = []
+    package var warnings: [CheckFailure] = []
 
-    public var status: Status {
+    package var status: Status {
         if !unexpected.isEmpty { return .failed }
         if !expected.isEmpty { return .expectedFailure }
         return result.unsupported > 0 ? .skipped : .passed
     }
 }
 
-public struct RunVerdict: Sendable {
-    public var scenarios: [ScenarioVerdict]
+package struct RunVerdict: Sendable {
+    package var scenarios: [ScenarioVerdict]
     /// Failure-list entries that matched no failure although their scenarios ran.
-    public var nowPassing: [FailureList.Entry]
-    public var failureListSource: String?
+    package var nowPassing: [FailureList.Entry]
+    package var failureListSource: String?
     /// Why the run proves nothing, when it does not (it then fails unless skipping was allowed).
-    public var checkedNothing: String?
+    package var checkedNothing: String?
 
     /// The run fails on an unexpected failure, on a listed failure that no longer happens (the
     /// list must be brought up to date, as protobuf's conformance runner asks), and when it checked nothing.
-    public var passed: Bool { scenarios.allSatisfy { $0.status != .failed } && nowPassing.isEmpty && checkedNothing == nil }
+    package var passed: Bool { scenarios.allSatisfy { $0.status != .failed } && nowPassing.isEmpty && checkedNothing == nil }
 
-    public func count(_ status: ScenarioVerdict.Status) -> Int { scenarios.filter { $0.status == status }.count }
+    package func count(_ status: ScenarioVerdict.Status) -> Int { scenarios.filter { $0.status == status }.count }
 
-    public var summary: String {
+    package var summary: String {
         "\(count(.passed)) passed, \(count(.failed)) failed, \(count(.skipped)) skipped, \(count(.expectedFailure)) expected failures"
             + (nowPassing.isEmpty ? "" : ", \(nowPassing.count) listed failures now pass")
             + (checkedNothing.map { "; FAIL: \($0)" } ?? "")

@@ -4,33 +4,33 @@ import OTLPMmapGenerator
 import OTLPMmapSpec
 
 /// The options of generation, shared by `otlp-mmap-gen`, `otlp-mmap gen` and `otlp-mmap gen layout`.
-public struct GenerateOptions: ParsableArguments {
+package struct GenerateOptions: ParsableArguments {
     @Option(name: .long, help: "Repository root, the folder that holds spec/.")
-    public var root: String = FileManager.default.currentDirectoryPath
+    package var root: String = FileManager.default.currentDirectoryPath
 
     @Flag(name: .long, help: "Write nothing; exit with status 1 and name every generated file that differs from what spec/ produces.")
-    public var check = false
+    package var check = false
 
-    public init() {}
+    package init() {}
 }
 
 /// `gen`: regenerates every generated file from spec/, or with `--check` reports the stale ones.
 /// Shared by `otlp-mmap gen` and the bootstrap tool `otlp-mmap-gen`, which builds without the
 /// generated layout and so still runs when a spec change broke it.
-public struct GenerateCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct GenerateCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "gen",
         abstract: "Generate the Swift layout, the .proto schema and docs/ from spec/.",
         discussion: "Run it from the repository root (or pass --root). Generation is deterministic: the same spec gives the same bytes."
     )
 
-    @OptionGroup public var options: GenerateOptions
+    @OptionGroup package var options: GenerateOptions
 
-    public init() {}
+    package init() {}
 
-    public func run() throws { try Self.generate(root: options.root, check: options.check) }
+    package func run() throws { try Self.generate(root: options.root, check: options.check) }
 
-    public static func generate(root: String, check: Bool) throws {
+    package static func generate(root: String, check: Bool) throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
         let spec = try loadSpec(root: rootURL)
         let files = Generator.generate(spec, examples: try RuleExamples.load(root: rootURL), scenarios: try ScenarioSources.load(root: rootURL))
@@ -65,24 +65,24 @@ func printError(_ text: String) {
 }
 
 /// The same generation as `otlp-mmap gen layout`, under the `gen` group of the main tool.
-public struct GenerateLayoutCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct GenerateLayoutCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "layout",
         abstract: "Generate the Swift layout, the .proto schema and docs/ from spec/ (the default of `gen`)."
     )
 
-    @OptionGroup public var options: GenerateOptions
+    @OptionGroup package var options: GenerateOptions
 
-    public init() {}
+    package init() {}
 
-    public func run() throws { try GenerateCommand.generate(root: options.root, check: options.check) }
+    package func run() throws { try GenerateCommand.generate(root: options.root, check: options.check) }
 }
 
 /// `gen diff`: what changing the spec breaks, as `buf breaking` says it for protobuf.
-public struct GenerateDiffCommand: ParsableCommand {
-    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
+package struct GenerateDiffCommand: ParsableCommand {
+    package enum Format: String, ExpressibleByArgument, CaseIterable, Sendable { case text, json }
 
-    public static let configuration = CommandConfiguration(
+    package static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare two specs and say whom each difference breaks.",
         discussion: """
@@ -95,25 +95,25 @@ public struct GenerateDiffCommand: ParsableCommand {
     )
 
     @Argument(help: "OLD and NEW spec folders (none with --against).")
-    public var folders: [String] = []
+    package var folders: [String] = []
 
     @Option(name: .long, help: "Compare spec/ as committed at this git revision (branch, tag, commit) with spec/ under --root.")
-    public var against: String?
+    package var against: String?
 
     @Option(name: .long, help: "Repository root, the folder that holds spec/ (with --against).")
-    public var root: String = FileManager.default.currentDirectoryPath
+    package var root: String = FileManager.default.currentDirectoryPath
 
     @Option(name: .long, help: "text or json.")
-    public var format: Format = .text
+    package var format: Format = .text
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if against == nil, folders.count != 2 { throw ValidationError("give two spec folders, OLD and NEW, or --against GIT-REF") }
         if against != nil, !folders.isEmpty { throw ValidationError("--against compares with spec/ under --root: give no folders") }
     }
 
-    public func run() throws {
+    package func run() throws {
         let current = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         let comparison: SpecComparison, oldName: String, newName: String
         do {
@@ -139,22 +139,22 @@ public struct GenerateDiffCommand: ParsableCommand {
 }
 
 /// `gen docs --html OUT`: the spec as a static site, every rule at its own anchor.
-public struct GenerateDocsCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct GenerateDocsCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "docs",
         abstract: "Build the spec's HTML pages (layout, byte map, messages, rules with their golden files) into a folder.",
         discussion: "Every rule is at rules.html#RULE-ID, the anchor conformance reports link findings to (--rules-url)."
     )
 
     @Option(name: .long, help: "Repository root, the folder that holds spec/ and golden/.")
-    public var root: String = FileManager.default.currentDirectoryPath
+    package var root: String = FileManager.default.currentDirectoryPath
 
     @Option(name: .long, help: "The folder to write the pages into (created if needed).")
-    public var html: String
+    package var html: String
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
+    package func run() throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
         let spec = try loadSpec(root: rootURL)
         let folder = URL(fileURLWithPath: html, isDirectory: true)

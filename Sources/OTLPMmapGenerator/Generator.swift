@@ -2,16 +2,16 @@ import Foundation
 import OTLPMmapSpec
 
 /// One file the generator produces, with its path relative to the repository root.
-public struct GeneratedFile: Equatable, Sendable {
-    public var path: String
-    public var contents: String
+package struct GeneratedFile: Equatable, Sendable {
+    package var path: String
+    package var contents: String
 }
 
 /// Turns the spec into every generated file of the repository. Output depends only on the spec, so
 /// generating twice gives the same bytes; `check` relies on that to find stale files.
-public enum Generator {
+package enum Generator {
     /// Folders that hold only generated files: a file there that the generator does not produce is stale.
-    public static let generatedFolders = [
+    package static let generatedFolders = [
         "Sources/OTLPMmapLayout/Generated",
         "Sources/OTLPMmapTestee/Generated",
         "Sources/OTLPMmapConformance/Generated",
@@ -22,11 +22,11 @@ public enum Generator {
     ]
 
     /// Hand-written folders inside a generated one: the guides beside the generated docs.
-    public static let handWrittenFolders = ["docs/guides"]
+    package static let handWrittenFolders = ["docs/guides"]
 
     /// `examples`: the invalid golden files that demonstrate each rule, listed in the rule catalogue.
     /// `scenarios`: the conformance scenarios, embedded into the runner so that it works from any folder.
-    public static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples(), scenarios: ScenarioSources = ScenarioSources()) -> [GeneratedFile] {
+    package static func generate(_ spec: Spec, examples: RuleExamples = RuleExamples(), scenarios: ScenarioSources = ScenarioSources()) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: spec.sourceFiles)
         return formatFiles(spec, header, examples: examples) + (spec.testee.map(testeeFiles) ?? [])
             + (spec.readers.map(readerFiles) ?? [])
@@ -93,7 +93,7 @@ public enum Generator {
     /// Writes the files under `root`, creating folders, and deletes stale files in generated folders.
     /// Returns the paths it changed.
     @discardableResult
-    public static func write(_ files: [GeneratedFile], root: URL) throws -> [String] {
+    package static func write(_ files: [GeneratedFile], root: URL) throws -> [String] {
         var changed: [String] = []
         for problem in check(files, root: root) {
             let url = root.appendingPathComponent(problem.path)
@@ -108,20 +108,20 @@ public enum Generator {
         return changed
     }
 
-    public struct Staleness: Equatable, Sendable, CustomStringConvertible {
-        public enum Reason: String, Sendable { case missing, differs, notGenerated = "not produced by the generator" }
-        public var path: String
-        public var reason: Reason
-        public var description: String { "\(path): \(reason.rawValue)" }
+    package struct Staleness: Equatable, Sendable, CustomStringConvertible {
+        package enum Reason: String, Sendable { case missing, differs, notGenerated = "not produced by the generator" }
+        package var path: String
+        package var reason: Reason
+        package var description: String { "\(path): \(reason.rawValue)" }
 
-        public init(path: String, reason: Reason) {
+        package init(path: String, reason: Reason) {
             self.path = path
             self.reason = reason
         }
     }
 
     /// Compares the files on disk with what the spec produces. Empty means up to date.
-    public static func check(_ files: [GeneratedFile], root: URL) -> [Staleness] {
+    package static func check(_ files: [GeneratedFile], root: URL) -> [Staleness] {
         var problems: [Staleness] = []
         for file in files {
             let url = root.appendingPathComponent(file.path)
@@ -168,23 +168,23 @@ struct GeneratedHeader {
 /// The scenarios compiled into the binary, by file name, sorted: the testee runner's
 /// (ConformanceTests/scenarios/*.yaml) and the collector testbed's
 /// (ConformanceTests/collector-scenarios/*.yaml).
-public struct ScenarioSources: Sendable, Equatable {
-    public static let folder = "ConformanceTests/scenarios"
-    public static let collectorFolder = "ConformanceTests/collector-scenarios"
-    public var files: [(name: String, text: String)]
-    public var collectorFiles: [(name: String, text: String)]
+package struct ScenarioSources: Sendable, Equatable {
+    package static let folder = "ConformanceTests/scenarios"
+    package static let collectorFolder = "ConformanceTests/collector-scenarios"
+    package var files: [(name: String, text: String)]
+    package var collectorFiles: [(name: String, text: String)]
 
-    public init(files: [(name: String, text: String)] = [], collectorFiles: [(name: String, text: String)] = []) {
+    package init(files: [(name: String, text: String)] = [], collectorFiles: [(name: String, text: String)] = []) {
         self.files = files
         self.collectorFiles = collectorFiles
     }
 
-    public static func == (lhs: ScenarioSources, rhs: ScenarioSources) -> Bool {
+    package static func == (lhs: ScenarioSources, rhs: ScenarioSources) -> Bool {
         lhs.files.map(\.name) == rhs.files.map(\.name) && lhs.files.map(\.text) == rhs.files.map(\.text)
             && lhs.collectorFiles.map(\.name) == rhs.collectorFiles.map(\.name) && lhs.collectorFiles.map(\.text) == rhs.collectorFiles.map(\.text)
     }
 
-    public static func load(root: URL) throws -> ScenarioSources {
+    package static func load(root: URL) throws -> ScenarioSources {
         ScenarioSources(files: try yamlFiles(root.appendingPathComponent(folder)),
                         collectorFiles: try yamlFiles(root.appendingPathComponent(collectorFolder)))
     }
@@ -199,15 +199,15 @@ public struct ScenarioSources: Sendable, Equatable {
 
 /// Which golden files break which rule, read from golden/invalid/manifest.json. The rule catalogue
 /// in docs/ cites them; the golden files themselves are made by `otlp-mmap gen golden`.
-public struct RuleExamples: Sendable, Equatable {
-    public var filesByRule: [String: [String]]
+package struct RuleExamples: Sendable, Equatable {
+    package var filesByRule: [String: [String]]
 
-    public init(filesByRule: [String: [String]] = [:]) { self.filesByRule = filesByRule }
+    package init(filesByRule: [String: [String]] = [:]) { self.filesByRule = filesByRule }
 
-    public func files(for rule: String) -> [String] { (filesByRule[rule] ?? []).sorted() }
+    package func files(for rule: String) -> [String] { (filesByRule[rule] ?? []).sorted() }
 
     /// The examples under `root`/golden, or none when there is no manifest yet.
-    public static func load(root: URL) throws -> RuleExamples {
+    package static func load(root: URL) throws -> RuleExamples {
         let url = root.appendingPathComponent("golden/invalid/manifest.json")
         guard let data = FileManager.default.contents(atPath: url.path) else { return RuleExamples() }
         struct Entry: Decodable { var file: String; var rules: [String] }

@@ -2,22 +2,22 @@ import Foundation
 
 /// A golden file: its bytes and, beside it, what it must decode to (valid files) or which rules it
 /// must trigger (invalid files).
-public struct GoldenFile: Sendable {
-    public var name: String
-    public var description: String
-    public var bytes: [UInt8]
+package struct GoldenFile: Sendable {
+    package var name: String
+    package var description: String
+    package var bytes: [UInt8]
     /// The expected decode, `inspect --json`, for valid files.
-    public var expectedDecode: String?
+    package var expectedDecode: String?
     /// The rule IDs `conform check` must report, exactly, for invalid files.
-    public var rules: [String]
+    package var rules: [String]
 
     /// Path under golden/.
-    public var path: String { (expectedDecode != nil ? "valid/" : "invalid/") + name + ".otlpmmap" }
+    package var path: String { (expectedDecode != nil ? "valid/" : "invalid/") + name + ".otlpmmap" }
 }
 
 /// Writes and compares golden/ as a folder.
-public enum GoldenFolder {
-    public static func files(_ cases: [GoldenFile]) -> [(path: String, contents: Data)] {
+package enum GoldenFolder {
+    package static func files(_ cases: [GoldenFile]) -> [(path: String, contents: Data)] {
         var files: [(String, Data)] = []
         for golden in cases {
             files.append((golden.path, Data(golden.bytes)))
@@ -35,7 +35,7 @@ public enum GoldenFolder {
     }
 
     /// Paths under `root` whose content differs from what the cases produce, or that no case produces.
-    public static func stale(_ cases: [GoldenFile], root: URL) -> [String] {
+    package static func stale(_ cases: [GoldenFile], root: URL) -> [String] {
         let expected = files(cases)
         var stale: [String] = []
         for (path, contents) in expected where FileManager.default.contents(atPath: root.appendingPathComponent(path).path) != contents {
@@ -49,7 +49,7 @@ public enum GoldenFolder {
         return stale
     }
 
-    public static func write(_ cases: [GoldenFile], root: URL) throws {
+    package static func write(_ cases: [GoldenFile], root: URL) throws {
         for folder in ["valid", "invalid"] {
             let url = root.appendingPathComponent(folder)
             if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }

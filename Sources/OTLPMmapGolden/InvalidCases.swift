@@ -8,7 +8,7 @@ import OTLPMmapWire
 /// must report for it. A defect that also breaks a SHOULD rule as a side effect lists that too.
 /// Every MUST rule has one (except the live-only ones); the SHOULD rules' files break only a SHOULD
 /// rule, so the checker warns but the file still passes.
-public enum InvalidCases {
+package enum InvalidCases {
     /// The base: 4 slots of 512 bytes per ring; one log record, a span (start, end), a measurement,
     /// and an unreferenced last dictionary entry.
     struct Base {
@@ -208,7 +208,7 @@ public enum InvalidCases {
     ]
 
     /// Every invalid case, built from a base written into `folder`.
-    public static func make(in folder: URL) throws -> [GoldenFile] {
+    package static func make(in folder: URL) throws -> [GoldenFile] {
         let base = try base(in: folder)
         return defects.map { defect in
             var copy = base
@@ -245,12 +245,12 @@ public enum InvalidCases {
 
     /// MUST rules no static file can show: they concern what a writer does over time, and
     /// `conform run` checks them on a live writer.
-    public static let liveOnlyRules = ["RING-SIZE-BEFORE-CLAIM", "HDR-INIT-ORDER"]
+    package static let liveOnlyRules = ["RING-SIZE-BEFORE-CLAIM", "HDR-INIT-ORDER"]
 }
 
-public enum GoldenCases {
+package enum GoldenCases {
     /// Every golden file, valid and invalid, built in a scratch `folder`.
-    public static func make(in folder: URL) throws -> [GoldenFile] {
+    package static func make(in folder: URL) throws -> [GoldenFile] {
         try ValidCases.make(in: folder) + InvalidCases.make(in: folder)
     }
 }

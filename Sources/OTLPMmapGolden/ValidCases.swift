@@ -6,7 +6,7 @@ import OTLPMmapWire
 
 /// Valid golden files, written by the reference writer with a fixed clock and fixed ids, so that the
 /// same writer always produces the same bytes: a change of format shows as a changed file.
-public enum ValidCases {
+package enum ValidCases {
     /// A clock that starts at a fixed instant and advances 1 µs per reading.
     final class FixedClock: @unchecked Sendable {
         private let lock = NSLock()
@@ -89,7 +89,7 @@ public enum ValidCases {
     ]
 
     /// Writes every valid case into `folder` and returns them with their expected decodes.
-    public static func make(in folder: URL) throws -> [GoldenFile] {
+    package static func make(in folder: URL) throws -> [GoldenFile] {
         try cases.map { entry in
             let path = folder.appendingPathComponent(entry.name + ".otlpmmap").path
             let writer = try writer(path, slots: entry.slots, dictionaryBytes: entry.dictionaryBytes)

@@ -9,9 +9,9 @@ import Synchronization
 /// The reference writer (OTLPMmapSDK) as a testee: it carries out each command of the testee
 /// protocol through the SDK's public API, the way an application would, and answers with what the
 /// SDK reports. `conform run` and `conform fuzz` check the SDK through it.
-public final class ReferenceTestee: Sendable {
+package final class ReferenceTestee: Sendable {
     /// Rules this testee can break on purpose, so that tests show the runner reports exactly them.
-    public enum Defect: String, CaseIterable, Sendable {
+    package enum Defect: String, CaseIterable, Sendable {
         /// A record cut to fit its slot, its length prefix still saying the whole length (written at exit).
         case slotLength = "SLOT-LENGTH"
         /// A spans slot claimed right after the file is created and never published.
@@ -23,7 +23,7 @@ public final class ReferenceTestee: Sendable {
     }
 
     /// Bugs that break no rule a file shows by itself: only comparing content with commands finds them.
-    public enum Bug: String, CaseIterable, Sendable {
+    package enum Bug: String, CaseIterable, Sendable {
         /// Every fifth record is answered OK but never written.
         case loseRecords = "lose-records"
         /// The reply to the first record command carries the next command's id.
@@ -62,7 +62,7 @@ public final class ReferenceTestee: Sendable {
 
     struct SpanKey: Hashable { var trace: [UInt8]; var span: [UInt8] }
 
-    public init(defect: Defect? = nil, bug: Bug? = nil, fullRingWait: Duration = .milliseconds(100)) {
+    package init(defect: Defect? = nil, bug: Bug? = nil, fullRingWait: Duration = .milliseconds(100)) {
         self.defect = defect
         self.bug = bug
         self.fullRingWait = fullRingWait
@@ -70,7 +70,7 @@ public final class ReferenceTestee: Sendable {
 
     /// Serves commands from `input` until `exit` or the end of input; replies go to `output`.
     /// Returns normally after `exit`; throws when the stream is broken.
-    public func serve(input: FileHandle, output: FileHandle) throws {
+    package func serve(input: FileHandle, output: FileHandle) throws {
         var splitter = FrameSplitter()
         while true {
             while let frame = try splitter.next() {

@@ -1,10 +1,10 @@
 /// The record messages, as read from spec/messages.yaml.
 
-public enum ScalarType: String, Sendable, CaseIterable {
+package enum ScalarType: String, Sendable, CaseIterable {
     case int64, uint32, fixed32, fixed64, double, bool, string, bytes
 
     /// The protobuf wire type of a single value: 0 varint, 1 64-bit, 2 length-delimited, 5 32-bit.
-    public var wireType: Int {
+    package var wireType: Int {
         switch self {
         case .int64, .uint32, .bool: 0
         case .fixed64, .double: 1
@@ -14,15 +14,15 @@ public enum ScalarType: String, Sendable, CaseIterable {
     }
 
     /// Whether a repeated field of this type is written packed (proto3 default for numbers).
-    public var packable: Bool { wireType != 2 }
+    package var packable: Bool { wireType != 2 }
 }
 
-public enum MessageFieldType: Sendable, Equatable {
+package enum MessageFieldType: Sendable, Equatable {
     case scalar(ScalarType)
     case enumeration(String)
     case message(String)
 
-    public var wireType: Int {
+    package var wireType: Int {
         switch self {
         case .scalar(let scalar): scalar.wireType
         case .enumeration: 0
@@ -31,73 +31,73 @@ public enum MessageFieldType: Sendable, Equatable {
     }
 }
 
-public struct MessageField: Sendable {
-    public var name: String
-    public var number: Int
-    public var type: MessageFieldType
-    public var repeated: Bool
-    public var oneof: String?
+package struct MessageField: Sendable {
+    package var name: String
+    package var number: Int
+    package var type: MessageFieldType
+    package var repeated: Bool
+    package var oneof: String?
     /// The dictionary entry kind this int64 refers to.
-    public var ref: String?
+    package var ref: String?
     /// Exact byte length required when present.
-    public var length: Int?
-    public var rules: [String]
-    public var line: Int
+    package var length: Int?
+    package var rules: [String]
+    package var line: Int
     /// The format version that introduced the field (files of earlier versions never hold it).
-    public var since: Int = 1
+    package var since: Int = 1
     /// The version from which writers should no longer write the field; readers still read it.
-    public var deprecated: Int? = nil
+    package var deprecated: Int? = nil
 }
 
-public struct Message: Sendable {
-    public var name: String
-    public var doc: String
-    public var fields: [MessageField]
-    public var reserved: [Int]
-    public var line: Int
+package struct Message: Sendable {
+    package var name: String
+    package var doc: String
+    package var fields: [MessageField]
+    package var reserved: [Int]
+    package var line: Int
     /// The message this one is declared in (`SpanEvent` for `StartSpan`), nil at the top level.
     /// Names are unique across the schema whatever the nesting, so code that does not nest (the
     /// generated Swift) can use them as they are; the .proto nests as upstream's does.
-    public var parent: String? = nil
+    package var parent: String? = nil
 
     /// Oneof names in the order their first member appears.
-    public var oneofs: [String] {
+    package var oneofs: [String] {
         var names: [String] = []
         for field in fields { if let name = field.oneof, !names.contains(name) { names.append(name) } }
         return names
     }
 
-    public func members(ofOneof name: String) -> [MessageField] { fields.filter { $0.oneof == name } }
+    package func members(ofOneof name: String) -> [MessageField] { fields.filter { $0.oneof == name } }
 }
 
-public struct EnumValue: Sendable {
-    public var name: String
-    public var number: Int
+package struct EnumValue: Sendable {
+    package var name: String
+    package var number: Int
 }
 
-public struct EnumType: Sendable {
-    public var name: String
-    public var doc: String
-    public var values: [EnumValue]
-    public var line: Int
+package struct EnumType: Sendable {
+    package var name: String
+    package var doc: String
+    package var values: [EnumValue]
+    package var line: Int
     /// The message this enum is declared in, nil at the top level.
-    public var parent: String? = nil
+    package var parent: String? = nil
 }
 
-public struct MessageSchema: Sendable {
-    public var package: String
+package struct MessageSchema: Sendable {
+    package var package: String
     /// What the schema is for, in Markdown (the testee protocol's description lives here).
-    public var doc: String = ""
-    public var enums: [EnumType]
-    public var messages: [Message]
+    package var doc: String = ""
+    package var enums: [EnumType]
+    package var messages: [Message]
     /// What a runner checks beyond the format's rules (spec/testee.yaml only).
-    public var checks: [RunnerCheckSpec] = []
+    package var checks: [RunnerCheckSpec] = []
 
-    public func message(named name: String) -> Message? { messages.first { $0.name == name } }
-    public func enumeration(named name: String) -> EnumType? { enums.first { $0.name == name } }
+    package func message(named name: String) -> Message? { messages.first { $0.name == name } }
+    package func enumeration(named name: String) -> EnumType? { enums.first { $0.name == name } }
 
     /// The names enclosing a type and the type itself, outermost first: `["SpanEvent", "StartSpan", "SpanKind"]`.
-    public func path(of name: String) -> [String] {
+    package func path(of name: String) -> [String] {
         var path = [name]
         var parent = message(named: name)?.parent ?? enumeration(named: name)?.parent
         while let outer = parent, !path.contains(outer) {
@@ -108,36 +108,36 @@ public struct MessageSchema: Sendable {
     }
 
     /// The type's name qualified by its enclosing messages: `SpanEvent.StartSpan`.
-    public func qualifiedName(of name: String) -> String { path(of: name).joined(separator: ".") }
+    package func qualifiedName(of name: String) -> String { path(of: name).joined(separator: ".") }
 }
 
 /// The whole specification: layout and messages, checked against each other, and the testee
 /// protocol the conformance runner speaks with writers under test.
-public struct Spec: Sendable {
-    public var layout: Layout
-    public var messages: MessageSchema
+package struct Spec: Sendable {
+    package var layout: Layout
+    package var messages: MessageSchema
     /// spec/testee.yaml, when the spec has one.
-    public var testee: MessageSchema?
+    package var testee: MessageSchema?
     /// spec/readers.yaml, when the spec has one: what a reader of the format must do.
-    public var readers: ReaderChecks?
+    package var readers: ReaderChecks?
     /// The spec files' texts by their name under spec/, so generated files can cite them.
-    public var sourceFiles: [String]
+    package var sourceFiles: [String]
 }
 
 /// A check the conformance runner makes about a testee, beside the format's rules: its ID appears
 /// in reports and failure lists as a rule ID does.
-public struct RunnerCheckSpec: Sendable {
-    public var id: String
-    public var level: RuleLevel
-    public var text: String
+package struct RunnerCheckSpec: Sendable {
+    package var id: String
+    package var level: RuleLevel
+    package var text: String
     /// Where the check comes from (spec/readers.yaml's checks carry it; the testee runner's do not).
-    public var origin: CheckOrigin?
-    public var source: String?
-    public var line: Int
+    package var origin: CheckOrigin?
+    package var source: String?
+    package var line: Int
 }
 
 /// Where a reader check comes from.
-public enum CheckOrigin: String, Sendable {
+package enum CheckOrigin: String, Sendable {
     /// The upstream written specification states it (../shared/protocol.md §7).
     case protocolText = "protocol"
     /// It guards against a known defect of the existing collector (protocol.md §6).
@@ -150,7 +150,7 @@ public enum CheckOrigin: String, Sendable {
 
 /// spec/readers.yaml: what a reader (a collector) of OTLP-mmap files must do, as the collector
 /// testbed checks it.
-public struct ReaderChecks: Sendable {
-    public var doc: String
-    public var checks: [RunnerCheckSpec]
+package struct ReaderChecks: Sendable {
+    package var doc: String
+    package var checks: [RunnerCheckSpec]
 }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Loads spec/ and checks the layout and the messages against each other.
-public enum SpecLoader {
-    public static let layoutFile = "layout.yaml"
-    public static let messagesFile = "messages.yaml"
-    public static let testeeFile = "testee.yaml"
-    public static let readersFile = "readers.yaml"
+package enum SpecLoader {
+    package static let layoutFile = "layout.yaml"
+    package static let messagesFile = "messages.yaml"
+    package static let testeeFile = "testee.yaml"
+    package static let readersFile = "readers.yaml"
 
     /// Loads `layout.yaml` and `messages.yaml` from a spec directory. Errors name the files as
     /// `folder/layout.yaml` (`spec/…` in a repository; the folders compared by `gen diff`).
-    public static func load(directory: URL, displayedAs folder: String = "spec") throws -> Spec {
+    package static func load(directory: URL, displayedAs folder: String = "spec") throws -> Spec {
         func read(_ name: String) throws -> String {
             let url = directory.appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -29,7 +29,7 @@ public enum SpecLoader {
     /// Loads the two schema texts; errors name `folder/layout.yaml` or `folder/messages.yaml` and a line.
     /// `testeeYAML`, spec/testee.yaml, is optional: a format spec without the testee protocol still loads.
     /// `readersYAML`, spec/readers.yaml, is optional too.
-    public static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil, readersYAML: String? = nil,
+    package static func load(layoutYAML: String, messagesYAML: String, testeeYAML: String? = nil, readersYAML: String? = nil,
                             folder: String = "spec") throws -> Spec {
         let layoutName = "\(folder)/\(layoutFile)"
         let messagesName = "\(folder)/\(messagesFile)"
@@ -100,7 +100,7 @@ public enum SpecLoader {
 }
 
 /// A place in the spec that names a rule.
-public enum RuleCitation: Sendable, Equatable {
+package enum RuleCitation: Sendable, Equatable {
     case layoutField(structure: String, field: String)
     case ringPart(String)
     case messageField(message: String, field: String)
@@ -108,7 +108,7 @@ public enum RuleCitation: Sendable, Equatable {
 
 extension Spec {
     /// Every place that names rule `id`, in spec order: layout fields, ring parts, record fields.
-    public func citations(of id: String) -> [RuleCitation] {
+    package func citations(of id: String) -> [RuleCitation] {
         var places: [RuleCitation] = []
         for structure in layout.structures {
             for field in structure.fields where field.rules.contains(id) { places.append(.layoutField(structure: structure.name, field: field.name)) }

@@ -8,9 +8,9 @@ import OTLPMmapTestee
 /// threads, runs that wrap small rings many times, pauses of the consumer that fill a ring, and every
 /// instrument kind. Every case is valid — spans are started before they are used, instruments and
 /// scopes defined before records name them — so whatever fails is the writer's doing.
-public enum FuzzCases {
+package enum FuzzCases {
     /// Case `index` of a run seeded `seed`; the same pair gives the same case everywhere.
-    public static func generate(seed: UInt64, index: Int) -> TesteeScript {
+    package static func generate(seed: UInt64, index: Int) -> TesteeScript {
         var builder = CaseBuilder(random: FuzzRandom(seed: FuzzRandom.caseSeed(seed, index)))
         builder.build()
         return TesteeScript(name: "seed \(seed) case \(index)", description: builder.segments.joined(separator: ", "),

@@ -2,7 +2,7 @@ import Foundation
 
 extension Fuzzer.Progress {
     /// One line for standard error while a run goes on.
-    public var line: String {
+    package var line: String {
         "fuzz: \(cases) cases (\(String(format: "%.1f", casesPerSecond))/s), \(records) records, no counted failure yet"
             + (toleratedFailures > 0 ? ", \(toleratedFailures) cases failed only listed or Recommended checks" : "") + ", \(String(format: "%.0f", elapsed.seconds)) s"
     }
@@ -16,7 +16,7 @@ extension Fuzzer.Progress {
 
 extension Fuzzer.Report {
     /// The report; `replayCommand` is how to run the saved case again (the CLI knows its own name).
-    public func render(format: ReportFormat, replayCommand: String?) -> String {
+    package func render(format: ReportFormat, replayCommand: String?) -> String {
         switch format {
         case .json:
             var document: [String: Any] = [
@@ -89,7 +89,7 @@ extension Fuzzer.Failure {
 
 extension Fuzzer {
     /// Reads a duration as `conform fuzz --duration` takes it: seconds, or a number with s, m or h.
-    public static func parseDuration(_ text: String) -> Duration? {
+    package static func parseDuration(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("h", 3600), ("m", 60), ("s", 1)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             guard let number = Double(text.dropLast()), number > 0 else { return nil }

@@ -3,78 +3,78 @@ import Synchronization
 
 /// `conform fuzz`: runs generated cases against a testee until one fails, the case count is
 /// reached or the time is up; shrinks the failing case and saves it as a replay file.
-public struct Fuzzer: Sendable {
-    public enum Limit: Sendable, Equatable {
+package struct Fuzzer: Sendable {
+    package enum Limit: Sendable, Equatable {
         case cases(Int)
         case duration(Duration)
     }
 
     /// Where a run stands, for a progress line.
-    public struct Progress: Sendable {
-        public var cases: Int
-        public var records: Int
+    package struct Progress: Sendable {
+        package var cases: Int
+        package var records: Int
         /// Cases that failed some check the policy does not count (listed, or Recommended and not
         /// enforced); a counted failure ends the run.
-        public var toleratedFailures = 0
-        public var elapsed: Duration
-        public var casesPerSecond: Double { cases == 0 ? 0 : Double(cases) / max(0.001, elapsed.seconds) }
+        package var toleratedFailures = 0
+        package var elapsed: Duration
+        package var casesPerSecond: Double { cases == 0 ? 0 : Double(cases) / max(0.001, elapsed.seconds) }
     }
 
     /// How often a case failed the check in question when run again.
-    public struct Reproduction: Sendable, Equatable, CustomStringConvertible {
-        public var failed: Int
-        public var runs: Int
-        public var always: Bool { failed == runs }
-        public var description: String { "fails \(failed) of \(runs) replays" }
+    package struct Reproduction: Sendable, Equatable, CustomStringConvertible {
+        package var failed: Int
+        package var runs: Int
+        package var always: Bool { failed == runs }
+        package var description: String { "fails \(failed) of \(runs) replays" }
     }
 
-    public struct Failure: Sendable {
-        public var caseIndex: Int
+    package struct Failure: Sendable {
+        package var caseIndex: Int
         /// The generated case's result and size.
-        public var original: ScenarioResult
-        public var originalSteps: Int
+        package var original: ScenarioResult
+        package var originalSteps: Int
         /// How often the generated case failed again; nil when it was not replayed (no testee could start).
-        public var originalReproduction: Reproduction?
+        package var originalReproduction: Reproduction?
         /// The shrunk case, its result, and the candidates run to find it.
-        public var shrunk: TesteeScript
-        public var shrunkResult: ScenarioResult
-        public var trials: Int
+        package var shrunk: TesteeScript
+        package var shrunkResult: ScenarioResult
+        package var trials: Int
         /// Runs of each candidate while shrinking: more than one for a failure that does not always reproduce.
-        public var attemptsPerCandidate = 1
+        package var attemptsPerCandidate = 1
         /// How often the shrunk case failed when replayed.
-        public var shrunkReproduction: Reproduction?
+        package var shrunkReproduction: Reproduction?
         /// Where the shrunk case was saved; nil when it could not be.
-        public var replayPath: String?
-        public var saveError: String?
+        package var replayPath: String?
+        package var saveError: String?
     }
 
-    public struct Report: Sendable {
-        public var seed: UInt64
-        public var progress: Progress
-        public var failure: Failure?
+    package struct Report: Sendable {
+        package var seed: UInt64
+        package var progress: Progress
+        package var failure: Failure?
     }
 
-    public var runner: TesteeRunner
-    public var seed: UInt64
-    public var limit: Limit
+    package var runner: TesteeRunner
+    package var seed: UInt64
+    package var limit: Limit
     /// At most this many candidates are run while shrinking.
-    public var shrinkBudget = 400
+    package var shrinkBudget = 400
     /// Cases run at once, each with its own testee process and file, on a thread of its own.
-    public var jobs = Fuzzer.defaultJobs
+    package var jobs = Fuzzer.defaultJobs
     /// One job more than processors: a job is a runner thread and a testee process that take turns
     /// (a command, its reply), so one job per processor leaves the processors idle at times
     /// (measured on 2 cores: 3 jobs ran the reference testee's cases 10 % faster than 2).
-    public static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) + 1 }
+    package static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) + 1 }
     /// How many times a failing case, and then its shrunk form, is replayed to learn how often it fails.
-    public var reproductionRuns = 10
+    package var reproductionRuns = 10
     /// Folder the replay file of a failure goes to (created when needed).
-    public var replayFolder: String
+    package var replayFolder: String
     /// Which failed checks count: known failures and unenforced Recommended checks do not stop the run.
-    public var policy = VerdictPolicy()
+    package var policy = VerdictPolicy()
     /// How often `progress` is called; nil: never.
-    public var progressInterval: Duration? = .seconds(2)
+    package var progressInterval: Duration? = .seconds(2)
 
-    public init(runner: TesteeRunner, seed: UInt64, limit: Limit, replayFolder: String) {
+    package init(runner: TesteeRunner, seed: UInt64, limit: Limit, replayFolder: String) {
         self.runner = runner
         self.seed = seed
         self.limit = limit
@@ -84,7 +84,7 @@ public struct Fuzzer: Sendable {
     /// Runs cases on `jobs` threads until the limit or a counted failure. Cases are numbered as
     /// they are handed out; after a failure no new case starts, those running finish, and the
     /// lowest-numbered failure is the one shrunk — the one a run with one job would have found.
-    public func run(progress: (Progress) -> Void = { _ in }) -> Report {
+    package func run(progress: (Progress) -> Void = { _ in }) -> Report {
         struct Found { var index: Int; var script: TesteeScript; var result: ScenarioResult; var check: String? }
         struct State { var next = 0; var progress = Progress(cases: 0, records: 0, elapsed: .zero); var found: Found? }
         let clock = ContinuousClock()
@@ -138,7 +138,7 @@ public struct Fuzzer: Sendable {
     }
 
     /// Runs a saved case `times` times, `jobs` at once (`--replay --repeat`); results in start order.
-    public static func replay(_ script: TesteeScript, times: Int, jobs: Int, runner: TesteeRunner) -> [ScenarioResult] {
+    package static func replay(_ script: TesteeScript, times: Int, jobs: Int, runner: TesteeRunner) -> [ScenarioResult] {
         Workers.repeatRuns(of: script, times: times, jobs: jobs, runner: runner)
     }
 
@@ -146,7 +146,7 @@ public struct Fuzzer: Sendable {
     /// last), and in how many runs it failed. A run that read no record is no failure of the case
     /// (a shrunk case may write nothing when the bug does not strike); the replay as a whole fails
     /// for having checked nothing only when no run read anything.
-    public static func judgeReplays(_ results: [ScenarioResult], policy: VerdictPolicy) -> (shown: RunVerdict, failed: Int) {
+    package static func judgeReplays(_ results: [ScenarioResult], policy: VerdictPolicy) -> (shown: RunVerdict, failed: Int) {
         var lenient = policy
         lenient.allowSkipped = true
         let verdicts = results.map { lenient.judge([$0]) }

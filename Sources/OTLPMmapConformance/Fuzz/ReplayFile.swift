@@ -5,8 +5,8 @@ import OTLPMmapTestee
 /// A fuzz case on disk: `ReplayStep`s (spec/testee.yaml) framed as the protocol frames its
 /// messages. The first step is create_file; consumer pauses are steps too, so a replay drives the
 /// testee exactly as the failing run did. Binary on purpose: any string a case holds survives.
-public enum ReplayFile {
-    public static func encode(_ script: TesteeScript) -> [UInt8] {
+package enum ReplayFile {
+    package static func encode(_ script: TesteeScript) -> [UInt8] {
         var file = script.file
         file.path = ""
         var bytes = Frame.encode(ReplayStep(step: .command(Command(command: .createFile(file)))))
@@ -19,7 +19,7 @@ public enum ReplayFile {
         return bytes
     }
 
-    public static func write(_ script: TesteeScript, to path: String) throws {
+    package static func write(_ script: TesteeScript, to path: String) throws {
         do {
             try Data(encode(script)).write(to: URL(fileURLWithPath: path))
         } catch {
@@ -27,7 +27,7 @@ public enum ReplayFile {
         }
     }
 
-    public static func read(path: String) throws -> TesteeScript {
+    package static func read(path: String) throws -> TesteeScript {
         let bytes: [UInt8]
         do { bytes = try SystemFile.contents(of: path, limit: 64 << 20) } catch {
             throw ScenarioError("cannot read the replay file: \(error)")
@@ -35,7 +35,7 @@ public enum ReplayFile {
         return try decode(bytes, name: (path as NSString).lastPathComponent, source: path)
     }
 
-    public static func decode(_ bytes: [UInt8], name: String, source: String) throws -> TesteeScript {
+    package static func decode(_ bytes: [UInt8], name: String, source: String) throws -> TesteeScript {
         var splitter = FrameSplitter()
         splitter.append(bytes)
         var file: CreateFile?

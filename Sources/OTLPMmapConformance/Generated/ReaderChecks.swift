@@ -7,63 +7,63 @@ extension ReaderCheck {
     /// status, attributes of every AnyValue kind (value_ref included), resource and scope; log
     /// records; and metrics aggregated as each MetricRef says (sum delta or cumulative, gauge,
     /// histogram, exponential histogram) with exact values.
-    public static let readContent = ReaderCheck("READ-CONTENT", .must, "Everything the file holds arrives, every field exact: spans with their events, links, status, attributes of every AnyValue kind (value_ref included), resource and scope; log records; and metrics aggregated as each MetricRef says (sum delta or cumulative, gauge, histogram, exponential histogram) with exact values.", origin: "project", source: "protocol.md §5: how the existing collector turns records into OTLP")
+    package static let readContent = ReaderCheck("READ-CONTENT", .must, "Everything the file holds arrives, every field exact: spans with their events, links, status, attributes of every AnyValue kind (value_ref included), resource and scope; log records; and metrics aggregated as each MetricRef says (sum delta or cumulative, gauge, histogram, exponential histogram) with exact values.", origin: "project", source: "protocol.md §5: how the existing collector turns records into OTLP")
     /// MUST (project: OTLP semantics): Nothing arrives that the file does not hold, and nothing
     /// arrives twice unless the reader was restarted (a request sent again unchanged, after a
     /// timeout on its answer, counts once).
-    public static let readNothingElse = ReaderCheck("READ-NOTHING-ELSE", .must, "Nothing arrives that the file does not hold, and nothing arrives twice unless the reader was restarted (a request sent again unchanged, after a timeout on its answer, counts once).", origin: "project", source: "OTLP semantics")
+    package static let readNothingElse = ReaderCheck("READ-NOTHING-ELSE", .must, "Nothing arrives that the file does not hold, and nothing arrives twice unless the reader was restarted (a request sent again unchanged, after a timeout on its answer, counts once).", origin: "project", source: "OTLP semantics")
     /// MUST (defect: protocol.md §6: the existing collector marks records read before exporting
     /// them, so a crash loses them): A record is handed back to writers (reader_index moved past
     /// it) only once it was exported; a reader killed and restarted loses nothing (duplicates are
     /// allowed).
-    public static let readAtLeastOnce = ReaderCheck("READ-AT-LEAST-ONCE", .must, "A record is handed back to writers (reader_index moved past it) only once it was exported; a reader killed and restarted loses nothing (duplicates are allowed).", origin: "defect", source: "protocol.md §6: the existing collector marks records read before exporting them, so a crash loses them")
+    package static let readAtLeastOnce = ReaderCheck("READ-AT-LEAST-ONCE", .must, "A record is handed back to writers (reader_index moved past it) only once it was exported; a reader killed and restarted loses nothing (duplicates are allowed).", origin: "defect", source: "protocol.md §6: the existing collector marks records read before exporting them, so a crash loses them")
     /// MUST (defect: protocol.md §6: the existing reader stops for good at the first slot that does
     /// not decode): A record that breaks a rule is skipped and counted, and reading goes on with
     /// the records after it.
-    public static let readSkipBad = ReaderCheck("READ-SKIP-BAD", .must, "A record that breaks a rule is skipped and counted, and reading goes on with the records after it.", origin: "defect", source: "protocol.md §6: the existing reader stops for good at the first slot that does not decode")
+    package static let readSkipBad = ReaderCheck("READ-SKIP-BAD", .must, "A record that breaks a rule is skipped and counted, and reading goes on with the records after it.", origin: "defect", source: "protocol.md §6: the existing reader stops for good at the first slot that does not decode")
     /// MUST (defect: protocol.md §6: the existing collector stalls for good on a slot claimed and
     /// never published): A slot claimed and never published is skipped within a bounded time, and
     /// the records after it arrive.
-    public static let readSkipHole = ReaderCheck("READ-SKIP-HOLE", .must, "A slot claimed and never published is skipped within a bounded time, and the records after it arrive.", origin: "defect", source: "protocol.md §6: the existing collector stalls for good on a slot claimed and never published")
+    package static let readSkipHole = ReaderCheck("READ-SKIP-HOLE", .must, "A slot claimed and never published is skipped within a bounded time, and the records after it arrive.", origin: "defect", source: "protocol.md §6: the existing collector stalls for good on a slot claimed and never published")
     /// MUST (defect: protocol.md §7: the existing collector panics on a SpanEvent with no event): A
     /// SpanEvent with no event, a Measurement with no value and a MetricRef with no aggregation
     /// neither stop nor crash the reader; the records around them arrive.
-    public static let readEmptyOneof = ReaderCheck("READ-EMPTY-ONEOF", .must, "A SpanEvent with no event, a Measurement with no value and a MetricRef with no aggregation neither stop nor crash the reader; the records around them arrive.", origin: "defect", source: "protocol.md §7: the existing collector panics on a SpanEvent with no event")
+    package static let readEmptyOneof = ReaderCheck("READ-EMPTY-ONEOF", .must, "A SpanEvent with no event, a Measurement with no value and a MetricRef with no aggregation neither stop nor crash the reader; the records around them arrive.", origin: "defect", source: "protocol.md §7: the existing collector panics on a SpanEvent with no event")
     /// MUST (project: protocol.md §3 (dictionary offsets and entries)): A dictionary reference out
     /// of range, to the wrong kind of entry, or to an entry whose length varint is truncated spoils
     /// only the record that holds it.
-    public static let readBadReference = ReaderCheck("READ-BAD-REFERENCE", .must, "A dictionary reference out of range, to the wrong kind of entry, or to an entry whose length varint is truncated spoils only the record that holds it.", origin: "project", source: "protocol.md §3 (dictionary offsets and entries)")
+    package static let readBadReference = ReaderCheck("READ-BAD-REFERENCE", .must, "A dictionary reference out of range, to the wrong kind of entry, or to an entry whose length varint is truncated spoils only the record that holds it.", origin: "project", source: "protocol.md §3 (dictionary offsets and entries)")
     /// MUST (defect: protocol.md §6: a file reset is detected only through start_time): A file
     /// re-created under the reader (a new inode) or reset in place (a new start time) is followed:
     /// what the new file holds arrives, without a restart.
-    public static let readFollowReset = ReaderCheck("READ-FOLLOW-RESET", .must, "A file re-created under the reader (a new inode) or reset in place (a new start time) is followed: what the new file holds arrives, without a restart.", origin: "defect", source: "protocol.md §6: a file reset is detected only through start_time")
+    package static let readFollowReset = ReaderCheck("READ-FOLLOW-RESET", .must, "A file re-created under the reader (a new inode) or reset in place (a new start time) is followed: what the new file holds arrives, without a restart.", origin: "defect", source: "protocol.md §6: a file reset is detected only through start_time")
     /// MUST (project: protocol.md §2 (reader_index gives slots back to writers)): A reader that has
     /// exported what it read hands the slots back (reader_index advances), so that writers are
     /// never stalled by a reader that is keeping up.
-    public static let readKeepUp = ReaderCheck("READ-KEEP-UP", .must, "A reader that has exported what it read hands the slots back (reader_index advances), so that writers are never stalled by a reader that is keeping up.", origin: "project", source: "protocol.md §2 (reader_index gives slots back to writers)")
+    package static let readKeepUp = ReaderCheck("READ-KEEP-UP", .must, "A reader that has exported what it read hands the slots back (reader_index advances), so that writers are never stalled by a reader that is keeping up.", origin: "project", source: "protocol.md §2 (reader_index gives slots back to writers)")
     /// MUST (otlp: OTLP/gRPC and OTLP/HTTP (retryable codes, RetryInfo, Retry-After)): An export
     /// the receiver refuses as retryable (UNAVAILABLE, HTTP 503) is retried, no sooner than the
     /// receiver asked, until it is accepted: nothing is lost to a backend outage.
-    public static let readRetry = ReaderCheck("READ-RETRY", .must, "An export the receiver refuses as retryable (UNAVAILABLE, HTTP 503) is retried, no sooner than the receiver asked, until it is accepted: nothing is lost to a backend outage.", origin: "otlp", source: "OTLP/gRPC and OTLP/HTTP (retryable codes, RetryInfo, Retry-After)")
+    package static let readRetry = ReaderCheck("READ-RETRY", .must, "An export the receiver refuses as retryable (UNAVAILABLE, HTTP 503) is retried, no sooner than the receiver asked, until it is accepted: nothing is lost to a backend outage.", origin: "otlp", source: "OTLP/gRPC and OTLP/HTTP (retryable codes, RetryInfo, Retry-After)")
     /// MUST (otlp: OTLP specification, Partial Success (the client must not retry a request
     /// answered with partial_success populated)): An answer with partial_success is final for that
     /// request; the request is not sent again.
-    public static let readPartialSuccess = ReaderCheck("READ-PARTIAL-SUCCESS", .must, "An answer with partial_success is final for that request; the request is not sent again.", origin: "otlp", source: "OTLP specification, Partial Success (the client must not retry a request answered with partial_success populated)")
+    package static let readPartialSuccess = ReaderCheck("READ-PARTIAL-SUCCESS", .must, "An answer with partial_success is final for that request; the request is not sent again.", origin: "otlp", source: "OTLP specification, Partial Success (the client must not retry a request answered with partial_success populated)")
     /// SHOULD (project: this project): A receiver that refuses one signal does not stop the export
     /// of the others.
-    public static let readSignalsApart = ReaderCheck("READ-SIGNALS-APART", .should, "A receiver that refuses one signal does not stop the export of the others.", origin: "project", source: "this project")
+    package static let readSignalsApart = ReaderCheck("READ-SIGNALS-APART", .should, "A receiver that refuses one signal does not stop the export of the others.", origin: "project", source: "this project")
     /// MUST (otlp: OTLP/gRPC and OTLP/HTTP): Every request the reader sends is a well-formed OTLP
     /// export request on the signal's service or path.
-    public static let readWellFormedExport = ReaderCheck("READ-WELL-FORMED-EXPORT", .must, "Every request the reader sends is a well-formed OTLP export request on the signal's service or path.", origin: "otlp", source: "OTLP/gRPC and OTLP/HTTP")
+    package static let readWellFormedExport = ReaderCheck("READ-WELL-FORMED-EXPORT", .must, "Every request the reader sends is a well-formed OTLP export request on the signal's service or path.", origin: "otlp", source: "OTLP/gRPC and OTLP/HTTP")
     /// MUST (project: this project): The reader does not crash, does not stop reading or exporting
     /// while the file holds records, and stops when asked within its shutdown time.
-    public static let readLiveness = ReaderCheck("READ-LIVENESS", .must, "The reader does not crash, does not stop reading or exporting while the file holds records, and stops when asked within its shutdown time.", origin: "project", source: "this project")
+    package static let readLiveness = ReaderCheck("READ-LIVENESS", .must, "The reader does not crash, does not stop reading or exporting while the file holds records, and stops when asked within its shutdown time.", origin: "project", source: "this project")
     /// MUST (project: this project (every byte of a mapped file is untrusted; a reader's memory is
     /// bounded by its configuration)): The reader's resident memory stays under a bound set by its
     /// configuration (open spans, metric series, batch sizes), not by how many records the file
     /// held over time; the testbed's bound is --max-rss-mb (1024 by default).
-    public static let readBoundedMemory = ReaderCheck("READ-BOUNDED-MEMORY", .must, "The reader's resident memory stays under a bound set by its configuration (open spans, metric series, batch sizes), not by how many records the file held over time; the testbed's bound is --max-rss-mb (1024 by default).", origin: "project", source: "this project (every byte of a mapped file is untrusted; a reader's memory is bounded by its configuration)")
+    package static let readBoundedMemory = ReaderCheck("READ-BOUNDED-MEMORY", .must, "The reader's resident memory stays under a bound set by its configuration (open spans, metric series, batch sizes), not by how many records the file held over time; the testbed's bound is --max-rss-mb (1024 by default).", origin: "project", source: "this project (every byte of a mapped file is untrusted; a reader's memory is bounded by its configuration)")
 
     /// Every check, in the order spec/readers.yaml lists them.
-    public static let all: [ReaderCheck] = [.readContent, .readNothingElse, .readAtLeastOnce, .readSkipBad, .readSkipHole, .readEmptyOneof, .readBadReference, .readFollowReset, .readKeepUp, .readRetry, .readPartialSuccess, .readSignalsApart, .readWellFormedExport, .readLiveness, .readBoundedMemory]
+    package static let all: [ReaderCheck] = [.readContent, .readNothingElse, .readAtLeastOnce, .readSkipBad, .readSkipHole, .readEmptyOneof, .readBadReference, .readFollowReset, .readKeepUp, .readRetry, .readPartialSuccess, .readSignalsApart, .readWellFormedExport, .readLiveness, .readBoundedMemory]
 }

@@ -3,34 +3,34 @@
 
 extension RunnerCheck {
     /// MUST: Every record command answered OK arrives in the file.
-    public static let contentLost = RunnerCheck("CONTENT-LOST", .must, "Every record command answered OK arrives in the file.")
+    package static let contentLost = RunnerCheck("CONTENT-LOST", .must, "Every record command answered OK arrives in the file.")
     /// MUST: Nothing arrives that no command asked for or that was answered DROPPED or TOO_LARGE:
     /// no duplicate, no altered record.
-    public static let contentUnexpected = RunnerCheck("CONTENT-UNEXPECTED", .must, "Nothing arrives that no command asked for or that was answered DROPPED or TOO_LARGE: no duplicate, no altered record.")
+    package static let contentUnexpected = RunnerCheck("CONTENT-UNEXPECTED", .must, "Nothing arrives that no command asked for or that was answered DROPPED or TOO_LARGE: no duplicate, no altered record.")
     /// MUST: The records of one thread of commands arrive in the order of the commands.
-    public static let contentOrder = RunnerCheck("CONTENT-ORDER", .must, "The records of one thread of commands arrive in the order of the commands.")
+    package static let contentOrder = RunnerCheck("CONTENT-ORDER", .must, "The records of one thread of commands arrive in the order of the commands.")
     /// MUST: A record carries the scope its command named.
-    public static let contentScope = RunnerCheck("CONTENT-SCOPE", .must, "A record carries the scope its command named.")
+    package static let contentScope = RunnerCheck("CONTENT-SCOPE", .must, "A record carries the scope its command named.")
     /// MUST: The resource carries the attributes create_file gave.
-    public static let contentResource = RunnerCheck("CONTENT-RESOURCE", .must, "The resource carries the attributes create_file gave.")
+    package static let contentResource = RunnerCheck("CONTENT-RESOURCE", .must, "The resource carries the attributes create_file gave.")
     /// MUST: The testee creates the file create_file names and makes it readable.
-    public static let fileCreated = RunnerCheck("FILE-CREATED", .must, "The testee creates the file create_file names and makes it readable.")
+    package static let fileCreated = RunnerCheck("FILE-CREATED", .must, "The testee creates the file create_file names and makes it readable.")
     /// MUST: The testee starts, answers every command with one frame holding a Reply with the
     /// command's id, in order and in time, and exits with status 0 after exit.
-    public static let testeeProtocol = RunnerCheck("TESTEE-PROTOCOL", .must, "The testee starts, answers every command with one frame holding a Reply with the command's id, in order and in time, and exits with status 0 after exit.")
+    package static let testeeProtocol = RunnerCheck("TESTEE-PROTOCOL", .must, "The testee starts, answers every command with one frame holding a Reply with the command's id, in order and in time, and exits with status 0 after exit.")
     /// MUST: Every reply's status is one of OK, DROPPED, TOO_LARGE, UNSUPPORTED and ERROR, with one
     /// part per command of a run_parallel.
-    public static let replyValid = RunnerCheck("REPLY-VALID", .must, "Every reply's status is one of OK, DROPPED, TOO_LARGE, UNSUPPORTED and ERROR, with one part per command of a run_parallel.")
+    package static let replyValid = RunnerCheck("REPLY-VALID", .must, "Every reply's status is one of OK, DROPPED, TOO_LARGE, UNSUPPORTED and ERROR, with one part per command of a run_parallel.")
     /// SHOULD: The testee carries out every well-formed command rather than answering ERROR.
-    public static let replyError = RunnerCheck("REPLY-ERROR", .should, "The testee carries out every well-formed command rather than answering ERROR.")
+    package static let replyError = RunnerCheck("REPLY-ERROR", .should, "The testee carries out every well-formed command rather than answering ERROR.")
     /// MUST: DROPPED is the answer only for a record whose ring stayed full: a record answered
     /// DROPPED while the runner was reading, and whose ring it never saw full while the command
     /// ran, was lost.
-    public static let replyDropped = RunnerCheck("REPLY-DROPPED", .must, "DROPPED is the answer only for a record whose ring stayed full: a record answered DROPPED while the runner was reading, and whose ring it never saw full while the command ran, was lost.")
+    package static let replyDropped = RunnerCheck("REPLY-DROPPED", .must, "DROPPED is the answer only for a record whose ring stayed full: a record answered DROPPED while the runner was reading, and whose ring it never saw full while the command ran, was lost.")
     /// SHOULD: TOO_LARGE is the answer only for a record that may not fit a slot: one whose largest
     /// possible encoding fits is written.
-    public static let replyTooLarge = RunnerCheck("REPLY-TOO-LARGE", .should, "TOO_LARGE is the answer only for a record that may not fit a slot: one whose largest possible encoding fits is written.")
+    package static let replyTooLarge = RunnerCheck("REPLY-TOO-LARGE", .should, "TOO_LARGE is the answer only for a record that may not fit a slot: one whose largest possible encoding fits is written.")
 
     /// Every check, in the order spec/testee.yaml lists them.
-    public static let all: [RunnerCheck] = [.contentLost, .contentUnexpected, .contentOrder, .contentScope, .contentResource, .fileCreated, .testeeProtocol, .replyValid, .replyError, .replyDropped, .replyTooLarge]
+    package static let all: [RunnerCheck] = [.contentLost, .contentUnexpected, .contentOrder, .contentScope, .contentResource, .fileCreated, .testeeProtocol, .replyValid, .replyError, .replyDropped, .replyTooLarge]
 }

@@ -4,10 +4,10 @@ import OTLPMmapSpec
 /// byte map, the record messages, and the rule catalogue with every rule at a stable anchor named
 /// by its ID (`rules.html#RING-HOLE`) — the anchor the conformance reports link their findings to.
 /// Pages link to each other only by relative paths, so the folder can be served or opened as files.
-public enum HTMLEmitter {
+package enum HTMLEmitter {
     /// The pages and the byte-map picture, by path inside OUT; `examples` are the golden files each
     /// rule cites (linked under `golden/`, which the command copies next to the pages).
-    public static func site(_ spec: Spec, examples: RuleExamples) -> [GeneratedFile] {
+    package static func site(_ spec: Spec, examples: RuleExamples) -> [GeneratedFile] {
         let header = GeneratedHeader(sources: spec.sourceFiles)
         return [
             GeneratedFile(path: "index.html", contents: index(spec, header)),
@@ -203,15 +203,15 @@ public enum HTMLEmitter {
 import Foundation
 
 /// The pages could not be written where asked.
-public struct SiteError: Error, CustomStringConvertible {
-    public var description: String
+package struct SiteError: Error, CustomStringConvertible {
+    package var description: String
 }
 
 extension HTMLEmitter {
     /// Writes the site into `folder` (created if needed) with the golden files the rules cite, copied
     /// from `root`/golden so that their links work wherever the folder goes. Returns the paths written.
     @discardableResult
-    public static func write(_ spec: Spec, examples: RuleExamples, root: URL, to folder: URL) throws -> [String] {
+    package static func write(_ spec: Spec, examples: RuleExamples, root: URL, to folder: URL) throws -> [String] {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
             throw SiteError(description: "\(folder.path) is a file, not a folder for the pages")

@@ -10,11 +10,11 @@ enum SwiftRunnerChecksEmitter {
             for check in schema.checks {
                 out.doc("\(check.level.rawValue): \(check.text)")
                 let level = check.level == .must ? ".must" : ".should"
-                out.line("public static let \(Naming.ruleConstant(check.id)) = RunnerCheck(\(Naming.literal(check.id)), \(level), \(Naming.literal(check.text)))")
+                out.line("package static let \(Naming.ruleConstant(check.id)) = RunnerCheck(\(Naming.literal(check.id)), \(level), \(Naming.literal(check.text)))")
             }
             out.line()
             out.doc("Every check, in the order spec/testee.yaml lists them.")
-            out.line("public static let all: [RunnerCheck] = [\(schema.checks.map { "." + Naming.ruleConstant($0.id) }.joined(separator: ", "))]")
+            out.line("package static let all: [RunnerCheck] = [\(schema.checks.map { "." + Naming.ruleConstant($0.id) }.joined(separator: ", "))]")
         }
         return out.text
     }
@@ -28,12 +28,12 @@ enum SwiftRunnerChecksEmitter {
             for check in readers.checks {
                 out.doc("\(check.level.rawValue) (\(check.origin?.rawValue ?? "project"): \(check.source ?? "")): \(check.text)")
                 let level = check.level == .must ? ".must" : ".should"
-                out.line("public static let \(Naming.ruleConstant(check.id)) = ReaderCheck(\(Naming.literal(check.id)), \(level), \(Naming.literal(check.text)), "
+                out.line("package static let \(Naming.ruleConstant(check.id)) = ReaderCheck(\(Naming.literal(check.id)), \(level), \(Naming.literal(check.text)), "
                     + "origin: \(Naming.literal(check.origin?.rawValue ?? "project")), source: \(Naming.literal(check.source ?? "")))")
             }
             out.line()
             out.doc("Every check, in the order spec/readers.yaml lists them.")
-            out.line("public static let all: [ReaderCheck] = [\(readers.checks.map { "." + Naming.ruleConstant($0.id) }.joined(separator: ", "))]")
+            out.line("package static let all: [ReaderCheck] = [\(readers.checks.map { "." + Naming.ruleConstant($0.id) }.joined(separator: ", "))]")
         }
         return out.text
     }

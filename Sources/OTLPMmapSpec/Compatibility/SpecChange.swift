@@ -1,7 +1,7 @@
 /// One difference between two specs, with whom it breaks. The kinds are stable identifiers (they
 /// appear in JSON reports and in tests), in the spirit of `buf breaking`'s rule names.
-public struct SpecChange: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+package struct SpecChange: Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         // The fixed structures (file, ring and dictionary headers).
         case structureAdded = "structure-added"
         case structureRemoved = "structure-removed"
@@ -55,7 +55,7 @@ public struct SpecChange: Sendable, Equatable, Codable {
     }
 
     /// Who a change breaks.
-    public enum Audience: String, Sendable, Codable, CaseIterable, Comparable {
+    package enum Audience: String, Sendable, Codable, CaseIterable, Comparable {
         /// Readers built from the new spec, given files written under the old one.
         case readersOfOldFiles = "readers-of-old-files"
         /// Readers built from the old spec, given files written under the new one.
@@ -63,11 +63,11 @@ public struct SpecChange: Sendable, Equatable, Codable {
         /// Writers built from the old spec, whose files the new spec's readers now read.
         case writers
 
-        public static func < (lhs: Audience, rhs: Audience) -> Bool {
+        package static func < (lhs: Audience, rhs: Audience) -> Bool {
             allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
         }
 
-        public var phrase: String {
+        package var phrase: String {
             switch self {
             case .readersOfOldFiles: "readers of old files"
             case .oldReadersOfNewFiles: "old readers of new files"
@@ -76,18 +76,18 @@ public struct SpecChange: Sendable, Equatable, Codable {
         }
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// What changed: `FileHeader.spans`, `SpanEvent.name`, `RING-HOLE`.
-    public var subject: String
+    package var subject: String
     /// How: `offset 16 → 24`.
-    public var detail: String
+    package var detail: String
     /// Empty for a compatible change.
-    public var breaks: [Audience]
+    package var breaks: [Audience]
     /// Where to look: the new spec's file and line, or the old one's for what was removed.
-    public var file: String
-    public var line: Int
+    package var file: String
+    package var line: Int
 
-    public init(_ kind: Kind, _ subject: String, _ detail: String, breaks: [Audience], file: String, line: Int) {
+    package init(_ kind: Kind, _ subject: String, _ detail: String, breaks: [Audience], file: String, line: Int) {
         self.kind = kind
         self.subject = subject
         self.detail = detail
@@ -96,12 +96,12 @@ public struct SpecChange: Sendable, Equatable, Codable {
         self.line = line
     }
 
-    public var isBreaking: Bool { !breaks.isEmpty }
+    package var isBreaking: Bool { !breaks.isEmpty }
 }
 
 /// What `SpecDiff.compare` found: every change, and the verdict a person changing the format needs.
-public struct SpecComparison: Sendable, Equatable, Codable {
-    public enum Verdict: String, Sendable, Codable {
+package struct SpecComparison: Sendable, Equatable, Codable {
+    package enum Verdict: String, Sendable, Codable {
         /// Nobody is broken.
         case compatible
         /// Only old readers are broken by new files, and the version was bumped: they refuse those
@@ -113,19 +113,19 @@ public struct SpecComparison: Sendable, Equatable, Codable {
         case breakingWithoutVersionBump = "breaking-without-version-bump"
     }
 
-    public var oldVersion: Int
-    public var newVersion: Int
-    public var changes: [SpecChange]
+    package var oldVersion: Int
+    package var newVersion: Int
+    package var changes: [SpecChange]
 
-    public init(oldVersion: Int, newVersion: Int, changes: [SpecChange]) {
+    package init(oldVersion: Int, newVersion: Int, changes: [SpecChange]) {
         self.oldVersion = oldVersion
         self.newVersion = newVersion
         self.changes = changes
     }
 
-    public var versionBumped: Bool { newVersion > oldVersion }
+    package var versionBumped: Bool { newVersion > oldVersion }
 
-    public var verdict: Verdict {
+    package var verdict: Verdict {
         let broken = Set(changes.flatMap(\.breaks))
         if broken.isEmpty { return .compatible }
         if !versionBumped { return .breakingWithoutVersionBump }
@@ -133,5 +133,5 @@ public struct SpecComparison: Sendable, Equatable, Codable {
     }
 
     /// The exit status of `gen diff`: non-zero for a change that breaks somebody without a version bump.
-    public var exitStatus: Int32 { verdict == .breakingWithoutVersionBump ? 1 : 0 }
+    package var exitStatus: Int32 { verdict == .breakingWithoutVersionBump ? 1 : 0 }
 }

@@ -10,24 +10,24 @@
 ///   removing a field or changing its cardinality breaks readers both ways.
 /// - A new MUST rule can refuse what existing writers write; a relaxed or removed one is still
 ///   enforced by old readers on new files.
-public enum SpecDiff {
+package enum SpecDiff {
     /// The files a spec was loaded from, as reports should name them.
-    public struct Sources: Sendable {
-        public var layout: String
-        public var messages: String
+    package struct Sources: Sendable {
+        package var layout: String
+        package var messages: String
 
-        public init(layout: String, messages: String) {
+        package init(layout: String, messages: String) {
             self.layout = layout
             self.messages = messages
         }
 
         /// The files of a spec folder named `folder` (`old/spec`, `HEAD:spec`).
-        public init(folder: String) {
+        package init(folder: String) {
             self.init(layout: "\(folder)/\(SpecLoader.layoutFile)", messages: "\(folder)/\(SpecLoader.messagesFile)")
         }
     }
 
-    public static func compare(_ old: Spec, _ new: Spec, oldSources: Sources, newSources: Sources) -> SpecComparison {
+    package static func compare(_ old: Spec, _ new: Spec, oldSources: Sources, newSources: Sources) -> SpecComparison {
         var differ = Differ(oldSources: oldSources, newSources: newSources)
         differ.compareVersion(old.layout, new.layout)
         differ.compareStructures(old.layout, new.layout)

@@ -1,9 +1,9 @@
 import Foundation
 
 /// A spec to compare: a folder, or the spec/ folder of a repository at a git revision.
-public enum SpecSnapshot {
+package enum SpecSnapshot {
     /// The spec in `folder` (holding layout.yaml and messages.yaml), its files named `display/…`.
-    public static func load(folder: URL, display: String) throws -> (Spec, SpecDiff.Sources) {
+    package static func load(folder: URL, display: String) throws -> (Spec, SpecDiff.Sources) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw SpecError(file: display, line: 0, "no such spec folder (\(folder.path)): give a folder holding \(SpecLoader.layoutFile) and \(SpecLoader.messagesFile)")
@@ -13,7 +13,7 @@ public enum SpecSnapshot {
 
     /// The spec/ folder of the git repository at `root` as committed at `revision` (a branch, tag or
     /// commit), its files named `revision:spec/…`.
-    public static func load(gitRevision revision: String, root: URL) throws -> (Spec, SpecDiff.Sources) {
+    package static func load(gitRevision revision: String, root: URL) throws -> (Spec, SpecDiff.Sources) {
         let display = "\(revision):spec"
         func show(_ name: String) throws -> String {
             let path = "\(display)/\(name)"
@@ -47,7 +47,7 @@ public enum SpecSnapshot {
 
 extension SpecComparison {
     /// One line per change, then the verdict, for people.
-    public func text(old: String, new: String) -> String {
+    package func text(old: String, new: String) -> String {
         var lines = ["gen diff: \(old) (version \(oldVersion)) → \(new) (version \(newVersion))"]
         if changes.isEmpty { lines.append("  no changes") }
         for change in changes {
@@ -58,7 +58,7 @@ extension SpecComparison {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public var verdictExplanation: String {
+    package var verdictExplanation: String {
         switch verdict {
         case .compatible:
             "nothing breaks: readers of old files, old readers and existing writers keep working"
@@ -72,7 +72,7 @@ extension SpecComparison {
     }
 
     /// The same as JSON, for tools.
-    public func json(old: String, new: String) throws -> String {
+    package func json(old: String, new: String) throws -> String {
         struct Report: Encodable {
             var old: String, new: String
             var oldVersion: Int, newVersion: Int, versionBumped: Bool
