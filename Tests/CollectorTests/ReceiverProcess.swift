@@ -26,9 +26,9 @@ final class ReceiverProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // Generous: Python importing grpc on a machine the whole suite loads takes seconds.
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = ContinuousClock.now + .seconds(60)
         var ports: [String: Int] = [:]
-        while Date() < deadline {
+        while ContinuousClock.now < deadline {
             if let text = try? String(contentsOf: ready, encoding: .utf8), text.hasSuffix("\n") {
                 for pair in text.split(whereSeparator: \.isWhitespace) {
                     let parts = pair.split(separator: "=")

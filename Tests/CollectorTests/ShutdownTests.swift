@@ -35,13 +35,13 @@ import TestSupport
 
         let signalled = ContinuousClock.now
         kill(collector.process.processIdentifier, SIGTERM)
-        let stopped = await collector.wait(timeout: 30)
+        let stopped = await collector.wait(timeout: 120)
         let took = ContinuousClock.now - signalled
         #expect(stopped.status == 0, "collector: \(stopped.stderr)")
         // Nothing to retry: the held batches go out at once, not after their 600 s batch timeout.
-        // (Under 5 s, not tighter: a loaded machine took 2.5 s to stop the process and its receiver's
-        // connection, which says nothing about the collector.)
-        #expect(took < .seconds(5), "stopping took \(took)")
+        // The bound tells the two apart and nothing finer (the README's rule for wall-clock bounds:
+        // a loaded machine stretches a stop; it cannot stretch it tenfold into the batch timeout).
+        #expect(took < .seconds(60), "stopping took \(took)")
         #expect(receiver.items("traces").count == 50)
         #expect(receiver.items("logs").count == 50)
         #expect(CollectorCrashTests.points(receiver, "stopped", "sum").compactMap { ReceivedJSON.int($0["asInt"]) }.max() == 50)
@@ -63,7 +63,9 @@ import TestSupport
         let took = ContinuousClock.now - signalled
         #expect(stopped.status == 0, "collector: \(stopped.stderr)")
         // 2 s of retries, then it gives up: not sooner (it tried), not much later (it must stop).
-        #expect(took >= .milliseconds(1_900) && took < .seconds(5), "stopping took \(took)")
+        // Not sooner than its 2 s deadline (a lower bound a loaded machine cannot break), and it
+        // does stop (it does not retry for good): a failsafe bound, as the README's rule says.
+        #expect(took >= .milliseconds(1_900) && took < .seconds(60), "stopping took \(took)")
         #expect(stopped.stderr.contains("stopping while the export of logs still fails"))
         // Nothing was delivered, so nothing of the log ring was handed back: the next collector reads it.
         #expect(writer.file.ring(.events).header.readerIndex == -1)

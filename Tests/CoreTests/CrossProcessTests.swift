@@ -16,8 +16,8 @@ import TestSupport
         let child = try TestSupport.start(["write-sample", file.path, "--append", "--count", "\(count)", "--patience", "60"])
 
         var spans: [SpanEvent] = [], events: [Event] = [], measurements: [Measurement] = []
-        let deadline = Date().addingTimeInterval(90)
-        while (spans.count < 2 * count || events.count < count || measurements.count < count) && Date() < deadline {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while (spans.count < 2 * count || events.count < count || measurements.count < count) && ContinuousClock.now < deadline {
             var progressed = false
             for ring in file.rings {
                 guard let (sequence, state) = try ring.next(), case .readable = state else { continue }

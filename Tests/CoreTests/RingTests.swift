@@ -99,8 +99,8 @@ import TestSupport
         let (seen, received, problem, joined) = try await TestSupport.offThePool { () throws -> ([Int], Int, String?, Bool) in
             var seen = [Int](repeating: 0, count: producers * perProducer)
             var received = 0
-            let deadline = Date().addingTimeInterval(120)
-            while received < producers * perProducer && Date() < deadline {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while received < producers * perProducer && ContinuousClock.now < deadline {
                 guard let (sequence, state) = try ring.next(), case .readable = state else { sched_yield(); continue }
                 let (payload, offset) = try ring.copyRecord(sequence)
                 let record = try payload.withDecodableBytes { bytes throws(FormatError) in try Measurement.decode(bytes, baseOffset: offset) }

@@ -53,9 +53,9 @@ import TestSupport
         let file = try await openWhenReady(path, child: child)
         var observed = Observed()
         var metricNames: [Int64: String] = [:]
-        let killAt = Date().addingTimeInterval(delay)
+        let killAt = ContinuousClock.now + .seconds(delay)
         // Consume while the writer runs, as a collector would.
-        while Date() < killAt {
+        while ContinuousClock.now < killAt {
             var progressed = false
             for ring in file.rings {
                 guard let (sequence, state) = try ring.next(), case .readable = state else { continue }
@@ -87,13 +87,13 @@ import TestSupport
     }
 
     func openWhenReady(_ path: String, child: TestSupport.Child) async throws -> MmapFile {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = ContinuousClock.now + .seconds(20)
         while true {
             if let file = try? MmapFile.open(path: path, writable: true), file.startTimeUnixNano != 0,
                (try? file.dictionary.entries().count) ?? 0 >= 4 {
                 return file
             }
-            guard Date() < deadline, child.isRunning else {
+            guard ContinuousClock.now < deadline, child.isRunning else {
                 throw FormatError(.hdrSize, at: 0, "the writer did not create \(path): \(await child.wait(timeout: 1).stderr)")
             }
             try await Task.sleep(for: .milliseconds(1))
