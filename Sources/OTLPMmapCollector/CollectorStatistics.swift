@@ -39,6 +39,9 @@ public final class CollectorStatistics: Sendable {
         case checkpointsRestored = "checkpoints_restored"
         /// Checkpoints, or entries in one, that were unreadable or did not fit the file, and ignored.
         case checkpointsIgnored = "checkpoints_ignored"
+        /// Times the reader found a signal's pipeline holding all it may (its receiver behind) and
+        /// left that signal's ring alone.
+        case readerHeldBack = "reader_held_back"
     }
 
     private let values = Mutex<[Key: Int]>([:])

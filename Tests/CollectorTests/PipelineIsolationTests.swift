@@ -81,7 +81,8 @@ import TestSupport
         #expect(writer.statistics.value(.dropped, .events) == 0)
         let (collector, task) = startCollector(writer.file.path, exporter: exporter, configure: configure)
         try await waitFor { collector.statistics[.failedExports] >= 5 }
-        try await Task.sleep(for: .milliseconds(300))       // time to read more, were it not bounded
+        // The reader came back to the log ring and left it alone, twice: it could have read more.
+        try await waitFor { collector.statistics[.readerHeldBack, signal: .logs] >= 2 }
         let read = collector.statistics[.records, signal: .logs]
         #expect(read > 0 && read <= bound, "read \(read) log records while none could be exported; the bound is \(bound)")
         #expect(writer.file.ring(.events).header.readerIndex == -1)

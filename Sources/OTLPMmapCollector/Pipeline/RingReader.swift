@@ -95,6 +95,7 @@ struct RingReader: Sendable {
             for kind in RingKind.allCases {
                 guard mailboxes[kind.rawValue].hasRoom else {
                     blocked = true
+                    statistics.add(.readerHeldBack, signal: kind.signal)
                     continue
                 }
                 progress = drain(kind, &consumers[kind.rawValue], current) || progress
