@@ -104,9 +104,11 @@ import TestSupport
         try await waitFor { first.items("logs").count >= 20 }
         #expect(collector.statistics[.failedExports] >= 2)
 
+        let failedBefore = collector.statistics[.failedExports]
         first.stop()
         for index in 0..<20 { writer.log(.info, .text("during \(index)"), time: UInt64(index + 100)) }
-        try await Task.sleep(for: .milliseconds(300))   // the collector retries meanwhile
+        // The receiver is down when the collector tries: wait for an attempt to have failed.
+        try await waitFor { collector.statistics[.failedExports] > failedBefore }
         let second = try await ReceiverProcess(grpcPort: first.grpcPort, httpPort: first.httpPort, output: first.output)
         defer { second.stop() }
         // At least once: a request may arrive twice (a retry after a reply lost with a dropped
