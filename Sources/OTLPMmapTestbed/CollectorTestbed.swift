@@ -8,25 +8,7 @@ import OTLPMmapReferenceTestee
 import OTLPMmapSDK
 import OTLPMmapTestee
 
-/// `conform collector`: runs a collector under test between a file the testbed writes live and a
-/// real OTLP receiver the testbed hosts, and checks what arrives against what was written. Every
-/// failure names a check of spec/readers.yaml (`ReaderCheck`). A collector that cannot start,
-/// crashes, hangs or stops exporting fails within the scenario's time bounds: each wait is bounded
-/// (a scenario's `wait_arrived` by its `within_ms`, the final wait by `exportTimeout`, the stop by
-/// `stopTimeout`), so the testbed never hangs.
-package struct CollectorTestbed: Sendable {
-    package var command: [String]
-    /// How long the testbed waits, after the last step, for what the file holds to arrive.
-    package var exportTimeout: Duration = .seconds(30)
-    /// The collector's peak resident memory may not pass this (READ-BOUNDED-MEMORY).
-    package var maxResidentBytes = 1 << 30
-    /// How long the collector may take to stop after SIGTERM (then SIGKILL).
-    package var stopTimeout: Duration = .seconds(10)
-    /// How long a record waits for room in a full ring before the writer drops it.
-    package var fullRingWait: Duration = .seconds(2)
-
-    package init(command: [String]) { self.command = command }
-
+extension CollectorTestbed {
     /// The built-in scenarios (ConformanceTests/collector-scenarios, compiled in); a test loads
     /// them all, so that a broken one fails the build's tests, not a user's run.
     static let loaded = Result { try TestbedScriptLoader.builtIn() }

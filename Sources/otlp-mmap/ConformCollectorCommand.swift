@@ -22,11 +22,11 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     @Option(help: "Report format: text, json or junit.")
     var format: ReportFormat = .text
 
-    @Option(help: "Seconds to wait for what the file holds to arrive.")
-    var exportTimeout: Double = 30
+    @Option(help: "Seconds to wait for what the file holds to arrive (default \(CollectorTestbed.defaults.exportTimeout.seconds)).")
+    var exportTimeout: Double?
 
-    @Option(help: "Seconds the collector may take to stop after SIGTERM before it is killed.")
-    var stopTimeout: Double = 10
+    @Option(help: "Seconds the collector may take to stop after SIGTERM before it is killed (default \(CollectorTestbed.defaults.stopTimeout.seconds)).")
+    var stopTimeout: Double?
 
     @Option(help: "File of known failures (as for conform run).")
     var failureList: String?
@@ -34,8 +34,8 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
     var enforceRecommended = false
 
-    @Option(help: "The collector's peak resident memory, in MiB, past which it fails READ-BOUNDED-MEMORY.")
-    var maxRssMb: Int = 1024
+    @Option(help: "The collector's peak resident memory, in MiB, past which it fails READ-BOUNDED-MEMORY (default \(CollectorTestbed.defaults.maxResidentBytes >> 20)).")
+    var maxRssMb: Int?
 
     @Option(help: "Instead of the scenarios, measure the collector under load: telemetry items per second (repeatable), a third each spans, log records and measurements.")
     var load: [Int] = []
@@ -46,22 +46,30 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The collector and its arguments, after --.")
     var command: [String] = []
 
+    /// The testbed these options describe.
+    func testbed() -> CollectorTestbed {
+        var testbed = CollectorTestbed(command: command)
+        if let exportTimeout { testbed.exportTimeout = .milliseconds(Int64(exportTimeout * 1000)) }
+        if let stopTimeout { testbed.stopTimeout = .milliseconds(Int64(stopTimeout * 1000)) }
+        if let maxRssMb { testbed.maxResidentBytes = maxRssMb << 20 }
+        return testbed
+    }
+
     func validate() throws {
-        guard !command.isEmpty else { throw ValidationError("give the collector's command after --") }
+        if let problem = testbed().problem() { throw ValidationError(problem) }
         do { try CollectorTestbed.checkBuiltInScenarios() } catch { throw ValidationError("this build's scenarios do not load: \(error)") }
         let unknown = only.filter { !CollectorTestbed.scenarioNames.contains($0) }
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.joined(separator: ", ")); the scenarios are \(CollectorTestbed.scenarioNames.joined(separator: ", "))") }
-        guard exportTimeout > 0, stopTimeout > 0 else { throw ValidationError("--export-timeout and --stop-timeout must be positive") }
-        guard maxRssMb > 0 else { throw ValidationError("--max-rss-mb must be positive") }
         guard load.allSatisfy({ $0 > 0 }), duration > 0 else { throw ValidationError("--load rates and --duration must be positive") }
         guard load.isEmpty || format != .junit else { throw ValidationError("a --load report is text or json") }
     }
 
     func run() async throws {
         if !load.isEmpty {
+            let testbed = testbed()
             var run = CollectorLoad(command: command, rates: load, duration: .milliseconds(Int64(duration * 1000)))
-            run.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
-            run.drainTimeout = .milliseconds(Int64(exportTimeout * 1000))
+            run.stopTimeout = testbed.stopTimeout
+            run.drainTimeout = testbed.exportTimeout
             let results = await run.run()
             print(CollectorLoad.render(results, json: format == .json, command: command), terminator: "")
             if results.contains(where: { $0.failure != nil }) { throw ExitCode.failure }
@@ -73,11 +81,7 @@ struct ConformCollectorCommand: AsyncParsableCommand {
         } catch let error as ScenarioError {
             throw ValidationError(error.description)
         }
-        var testbed = CollectorTestbed(command: command)
-        testbed.exportTimeout = .milliseconds(Int64(exportTimeout * 1000))
-        testbed.stopTimeout = .milliseconds(Int64(stopTimeout * 1000))
-        testbed.maxResidentBytes = maxRssMb << 20
-        let verdict = policy.judge(await testbed.run(scenarios: only.isEmpty ? nil : only))
+        let verdict = policy.judge(await testbed().run(scenarios: only.isEmpty ? nil : only))
         print(verdict.render(format: format, command: command, runner: "conform collector"), terminator: "")
         if !verdict.passed { throw ExitCode.failure }
     }
