@@ -221,7 +221,7 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapTestbed", "OTLPMmapSDK", "OTLPMmapGolden", "OTLPMmapTestee", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
-            exclude: ["fixtures", "scenarios"]
+            exclude: ["fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

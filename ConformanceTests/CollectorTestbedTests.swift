@@ -28,7 +28,7 @@ import TestSupport
 
     /// The scenario files in the repository: the built-in list is exactly those.
     static func scenarioFiles() throws -> [String] {
-        let folder = TestSupport.repositoryRoot.appendingPathComponent("ConformanceTests/collector-scenarios")
+        let folder = TestSupport.repositoryRoot.appendingPathComponent("scenarios/collectors")
         return try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
             .map { String($0.dropLast(".yaml".count)) }.sorted()
     }

@@ -164,7 +164,7 @@ import TestSupport
         let outside = try TestSupport.temporaryDirectory()
         let builtIn = try await TestSupport.run(["conform", "run", "--format", "json", "--", TestSupport.toolPath, "testee"], timeout: 120, directory: outside)
         #expect(builtIn.status == 0, "\(builtIn.stdout)\(builtIn.stderr)")
-        let folder = TestSupport.repositoryRoot.appendingPathComponent("ConformanceTests/scenarios").path
+        let folder = TestSupport.repositoryRoot.appendingPathComponent("scenarios/writers").path
         let fromFiles = try await TestSupport.run(["conform", "run", "--format", "json", "--scenarios", folder, "--", TestSupport.toolPath, "testee"], timeout: 120)
         // Records read plus records the testee said it dropped: with the runner's short full-ring
         // wait, a loaded machine may turn a read record into a dropped one, never lose it.

@@ -46,6 +46,6 @@ import TestSupport
         let collector = try await TestSupport.run(["-i", "./otlp-mmap", "conform", "collector", "--", "./otlp-mmap", "collect"],
                                             executable: "/usr/bin/env", timeout: 600, directory: root)
         #expect(collector.status == 0, "\(collector.stdout)\(collector.stderr)")
-        #expect(collector.stdout.hasSuffix("\(try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("ConformanceTests/collector-scenarios").path).filter { $0.hasSuffix(".yaml") }.count) passed, 0 failed, 0 skipped, 0 expected failures\n"), "\(collector.stdout)")
+        #expect(collector.stdout.hasSuffix("\(try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("scenarios/collectors").path).filter { $0.hasSuffix(".yaml") }.count) passed, 0 failed, 0 skipped, 0 expected failures\n"), "\(collector.stdout)")
     }
 }

@@ -4,7 +4,7 @@ import OTLPMmapLayout
 import OTLPMmapTestee
 import Yams
 
-/// A stream of testee commands with a name: a named scenario (ConformanceTests/scenarios, loaded
+/// A stream of testee commands with a name: a named scenario (scenarios/writers, loaded
 /// from YAML), a generated fuzz case, or a saved replay. The runner adds `create_file` (with the
 /// path it chose) in front and `exit` at the end, and numbers the commands.
 package struct TesteeScript: Sendable, Equatable {
@@ -99,7 +99,7 @@ package enum ScenarioLoader {
         return try names.map { try load(path: (folder as NSString).appendingPathComponent($0)) }
     }
 
-    /// The scenarios built into the binary (the same files as ConformanceTests/scenarios; a test
+    /// The scenarios built into the binary (the same files as scenarios/writers; a test
     /// checks they agree), so that `conform run` works from any folder.
     package static func builtIn() throws -> [TesteeScript] {
         try BuiltInScenarios.all.map { try load(yaml: $0.yaml, source: "built-in scenario \($0.file)") }

@@ -166,11 +166,11 @@ struct GeneratedHeader {
 }
 
 /// The scenarios compiled into the binary, by file name, sorted: the testee runner's
-/// (ConformanceTests/scenarios/*.yaml) and the collector testbed's
-/// (ConformanceTests/collector-scenarios/*.yaml).
+/// (scenarios/writers/*.yaml) and the collector testbed's
+/// (scenarios/collectors/*.yaml).
 package struct ScenarioSources: Sendable, Equatable {
-    package static let folder = "ConformanceTests/scenarios"
-    package static let collectorFolder = "ConformanceTests/collector-scenarios"
+    package static let folder = "scenarios/writers"
+    package static let collectorFolder = "scenarios/collectors"
     package var files: [(name: String, text: String)]
     package var collectorFiles: [(name: String, text: String)]
 

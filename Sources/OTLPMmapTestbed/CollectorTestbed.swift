@@ -9,7 +9,7 @@ import OTLPMmapSDK
 import OTLPMmapTestee
 
 extension CollectorTestbed {
-    /// The built-in scenarios (ConformanceTests/collector-scenarios, compiled in); a test loads
+    /// The built-in scenarios (scenarios/collectors, compiled in); a test loads
     /// them all, so that a broken one fails the build's tests, not a user's run.
     static let loaded = Result { try TestbedScriptLoader.builtIn() }
 

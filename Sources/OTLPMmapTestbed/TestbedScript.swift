@@ -9,7 +9,7 @@ import Yams
 /// under test runs — writer commands (through the reference SDK, as an application writes), broken
 /// records no conforming writer writes, changes to the receiver's answers, the collector killed and
 /// restarted, the file re-created or reset, and waits that bound how long something may take.
-/// Scenarios are YAML (ConformanceTests/collector-scenarios), compiled into the binary.
+/// Scenarios are YAML (scenarios/collectors), compiled into the binary.
 struct TestbedScript: Sendable {
     enum Step: Sendable {
         /// A writer command, as the testee protocol states it.
@@ -180,7 +180,7 @@ enum TestbedScriptLoader {
         }
     }
 
-    /// The scenarios built into the binary, from ConformanceTests/collector-scenarios.
+    /// The scenarios built into the binary, from scenarios/collectors.
     static func builtIn() throws -> [TestbedScript] {
         try BuiltInCollectorScenarios.all.map { try load(yaml: $0.yaml, source: "built-in collector scenario \($0.file)") }
     }
