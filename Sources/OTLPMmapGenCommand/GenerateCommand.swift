@@ -33,7 +33,7 @@ package struct GenerateCommand: ParsableCommand {
     package static func generate(root: String, check: Bool) throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
         let spec = try loadSpec(root: rootURL)
-        let files = Generator.generate(spec, examples: try RuleExamples.load(root: rootURL), scenarios: try ScenarioSources.load(root: rootURL))
+        let files = Generator.generate(spec, examples: RuleExamples(spec), scenarios: try ScenarioSources.load(root: rootURL))
         if check {
             let stale = Generator.check(files, root: rootURL)
             if stale.isEmpty {
@@ -160,7 +160,7 @@ package struct GenerateDocsCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: html, isDirectory: true)
         let written: [String]
         do {
-            written = try HTMLEmitter.write(spec, examples: try RuleExamples.load(root: rootURL), root: rootURL, to: folder)
+            written = try HTMLEmitter.write(spec, examples: RuleExamples(spec), root: rootURL, to: folder)
         } catch {
             printError("error: cannot write the pages to \(folder.path): \(error is SiteError ? "\(error)" : error.localizedDescription)")
             throw ExitCode.failure

@@ -197,23 +197,19 @@ package struct ScenarioSources: Sendable, Equatable {
     }
 }
 
-/// Which golden files break which rule, read from golden/invalid/manifest.json. The rule catalogue
-/// in docs/ cites them; the golden files themselves are made by `otlp-mmap gen golden`.
+/// Which golden files break which rule, as the spec's rules name them (`golden:` in
+/// spec/layout.yaml). The rule catalogue in docs/ cites them; the files themselves are made
+/// downstream by `otlp-mmap gen golden`, which is checked against the spec, not read by the generator.
 package struct RuleExamples: Sendable, Equatable {
     package var filesByRule: [String: [String]]
 
     package init(filesByRule: [String: [String]] = [:]) { self.filesByRule = filesByRule }
 
-    package func files(for rule: String) -> [String] { (filesByRule[rule] ?? []).sorted() }
-
-    /// The examples under `root`/golden, or none when there is no manifest yet.
-    package static func load(root: URL) throws -> RuleExamples {
-        let url = root.appendingPathComponent("golden/invalid/manifest.json")
-        guard let data = FileManager.default.contents(atPath: url.path) else { return RuleExamples() }
-        struct Entry: Decodable { var file: String; var rules: [String] }
-        let entries = try JSONDecoder().decode([Entry].self, from: data)
+    package init(_ spec: Spec) {
         var byRule: [String: [String]] = [:]
-        for entry in entries { for rule in entry.rules { byRule[rule, default: []].append(entry.file) } }
-        return RuleExamples(filesByRule: byRule)
+        for rule in spec.layout.rules where !rule.golden.isEmpty { byRule[rule.id] = rule.golden }
+        self.init(filesByRule: byRule)
     }
+
+    package func files(for rule: String) -> [String] { (filesByRule[rule] ?? []).sorted() }
 }

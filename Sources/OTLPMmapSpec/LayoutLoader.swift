@@ -91,7 +91,7 @@ enum LayoutLoader {
         var rules: [Rule] = []
         var seen: [String: Int] = [:]
         for item in try node.sequence() {
-            let map = try item.mapping(allowed: ["id", "level", "origin", "text"])
+            let map = try item.mapping(allowed: ["id", "level", "origin", "golden", "text"])
             let idNode = try map.required("id")
             let id = try idNode.string()
             guard id.range(of: "^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", options: .regularExpression) != nil else {
@@ -109,7 +109,12 @@ enum LayoutLoader {
             guard let origin = RuleOrigin(rawValue: try originNode.string()) else {
                 throw originNode.error("origin must be 'protocol' or 'project'")
             }
-            rules.append(Rule(id: id, level: level, origin: origin, text: try map.text("text"), line: item.line))
+            let goldenNode = map.optional("golden")
+            let golden = try map.strings("golden")
+            if let bad = golden.first(where: { !($0.hasPrefix("invalid/") && $0.hasSuffix(".otlpmmap")) || $0.contains("..") }) {
+                throw (goldenNode ?? item).error("golden files are named invalid/NAME.otlpmmap, not '\(bad)'")
+            }
+            rules.append(Rule(id: id, level: level, origin: origin, text: try map.text("text"), line: item.line, golden: golden))
         }
         return rules
     }

@@ -130,6 +130,10 @@ package struct Rule: Sendable {
     package var origin: RuleOrigin
     package var text: String
     package var line: Int
+    /// The golden files (under golden/) that break this rule on purpose: the spec names them, the
+    /// docs cite them, and `otlp-mmap gen golden` must make exactly these (a test compares them with
+    /// golden/invalid/manifest.json).
+    package var golden: [String] = []
 }
 
 package struct Layout: Sendable {

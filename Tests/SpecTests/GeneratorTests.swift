@@ -13,7 +13,32 @@ import TestSupport
     static let root = TestSupport.repositoryRoot
 
     func spec() throws -> Spec { try SpecLoader.load(directory: Self.root.appendingPathComponent("spec")) }
-    func examples() throws -> RuleExamples { try RuleExamples.load(root: Self.root) }
+    func examples() throws -> RuleExamples { RuleExamples(try spec()) }
+
+    /// Data flows one way: the spec names each rule's golden files, the docs cite them from the
+    /// spec, and the golden files' own manifest (written downstream by `gen golden`) must say
+    /// exactly the same — checked here, never read by the generator.
+    @Test func theGoldenManifestMatchesTheSpec() throws {
+        struct Entry: Decodable { var file: String; var rules: [String] }
+        let data = try Data(contentsOf: Self.root.appendingPathComponent("golden/invalid/manifest.json"))
+        var manifest: [String: [String]] = [:]
+        for entry in try JSONDecoder().decode([Entry].self, from: data) {
+            for rule in entry.rules { manifest[rule, default: []].append(entry.file) }
+        }
+        let fromSpec = try examples().filesByRule
+        #expect(!fromSpec.isEmpty)
+        #expect(fromSpec.mapValues { $0.sorted() } == manifest.mapValues { $0.sorted() })
+        // A wrong name in the spec is an error at its line, not a dead link in the docs.
+        let layout = try String(contentsOf: Self.root.appendingPathComponent("spec/layout.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "golden: [invalid/hdr-size.otlpmmap]", with: "golden: [../etc/passwd]")
+        let messages = try String(contentsOf: Self.root.appendingPathComponent("spec/messages.yaml"), encoding: .utf8)
+        do {
+            _ = try SpecLoader.load(layoutYAML: layout, messagesYAML: messages)
+            Issue.record("a golden path outside golden/invalid loaded")
+        } catch let error as SpecError {
+            #expect(error.message.contains("golden files are named invalid/NAME.otlpmmap"), "\(error)")
+        }
+    }
 
     /// A scratch copy of the repository's spec and generated files.
     func scratchRepository() throws -> URL {
