@@ -218,6 +218,11 @@ let package = Package(
             path: "Tests/CollectorTests"
         ),
         .testTarget(
+            name: "TestbedTests",
+            dependencies: ["OTLPMmapTestbed", "OTLPMmapReceiver", "OTLPMmapTestee", "OTLPProto", "TestSupport", "otlp-mmap"],
+            path: "Tests/TestbedTests"
+        ),
+        .testTarget(
             name: "ConformanceTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapTestbed", "OTLPMmapSDK", "OTLPMmapGolden", "OTLPMmapTestee", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
