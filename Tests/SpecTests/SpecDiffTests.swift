@@ -82,13 +82,13 @@ import TestSupport
            verdict: .breakingWithoutVersionBump),
         Fixture(name: "rules added, removed, made stricter", edits: [
             .layout("  - id: HDR-START-TIME\n    level: SHOULD\n", "  - id: HDR-START-TIME\n    level: MUST\n"),
-            .layout("  - id: REC-ENUM\n    level: SHOULD\n    origin: project\n    text: Enum fields hold values the schema lists.\n",
-                    "  - id: REC-ENUM\n    level: SHOULD\n    origin: project\n    text: Enum fields hold values the schema lists.\n  - id: REC-NEW-MUST\n    level: MUST\n    origin: project\n    text: Something new.\n  - id: REC-NEW-SHOULD\n    level: SHOULD\n    origin: project\n    text: Something advised.\n"),
+            .layout("  - id: REC-ENUM\n    level: SHOULD\n    origin: project\n    golden: [invalid/rec-enum.otlpmmap]\n    text: Enum fields hold values the schema lists.\n",
+                    "  - id: REC-ENUM\n    level: SHOULD\n    origin: project\n    golden: [invalid/rec-enum.otlpmmap]\n    text: Enum fields hold values the schema lists.\n  - id: REC-NEW-MUST\n    level: MUST\n    origin: project\n    text: Something new.\n  - id: REC-NEW-SHOULD\n    level: SHOULD\n    origin: project\n    text: Something advised.\n"),
         ], expected: ["rule-level-changed HDR-START-TIME: readers-of-old-files writers", "rule-added REC-NEW-MUST: readers-of-old-files writers", "rule-added REC-NEW-SHOULD: -"],
            verdict: .breakingWithoutVersionBump),
         Fixture(name: "a MUST rule relaxed and a SHOULD rule removed", edits: [
             .layout("  - id: HDR-SIZE\n    level: MUST\n", "  - id: HDR-SIZE\n    level: SHOULD\n"),
-            .layout("  - id: REC-ENUM\n    level: SHOULD\n    origin: project\n    text: Enum fields hold values the schema lists.\n", ""),
+            .layout("  - id: REC-ENUM\n    level: SHOULD\n    origin: project\n    golden: [invalid/rec-enum.otlpmmap]\n    text: Enum fields hold values the schema lists.\n", ""),
         ], expected: ["rule-removed REC-ENUM: -", "rule-level-changed HDR-SIZE: old-readers-of-new-files"], verdict: .breakingWithoutVersionBump),
     ]
 
