@@ -69,6 +69,22 @@ import TestSupport
         #expect(try await TestSupport.run(["conform", "check", "--final", valid]).status == 0)
     }
 
+    /// Issue 24, finding 1: a spans ring whose writer_index another process set to Int64.max is
+    /// RING-CAPACITY, not an arithmetic-overflow trap; with reader_index there too, nothing traps.
+    @Test func indicesAtTheEndOfTheSequenceSpaceAreReportedNotTrapped() throws {
+        var bytes = [UInt8](try Data(contentsOf: Self.golden.appendingPathComponent("valid/every-ring.otlpmmap")))
+        let spans = Int(bytes[16..<24].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        func store(_ value: Int64, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { for (index, byte) in $0.enumerated() { bytes[offset + index] = byte } }
+        }
+        store(Int64.max, at: spans + 24)
+        let report = FileChecker.check(bytes: bytes, name: "max-writer")
+        #expect(report.findings.contains { $0.rule == .ringCapacity && $0.offset == spans + 24 }, "\(report.findings)")
+        store(Int64.max, at: spans + 16)
+        let both = FileChecker.check(bytes: bytes, name: "max-both")
+        #expect(!both.findings.contains { $0.rule == .ringCapacity }, "\(both.findings)")
+    }
+
     /// What is not a file the tools can read is named plainly, with the path, not as a Cocoa error.
     @Test(arguments: [["conform", "check"], ["inspect"]])
     func whatIsNotAFileIsNamed(_ command: [String]) async throws {

@@ -195,8 +195,9 @@ public struct FileChecker: @unchecked Sendable {
             add(.ringIndexOrder, readerField, "\(kind.name) reader_index \(reader) is past writer_index \(writer)")
             return
         }
-        if writer - reader > numBuffers - 1 {
-            add(.ringCapacity, writerField, "\(kind.name) has \(writer - reader) unread records, more than num_buffers - 1 = \(numBuffers - 1)")
+        guard let unread = Ring.unread(reader: reader, writer: writer), unread <= numBuffers - 1 else {
+            let count = Ring.unread(reader: reader, writer: writer).map(String.init) ?? "more than Int64.max"
+            add(.ringCapacity, writerField, "\(kind.name) has \(count) unread records, more than num_buffers - 1 = \(numBuffers - 1)")
             return
         }
         let geometry = RingGeometry(base: base, numBuffers: numBuffers, bufferSize: bufferSize)
@@ -253,9 +254,9 @@ public struct FileChecker: @unchecked Sendable {
     mutating func checkRecords(_ kind: RingKind, _ geometry: RingGeometry, reader: Int64, writer: Int64, summary: inout CheckReport.RingSummary) -> String {
         var formulas: Set<String> = []
         var pendingHoles: [Int64] = []
-        var sequence = reader + 1
-        while sequence <= writer {
-            defer { sequence += 1 }
+        // Counted, not compared with writer_index: a writer_index of Int64.max has no successor.
+        for step in 0..<(writer - reader) {
+            let sequence = reader &+ 1 &+ step
             let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: geometry.numBuffers))
             let value = flag(geometry, index)
             let (primary, alternative) = geometry.flags(sequence)

@@ -56,10 +56,9 @@ public enum Inspector {
         object.append(("capacity", .int(ring.numBuffers - 1)))
         object.append(("fill_percent", .double(ring.numBuffers > 1 ? (Double(unread) * 1000 / Double(ring.numBuffers - 1)).rounded() / 10 : 0)))
         var records: [JSONValue] = []
-        var sequence = reader + 1
-        while sequence <= writer {
-            records.append(inspectRecord(ring, sequence: sequence, resolver: resolver))
-            sequence += 1
+        // Counted, not compared with writer_index: a writer_index of Int64.max has no successor.
+        for step in 0..<unread {
+            records.append(inspectRecord(ring, sequence: reader &+ 1 &+ step, resolver: resolver))
         }
         object.append(("records", .array(records)))
         return .object(object)

@@ -148,6 +148,9 @@ public struct Ring: @unchecked Sendable {
                 writer = again
                 continue
             }
+            // Another process may have written any writer_index (RING-INDEX-RANGE); at Int64.max
+            // there is no next sequence, and the write is refused rather than trapping the host.
+            guard writer < Int64.max else { return nil }
             let (exchanged, original) = header.compareExchangeWriterIndex(expected: writer, desired: writer + 1)
             if exchanged { return writer + 1 }
             writer = original
@@ -253,11 +256,17 @@ public struct Ring: @unchecked Sendable {
         guard reader <= writer else {
             throw FormatError(.ringIndexOrder, at: header.fileOffset + RingHeaderView.Offset.readerIndex, "\(kind.name) ring reader_index \(reader) is past writer_index \(writer)")
         }
-        let (gap, overflow) = writer.subtractingReportingOverflow(reader)
-        guard !overflow, gap <= numBuffers - 1 else {
-            throw FormatError(.ringCapacity, at: header.fileOffset + RingHeaderView.Offset.writerIndex, "\(kind.name) ring has \(overflow ? "more than Int64.max" : String(gap)) unread records (writer_index \(writer), reader_index \(reader)), more than num_buffers - 1 = \(numBuffers - 1)")
+        guard let gap = Self.unread(reader: reader, writer: writer), gap <= numBuffers - 1 else {
+            throw FormatError(.ringCapacity, at: header.fileOffset + RingHeaderView.Offset.writerIndex, "\(kind.name) ring has \(Self.unread(reader: reader, writer: writer).map(String.init) ?? "more than Int64.max") unread records (writer_index \(writer), reader_index \(reader)), more than num_buffers - 1 = \(numBuffers - 1)")
         }
         return (reader, writer)
+    }
+
+    /// writer_index − reader_index, the unread records, for indices read from a file: nil when
+    /// the difference does not fit an Int64 (every index computation on file values is checked).
+    package static func unread(reader: Int64, writer: Int64) -> Int64? {
+        let (gap, overflow) = writer.subtractingReportingOverflow(reader)
+        return overflow ? nil : gap
     }
 
     /// Whether `sequence` is readable: its slot's flag equals flag(sequence) by either formula.

@@ -34,8 +34,10 @@ public struct RingCursor: Sendable {
     package init(ring: Ring, releaseEvery: Int = 32, file: MmapFile?) throws(FormatError) {
         self.ring = ring
         self.releaseEvery = max(1, releaseEvery)
-        next = try ring.indices().reader + 1
-        released = next - 1
+        // reader_index may be Int64.max only with nothing unread; the cursor then wraps, as the
+        // sequence space would, instead of trapping.
+        next = try ring.indices().reader &+ 1
+        released = next &- 1
         self.file = file
         startTime = file?.startTimeUnixNano
     }
@@ -89,7 +91,7 @@ public struct RingCursor: Sendable {
             if file.handBack(ring.kind, through: next - 1, replacing: released, startTime: startTime) { released = next - 1 }
         } else {
             ring.markRead(next - 1)
-            released = next - 1
+            released = next &- 1
         }
         unreleased = 0
     }

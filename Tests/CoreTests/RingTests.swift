@@ -193,4 +193,20 @@ import TestSupport
         for index in 0..<32 { slot[index] = 0xFF } // a varint that never ends inside the slot
         expectFormatError(.slotLength) { _ = try ring.decodeRecord(sequence) }
     }
+
+    /// Issue 24, findings 1 and 2: another process set writer_index to Int64.max. The writer refuses
+    /// and counts instead of trapping on `writer + 1`; reading the ring reports RING-CAPACITY.
+    @Test func aWriterIndexOfInt64MaxIsRefusedNotATrap() throws {
+        let file = try makeFile(numBuffers: 8)
+        let ring = file.ring(.measurements)
+        ring.header.writerIndex = Int64.max
+        #expect(ring.claim() == nil)
+        expectFormatError(.ringCapacity) { _ = try ring.indices() }
+        // Both at the end of the sequence space: nothing unread, and nothing traps.
+        ring.header.readerIndex = Int64.max
+        #expect(ring.claim() == nil)
+        let cursor = try RingCursor(ring: ring)
+        #expect(cursor.unreleased == 0)
+    }
+
 }
