@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 import OTLPProto
 
 /// How much the debug exporter prints, as the OpenTelemetry Collector's debug exporter has it:
@@ -154,18 +155,11 @@ enum DebugText {
 
     static func hex(_ bytes: Data) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
+    /// A string as a JSON string literal (one escaping for the whole toolkit: `JSONValue`'s).
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out += scalar.value < 0x20 ? String(format: "\\u{%X}", scalar.value) : String(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.appendQuoted(text, to: &out)
+        return out
     }
 
     /// key=value pairs; nested values in brackets and braces, as deep as the value goes (the

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +17,8 @@ package struct ProcessUsage: Sendable, Equatable {
     /// Reads /proc/PID/stat and /proc/PID/status; nil when the process is gone or /proc has no
     /// such entries.
     package static func of(_ pid: pid_t) -> ProcessUsage? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let stat = try? SystemFile.text(of: "/proc/\(pid)/stat"),
+              let status = try? SystemFile.text(of: "/proc/\(pid)/status") else { return nil }
         // The command name (field 2) is in parentheses and may hold spaces: fields are counted
         // from the last ')'. utime and stime are fields 14 and 15, the 12th and 13th after it.
         guard let close = stat.lastIndex(of: ")") else { return nil }

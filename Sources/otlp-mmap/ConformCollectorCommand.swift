@@ -19,20 +19,15 @@ struct ConformCollectorCommand: AsyncParsableCommand {
     @Option(name: .customLong("scenario"), help: "Run only this scenario (repeatable): \(CollectorTestbed.scenarioNames.joined(separator: ", ")).")
     var only: [String] = []
 
-    @Option(help: "Report format: text, json or junit.")
-    var format: ReportFormat = .text
+    @OptionGroup var verdict: VerdictOptions
+
+    var format: ReportFormat { verdict.format }
 
     @Option(help: "Seconds to wait for what the file holds to arrive (default \(CollectorTestbed.defaults.exportTimeout.seconds)).")
     var exportTimeout: Double?
 
     @Option(help: "Seconds the collector may take to stop after SIGTERM before it is killed (default \(CollectorTestbed.defaults.stopTimeout.seconds)).")
     var stopTimeout: Double?
-
-    @Option(help: "File of known failures (as for conform run).")
-    var failureList: String?
-
-    @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
-    var enforceRecommended = false
 
     @Option(help: "The collector's peak resident memory, in MiB, past which it fails READ-BOUNDED-MEMORY (default \(CollectorTestbed.defaults.maxResidentBytes >> 20)).")
     var maxRssMb: Int?
@@ -75,14 +70,9 @@ struct ConformCollectorCommand: AsyncParsableCommand {
             if results.contains(where: { $0.failure != nil }) { throw ExitCode.failure }
             return
         }
-        let policy: VerdictPolicy
-        do {
-            policy = VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended)
-        } catch let error as ScenarioError {
-            throw ValidationError(error.description)
-        }
-        let verdict = policy.judge(await testbed().run(scenarios: only.isEmpty ? nil : only))
-        print(verdict.render(format: format, command: command, runner: "conform collector"), terminator: "")
-        if !verdict.passed { throw ExitCode.failure }
+        let policy = try verdict.policy()
+        let judged = policy.judge(await testbed().run(scenarios: only.isEmpty ? nil : only))
+        print(judged.render(format: format, command: command, runner: "conform collector"), terminator: "")
+        if !judged.passed { throw ExitCode.failure }
     }
 }

@@ -6,23 +6,40 @@ enum TesteeChannel: String, ExpressibleByArgument, CaseIterable {
     case stdio, fds
 }
 
-/// The options `conform run` and `conform fuzz` share: how the testee is run and judged, and how
-/// the report is written. Defaults are `TesteeRunner`'s, shown in the help.
-struct TesteeOptions: ParsableArguments {
+/// How every `conform` runner judges and reports: the format, known failures, and whether
+/// Recommended checks count (`conform run`, `fuzz` and `collector`).
+struct VerdictOptions: ParsableArguments {
     @Option(help: "Report format: text, json or junit.")
     var format: ReportFormat = .text
-
-    @Option(help: "Milliseconds the testee is told (in create_file) to wait for room in a full ring before it answers DROPPED (default \(TesteeRunner(command: []).fullRingWait.milliseconds)).")
-    var fullRingWaitMs: Int?
-
-    @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole (default \(TesteeRunner(command: []).holeTimeout.seconds)).")
-    var holeTimeout: Double?
 
     @Option(help: "File of known failures, one check or scenario/check per line (wildcards * and ?; # for the reason; fuzz cases match scenario/ patterns as 'fuzz').")
     var failureList: String?
 
     @Flag(help: "Fail on Recommended (SHOULD) checks too; by default they are warnings.")
     var enforceRecommended = false
+
+    /// The verdict policy, with the failure list loaded (a bad one is a usage error).
+    func policy(allowSkipped: Bool = false) throws -> VerdictPolicy {
+        do {
+            return VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended, allowSkipped: allowSkipped)
+        } catch let error as ScenarioError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// The options `conform run` and `conform fuzz` share: how the testee is run and judged, and how
+/// the report is written. Defaults are `TesteeRunner`'s, shown in the help.
+struct TesteeOptions: ParsableArguments {
+    @OptionGroup var verdict: VerdictOptions
+
+    var format: ReportFormat { verdict.format }
+
+    @Option(help: "Milliseconds the testee is told (in create_file) to wait for room in a full ring before it answers DROPPED (default \(TesteeRunner(command: []).fullRingWait.milliseconds)).")
+    var fullRingWaitMs: Int?
+
+    @Option(help: "Seconds a claimed slot may stay unpublished before it is a hole (default \(TesteeRunner(command: []).holeTimeout.seconds)).")
+    var holeTimeout: Double?
 
     @Option(help: "Where the protocol's frames travel: stdio (the testee's standard input and output) or fds (descriptors 3 and 4, named in $OTLP_MMAP_TESTEE_FDS; standard output stays the testee's own).")
     var channel: TesteeChannel = .stdio
@@ -42,14 +59,7 @@ struct TesteeOptions: ParsableArguments {
         return runner
     }
 
-    /// The verdict policy, with the failure list loaded (a bad one is a usage error).
-    func policy(allowSkipped: Bool = false) throws -> VerdictPolicy {
-        do {
-            return VerdictPolicy(failureList: try failureList.map(FailureList.load), enforceRecommended: enforceRecommended, allowSkipped: allowSkipped)
-        } catch let error as ScenarioError {
-            throw ValidationError(error.description)
-        }
-    }
+    func policy(allowSkipped: Bool = false) throws -> VerdictPolicy { try verdict.policy(allowSkipped: allowSkipped) }
 }
 
 extension Duration {
