@@ -194,6 +194,11 @@ let package = Package(
             path: "Tests/SpecTests"
         ),
         .testTarget(
+            name: "WireTests",
+            dependencies: ["OTLPMmapWire"],
+            path: "Tests/WireTests"
+        ),
+        .testTarget(
             name: "CoreTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
             path: "Tests/CoreTests"

@@ -86,7 +86,7 @@ struct AssembledSpan {
 
     /// Appends a true boolean attribute: a marker for a span the collector had to complete itself.
     mutating func mark(_ key: String) {
-        attributes += Self.framed(9, SpanAssembler.marker(key).encoded)
+        attributes += Self.framed(OTLPFields.Span.attributes, SpanAssembler.marker(key).encoded)
     }
 
     /// The framed entries of an attribute block this type wrote, each with its key. Every block
@@ -116,7 +116,7 @@ struct AssembledSpan {
     /// `message` framed as field `number`: key, length, bytes.
     static func framed<Message: StreamedMessage>(_ number: Int, _ message: Message) -> [UInt8] {
         let size = message.encodedSize
-        return [UInt8].encoded(size: WireSize.message(number, size: size)) { $0.writeMessage(number, message, size: size) }
+        return [UInt8].encoded(size: WireSize.message(number, size: size)) { $0.writeMessageField(number, message, size: size) }
     }
 
     // MARK: OTLP values (checkpoints)
@@ -136,11 +136,11 @@ struct AssembledSpan {
         kind = Int32(truncatingIfNeeded: span.kind.rawValue)
         startTimeUnixNano = span.startTimeUnixNano
         endTimeUnixNano = span.endTimeUnixNano
-        attributes = span.attributes.flatMap { Self.framed(9, $0.encoded) }
+        attributes = span.attributes.flatMap { Self.framed(OTLPFields.Span.attributes, $0.encoded) }
         droppedAttributesCount = span.droppedAttributesCount
-        events = span.events.flatMap { Self.framed(11, EncodedSpanEvent(event: $0)) }
+        events = span.events.flatMap { Self.framed(OTLPFields.Span.events, EncodedSpanEvent(event: $0)) }
         droppedEventsCount = span.droppedEventsCount
-        links = span.links.flatMap { Self.framed(13, EncodedLink(link: $0)) }
+        links = span.links.flatMap { Self.framed(OTLPFields.Span.links, EncodedLink(link: $0)) }
         droppedLinksCount = span.droppedLinksCount
         if span.hasStatus { status = Status(message: span.status.message, code: Int32(truncatingIfNeeded: span.status.code.rawValue)) }
         flags = span.flags
@@ -150,47 +150,47 @@ struct AssembledSpan {
 // MARK: encoding
 
 extension AssembledSpan: StreamedMessage {
-    /// Span fields 1–16 in number order, proto3 defaults left out.
+    /// Span's fields in number order, proto3 defaults left out. The ids are stored as the record
+    /// held them (`Identity` keeps their bytes in memory order).
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeTag(1, 2)
-        sink.writeVarint(16)
-        withUnsafeBytes(of: (identity.trace0, identity.trace1)) { sink.writeRaw($0) }
-        sink.writeTag(2, 2)
-        sink.writeVarint(8)
-        withUnsafeBytes(of: identity.span) { sink.writeRaw($0) }
-        sink.writeStringField(3, traceState)
-        sink.writeBytesField(4, parentSpanID)
-        sink.writeStringField(5, name)
-        sink.writeVarintField(6, UInt64(bitPattern: Int64(kind)))
-        sink.writeFixed64Field(7, startTimeUnixNano)
-        sink.writeFixed64Field(8, endTimeUnixNano)
+        withUnsafeBytes(of: (identity.trace0, identity.trace1)) { sink.writeBytesField(Field.traceId, $0) }
+        withUnsafeBytes(of: identity.span) { sink.writeBytesField(Field.spanId, $0) }
+        sink.writeStringField(Field.traceState, traceState)
+        sink.writeBytesField(Field.parentSpanId, parentSpanID)
+        sink.writeStringField(Field.name, name)
+        sink.writeEnumField(Field.kind, kind)
+        sink.writeFixed64Field(Field.startTimeUnixNano, startTimeUnixNano)
+        sink.writeFixed64Field(Field.endTimeUnixNano, endTimeUnixNano)
         attributes.withUnsafeBytes { sink.writeRaw($0) }
-        sink.writeVarintField(10, UInt64(droppedAttributesCount))
+        sink.writeUInt64Field(Field.droppedAttributesCount, UInt64(droppedAttributesCount))
         events.withUnsafeBytes { sink.writeRaw($0) }
-        sink.writeVarintField(12, UInt64(droppedEventsCount))
+        sink.writeUInt64Field(Field.droppedEventsCount, UInt64(droppedEventsCount))
         links.withUnsafeBytes { sink.writeRaw($0) }
-        sink.writeVarintField(14, UInt64(droppedLinksCount))
+        sink.writeUInt64Field(Field.droppedLinksCount, UInt64(droppedLinksCount))
         if let status {
-            sink.writeTag(15, 2)
-            sink.writeVarint(UInt64(Self.statusSize(status)))
-            sink.writeStringField(2, status.message)
-            sink.writeVarintField(3, UInt64(bitPattern: Int64(status.code)))
+            sink.writeLengthDelimitedHeader(Field.status, length: Self.statusSize(status))
+            sink.writeStringField(OTLPFields.Status.message, status.message)
+            sink.writeEnumField(OTLPFields.Status.code, status.code)
         }
-        sink.writeFixed32Field(16, flags)
+        sink.writeFixed32Field(Field.flags, flags)
     }
+
+    private typealias Field = OTLPFields.Span
 
     /// Computed, not counted by running `encode`: every request sizes each of its spans.
     var encodedSize: Int {
-        var size = 2 + 16 + 2 + 8 + WireSize.string(3, traceState) + WireSize.bytes(4, count: parentSpanID.count) + WireSize.string(5, name)
-        size += WireSize.enumeration(6, kind) + WireSize.fixed64(7, startTimeUnixNano) + WireSize.fixed64(8, endTimeUnixNano)
+        var size = WireSize.bytes(Field.traceId, count: 16) + WireSize.bytes(Field.spanId, count: 8)
+        size += WireSize.string(Field.traceState, traceState) + WireSize.bytes(Field.parentSpanId, count: parentSpanID.count)
+        size += WireSize.string(Field.name, name) + WireSize.enumeration(Field.kind, kind)
+        size += WireSize.fixed64(Field.startTimeUnixNano, startTimeUnixNano) + WireSize.fixed64(Field.endTimeUnixNano, endTimeUnixNano)
         size += attributes.count + events.count + links.count
-        size += WireSize.int64(10, Int64(droppedAttributesCount)) + WireSize.int64(12, Int64(droppedEventsCount)) + WireSize.int64(14, Int64(droppedLinksCount))
-        if let status { size += WireSize.message(15, size: Self.statusSize(status)) }
-        return size + WireSize.fixed32(16, flags)
+        size += WireSize.uint64(Field.droppedAttributesCount, UInt64(droppedAttributesCount))
+        size += WireSize.uint64(Field.droppedEventsCount, UInt64(droppedEventsCount)) + WireSize.uint64(Field.droppedLinksCount, UInt64(droppedLinksCount))
+        if let status { size += WireSize.message(Field.status, size: Self.statusSize(status)) }
+        return size + WireSize.fixed32(Field.flags, flags)
     }
 
-    /// Status: message = 2, code = 3.
     private static func statusSize(_ status: Status) -> Int {
-        WireSize.string(2, status.message) + WireSize.enumeration(3, status.code)
+        WireSize.string(OTLPFields.Status.message, status.message) + WireSize.enumeration(OTLPFields.Status.code, status.code)
     }
 }

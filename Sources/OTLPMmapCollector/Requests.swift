@@ -10,7 +10,7 @@ enum LogConversion {
         var record = TranscodedLogRecord(timeUnixNano: event.timeUnixNano, observedTimeUnixNano: observed,
                                          severityNumber: event.severityNumber.rawValue, severityText: event.severityText)
         record.body = try cache.transcoded(event.body, nesting: 1)
-        record.attributes = try cache.encodedKeyValues(event.attributes, asField: 6)
+        record.attributes = try cache.encodedKeyValues(event.attributes, asField: OTLPFields.LogRecord.attributes)
         if event.eventNameRef != 0 { record.eventName = try cache.string(event.eventNameRef, field: "event_name_ref") }
         // REC-SPAN-CONTEXT, checked by the validator: a context is all zero (none) or whole.
         if let context = event.spanContext, context.spanId.contains(where: { $0 != 0 }) {
@@ -23,40 +23,41 @@ enum LogConversion {
 }
 
 /// An OTLP LogRecord as it is sent, from an Event record: its strings and id arrays are the
-/// record's own, its attributes already encoded. LogRecord: time_unix_nano = 1, severity_number = 2,
-/// severity_text = 3, body = 5, attributes = 6, dropped_attributes_count = 7, flags = 8,
-/// trace_id = 9, span_id = 10, observed_time_unix_nano = 11, event_name = 12.
+/// record's own, its attributes already encoded.
 struct TranscodedLogRecord: StreamedMessage {
     var timeUnixNano: UInt64
     var observedTimeUnixNano: UInt64
     var severityNumber: Int32
     var severityText: String
     var body: TranscodedValue = .absent
-    /// KeyValue messages framed as field 6.
+    /// KeyValue messages framed as LogRecord.attributes.
     var attributes: [UInt8] = []
     var flags: UInt32 = 0
     var traceID: [UInt8] = []
     var spanID: [UInt8] = []
     var eventName = ""
 
+    private typealias Field = OTLPFields.LogRecord
+
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeFixed64Field(1, timeUnixNano)
-        sink.writeVarintField(2, UInt64(bitPattern: Int64(severityNumber)))
-        sink.writeStringField(3, severityText)
-        body.encode(asField: 5, to: &sink)
+        sink.writeFixed64Field(Field.timeUnixNano, timeUnixNano)
+        sink.writeEnumField(Field.severityNumber, severityNumber)
+        sink.writeStringField(Field.severityText, severityText)
+        body.encode(asField: Field.body, to: &sink)
         attributes.withUnsafeBytes { sink.writeRaw($0) }
-        sink.writeFixed32Field(8, flags)
-        sink.writeBytesField(9, traceID)
-        sink.writeBytesField(10, spanID)
-        sink.writeFixed64Field(11, observedTimeUnixNano)
-        sink.writeStringField(12, eventName)
+        sink.writeFixed32Field(Field.flags, flags)
+        sink.writeBytesField(Field.traceId, traceID)
+        sink.writeBytesField(Field.spanId, spanID)
+        sink.writeFixed64Field(Field.observedTimeUnixNano, observedTimeUnixNano)
+        sink.writeStringField(Field.eventName, eventName)
     }
 
     var encodedSize: Int {
-        WireSize.fixed64(1, timeUnixNano) + WireSize.enumeration(2, severityNumber) + WireSize.string(3, severityText)
-            + body.fieldSize(5) + attributes.count + WireSize.fixed32(8, flags)
-            + WireSize.bytes(9, count: traceID.count) + WireSize.bytes(10, count: spanID.count)
-            + WireSize.fixed64(11, observedTimeUnixNano) + WireSize.string(12, eventName)
+        WireSize.fixed64(Field.timeUnixNano, timeUnixNano) + WireSize.enumeration(Field.severityNumber, severityNumber)
+            + WireSize.string(Field.severityText, severityText) + body.fieldSize(Field.body) + attributes.count
+            + WireSize.fixed32(Field.flags, flags) + WireSize.bytes(Field.traceId, count: traceID.count)
+            + WireSize.bytes(Field.spanId, count: spanID.count) + WireSize.fixed64(Field.observedTimeUnixNano, observedTimeUnixNano)
+            + WireSize.string(Field.eventName, eventName)
     }
 }
 

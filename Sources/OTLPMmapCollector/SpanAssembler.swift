@@ -53,7 +53,7 @@ final class SpanAssembler {
             span.name = start.name
             span.kind = start.kind.rawValue
             span.startTimeUnixNano = start.startTimeUnixNano
-            span.attributes = try cache.encodedKeyValues(start.attributes, asField: 9)
+            span.attributes = try cache.encodedKeyValues(start.attributes, asField: OTLPFields.Span.attributes)
             span.flags = start.flags
             open[key] = OpenSpan(span: span, scopeRef: event.scopeRef, lastSeen: now)
             if open.count > maxOpen { evictLeastRecentlySeen(wall: wall) }
@@ -63,7 +63,7 @@ final class SpanAssembler {
         var attributes: [UInt8] = [], links: [UInt8] = []
         switch choice {
         case .attributes(let update):
-            attributes = try cache.encodedKeyValues(update.attributes, asField: 9)
+            attributes = try cache.encodedKeyValues(update.attributes, asField: OTLPFields.Span.attributes)
         case .link(let add):
             for link in add.links {
                 var otlp = OTLPSpan.Link()
@@ -73,7 +73,7 @@ final class SpanAssembler {
                 otlp.attributes = try cache.keyValues(link.attributes)
                 otlp.droppedAttributesCount = link.droppedAttributesCount
                 otlp.flags = link.flags
-                links += AssembledSpan.framed(13, EncodedLink(link: otlp))
+                links += AssembledSpan.framed(OTLPFields.Span.links, EncodedLink(link: otlp))
             }
         default:
             break

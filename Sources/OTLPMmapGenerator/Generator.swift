@@ -16,6 +16,7 @@ package enum Generator {
         "Sources/OTLPMmapTestee/Generated",
         "Sources/OTLPMmapConformance/Generated",
         "Sources/OTLPMmapTestbed/Generated",
+        "Sources/OTLPMmapCollector/Generated",
         "docs",
         "proto",
         "generated",
@@ -38,6 +39,7 @@ package enum Generator {
                 scenarios.collectorFiles, folder: ScenarioSources.collectorFolder, type: "BuiltInCollectorScenarios",
                 path: "Sources/OTLPMmapTestbed/Generated/BuiltInCollectorScenarios.swift",
                 doc: "The collector testbed's scenarios, compiled in: `conform collector` needs no file of this repository.")])
+            + (spec.otlp.map { [SwiftOTLPFieldsEmitter.emit($0)] } ?? [])
     }
 
     /// Scenario files as Swift string literals, in an enum `type` at `path`.

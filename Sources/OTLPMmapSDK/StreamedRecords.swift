@@ -5,14 +5,6 @@ import OTLPMmapWire
 // Field numbers come from the generated layout; fields are written in number order and proto3
 // defaults are left out, exactly as the generated encoders do (a test compares the bytes).
 
-extension WireSize {
-    @inline(__always) static func traceID(_ number: Int) -> Int { tag(number) + 1 + 16 }
-    @inline(__always) static func spanID(_ number: Int) -> Int { tag(number) + 1 + 8 }
-    @inline(__always) static func string(_ number: Int, _ value: UTF8Text) -> Int {
-        value.bytes.isEmpty ? 0 : tag(number) + lengthDelimitedSize(value.bytes.count)
-    }
-}
-
 /// A string's UTF-8 bytes, borrowed for the duration of one recording call (see `withUTF8Text`).
 /// Records hold this instead of the `String` so that they are trivial values: no reference counting.
 struct UTF8Text {
@@ -29,102 +21,6 @@ func withUTF8Text<Result>(_ string: String, _ body: (UTF8Text) -> Result) -> Res
     var copy = string
     copy.makeContiguousUTF8()
     return copy.withUTF8 { body(UTF8Text(bytes: UnsafeRawBufferPointer($0))) }
-}
-
-extension WireSink {
-    // Each field is reserved whole (key, length, value) and stored with plain stores: one bounds
-    // check per field. Keys of one byte (field numbers below 16) and two bytes (16 to 2047) are
-    // the ones records use; the key bytes are constants after inlining.
-
-    @inline(__always)
-    static func writeKey(_ number: Int, _ wireType: Int, at pointer: UnsafeMutableRawPointer) -> Int {
-        let key = UInt64(number) << 3 | UInt64(wireType)
-        if key < 0x80 {
-            pointer.storeBytes(of: UInt8(key), as: UInt8.self)
-            return 1
-        }
-        pointer.storeBytes(of: UInt8(truncatingIfNeeded: key) | 0x80, as: UInt8.self)
-        pointer.storeBytes(of: UInt8(truncatingIfNeeded: key >> 7), toByteOffset: 1, as: UInt8.self)
-        return 2
-    }
-
-    @inline(__always)
-    mutating func writeTraceID(_ number: Int, _ id: TraceID) {
-        precondition(number < 2048, "two-byte keys at most")
-        writeReserved(WireSize.traceID(number)) { pointer in
-            let at = Self.writeKey(number, 2, at: pointer)
-            pointer.storeBytes(of: 16, toByteOffset: at, as: UInt8.self)
-            pointer.storeBytes(of: id.high.bigEndian, toByteOffset: at + 1, as: UInt64.self)
-            pointer.storeBytes(of: id.low.bigEndian, toByteOffset: at + 9, as: UInt64.self)
-        }
-    }
-
-    @inline(__always)
-    mutating func writeSpanID(_ number: Int, _ id: SpanID) {
-        precondition(number < 2048, "two-byte keys at most")
-        writeReserved(WireSize.spanID(number)) { pointer in
-            let at = Self.writeKey(number, 2, at: pointer)
-            pointer.storeBytes(of: 8, toByteOffset: at, as: UInt8.self)
-            pointer.storeBytes(of: id.value.bigEndian, toByteOffset: at + 1, as: UInt64.self)
-        }
-    }
-
-    @inline(__always)
-    mutating func writeInt64(_ number: Int, _ value: Int64) {
-        guard value != 0 else { return }
-        writeTag(number, 0)
-        writeVarint(UInt64(bitPattern: value))
-    }
-
-    @inline(__always)
-    mutating func writeString(_ number: Int, _ value: UTF8Text) {
-        let count = value.bytes.count
-        guard count != 0 else { return }
-        guard count < 0x80, number < 2048 else {
-            writeTag(number, 2)
-            writeText(value)
-            return
-        }
-        writeReserved(WireSize.tag(number) + 1 + count) { pointer in
-            let at = Self.writeKey(number, 2, at: pointer)
-            pointer.storeBytes(of: UInt8(count), toByteOffset: at, as: UInt8.self)
-            copySmall(to: pointer + at + 1, from: value.bytes.baseAddress!, count: count)
-        }
-    }
-
-    /// Length prefix and bytes.
-    @inline(__always)
-    mutating func writeText(_ value: UTF8Text) {
-        writeVarint(UInt64(value.bytes.count))
-        writeRaw(value.bytes)
-    }
-
-    @inline(__always)
-    mutating func writeFixed64(_ number: Int, _ value: UInt64) {
-        guard value != 0 else { return }
-        precondition(number < 2048, "two-byte keys at most")
-        writeReserved(WireSize.tag(number) + 8) { pointer in
-            let at = Self.writeKey(number, 1, at: pointer)
-            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt64.self)
-        }
-    }
-
-    @inline(__always)
-    mutating func writeFixed32(_ number: Int, _ value: UInt32) {
-        guard value != 0 else { return }
-        precondition(number < 2048, "two-byte keys at most")
-        writeReserved(WireSize.tag(number) + 4) { pointer in
-            let at = Self.writeKey(number, 5, at: pointer)
-            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt32.self)
-        }
-    }
-
-    @inline(__always)
-    mutating func writeEnum(_ number: Int, _ value: Int32) {
-        guard value != 0 else { return }
-        writeTag(number, 0)
-        writeVarint(UInt64(bitPattern: Int64(value)))
-    }
 }
 
 /// A SpanEvent: the span's ids, one event, the scope.
@@ -148,16 +44,16 @@ struct SpanEventRecord<Body: StreamedMessage>: StreamedMessage {
 
     @inline(__always)
     var encodedSize: Int {
-        WireSize.traceID(SpanEvent.Field.traceId) + WireSize.spanID(SpanEvent.Field.spanId)
+        WireSize.id128(SpanEvent.Field.traceId) + WireSize.id64(SpanEvent.Field.spanId)
             + WireSize.message(eventField, size: bodySize) + WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)
     }
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeTraceID(SpanEvent.Field.traceId, context.traceID)
-        sink.writeSpanID(SpanEvent.Field.spanId, context.spanID)
-        sink.writeMessage(eventField, body, size: bodySize)
-        sink.writeInt64(SpanEvent.Field.scopeRef, scopeRef)
+        sink.writeID128Field(SpanEvent.Field.traceId, high: context.traceID.high, low: context.traceID.low)
+        sink.writeID64Field(SpanEvent.Field.spanId, context.spanID.value)
+        sink.writeMessageField(eventField, body, size: bodySize)
+        sink.writeInt64Field(SpanEvent.Field.scopeRef, scopeRef)
     }
 }
 
@@ -171,20 +67,20 @@ struct StartSpanBody: StreamedMessage {
 
     @inline(__always)
     var encodedSize: Int {
-        ((parent?.isValid ?? false) ? WireSize.spanID(StartSpan.Field.parentSpanId) : 0)
-            + WireSize.string(StartSpan.Field.name, name) + WireSize.enumeration(StartSpan.Field.kind, kind.rawValue)
+        ((parent?.isValid ?? false) ? WireSize.id64(StartSpan.Field.parentSpanId) : 0)
+            + WireSize.bytes(StartSpan.Field.name, count: name.bytes.count) + WireSize.enumeration(StartSpan.Field.kind, kind.rawValue)
             + WireSize.fixed64(StartSpan.Field.startTimeUnixNano, startTime)
             + attributes.size(asField: StartSpan.Field.attributes) + WireSize.fixed32(StartSpan.Field.flags, flags)
     }
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        if let parent, parent.isValid { sink.writeSpanID(StartSpan.Field.parentSpanId, parent) }
-        sink.writeString(StartSpan.Field.name, name)
-        sink.writeEnum(StartSpan.Field.kind, kind.rawValue)
-        sink.writeFixed64(StartSpan.Field.startTimeUnixNano, startTime)
+        if let parent, parent.isValid { sink.writeID64Field(StartSpan.Field.parentSpanId, parent.value) }
+        sink.writeBytesField(StartSpan.Field.name, name.bytes)
+        sink.writeEnumField(StartSpan.Field.kind, kind.rawValue)
+        sink.writeFixed64Field(StartSpan.Field.startTimeUnixNano, startTime)
         attributes.write(asField: StartSpan.Field.attributes, to: &sink)
-        sink.writeFixed32(StartSpan.Field.flags, flags)
+        sink.writeFixed32Field(StartSpan.Field.flags, flags)
     }
 }
 
@@ -193,12 +89,12 @@ struct StatusBody: StreamedMessage {
     var code: StatusCode
 
     @inline(__always)
-    var encodedSize: Int { WireSize.string(Status.Field.message, message) + WireSize.enumeration(Status.Field.code, code.rawValue) }
+    var encodedSize: Int { WireSize.bytes(Status.Field.message, count: message.bytes.count) + WireSize.enumeration(Status.Field.code, code.rawValue) }
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeString(Status.Field.message, message)
-        sink.writeEnum(Status.Field.code, code.rawValue)
+        sink.writeBytesField(Status.Field.message, message.bytes)
+        sink.writeEnumField(Status.Field.code, code.rawValue)
     }
 }
 
@@ -213,8 +109,8 @@ struct EndSpanBody: StreamedMessage {
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeFixed64(EndSpan.Field.endTimeUnixNano, endTime)
-        sink.writeMessage(EndSpan.Field.status, status)
+        sink.writeFixed64Field(EndSpan.Field.endTimeUnixNano, endTime)
+        sink.writeMessageField(EndSpan.Field.status, status)
     }
 }
 
@@ -222,11 +118,11 @@ struct ChangeSpanNameBody: StreamedMessage {
     var name: UTF8Text
 
     @inline(__always)
-    var encodedSize: Int { WireSize.string(ChangeSpanName.Field.name, name) }
+    var encodedSize: Int { WireSize.bytes(ChangeSpanName.Field.name, count: name.bytes.count) }
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeString(ChangeSpanName.Field.name, name)
+        sink.writeBytesField(ChangeSpanName.Field.name, name.bytes)
     }
 }
 
@@ -260,11 +156,11 @@ struct LinkBody: StreamedMessage {
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeTraceID(Link.Field.traceId, link.context.traceID)
-        sink.writeSpanID(Link.Field.spanId, link.context.spanID)
-        withUTF8Text(link.traceState) { sink.writeString(Link.Field.traceState, $0) }
+        sink.writeID128Field(Link.Field.traceId, high: link.context.traceID.high, low: link.context.traceID.low)
+        sink.writeID64Field(Link.Field.spanId, link.context.spanID.value)
+        withUTF8Text(link.traceState) { sink.writeBytesField(Link.Field.traceState, $0.bytes) }
         withExtendedLifetime(link.attributes) { link.attributes.block.write(asField: Link.Field.attributes, to: &sink) }
-        sink.writeFixed32(Link.Field.flags, link.context.flags)
+        sink.writeFixed32Field(Link.Field.flags, link.context.flags)
     }
 }
 
@@ -273,7 +169,7 @@ struct AddLinkBody: StreamedMessage {
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        for link in links { sink.writeMessage(AddLink.Field.links, LinkBody(link: link)) }
+        for link in links { sink.writeMessageField(AddLink.Field.links, LinkBody(link: link)) }
     }
 }
 
@@ -282,15 +178,15 @@ struct SpanContextBody: StreamedMessage {
 
     @inline(__always)
     var encodedSize: Int {
-        WireSize.spanID(OTLPMmapLayout.SpanContext.Field.spanId) + WireSize.traceID(OTLPMmapLayout.SpanContext.Field.traceId)
+        WireSize.id64(OTLPMmapLayout.SpanContext.Field.spanId) + WireSize.id128(OTLPMmapLayout.SpanContext.Field.traceId)
             + WireSize.fixed32(OTLPMmapLayout.SpanContext.Field.flags, context.flags)
     }
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeSpanID(OTLPMmapLayout.SpanContext.Field.spanId, context.spanID)
-        sink.writeTraceID(OTLPMmapLayout.SpanContext.Field.traceId, context.traceID)
-        sink.writeFixed32(OTLPMmapLayout.SpanContext.Field.flags, context.flags)
+        sink.writeID64Field(OTLPMmapLayout.SpanContext.Field.spanId, context.spanID.value)
+        sink.writeID128Field(OTLPMmapLayout.SpanContext.Field.traceId, high: context.traceID.high, low: context.traceID.low)
+        sink.writeFixed32Field(OTLPMmapLayout.SpanContext.Field.flags, context.flags)
     }
 }
 
@@ -315,8 +211,8 @@ struct TextValueBody: StreamedMessage {
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         // A oneof member is written even when empty.
-        sink.writeTag(AnyValue.Field.stringValue, 2)
-        sink.writeText(text)
+        sink.writeLengthDelimitedHeader(AnyValue.Field.stringValue, length: text.bytes.count)
+        sink.writeRaw(text.bytes)
     }
 }
 
@@ -351,7 +247,7 @@ struct EventRecord: StreamedMessage {
     @inline(__always)
     var encodedSize: Int {
         var size = WireSize.int64(Event.Field.scopeRef, scopeRef) + WireSize.fixed64(Event.Field.timeUnixNano, time)
-            + WireSize.enumeration(Event.Field.severityNumber, severity.rawValue) + WireSize.string(Event.Field.severityText, severityText)
+            + WireSize.enumeration(Event.Field.severityNumber, severity.rawValue) + WireSize.bytes(Event.Field.severityText, count: severityText.bytes.count)
             + WireSize.int64(Event.Field.eventNameRef, eventNameRef) + attributes.size(asField: Event.Field.attributes)
         switch body {
         case .none: break
@@ -364,20 +260,18 @@ struct EventRecord: StreamedMessage {
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeInt64(Event.Field.scopeRef, scopeRef)
-        sink.writeFixed64(Event.Field.timeUnixNano, time)
-        sink.writeEnum(Event.Field.severityNumber, severity.rawValue)
-        sink.writeString(Event.Field.severityText, severityText)
+        sink.writeInt64Field(Event.Field.scopeRef, scopeRef)
+        sink.writeFixed64Field(Event.Field.timeUnixNano, time)
+        sink.writeEnumField(Event.Field.severityNumber, severity.rawValue)
+        sink.writeBytesField(Event.Field.severityText, severityText.bytes)
         switch body {
         case .none: break
-        case .text(let text): sink.writeMessage(Event.Field.body, TextValueBody(text: text))
+        case .text(let text): sink.writeMessageField(Event.Field.body, TextValueBody(text: text))
         case .prepared(let value):
-            sink.writeTag(Event.Field.body, 2)
-            sink.writeVarint(UInt64(value.count))
-            sink.writeRaw(value)
+            sink.writeEncodedMessageField(Event.Field.body, value)
         }
-        sink.writeInt64(Event.Field.eventNameRef, eventNameRef)
-        if let context { sink.writeMessage(Event.Field.spanContext, SpanContextBody(context: context)) }
+        sink.writeInt64Field(Event.Field.eventNameRef, eventNameRef)
+        if let context { sink.writeMessageField(Event.Field.spanContext, SpanContextBody(context: context)) }
         attributes.write(asField: Event.Field.attributes, to: &sink)
     }
 }
@@ -409,17 +303,17 @@ struct MeasurementRecord: StreamedMessage {
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeInt64(Measurement.Field.metricRef, metricRef)
+        sink.writeInt64Field(Measurement.Field.metricRef, metricRef)
         attributes.write(asField: Measurement.Field.attributes, to: &sink)
-        sink.writeFixed64(Measurement.Field.timeUnixNano, time)
+        sink.writeFixed64Field(Measurement.Field.timeUnixNano, time)
         switch value {
         case .long(let number):
-            sink.writeTag(Measurement.Field.asLong, 0)
+            sink.writeKey(Measurement.Field.asLong, WireType.varint)
             sink.writeVarint(UInt64(bitPattern: number))
         case .double(let number):
-            sink.writeTag(Measurement.Field.asDouble, 1)
+            sink.writeKey(Measurement.Field.asDouble, WireType.fixed64)
             sink.writeFixed64(number.bitPattern)
         }
-        if let context { sink.writeMessage(Measurement.Field.spanContext, SpanContextBody(context: context)) }
+        if let context { sink.writeMessageField(Measurement.Field.spanContext, SpanContextBody(context: context)) }
     }
 }

@@ -67,7 +67,7 @@ public struct SpanTemplate: Sendable {
             }
         }
         let scope = TemplateBytes.encoded(size: WireSize.int64(SpanEvent.Field.scopeRef, scopeRef)) {
-            $0.writeInt64(SpanEvent.Field.scopeRef, scopeRef)
+            $0.writeInt64Field(SpanEvent.Field.scopeRef, scopeRef)
         }
         bytes = TemplateBytes(nameAndKind, attributeBytes, scope)
     }
@@ -89,28 +89,27 @@ struct TemplateSpanStartRecord: StreamedMessage {
         self.parent = (parent?.isValid ?? false) ? parent : nil
         self.startTime = startTime
         (nameAndKind, attributes, scope) = template.segments
-        bodySize = (self.parent == nil ? 0 : WireSize.spanID(StartSpan.Field.parentSpanId)) + nameAndKind.count
+        bodySize = (self.parent == nil ? 0 : WireSize.id64(StartSpan.Field.parentSpanId)) + nameAndKind.count
             + WireSize.fixed64(StartSpan.Field.startTimeUnixNano, startTime) + attributes.count
             + WireSize.fixed32(StartSpan.Field.flags, context.flags)
     }
 
     @inline(__always)
     var encodedSize: Int {
-        WireSize.traceID(SpanEvent.Field.traceId) + WireSize.spanID(SpanEvent.Field.spanId)
+        WireSize.id128(SpanEvent.Field.traceId) + WireSize.id64(SpanEvent.Field.spanId)
             + WireSize.message(SpanEvent.Field.start, size: bodySize) + scope.count
     }
 
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeTraceID(SpanEvent.Field.traceId, context.traceID)
-        sink.writeSpanID(SpanEvent.Field.spanId, context.spanID)
-        sink.writeTag(SpanEvent.Field.start, 2)
-        sink.writeVarint(UInt64(bodySize))
-        if let parent { sink.writeSpanID(StartSpan.Field.parentSpanId, parent) }
+        sink.writeID128Field(SpanEvent.Field.traceId, high: context.traceID.high, low: context.traceID.low)
+        sink.writeID64Field(SpanEvent.Field.spanId, context.spanID.value)
+        sink.writeLengthDelimitedHeader(SpanEvent.Field.start, length: bodySize)
+        if let parent { sink.writeID64Field(StartSpan.Field.parentSpanId, parent.value) }
         sink.writeRaw(nameAndKind)
-        sink.writeFixed64(StartSpan.Field.startTimeUnixNano, startTime)
+        sink.writeFixed64Field(StartSpan.Field.startTimeUnixNano, startTime)
         sink.writeRaw(attributes)
-        sink.writeFixed32(StartSpan.Field.flags, context.flags)
+        sink.writeFixed32Field(StartSpan.Field.flags, context.flags)
         sink.writeRaw(scope)
     }
 }
@@ -124,7 +123,7 @@ public struct LogTemplate: Sendable {
         // Event's fields in number order: scope (1) here, time (2, per call), severity (3), text (4),
         // body (5) and event name (6) here, span context (7, per call), attributes (8) here.
         let scope = TemplateBytes.encoded(size: WireSize.int64(Event.Field.scopeRef, scopeRef)) {
-            $0.writeInt64(Event.Field.scopeRef, scopeRef)
+            $0.writeInt64Field(Event.Field.scopeRef, scopeRef)
         }
         let middle = withUTF8Text(severityText) { severityText in
             withBodyBytes(body) { body in
@@ -166,9 +165,9 @@ struct TemplateEventRecord: StreamedMessage {
     @inline(__always)
     func encode<Sink: WireSink>(to sink: inout Sink) {
         sink.writeRaw(scope)
-        sink.writeFixed64(Event.Field.timeUnixNano, time)
+        sink.writeFixed64Field(Event.Field.timeUnixNano, time)
         sink.writeRaw(middle)
-        if let context { sink.writeMessage(Event.Field.spanContext, SpanContextBody(context: context)) }
+        if let context { sink.writeMessageField(Event.Field.spanContext, SpanContextBody(context: context)) }
         sink.writeRaw(attributes)
     }
 }

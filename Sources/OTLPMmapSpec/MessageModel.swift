@@ -120,6 +120,9 @@ package struct Spec: Sendable {
     package var testee: MessageSchema?
     /// spec/readers.yaml, when the spec has one: what a reader of the format must do.
     package var readers: ReaderChecks?
+    /// spec/otlp's `.proto` files (opentelemetry-proto), when the spec has them: the OTLP field
+    /// numbers the collector writes requests with.
+    package var otlp: ProtoFieldNumbers?
     /// The spec files' texts by their name under spec/, so generated files can cite them.
     package var sourceFiles: [String]
 }

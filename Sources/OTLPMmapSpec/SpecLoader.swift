@@ -6,6 +6,8 @@ package enum SpecLoader {
     package static let messagesFile = "messages.yaml"
     package static let testeeFile = "testee.yaml"
     package static let readersFile = "readers.yaml"
+    /// The OTLP `.proto` files the collector's field numbers are generated from.
+    package static let otlpFolder = "otlp"
 
     /// Loads `layout.yaml` and `messages.yaml` from a spec directory. Errors name the files as
     /// `folder/layout.yaml` (`spec/…` in a repository; the folders compared by `gen diff`).
@@ -23,7 +25,12 @@ package enum SpecLoader {
         let testeeURL = directory.appendingPathComponent(testeeFile)
         let testee = FileManager.default.fileExists(atPath: testeeURL.path) ? try read(testeeFile) : nil
         let readers = FileManager.default.fileExists(atPath: directory.appendingPathComponent(readersFile).path) ? try read(readersFile) : nil
-        return try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee, readersYAML: readers, folder: folder)
+        var spec = try load(layoutYAML: read(layoutFile), messagesYAML: read(messagesFile), testeeYAML: testee, readersYAML: readers, folder: folder)
+        let otlp = directory.appendingPathComponent(otlpFolder)
+        if FileManager.default.fileExists(atPath: otlp.path) {
+            spec.otlp = try ProtoFieldsLoader.load(directory: otlp, displayedAs: "\(folder)/\(otlpFolder)")
+        }
+        return spec
     }
 
     /// Loads the two schema texts; errors name `folder/layout.yaml` or `folder/messages.yaml` and a line.

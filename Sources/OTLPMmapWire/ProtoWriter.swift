@@ -57,11 +57,6 @@ public struct ProtoWriter: WireSink {
     }
 
     @inlinable @inline(__always)
-    public mutating func writeTag(_ number: Int, _ wireType: Int) {
-        writeVarint(UInt64(number) << 3 | UInt64(wireType))
-    }
-
-    @inlinable @inline(__always)
     public mutating func writeFixed32(_ value: UInt32) {
         reserve(4).storeBytes(of: value.littleEndian, as: UInt32.self)
     }
@@ -146,127 +141,6 @@ public func varintSize(_ value: UInt64) -> Int {
 /// Bytes a length-delimited item of `length` payload bytes takes, prefix included.
 @inlinable @inline(__always)
 public func lengthDelimitedSize(_ length: Int) -> Int { varintSize(UInt64(length)) + length }
-
-/// What every generated record message offers: sizing and encoding without allocation, decoding from
-/// untrusted bytes, and a generic view of its content.
-public protocol WireMessage: Sendable {
-    /// Bytes `encode(to:)` writes (no length prefix).
-    var encodedSize: Int { get }
-    func encode(to writer: inout ProtoWriter)
-    init(from reader: inout ProtoReader) throws(FormatError)
-    var recordValue: RecordValue { get }
-}
-
-/// A message of the format's own schema, with the record rules spec/messages.yaml names on its
-/// fields generated as `validate(at:into:)` — the one validator every reader calls.
-public protocol RuleCheckedMessage: WireMessage {
-    /// Appends every rule the message (and its nested messages) breaks, each naming `offset`.
-    func validate(at offset: Int, into findings: inout [FormatError])
-}
-
-/// Where streaming encoders write: a `ProtoWriter` into memory, or a `SizeCounter` that only adds up
-/// the bytes. One generic encoding function serves both, so a record's size and its bytes cannot
-/// disagree.
-public protocol WireSink {
-    /// Writes `bytes`, then sets the written bytes at `offsets` (relative to `bytes`) to `value`:
-    /// a pre-encoded block whose field keys depend on where it is written.
-    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8)
-    mutating func writeVarint(_ value: UInt64)
-    mutating func writeFixed32(_ value: UInt32)
-    mutating func writeFixed64(_ value: UInt64)
-    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer)
-    mutating func writeLengthDelimited(_ string: String)
-    /// Reserves `count` bytes and lets `fill` store exactly that many at the pointer it gets: a
-    /// field of known size (key, length and value) checked and counted once, not per part.
-    /// `SizeCounter` only counts and never calls `fill`.
-    mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void)
-}
-
-/// A message encoded field by field from values the caller already holds, without building a
-/// generated message value first (which would allocate its arrays).
-public protocol StreamedMessage {
-    func encode<Sink: WireSink>(to sink: inout Sink)
-    /// Bytes `encode(to:)` writes. The default runs `encode` on a `SizeCounter`; hot records
-    /// compute it arithmetically instead (a test checks the two agree).
-    var encodedSize: Int { get }
-}
-
-extension StreamedMessage {
-    /// Bytes `encode(to:)` writes, counted by running it on a `SizeCounter`.
-    @inlinable
-    public var countedSize: Int {
-        var counter = SizeCounter()
-        encode(to: &counter)
-        return counter.count
-    }
-
-    @inlinable
-    public var encodedSize: Int {
-        var counter = SizeCounter()
-        encode(to: &counter)
-        return counter.count
-    }
-}
-
-extension WireSink {
-    @inlinable @inline(__always)
-    public mutating func writeTag(_ number: Int, _ wireType: Int) {
-        writeVarint(UInt64(number) << 3 | UInt64(wireType))
-    }
-
-    /// Writes an embedded message: tag, length, fields.
-    @inlinable @inline(__always)
-    public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message) {
-        writeMessage(number, message, size: message.encodedSize)
-    }
-
-    /// The same, with the message's size already known.
-    @inlinable @inline(__always)
-    public mutating func writeMessage<Message: StreamedMessage>(_ number: Int, _ message: Message, size: Int) {
-        writeTag(number, 2)
-        writeVarint(UInt64(size))
-        message.encode(to: &self)
-    }
-}
-
-/// Size helpers for streamed messages that compute `encodedSize` arithmetically.
-public enum WireSize {
-    /// Bytes of a field key.
-    @inlinable @inline(__always) public static func tag(_ number: Int) -> Int { varintSize(UInt64(number) << 3) }
-    /// An int64 field at its default (0) is not written.
-    @inlinable @inline(__always) public static func int64(_ number: Int, _ value: Int64) -> Int {
-        value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: value))
-    }
-    @inlinable @inline(__always) public static func fixed64(_ number: Int, _ value: UInt64) -> Int { value == 0 ? 0 : tag(number) + 8 }
-    @inlinable @inline(__always) public static func fixed32(_ number: Int, _ value: UInt32) -> Int { value == 0 ? 0 : tag(number) + 4 }
-    @inlinable @inline(__always) public static func string(_ number: Int, _ value: String) -> Int {
-        value.isEmpty ? 0 : tag(number) + lengthDelimitedSize(value.utf8.count)
-    }
-    /// A bytes field of `count` bytes, not written when empty.
-    @inlinable @inline(__always) public static func bytes(_ number: Int, count: Int) -> Int {
-        count == 0 ? 0 : tag(number) + lengthDelimitedSize(count)
-    }
-    @inlinable @inline(__always) public static func enumeration(_ number: Int, _ value: Int32) -> Int {
-        value == 0 ? 0 : tag(number) + varintSize(UInt64(bitPattern: Int64(value)))
-    }
-    /// An embedded message of `size` bytes.
-    @inlinable @inline(__always) public static func message(_ number: Int, size: Int) -> Int { tag(number) + lengthDelimitedSize(size) }
-}
-
-/// Counts the bytes an encoding would write, without writing.
-public struct SizeCounter: WireSink {
-    public var count = 0
-    public init() {}
-    @inlinable public mutating func writeVarint(_ value: UInt64) { count += varintSize(value) }
-    @inlinable public mutating func writeFixed32(_ value: UInt32) { count += 4 }
-    @inlinable public mutating func writeFixed64(_ value: UInt64) { count += 8 }
-    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
-    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
-        count += bytes.count
-    }
-    @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
-    @inlinable public mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) { self.count += count }
-}
 
 extension Array where Element == UInt8 {
     /// `size` bytes written by `write` through a `ProtoWriter`; writing other than exactly `size`

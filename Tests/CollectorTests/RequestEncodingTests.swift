@@ -223,6 +223,11 @@ import Testing
         ]
     }
 
+    @Test func logsRequestsNestTheirFieldsAsTracesRequestsDo() {
+        // One encoder serves both signals; spec/otlp's numbering must allow it.
+        #expect(RequestEncoding.logsNestLikeTraces)
+    }
+
     @Test func anEmptyRequestIsEmpty() {
         let encoded = RequestEncoding.traces([])
         #expect(encoded.bytes.isEmpty && encoded.items == 0)

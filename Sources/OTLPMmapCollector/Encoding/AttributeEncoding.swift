@@ -9,7 +9,7 @@ import OTLPMmapWire
 
 extension DictionaryCache {
     /// `refs` as OTLP KeyValue messages, each framed as field `number` of the message they go into
-    /// (Span.attributes = 9, Link.attributes = 4, LogRecord.attributes = 6). Throws for a reference
+    /// (Span.attributes, Span.Link.attributes, LogRecord.attributes). Throws for a reference
     /// that breaks a rule; nothing is half written then.
     func encodedKeyValues(_ refs: [KeyValueRef], asField number: Int) throws -> [UInt8] {
         guard !refs.isEmpty else { return [] }
@@ -19,7 +19,7 @@ extension DictionaryCache {
         let sizes = keyValues.map { $0.encodedSize }
         let total = sizes.reduce(0) { $0 + WireSize.message(number, size: $1) }
         return [UInt8].encoded(size: total) { writer in
-            for (keyValue, size) in zip(keyValues, sizes) { writer.writeMessage(number, keyValue, size: size) }
+            for (keyValue, size) in zip(keyValues, sizes) { writer.writeMessageField(number, keyValue, size: size) }
         }
     }
 
@@ -44,40 +44,43 @@ enum TranscodedValue {
     /// A list, map or dictionary value, resolved and measured.
     case resolved(EncodedAnyValue)
 
+    /// OTLP AnyValue's `value` oneof: a member is written even at its default.
+    private typealias Member = OTLPFields.AnyValue
+
     /// The AnyValue message's body size; nil for `.absent`.
     var bodySize: Int? {
         switch self {
         case .absent: return nil
         case .scalar(nil): return 0
-        case .scalar(.stringValue(let text)?): return 1 + lengthDelimitedSize(text.utf8.count)
-        case .scalar(.boolValue?): return 2
-        case .scalar(.intValue(let number)?): return 1 + varintSize(UInt64(bitPattern: number))
-        case .scalar(.doubleValue?): return 9
-        case .scalar(.bytesValue(let bytes)?): return 1 + lengthDelimitedSize(bytes.count)
+        case .scalar(.stringValue(let text)?): return WireSize.tag(Member.stringValue) + lengthDelimitedSize(text.utf8.count)
+        case .scalar(.boolValue?): return WireSize.tag(Member.boolValue) + 1
+        case .scalar(.intValue(let number)?): return WireSize.tag(Member.intValue) + varintSize(UInt64(bitPattern: number))
+        case .scalar(.doubleValue?): return WireSize.tag(Member.doubleValue) + 8
+        case .scalar(.bytesValue(let bytes)?): return WireSize.tag(Member.bytesValue) + lengthDelimitedSize(bytes.count)
         case .scalar(.arrayValue?), .scalar(.kvlistValue?), .scalar(.valueRef?): return 0   // `transcoded` never makes these
         case .resolved(let value): return value.encodedSize
         }
     }
 
-    /// Writes the AnyValue message's body (fields as OTLP numbers them).
+    /// Writes the AnyValue message's body: the scalar as the member of OTLP's `value` oneof it is.
     func encodeBody<Sink: WireSink>(to sink: inout Sink) {
         switch self {
         case .absent, .scalar(nil), .scalar(.arrayValue?), .scalar(.kvlistValue?), .scalar(.valueRef?):
             break
         case .scalar(.stringValue(let text)?):
-            sink.writeTag(1, 2)
+            sink.writeKey(Member.stringValue, WireType.lengthDelimited)
             sink.writeLengthDelimited(text)
         case .scalar(.boolValue(let flag)?):
-            sink.writeTag(2, 0)
+            sink.writeKey(Member.boolValue, WireType.varint)
             sink.writeVarint(flag ? 1 : 0)
         case .scalar(.intValue(let number)?):
-            sink.writeTag(3, 0)
+            sink.writeKey(Member.intValue, WireType.varint)
             sink.writeVarint(UInt64(bitPattern: number))
         case .scalar(.doubleValue(let number)?):
-            sink.writeTag(4, 1)
+            sink.writeKey(Member.doubleValue, WireType.fixed64)
             sink.writeFixed64(number.bitPattern)
         case .scalar(.bytesValue(let bytes)?):
-            sink.writeTag(7, 2)
+            sink.writeKey(Member.bytesValue, WireType.lengthDelimited)
             sink.writeVarint(UInt64(bytes.count))
             bytes.withUnsafeBytes { sink.writeRaw($0) }
         case .resolved(let value):
@@ -88,8 +91,7 @@ enum TranscodedValue {
     /// Writes the value as field `number` (an AnyValue message), unless `.absent`.
     func encode<Sink: WireSink>(asField number: Int, to sink: inout Sink) {
         guard let size = bodySize else { return }
-        sink.writeTag(number, 2)
-        sink.writeVarint(UInt64(size))
+        sink.writeLengthDelimitedHeader(number, length: size)
         encodeBody(to: &sink)
     }
 
@@ -99,15 +101,15 @@ enum TranscodedValue {
     }
 }
 
-/// KeyValue: key = 1, value = 2.
+/// An OTLP KeyValue.
 struct TranscodedKeyValue: StreamedMessage {
     let key: String
     let value: TranscodedValue
 
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeStringField(1, key)
-        value.encode(asField: 2, to: &sink)
+        sink.writeStringField(OTLPFields.KeyValue.key, key)
+        value.encode(asField: OTLPFields.KeyValue.value, to: &sink)
     }
 
-    var encodedSize: Int { WireSize.string(1, key) + value.fieldSize(2) }
+    var encodedSize: Int { WireSize.string(OTLPFields.KeyValue.key, key) + value.fieldSize(OTLPFields.KeyValue.value) }
 }

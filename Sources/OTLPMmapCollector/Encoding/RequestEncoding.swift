@@ -19,7 +19,7 @@ public struct EncodedRequest: Sendable, Equatable {
 /// Writes OTLP messages field by field in field-number order, skipping proto3 defaults and writing a
 /// message field exactly when swift-protobuf would (`has…`), so that the bytes decode to the same
 /// request the generated types would have serialized (tests check both, byte for byte). Field
-/// numbers are opentelemetry-proto's (collector/*/v1, trace/v1, logs/v1, common/v1, resource/v1).
+/// numbers come from spec/otlp's .proto files (`OTLPFields`, generated).
 package enum RequestEncoding {
     /// Spans grouped by resource, then scope, as `RequestBuilder.group` orders them.
     static func traces(_ groups: [(OTLPResource, [(OTLPScope, [AssembledSpan])])]) -> EncodedRequest {
@@ -31,9 +31,10 @@ package enum RequestEncoding {
         encode(groups) { $0 }
     }
 
-    /// Every signal nests the same way: request.1 = resource group; group.1 = resource, .2 = scope
-    /// group; scope group.1 = scope, .2 = item (span, log record, metric). Sizes are computed
-    /// bottom-up, each once.
+    /// Every signal nests the same way: a request holds resource groups, a resource group its
+    /// resource and scope groups, a scope group its scope and items (spans, log records). The traces
+    /// and logs messages number these fields alike (a static check below keeps it so). Sizes are
+    /// computed bottom-up, each once.
     private static func encode<Item, Encoded: StreamedMessage>(
         _ groups: [(OTLPResource, [(OTLPScope, [Item])])], _ encoded: (Item) -> Encoded
     ) -> EncodedRequest {
@@ -42,70 +43,55 @@ package enum RequestEncoding {
             let scopeGroups = scopes.map { scope, members in
                 let messages = members.map(encoded)
                 let sizes = messages.map { $0.encodedSize }   // a closure: a key path here cost a tenth of the CPU (swift_getAtKeyPath)
-                let body = WireSize.message(1, size: scope.encoded.encodedSize) + sizes.reduce(0) { $0 + WireSize.message(2, size: $1) }
+                let body = WireSize.message(Nesting.scope, size: scope.encoded.encodedSize) + sizes.reduce(0) { $0 + WireSize.message(Nesting.items, size: $1) }
                 items += members.count
                 return (scope: scope, messages: messages, sizes: sizes, size: body)
             }
-            let body = WireSize.message(1, size: resource.encoded.encodedSize) + scopeGroups.reduce(0) { $0 + WireSize.message(2, size: $1.size) }
+            let body = WireSize.message(Nesting.resource, size: resource.encoded.encodedSize) + scopeGroups.reduce(0) { $0 + WireSize.message(Nesting.scopeGroups, size: $1.size) }
             return (resource: resource, scopes: scopeGroups, size: body)
         }
-        let total = sized.reduce(0) { $0 + WireSize.message(1, size: $1.size) }
+        let total = sized.reduce(0) { $0 + WireSize.message(Nesting.resourceGroups, size: $1.size) }
         let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
             var writer = ProtoWriter(UnsafeMutableRawBufferPointer(buffer))
             for group in sized {
-                writer.writeTag(1, 2)
-                writer.writeVarint(UInt64(group.size))
-                writer.writeMessage(1, group.resource.encoded)
+                writer.writeLengthDelimitedHeader(Nesting.resourceGroups, length: group.size)
+                writer.writeMessageField(Nesting.resource, group.resource.encoded)
                 for scope in group.scopes {
-                    writer.writeTag(2, 2)
-                    writer.writeVarint(UInt64(scope.size))
-                    writer.writeMessage(1, scope.scope.encoded)
-                    for (message, size) in zip(scope.messages, scope.sizes) { writer.writeMessage(2, message, size: size) }
+                    writer.writeLengthDelimitedHeader(Nesting.scopeGroups, length: scope.size)
+                    writer.writeMessageField(Nesting.scope, scope.scope.encoded)
+                    for (message, size) in zip(scope.messages, scope.sizes) { writer.writeMessageField(Nesting.items, message, size: size) }
                 }
             }
             count = writer.count
         }
         return EncodedRequest(bytes: bytes, items: items)
     }
+
+    /// The nesting's field numbers, the traces messages' (`encode` serves logs too).
+    private enum Nesting {
+        static var resourceGroups: Int { OTLPFields.ExportTraceServiceRequest.resourceSpans }
+        static var resource: Int { OTLPFields.ResourceSpans.resource }
+        static var scopeGroups: Int { OTLPFields.ResourceSpans.scopeSpans }
+        static var scope: Int { OTLPFields.ScopeSpans.scope }
+        static var items: Int { OTLPFields.ScopeSpans.spans }
+
+        /// True when the logs messages number the nesting as the traces messages do; a test checks it.
+        static var logsNestAlike: Bool {
+            OTLPFields.ExportLogsServiceRequest.resourceLogs == resourceGroups && OTLPFields.ResourceLogs.resource == resource
+                && OTLPFields.ResourceLogs.scopeLogs == scopeGroups && OTLPFields.ScopeLogs.scope == scope
+                && OTLPFields.ScopeLogs.logRecords == items
+        }
+    }
+
+    /// See `Nesting.logsNestAlike`.
+    static var logsNestLikeTraces: Bool { Nesting.logsNestAlike }
 }
 
 // MARK: the messages
 
 extension WireSink {
-    /// A bytes field, not written when empty.
-    mutating func writeBytesField<Bytes: ContiguousBytes & Collection>(_ number: Int, _ bytes: Bytes) {
-        guard !bytes.isEmpty else { return }
-        writeTag(number, 2)
-        writeVarint(UInt64(bytes.count))
-        bytes.withUnsafeBytes { writeRaw($0) }
-    }
-
-    mutating func writeStringField(_ number: Int, _ string: String) {
-        guard !string.isEmpty else { return }
-        writeTag(number, 2)
-        writeLengthDelimited(string)
-    }
-
-    mutating func writeVarintField(_ number: Int, _ value: UInt64) {
-        guard value != 0 else { return }
-        writeTag(number, 0)
-        writeVarint(value)
-    }
-
-    mutating func writeFixed64Field(_ number: Int, _ value: UInt64) {
-        guard value != 0 else { return }
-        writeTag(number, 1)
-        writeFixed64(value)
-    }
-
-    mutating func writeFixed32Field(_ number: Int, _ value: UInt32) {
-        guard value != 0 else { return }
-        writeTag(number, 5)
-        writeFixed32(value)
-    }
-
     mutating func writeKeyValues(_ number: Int, _ values: [OTLPKeyValue]) {
-        for value in values { writeMessage(number, value.encoded) }
+        for value in values { writeMessageField(number, value.encoded) }
     }
 }
 
@@ -114,8 +100,7 @@ extension WireSink {
 /// `writeMessage` does for a message without an arithmetic size — counts everything below a level
 /// again at every level above it, so the work doubled with each level of nesting and a valid record
 /// of values nested 20 deep held the collector for good (issue 19). Here a value is walked twice in
-/// all (measure, write), whatever its depth. AnyValue: string 1, bool 2, int 3, double 4, array 5,
-/// kvlist 6, bytes 7; ArrayValue and KeyValueList: values 1; KeyValue: key 1, value 2.
+/// all (measure, write), whatever its depth.
 struct EncodedAnyValue: StreamedMessage {
     let value: OTLPAnyValue
     /// The body size of every message in `value`, itself first, in the order `encode` writes them.
@@ -129,6 +114,9 @@ struct EncodedAnyValue: StreamedMessage {
     }
 
     var encodedSize: Int { sizes[0] }
+
+    /// OTLP AnyValue's `value` oneof: a member is written even at its default.
+    private typealias Member = OTLPFields.AnyValue
 
     func encode<Sink: WireSink>(to sink: inout Sink) {
         var next = 1
@@ -144,18 +132,18 @@ struct EncodedAnyValue: StreamedMessage {
         let size: Int
         switch value.value {
         case nil: size = 0
-        case .stringValue(let text)?: size = 1 + lengthDelimitedSize(text.utf8.count)
-        case .boolValue?: size = 2
-        case .intValue(let number)?: size = 1 + varintSize(UInt64(bitPattern: number))
-        case .doubleValue?: size = 9
-        case .bytesValue(let bytes)?: size = 1 + lengthDelimitedSize(bytes.count)
+        case .stringValue(let text)?: size = WireSize.tag(Member.stringValue) + lengthDelimitedSize(text.utf8.count)
+        case .boolValue?: size = WireSize.tag(Member.boolValue) + 1
+        case .intValue(let number)?: size = WireSize.tag(Member.intValue) + varintSize(UInt64(bitPattern: number))
+        case .doubleValue?: size = WireSize.tag(Member.doubleValue) + 8
+        case .bytesValue(let bytes)?: size = WireSize.tag(Member.bytesValue) + lengthDelimitedSize(bytes.count)
         case .arrayValue(let array)?:
             let list = sizes.count
             sizes.append(0)
             var total = 0
-            for element in array.values { total += WireSize.message(1, size: measure(element, into: &sizes)) }
+            for element in array.values { total += WireSize.message(OTLPFields.ArrayValue.values, size: measure(element, into: &sizes)) }
             sizes[list] = total
-            size = WireSize.message(5, size: total)
+            size = WireSize.message(Member.arrayValue, size: total)
         case .kvlistValue(let map)?:
             let list = sizes.count
             sizes.append(0)
@@ -163,13 +151,13 @@ struct EncodedAnyValue: StreamedMessage {
             for keyValue in map.values {
                 let pair = sizes.count
                 sizes.append(0)
-                var pairSize = WireSize.string(1, keyValue.key)
-                if keyValue.hasValue { pairSize += WireSize.message(2, size: measure(keyValue.value, into: &sizes)) }
+                var pairSize = WireSize.string(OTLPFields.KeyValue.key, keyValue.key)
+                if keyValue.hasValue { pairSize += WireSize.message(OTLPFields.KeyValue.value, size: measure(keyValue.value, into: &sizes)) }
                 sizes[pair] = pairSize
-                total += WireSize.message(1, size: pairSize)
+                total += WireSize.message(OTLPFields.KeyValueList.values, size: pairSize)
             }
             sizes[list] = total
-            size = WireSize.message(6, size: total)
+            size = WireSize.message(Member.kvlistValue, size: total)
         }
         sizes[index] = size
         return size
@@ -178,100 +166,96 @@ struct EncodedAnyValue: StreamedMessage {
     /// Writes `value`'s fields, taking the nested messages' sizes from `sizes` at `next` onwards.
     private static func writeBody<Sink: WireSink>(_ value: OTLPAnyValue, _ sizes: [Int], _ next: inout Int, _ sink: inout Sink) {
         func frame(_ number: Int) {
-            sink.writeTag(number, 2)
-            sink.writeVarint(UInt64(sizes[next]))
+            sink.writeLengthDelimitedHeader(number, length: sizes[next])
             next += 1
         }
         switch value.value {
         case nil:
             break
         case .stringValue(let text)?:
-            sink.writeTag(1, 2)
+            sink.writeKey(Member.stringValue, WireType.lengthDelimited)
             sink.writeLengthDelimited(text)
         case .boolValue(let flag)?:
-            sink.writeTag(2, 0)
+            sink.writeKey(Member.boolValue, WireType.varint)
             sink.writeVarint(flag ? 1 : 0)
         case .intValue(let number)?:
-            sink.writeTag(3, 0)
+            sink.writeKey(Member.intValue, WireType.varint)
             sink.writeVarint(UInt64(bitPattern: number))
         case .doubleValue(let number)?:
-            sink.writeTag(4, 1)
+            sink.writeKey(Member.doubleValue, WireType.fixed64)
             sink.writeFixed64(number.bitPattern)
         case .arrayValue(let array)?:
-            frame(5)
+            frame(Member.arrayValue)
             for element in array.values {
-                frame(1)
+                frame(OTLPFields.ArrayValue.values)
                 writeBody(element, sizes, &next, &sink)
             }
         case .kvlistValue(let map)?:
-            frame(6)
+            frame(Member.kvlistValue)
             for keyValue in map.values {
-                frame(1)
-                sink.writeStringField(1, keyValue.key)
+                frame(OTLPFields.KeyValueList.values)
+                sink.writeStringField(OTLPFields.KeyValue.key, keyValue.key)
                 if keyValue.hasValue {
-                    frame(2)
+                    frame(OTLPFields.KeyValue.value)
                     writeBody(keyValue.value, sizes, &next, &sink)
                 }
             }
         case .bytesValue(let bytes)?:
-            sink.writeTag(7, 2)
+            sink.writeKey(Member.bytesValue, WireType.lengthDelimited)
             sink.writeVarint(UInt64(bytes.count))
             bytes.withUnsafeBytes { sink.writeRaw($0) }
         }
     }
 }
 
-/// Resource: attributes = 1, dropped_attributes_count = 2.
 struct EncodedResource: StreamedMessage {
     let resource: OTLPResource
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeKeyValues(1, resource.attributes)
-        sink.writeVarintField(2, UInt64(resource.droppedAttributesCount))
+        sink.writeKeyValues(OTLPFields.Resource.attributes, resource.attributes)
+        sink.writeUInt64Field(OTLPFields.Resource.droppedAttributesCount, UInt64(resource.droppedAttributesCount))
     }
 }
 
-/// InstrumentationScope: name = 1, version = 2, attributes = 3, dropped_attributes_count = 4.
 struct EncodedScope: StreamedMessage {
     let scope: OTLPScope
+    private typealias Field = OTLPFields.InstrumentationScope
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeStringField(1, scope.name)
-        sink.writeStringField(2, scope.version)
-        sink.writeKeyValues(3, scope.attributes)
-        sink.writeVarintField(4, UInt64(scope.droppedAttributesCount))
+        sink.writeStringField(Field.name, scope.name)
+        sink.writeStringField(Field.version, scope.version)
+        sink.writeKeyValues(Field.attributes, scope.attributes)
+        sink.writeUInt64Field(Field.droppedAttributesCount, UInt64(scope.droppedAttributesCount))
     }
 }
 
-/// Span.Event: time_unix_nano = 1, name = 2, attributes = 3, dropped_attributes_count = 4.
 struct EncodedSpanEvent: StreamedMessage {
     let event: Opentelemetry_Proto_Trace_V1_Span.Event
+    private typealias Field = OTLPFields.Span.Event
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeFixed64Field(1, event.timeUnixNano)
-        sink.writeStringField(2, event.name)
-        sink.writeKeyValues(3, event.attributes)
-        sink.writeVarintField(4, UInt64(event.droppedAttributesCount))
+        sink.writeFixed64Field(Field.timeUnixNano, event.timeUnixNano)
+        sink.writeStringField(Field.name, event.name)
+        sink.writeKeyValues(Field.attributes, event.attributes)
+        sink.writeUInt64Field(Field.droppedAttributesCount, UInt64(event.droppedAttributesCount))
     }
 }
 
-/// Span.Link: trace_id = 1, span_id = 2, trace_state = 3, attributes = 4,
-/// dropped_attributes_count = 5, flags = 6.
 struct EncodedLink: StreamedMessage {
     let link: Opentelemetry_Proto_Trace_V1_Span.Link
+    private typealias Field = OTLPFields.Span.Link
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeBytesField(1, link.traceID)
-        sink.writeBytesField(2, link.spanID)
-        sink.writeStringField(3, link.traceState)
-        sink.writeKeyValues(4, link.attributes)
-        sink.writeVarintField(5, UInt64(link.droppedAttributesCount))
-        sink.writeFixed32Field(6, link.flags)
+        link.traceID.withUnsafeBytes { sink.writeBytesField(Field.traceId, $0) }
+        link.spanID.withUnsafeBytes { sink.writeBytesField(Field.spanId, $0) }
+        sink.writeStringField(Field.traceState, link.traceState)
+        sink.writeKeyValues(Field.attributes, link.attributes)
+        sink.writeUInt64Field(Field.droppedAttributesCount, UInt64(link.droppedAttributesCount))
+        sink.writeFixed32Field(Field.flags, link.flags)
     }
 }
 
-/// Status: message = 2, code = 3.
 struct EncodedStatus: StreamedMessage {
     let status: OTLPStatus
     func encode<Sink: WireSink>(to sink: inout Sink) {
-        sink.writeStringField(2, status.message)
-        sink.writeVarintField(3, UInt64(bitPattern: Int64(status.code.rawValue)))
+        sink.writeStringField(OTLPFields.Status.message, status.message)
+        sink.writeEnumField(OTLPFields.Status.code, Int32(truncatingIfNeeded: status.code.rawValue))
     }
 }
 

@@ -223,6 +223,39 @@ struct MessageEmitter {
         }
     }
 
+    /// A field with presence (a oneof member, a set message, a list element): key and value, whatever
+    /// the value.
+    func presenceWrite(_ field: MessageField, _ v: String) -> [String] {
+        if case .message = field.type {
+            return ["writer.writeLengthDelimitedHeader(\(field.number), length: \(v).encodedSize)", "\(v).encode(to: &writer)"]
+        }
+        let wireType = switch field.type.wireType {
+        case 0: "WireType.varint"
+        case 1: "WireType.fixed64"
+        case 5: "WireType.fixed32"
+        default: "WireType.lengthDelimited"
+        }
+        return ["writer.writeKey(\(field.number), \(wireType))"] + writeValue(field, v)
+    }
+
+    /// One call of Wire's field API writing singular implicit-presence field `field` (left out at its
+    /// default), and the `WireSize` expression of the bytes it writes.
+    func fieldCall(_ field: MessageField, _ v: String) -> (write: String, size: String) {
+        let n = field.number
+        switch field.type {
+        case .scalar(.int64): return ("writer.writeInt64Field(\(n), \(v))", "WireSize.int64(\(n), \(v))")
+        case .scalar(.uint32): return ("writer.writeUInt64Field(\(n), UInt64(\(v)))", "WireSize.uint64(\(n), UInt64(\(v)))")
+        case .scalar(.bool): return ("writer.writeBoolField(\(n), \(v))", "WireSize.bool(\(n), \(v))")
+        case .scalar(.fixed32): return ("writer.writeFixed32Field(\(n), \(v))", "WireSize.fixed32(\(n), \(v))")
+        case .scalar(.fixed64): return ("writer.writeFixed64Field(\(n), \(v))", "WireSize.fixed64(\(n), \(v))")
+        case .scalar(.double): return ("writer.writeDoubleField(\(n), \(v))", "WireSize.double(\(n), \(v))")
+        case .scalar(.string): return ("writer.writeStringField(\(n), \(v))", "WireSize.string(\(n), \(v))")
+        case .scalar(.bytes): return ("writer.writeBytesField(\(n), \(v))", "WireSize.bytes(\(n), count: \(v).count)")
+        case .enumeration: return ("writer.writeEnumField(\(n), \(v).rawValue)", "WireSize.enumeration(\(n), \(v).rawValue)")
+        case .message: preconditionFailure("message fields have presence")
+        }
+    }
+
     /// Expression reading one value from `reader` (a `ProtoReader` variable).
     func readValue(_ field: MessageField, _ reader: String) -> String {
         switch field.type {
@@ -299,13 +332,10 @@ struct MessageEmitter {
                 } else if field.repeated {
                     let tag = tagSize(field, wireType: field.type.wireType)
                     out.line("for value in \(v) { size += \(tag) + \(valueSize(field, "value")) }")
+                } else if case .message = field.type {
+                    out.line("if let value = \(v) { size += WireSize.message(\(field.number), size: value.encodedSize) }")
                 } else {
-                    let tag = tagSize(field, wireType: field.type.wireType)
-                    if case .message = field.type {
-                        out.line("if let value = \(v) { size += \(tag) + \(valueSize(field, "value")) }")
-                    } else {
-                        out.line("if \(isSet(field, v)) { size += \(tag) + \(valueSize(field, v)) }")
-                    }
+                    out.line("size += \(fieldCall(field, v).size)")
                 }
             }
             out.line("return size")
@@ -321,31 +351,26 @@ struct MessageEmitter {
                 let wireType = field.type.wireType
                 if let oneof = field.oneof {
                     out.block("if case .\(caseName(field))(let value)? = self.\(Naming.identifier(Naming.lowerCamel(oneof))) {") { out in
-                        out.line("writer.writeTag(\(field.number), \(wireType))")
-                        for line in writeValue(field, "value") { out.line(line) }
+                        // A oneof member has presence: written whatever its value.
+                        for line in presenceWrite(field, "value") { out.line(line) }
                     }
                 } else if field.repeated, case .scalar(let scalar) = field.type, scalar.packable {
                     out.block("if !\(v).isEmpty {") { out in
-                        out.line("writer.writeTag(\(field.number), 2)")
-                        out.line("writer.writeVarint(UInt64(\(packedPayloadSize(field, v))))")
+                        out.line("writer.writeLengthDelimitedHeader(\(field.number), length: \(packedPayloadSize(field, v)))")
                         out.block("for value in \(v) {") { out in
                             for line in writeValue(field, "value") { out.line(line) }
                         }
                     }
                 } else if field.repeated {
                     out.block("for value in \(v) {") { out in
-                        out.line("writer.writeTag(\(field.number), \(wireType))")
-                        for line in writeValue(field, "value") { out.line(line) }
+                        for line in presenceWrite(field, "value") { out.line(line) }
+                    }
+                } else if case .message = field.type {
+                    out.block("if let value = \(v) {") { out in
+                        for line in presenceWrite(field, "value") { out.line(line) }
                     }
                 } else {
-                    let condition: String
-                    if case .message = field.type { condition = "let value = \(v)" } else { condition = isSet(field, v) }
-                    let value: String
-                    if case .message = field.type { value = "value" } else { value = v }
-                    out.block("if \(condition) {") { out in
-                        out.line("writer.writeTag(\(field.number), \(wireType))")
-                        for line in writeValue(field, value) { out.line(line) }
-                    }
+                    out.line(fieldCall(field, v).write)
                 }
             }
         }

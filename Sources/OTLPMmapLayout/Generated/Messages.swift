@@ -242,56 +242,42 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
         if case .start(let value)? = self.event { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .end(let value)? = self.event { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .name(let value)? = self.event { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .attributes(let value)? = self.event { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .link(let value)? = self.event { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.scopeRef != 0 { size += 2 + varintSize(UInt64(bitPattern: self.scopeRef)) }
+        size += WireSize.int64(20, self.scopeRef)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
         if case .start(let value)? = self.event {
-            writer.writeTag(11, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(11, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .end(let value)? = self.event {
-            writer.writeTag(12, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(12, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .name(let value)? = self.event {
-            writer.writeTag(13, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(13, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .attributes(let value)? = self.event {
-            writer.writeTag(14, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(14, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .link(let value)? = self.event {
-            writer.writeTag(15, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(15, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.scopeRef != 0 {
-            writer.writeTag(20, 0)
-            writer.writeVarint(UInt64(bitPattern: self.scopeRef))
-        }
+        writer.writeInt64Field(20, self.scopeRef)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -446,42 +432,26 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.parentSpanId.isEmpty { size += 1 + lengthDelimitedSize(self.parentSpanId.count) }
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
-        if self.kind.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.kind.rawValue))) }
-        if self.startTimeUnixNano != 0 { size += 1 + 8 }
+        size += WireSize.bytes(4, count: self.parentSpanId.count)
+        size += WireSize.string(5, self.name)
+        size += WireSize.enumeration(6, self.kind.rawValue)
+        size += WireSize.fixed64(7, self.startTimeUnixNano)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.flags != 0 { size += 2 + 4 }
+        size += WireSize.fixed32(16, self.flags)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.parentSpanId.isEmpty {
-            writer.writeTag(4, 2)
-            writer.writeLengthDelimited(self.parentSpanId)
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(5, 2)
-            writer.writeLengthDelimited(self.name)
-        }
-        if self.kind.rawValue != 0 {
-            writer.writeTag(6, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.kind.rawValue)))
-        }
-        if self.startTimeUnixNano != 0 {
-            writer.writeTag(7, 1)
-            writer.writeFixed64(self.startTimeUnixNano)
-        }
+        writer.writeBytesField(4, self.parentSpanId)
+        writer.writeStringField(5, self.name)
+        writer.writeEnumField(6, self.kind.rawValue)
+        writer.writeFixed64Field(7, self.startTimeUnixNano)
         for value in self.attributes {
-            writer.writeTag(9, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(9, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.flags != 0 {
-            writer.writeTag(16, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeFixed32Field(16, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -581,20 +551,16 @@ public struct EndSpan: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.endTimeUnixNano != 0 { size += 1 + 8 }
-        if let value = self.status { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        size += WireSize.fixed64(8, self.endTimeUnixNano)
+        if let value = self.status { size += WireSize.message(15, size: value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.endTimeUnixNano != 0 {
-            writer.writeTag(8, 1)
-            writer.writeFixed64(self.endTimeUnixNano)
-        }
+        writer.writeFixed64Field(8, self.endTimeUnixNano)
         if let value = self.status {
-            writer.writeTag(15, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(15, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -666,16 +632,13 @@ public struct ChangeSpanName: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
+        size += WireSize.string(5, self.name)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.name.isEmpty {
-            writer.writeTag(5, 2)
-            writer.writeLengthDelimited(self.name)
-        }
+        writer.writeStringField(5, self.name)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -744,8 +707,7 @@ public struct UpdateAttributes: RuleCheckedMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.attributes {
-            writer.writeTag(9, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(9, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -818,8 +780,7 @@ public struct AddLink: RuleCheckedMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.links {
-            writer.writeTag(13, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(13, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -910,42 +871,26 @@ public struct Link: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if !self.traceState.isEmpty { size += 1 + lengthDelimitedSize(self.traceState.utf8.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
+        size += WireSize.string(3, self.traceState)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.droppedAttributesCount != 0 { size += 1 + varintSize(UInt64(self.droppedAttributesCount)) }
-        if self.flags != 0 { size += 1 + 4 }
+        size += WireSize.uint64(5, UInt64(self.droppedAttributesCount))
+        size += WireSize.fixed32(6, self.flags)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if !self.traceState.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.traceState)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
+        writer.writeStringField(3, self.traceState)
         for value in self.attributes {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.droppedAttributesCount != 0 {
-            writer.writeTag(5, 0)
-            writer.writeVarint(UInt64(self.droppedAttributesCount))
-        }
-        if self.flags != 0 {
-            writer.writeTag(6, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeUInt64Field(5, UInt64(self.droppedAttributesCount))
+        writer.writeFixed32Field(6, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1044,21 +989,15 @@ public struct Status: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.message.isEmpty { size += 1 + lengthDelimitedSize(self.message.utf8.count) }
-        if self.code.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.code.rawValue))) }
+        size += WireSize.string(2, self.message)
+        size += WireSize.enumeration(3, self.code.rawValue)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.message.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.message)
-        }
-        if self.code.rawValue != 0 {
-            writer.writeTag(3, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.code.rawValue)))
-        }
+        writer.writeStringField(2, self.message)
+        writer.writeEnumField(3, self.code.rawValue)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1154,41 +1093,33 @@ public struct Measurement: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.metricRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.metricRef)) }
+        size += WireSize.int64(1, self.metricRef)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.timeUnixNano != 0 { size += 1 + 8 }
+        size += WireSize.fixed64(3, self.timeUnixNano)
         if case .asLong(let value)? = self.value { size += 1 + varintSize(UInt64(bitPattern: value)) }
         if case .asDouble? = self.value { size += 1 + 8 }
-        if let value = self.spanContext { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        if let value = self.spanContext { size += WireSize.message(6, size: value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.metricRef != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.metricRef))
-        }
+        writer.writeInt64Field(1, self.metricRef)
         for value in self.attributes {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.timeUnixNano != 0 {
-            writer.writeTag(3, 1)
-            writer.writeFixed64(self.timeUnixNano)
-        }
+        writer.writeFixed64Field(3, self.timeUnixNano)
         if case .asLong(let value)? = self.value {
-            writer.writeTag(4, 0)
+            writer.writeKey(4, WireType.varint)
             writer.writeVarint(UInt64(bitPattern: value))
         }
         if case .asDouble(let value)? = self.value {
-            writer.writeTag(5, 1)
+            writer.writeKey(5, WireType.fixed64)
             writer.writeFixed64(value.bitPattern)
         }
         if let value = self.spanContext {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -1327,10 +1258,10 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
-        if !self.description.isEmpty { size += 1 + lengthDelimitedSize(self.description.utf8.count) }
-        if !self.unit.isEmpty { size += 1 + lengthDelimitedSize(self.unit.utf8.count) }
-        if self.instrumentationScopeRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.instrumentationScopeRef)) }
+        size += WireSize.string(1, self.name)
+        size += WireSize.string(2, self.description)
+        size += WireSize.string(3, self.unit)
+        size += WireSize.int64(4, self.instrumentationScopeRef)
         if case .gauge(let value)? = self.aggregation { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .sum(let value)? = self.aggregation { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .histogram(let value)? = self.aggregation { size += 1 + lengthDelimitedSize(value.encodedSize) }
@@ -1340,40 +1271,24 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.name.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.name)
-        }
-        if !self.description.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.description)
-        }
-        if !self.unit.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.unit)
-        }
-        if self.instrumentationScopeRef != 0 {
-            writer.writeTag(4, 0)
-            writer.writeVarint(UInt64(bitPattern: self.instrumentationScopeRef))
-        }
+        writer.writeStringField(1, self.name)
+        writer.writeStringField(2, self.description)
+        writer.writeStringField(3, self.unit)
+        writer.writeInt64Field(4, self.instrumentationScopeRef)
         if case .gauge(let value)? = self.aggregation {
-            writer.writeTag(5, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(5, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .sum(let value)? = self.aggregation {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .histogram(let value)? = self.aggregation {
-            writer.writeTag(7, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(7, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .expHist(let value)? = self.aggregation {
-            writer.writeTag(8, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(8, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -1552,21 +1467,15 @@ public struct Sum: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.aggregationTemporality.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.aggregationTemporality.rawValue))) }
-        if self.isMonotonic { size += 1 + 1 }
+        size += WireSize.enumeration(2, self.aggregationTemporality.rawValue)
+        size += WireSize.bool(3, self.isMonotonic)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.aggregationTemporality.rawValue != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.aggregationTemporality.rawValue)))
-        }
-        if self.isMonotonic {
-            writer.writeTag(3, 0)
-            writer.writeVarint(self.isMonotonic ? 1 : 0)
-        }
+        writer.writeEnumField(2, self.aggregationTemporality.rawValue)
+        writer.writeBoolField(3, self.isMonotonic)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1640,20 +1549,16 @@ public struct Histogram: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.aggregationTemporality.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.aggregationTemporality.rawValue))) }
+        size += WireSize.enumeration(1, self.aggregationTemporality.rawValue)
         if !self.bucketBoundaries.isEmpty { size += 1 + lengthDelimitedSize(self.bucketBoundaries.count * 8) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.aggregationTemporality.rawValue != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.aggregationTemporality.rawValue)))
-        }
+        writer.writeEnumField(1, self.aggregationTemporality.rawValue)
         if !self.bucketBoundaries.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(self.bucketBoundaries.count * 8))
+            writer.writeLengthDelimitedHeader(2, length: self.bucketBoundaries.count * 8)
             for value in self.bucketBoundaries {
                 writer.writeFixed64(value.bitPattern)
             }
@@ -1742,26 +1647,17 @@ public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.aggregationTemporality.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.aggregationTemporality.rawValue))) }
-        if self.maxBuckets != 0 { size += 1 + varintSize(UInt64(bitPattern: self.maxBuckets)) }
-        if self.maxScale != 0 { size += 1 + varintSize(UInt64(bitPattern: self.maxScale)) }
+        size += WireSize.enumeration(1, self.aggregationTemporality.rawValue)
+        size += WireSize.int64(2, self.maxBuckets)
+        size += WireSize.int64(3, self.maxScale)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.aggregationTemporality.rawValue != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.aggregationTemporality.rawValue)))
-        }
-        if self.maxBuckets != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(bitPattern: self.maxBuckets))
-        }
-        if self.maxScale != 0 {
-            writer.writeTag(3, 0)
-            writer.writeVarint(UInt64(bitPattern: self.maxScale))
-        }
+        writer.writeEnumField(1, self.aggregationTemporality.rawValue)
+        writer.writeInt64Field(2, self.maxBuckets)
+        writer.writeInt64Field(3, self.maxScale)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1872,52 +1768,34 @@ public struct Event: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.scopeRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.scopeRef)) }
-        if self.timeUnixNano != 0 { size += 1 + 8 }
-        if self.severityNumber.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.severityNumber.rawValue))) }
-        if !self.severityText.isEmpty { size += 1 + lengthDelimitedSize(self.severityText.utf8.count) }
-        if let value = self.body { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.eventNameRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.eventNameRef)) }
-        if let value = self.spanContext { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        size += WireSize.int64(1, self.scopeRef)
+        size += WireSize.fixed64(2, self.timeUnixNano)
+        size += WireSize.enumeration(3, self.severityNumber.rawValue)
+        size += WireSize.string(4, self.severityText)
+        if let value = self.body { size += WireSize.message(5, size: value.encodedSize) }
+        size += WireSize.int64(6, self.eventNameRef)
+        if let value = self.spanContext { size += WireSize.message(7, size: value.encodedSize) }
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.scopeRef != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.scopeRef))
-        }
-        if self.timeUnixNano != 0 {
-            writer.writeTag(2, 1)
-            writer.writeFixed64(self.timeUnixNano)
-        }
-        if self.severityNumber.rawValue != 0 {
-            writer.writeTag(3, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.severityNumber.rawValue)))
-        }
-        if !self.severityText.isEmpty {
-            writer.writeTag(4, 2)
-            writer.writeLengthDelimited(self.severityText)
-        }
+        writer.writeInt64Field(1, self.scopeRef)
+        writer.writeFixed64Field(2, self.timeUnixNano)
+        writer.writeEnumField(3, self.severityNumber.rawValue)
+        writer.writeStringField(4, self.severityText)
         if let value = self.body {
-            writer.writeTag(5, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(5, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.eventNameRef != 0 {
-            writer.writeTag(6, 0)
-            writer.writeVarint(UInt64(bitPattern: self.eventNameRef))
-        }
+        writer.writeInt64Field(6, self.eventNameRef)
         if let value = self.spanContext {
-            writer.writeTag(7, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(7, length: value.encodedSize)
             value.encode(to: &writer)
         }
         for value in self.attributes {
-            writer.writeTag(8, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(8, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2042,21 +1920,17 @@ public struct Resource: RuleCheckedMessage, Equatable {
     public var encodedSize: Int {
         var size = 0
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.droppedAttributesCount != 0 { size += 1 + varintSize(UInt64(self.droppedAttributesCount)) }
+        size += WireSize.uint64(2, UInt64(self.droppedAttributesCount))
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.attributes {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.droppedAttributesCount != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(self.droppedAttributesCount))
-        }
+        writer.writeUInt64Field(2, UInt64(self.droppedAttributesCount))
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -2146,37 +2020,24 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.nameRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.nameRef)) }
-        if self.versionRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.versionRef)) }
+        size += WireSize.int64(1, self.nameRef)
+        size += WireSize.int64(2, self.versionRef)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.droppedAttributesCount != 0 { size += 1 + varintSize(UInt64(self.droppedAttributesCount)) }
-        if self.resourceRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.resourceRef)) }
+        size += WireSize.uint64(4, UInt64(self.droppedAttributesCount))
+        size += WireSize.int64(5, self.resourceRef)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.nameRef != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.nameRef))
-        }
-        if self.versionRef != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(bitPattern: self.versionRef))
-        }
+        writer.writeInt64Field(1, self.nameRef)
+        writer.writeInt64Field(2, self.versionRef)
         for value in self.attributes {
-            writer.writeTag(3, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(3, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.droppedAttributesCount != 0 {
-            writer.writeTag(4, 0)
-            writer.writeVarint(UInt64(self.droppedAttributesCount))
-        }
-        if self.resourceRef != 0 {
-            writer.writeTag(5, 0)
-            writer.writeVarint(UInt64(bitPattern: self.resourceRef))
-        }
+        writer.writeUInt64Field(4, UInt64(self.droppedAttributesCount))
+        writer.writeInt64Field(5, self.resourceRef)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -2270,20 +2131,16 @@ public struct KeyValueRef: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.keyRef != 0 { size += 1 + varintSize(UInt64(bitPattern: self.keyRef)) }
-        if let value = self.value { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        size += WireSize.int64(1, self.keyRef)
+        if let value = self.value { size += WireSize.message(2, size: value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.keyRef != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.keyRef))
-        }
+        writer.writeInt64Field(1, self.keyRef)
         if let value = self.value {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2394,37 +2251,35 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         if case .stringValue(let value)? = self.value {
-            writer.writeTag(1, 2)
+            writer.writeKey(1, WireType.lengthDelimited)
             writer.writeLengthDelimited(value)
         }
         if case .boolValue(let value)? = self.value {
-            writer.writeTag(2, 0)
+            writer.writeKey(2, WireType.varint)
             writer.writeVarint(value ? 1 : 0)
         }
         if case .intValue(let value)? = self.value {
-            writer.writeTag(3, 0)
+            writer.writeKey(3, WireType.varint)
             writer.writeVarint(UInt64(bitPattern: value))
         }
         if case .doubleValue(let value)? = self.value {
-            writer.writeTag(4, 1)
+            writer.writeKey(4, WireType.fixed64)
             writer.writeFixed64(value.bitPattern)
         }
         if case .arrayValue(let value)? = self.value {
-            writer.writeTag(5, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(5, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .kvlistValue(let value)? = self.value {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .bytesValue(let value)? = self.value {
-            writer.writeTag(7, 2)
+            writer.writeKey(7, WireType.lengthDelimited)
             writer.writeLengthDelimited(value)
         }
         if case .valueRef(let value)? = self.value {
-            writer.writeTag(8, 0)
+            writer.writeKey(8, WireType.varint)
             writer.writeVarint(UInt64(bitPattern: value))
         }
     }
@@ -2546,8 +2401,7 @@ public struct ArrayValue: RuleCheckedMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.values {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2620,8 +2474,7 @@ public struct KeyValueList: RuleCheckedMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.values {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2697,26 +2550,17 @@ public struct SpanContext: RuleCheckedMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if self.flags != 0 { size += 1 + 4 }
+        size += WireSize.bytes(1, count: self.spanId.count)
+        size += WireSize.bytes(2, count: self.traceId.count)
+        size += WireSize.fixed32(3, self.flags)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.spanId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if !self.traceId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if self.flags != 0 {
-            writer.writeTag(3, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeBytesField(1, self.spanId)
+        writer.writeBytesField(2, self.traceId)
+        writer.writeFixed32Field(3, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.

@@ -144,7 +144,7 @@ public struct Command: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.id != 0 { size += 1 + varintSize(UInt64(bitPattern: self.id)) }
+        size += WireSize.int64(1, self.id)
         if case .createFile(let value)? = self.command { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .defineScope(let value)? = self.command { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .startSpan(let value)? = self.command { size += 1 + lengthDelimitedSize(value.encodedSize) }
@@ -163,73 +163,57 @@ public struct Command: WireMessage, Equatable {
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.id != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.id))
-        }
+        writer.writeInt64Field(1, self.id)
         if case .createFile(let value)? = self.command {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .defineScope(let value)? = self.command {
-            writer.writeTag(3, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(3, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .startSpan(let value)? = self.command {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .setSpanAttributes(let value)? = self.command {
-            writer.writeTag(5, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(5, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .renameSpan(let value)? = self.command {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .addSpanLinks(let value)? = self.command {
-            writer.writeTag(7, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(7, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .endSpan(let value)? = self.command {
-            writer.writeTag(8, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(8, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .log(let value)? = self.command {
-            writer.writeTag(9, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(9, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .defineInstrument(let value)? = self.command {
-            writer.writeTag(10, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(10, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .record(let value)? = self.command {
-            writer.writeTag(11, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(11, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .runParallel(let value)? = self.command {
-            writer.writeTag(12, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(12, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .sync(let value)? = self.command {
-            writer.writeTag(13, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(13, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .exit(let value)? = self.command {
-            writer.writeTag(14, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(14, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -394,30 +378,20 @@ public struct Reply: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.id != 0 { size += 1 + varintSize(UInt64(bitPattern: self.id)) }
-        if self.status.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.status.rawValue))) }
-        if !self.message.isEmpty { size += 1 + lengthDelimitedSize(self.message.utf8.count) }
+        size += WireSize.int64(1, self.id)
+        size += WireSize.enumeration(2, self.status.rawValue)
+        size += WireSize.string(3, self.message)
         for value in self.parts { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.id != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.id))
-        }
-        if self.status.rawValue != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.status.rawValue)))
-        }
-        if !self.message.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.message)
-        }
+        writer.writeInt64Field(1, self.id)
+        writer.writeEnumField(2, self.status.rawValue)
+        writer.writeStringField(3, self.message)
         for value in self.parts {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -528,50 +502,37 @@ public struct CreateFile: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.path.isEmpty { size += 1 + lengthDelimitedSize(self.path.utf8.count) }
-        if let value = self.events { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if let value = self.spans { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if let value = self.measurements { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.dictionaryBytes != 0 { size += 1 + varintSize(UInt64(bitPattern: self.dictionaryBytes)) }
+        size += WireSize.string(1, self.path)
+        if let value = self.events { size += WireSize.message(2, size: value.encodedSize) }
+        if let value = self.spans { size += WireSize.message(3, size: value.encodedSize) }
+        if let value = self.measurements { size += WireSize.message(4, size: value.encodedSize) }
+        size += WireSize.int64(5, self.dictionaryBytes)
         for value in self.resource { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.fullRingWaitMicros != 0 { size += 1 + varintSize(UInt64(bitPattern: self.fullRingWaitMicros)) }
+        size += WireSize.int64(7, self.fullRingWaitMicros)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.path.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.path)
-        }
+        writer.writeStringField(1, self.path)
         if let value = self.events {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if let value = self.spans {
-            writer.writeTag(3, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(3, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if let value = self.measurements {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.dictionaryBytes != 0 {
-            writer.writeTag(5, 0)
-            writer.writeVarint(UInt64(bitPattern: self.dictionaryBytes))
-        }
+        writer.writeInt64Field(5, self.dictionaryBytes)
         for value in self.resource {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.fullRingWaitMicros != 0 {
-            writer.writeTag(7, 0)
-            writer.writeVarint(UInt64(bitPattern: self.fullRingWaitMicros))
-        }
+        writer.writeInt64Field(7, self.fullRingWaitMicros)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -673,21 +634,15 @@ public struct RingGeometry: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.slots != 0 { size += 1 + varintSize(UInt64(bitPattern: self.slots)) }
-        if self.slotSize != 0 { size += 1 + varintSize(UInt64(bitPattern: self.slotSize)) }
+        size += WireSize.int64(1, self.slots)
+        size += WireSize.int64(2, self.slotSize)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.slots != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.slots))
-        }
-        if self.slotSize != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(bitPattern: self.slotSize))
-        }
+        writer.writeInt64Field(1, self.slots)
+        writer.writeInt64Field(2, self.slotSize)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -766,30 +721,20 @@ public struct DefineScope: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.scopeId != 0 { size += 1 + varintSize(UInt64(bitPattern: self.scopeId)) }
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
-        if !self.version.isEmpty { size += 1 + lengthDelimitedSize(self.version.utf8.count) }
+        size += WireSize.int64(1, self.scopeId)
+        size += WireSize.string(2, self.name)
+        size += WireSize.string(3, self.version)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.scopeId != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.scopeId))
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.name)
-        }
-        if !self.version.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.version)
-        }
+        writer.writeInt64Field(1, self.scopeId)
+        writer.writeStringField(2, self.name)
+        writer.writeStringField(3, self.version)
         for value in self.attributes {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -907,55 +852,30 @@ public struct BeginSpan: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.scopeId != 0 { size += 1 + varintSize(UInt64(bitPattern: self.scopeId)) }
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if !self.parentSpanId.isEmpty { size += 1 + lengthDelimitedSize(self.parentSpanId.count) }
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
-        if self.kind != 0 { size += 1 + varintSize(UInt64(self.kind)) }
-        if self.startTimeUnixNano != 0 { size += 1 + 8 }
-        if self.flags != 0 { size += 1 + 4 }
+        size += WireSize.int64(1, self.scopeId)
+        size += WireSize.bytes(2, count: self.traceId.count)
+        size += WireSize.bytes(3, count: self.spanId.count)
+        size += WireSize.bytes(4, count: self.parentSpanId.count)
+        size += WireSize.string(5, self.name)
+        size += WireSize.uint64(6, UInt64(self.kind))
+        size += WireSize.fixed64(7, self.startTimeUnixNano)
+        size += WireSize.fixed32(8, self.flags)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.scopeId != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.scopeId))
-        }
-        if !self.traceId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if !self.parentSpanId.isEmpty {
-            writer.writeTag(4, 2)
-            writer.writeLengthDelimited(self.parentSpanId)
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(5, 2)
-            writer.writeLengthDelimited(self.name)
-        }
-        if self.kind != 0 {
-            writer.writeTag(6, 0)
-            writer.writeVarint(UInt64(self.kind))
-        }
-        if self.startTimeUnixNano != 0 {
-            writer.writeTag(7, 1)
-            writer.writeFixed64(self.startTimeUnixNano)
-        }
-        if self.flags != 0 {
-            writer.writeTag(8, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeInt64Field(1, self.scopeId)
+        writer.writeBytesField(2, self.traceId)
+        writer.writeBytesField(3, self.spanId)
+        writer.writeBytesField(4, self.parentSpanId)
+        writer.writeStringField(5, self.name)
+        writer.writeUInt64Field(6, UInt64(self.kind))
+        writer.writeFixed64Field(7, self.startTimeUnixNano)
+        writer.writeFixed32Field(8, self.flags)
         for value in self.attributes {
-            writer.writeTag(9, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(9, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -1073,25 +993,18 @@ public struct SetSpanAttributes: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
         for value in self.attributes {
-            writer.writeTag(3, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(3, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -1173,26 +1086,17 @@ public struct RenameSpan: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
+        size += WireSize.string(3, self.name)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.name)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
+        writer.writeStringField(3, self.name)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1271,25 +1175,18 @@ public struct AddSpanLinks: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
         for value in self.links { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
         for value in self.links {
-            writer.writeTag(3, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(3, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -1381,37 +1278,24 @@ public struct LinkTarget: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if !self.traceState.isEmpty { size += 1 + lengthDelimitedSize(self.traceState.utf8.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
+        size += WireSize.string(3, self.traceState)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.flags != 0 { size += 1 + 4 }
+        size += WireSize.fixed32(5, self.flags)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if !self.traceState.isEmpty {
-            writer.writeTag(3, 2)
-            writer.writeLengthDelimited(self.traceState)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
+        writer.writeStringField(3, self.traceState)
         for value in self.attributes {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.flags != 0 {
-            writer.writeTag(5, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeFixed32Field(5, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1513,36 +1397,21 @@ public struct FinishSpan: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if self.endTimeUnixNano != 0 { size += 1 + 8 }
-        if self.statusCode != 0 { size += 1 + varintSize(UInt64(self.statusCode)) }
-        if !self.statusMessage.isEmpty { size += 1 + lengthDelimitedSize(self.statusMessage.utf8.count) }
+        size += WireSize.bytes(1, count: self.traceId.count)
+        size += WireSize.bytes(2, count: self.spanId.count)
+        size += WireSize.fixed64(3, self.endTimeUnixNano)
+        size += WireSize.uint64(4, UInt64(self.statusCode))
+        size += WireSize.string(5, self.statusMessage)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.traceId.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(2, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if self.endTimeUnixNano != 0 {
-            writer.writeTag(3, 1)
-            writer.writeFixed64(self.endTimeUnixNano)
-        }
-        if self.statusCode != 0 {
-            writer.writeTag(4, 0)
-            writer.writeVarint(UInt64(self.statusCode))
-        }
-        if !self.statusMessage.isEmpty {
-            writer.writeTag(5, 2)
-            writer.writeLengthDelimited(self.statusMessage)
-        }
+        writer.writeBytesField(1, self.traceId)
+        writer.writeBytesField(2, self.spanId)
+        writer.writeFixed64Field(3, self.endTimeUnixNano)
+        writer.writeUInt64Field(4, UInt64(self.statusCode))
+        writer.writeStringField(5, self.statusMessage)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1669,63 +1538,37 @@ public struct EmitLog: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.scopeId != 0 { size += 1 + varintSize(UInt64(bitPattern: self.scopeId)) }
-        if self.timeUnixNano != 0 { size += 1 + 8 }
-        if self.severityNumber != 0 { size += 1 + varintSize(UInt64(self.severityNumber)) }
-        if !self.severityText.isEmpty { size += 1 + lengthDelimitedSize(self.severityText.utf8.count) }
-        if let value = self.body { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        size += WireSize.int64(1, self.scopeId)
+        size += WireSize.fixed64(2, self.timeUnixNano)
+        size += WireSize.uint64(3, UInt64(self.severityNumber))
+        size += WireSize.string(4, self.severityText)
+        if let value = self.body { size += WireSize.message(5, size: value.encodedSize) }
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if !self.eventName.isEmpty { size += 1 + lengthDelimitedSize(self.eventName.utf8.count) }
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if self.flags != 0 { size += 1 + 4 }
+        size += WireSize.string(7, self.eventName)
+        size += WireSize.bytes(8, count: self.traceId.count)
+        size += WireSize.bytes(9, count: self.spanId.count)
+        size += WireSize.fixed32(10, self.flags)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.scopeId != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.scopeId))
-        }
-        if self.timeUnixNano != 0 {
-            writer.writeTag(2, 1)
-            writer.writeFixed64(self.timeUnixNano)
-        }
-        if self.severityNumber != 0 {
-            writer.writeTag(3, 0)
-            writer.writeVarint(UInt64(self.severityNumber))
-        }
-        if !self.severityText.isEmpty {
-            writer.writeTag(4, 2)
-            writer.writeLengthDelimited(self.severityText)
-        }
+        writer.writeInt64Field(1, self.scopeId)
+        writer.writeFixed64Field(2, self.timeUnixNano)
+        writer.writeUInt64Field(3, UInt64(self.severityNumber))
+        writer.writeStringField(4, self.severityText)
         if let value = self.body {
-            writer.writeTag(5, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(5, length: value.encodedSize)
             value.encode(to: &writer)
         }
         for value in self.attributes {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if !self.eventName.isEmpty {
-            writer.writeTag(7, 2)
-            writer.writeLengthDelimited(self.eventName)
-        }
-        if !self.traceId.isEmpty {
-            writer.writeTag(8, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(9, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if self.flags != 0 {
-            writer.writeTag(10, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeStringField(7, self.eventName)
+        writer.writeBytesField(8, self.traceId)
+        writer.writeBytesField(9, self.spanId)
+        writer.writeFixed32Field(10, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -1885,64 +1728,36 @@ public struct DefineInstrument: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.instrumentId != 0 { size += 1 + varintSize(UInt64(bitPattern: self.instrumentId)) }
-        if self.scopeId != 0 { size += 1 + varintSize(UInt64(bitPattern: self.scopeId)) }
-        if self.kind.rawValue != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(self.kind.rawValue))) }
-        if !self.name.isEmpty { size += 1 + lengthDelimitedSize(self.name.utf8.count) }
-        if !self.description.isEmpty { size += 1 + lengthDelimitedSize(self.description.utf8.count) }
-        if !self.unit.isEmpty { size += 1 + lengthDelimitedSize(self.unit.utf8.count) }
-        if self.temporality != 0 { size += 1 + varintSize(UInt64(self.temporality)) }
+        size += WireSize.int64(1, self.instrumentId)
+        size += WireSize.int64(2, self.scopeId)
+        size += WireSize.enumeration(3, self.kind.rawValue)
+        size += WireSize.string(4, self.name)
+        size += WireSize.string(5, self.description)
+        size += WireSize.string(6, self.unit)
+        size += WireSize.uint64(7, UInt64(self.temporality))
         if !self.boundaries.isEmpty { size += 1 + lengthDelimitedSize(self.boundaries.count * 8) }
-        if self.maxBuckets != 0 { size += 1 + varintSize(UInt64(bitPattern: self.maxBuckets)) }
-        if self.maxScale != 0 { size += 1 + varintSize(UInt64(bitPattern: self.maxScale)) }
+        size += WireSize.int64(9, self.maxBuckets)
+        size += WireSize.int64(10, self.maxScale)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.instrumentId != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.instrumentId))
-        }
-        if self.scopeId != 0 {
-            writer.writeTag(2, 0)
-            writer.writeVarint(UInt64(bitPattern: self.scopeId))
-        }
-        if self.kind.rawValue != 0 {
-            writer.writeTag(3, 0)
-            writer.writeVarint(UInt64(bitPattern: Int64(self.kind.rawValue)))
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(4, 2)
-            writer.writeLengthDelimited(self.name)
-        }
-        if !self.description.isEmpty {
-            writer.writeTag(5, 2)
-            writer.writeLengthDelimited(self.description)
-        }
-        if !self.unit.isEmpty {
-            writer.writeTag(6, 2)
-            writer.writeLengthDelimited(self.unit)
-        }
-        if self.temporality != 0 {
-            writer.writeTag(7, 0)
-            writer.writeVarint(UInt64(self.temporality))
-        }
+        writer.writeInt64Field(1, self.instrumentId)
+        writer.writeInt64Field(2, self.scopeId)
+        writer.writeEnumField(3, self.kind.rawValue)
+        writer.writeStringField(4, self.name)
+        writer.writeStringField(5, self.description)
+        writer.writeStringField(6, self.unit)
+        writer.writeUInt64Field(7, UInt64(self.temporality))
         if !self.boundaries.isEmpty {
-            writer.writeTag(8, 2)
-            writer.writeVarint(UInt64(self.boundaries.count * 8))
+            writer.writeLengthDelimitedHeader(8, length: self.boundaries.count * 8)
             for value in self.boundaries {
                 writer.writeFixed64(value.bitPattern)
             }
         }
-        if self.maxBuckets != 0 {
-            writer.writeTag(9, 0)
-            writer.writeVarint(UInt64(bitPattern: self.maxBuckets))
-        }
-        if self.maxScale != 0 {
-            writer.writeTag(10, 0)
-            writer.writeVarint(UInt64(bitPattern: self.maxScale))
-        }
+        writer.writeInt64Field(9, self.maxBuckets)
+        writer.writeInt64Field(10, self.maxScale)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -2096,52 +1911,36 @@ public struct RecordMeasurement: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.instrumentId != 0 { size += 1 + varintSize(UInt64(bitPattern: self.instrumentId)) }
+        size += WireSize.int64(1, self.instrumentId)
         if case .asLong(let value)? = self.value { size += 1 + varintSize(UInt64(bitPattern: value)) }
         if case .asDouble? = self.value { size += 1 + 8 }
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
-        if self.timeUnixNano != 0 { size += 1 + 8 }
-        if !self.traceId.isEmpty { size += 1 + lengthDelimitedSize(self.traceId.count) }
-        if !self.spanId.isEmpty { size += 1 + lengthDelimitedSize(self.spanId.count) }
-        if self.flags != 0 { size += 1 + 4 }
+        size += WireSize.fixed64(5, self.timeUnixNano)
+        size += WireSize.bytes(6, count: self.traceId.count)
+        size += WireSize.bytes(7, count: self.spanId.count)
+        size += WireSize.fixed32(8, self.flags)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.instrumentId != 0 {
-            writer.writeTag(1, 0)
-            writer.writeVarint(UInt64(bitPattern: self.instrumentId))
-        }
+        writer.writeInt64Field(1, self.instrumentId)
         if case .asLong(let value)? = self.value {
-            writer.writeTag(2, 0)
+            writer.writeKey(2, WireType.varint)
             writer.writeVarint(UInt64(bitPattern: value))
         }
         if case .asDouble(let value)? = self.value {
-            writer.writeTag(3, 1)
+            writer.writeKey(3, WireType.fixed64)
             writer.writeFixed64(value.bitPattern)
         }
         for value in self.attributes {
-            writer.writeTag(4, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(4, length: value.encodedSize)
             value.encode(to: &writer)
         }
-        if self.timeUnixNano != 0 {
-            writer.writeTag(5, 1)
-            writer.writeFixed64(self.timeUnixNano)
-        }
-        if !self.traceId.isEmpty {
-            writer.writeTag(6, 2)
-            writer.writeLengthDelimited(self.traceId)
-        }
-        if !self.spanId.isEmpty {
-            writer.writeTag(7, 2)
-            writer.writeLengthDelimited(self.spanId)
-        }
-        if self.flags != 0 {
-            writer.writeTag(8, 5)
-            writer.writeFixed32(self.flags)
-        }
+        writer.writeFixed64Field(5, self.timeUnixNano)
+        writer.writeBytesField(6, self.traceId)
+        writer.writeBytesField(7, self.spanId)
+        writer.writeFixed32Field(8, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -2248,8 +2047,7 @@ public struct RunParallel: WireMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.groups {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2316,8 +2114,7 @@ public struct CommandGroup: WireMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.commands {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2486,13 +2283,11 @@ public struct ReplayStep: WireMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         if case .command(let value)? = self.step {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .consumer(let value)? = self.step {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2562,16 +2357,13 @@ public struct ConsumerControl: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if self.paused { size += 1 + 1 }
+        size += WireSize.bool(1, self.paused)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if self.paused {
-            writer.writeTag(1, 0)
-            writer.writeVarint(self.paused ? 1 : 0)
-        }
+        writer.writeBoolField(1, self.paused)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
@@ -2663,33 +2455,31 @@ public struct Value: WireMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         if case .stringValue(let value)? = self.value {
-            writer.writeTag(1, 2)
+            writer.writeKey(1, WireType.lengthDelimited)
             writer.writeLengthDelimited(value)
         }
         if case .boolValue(let value)? = self.value {
-            writer.writeTag(2, 0)
+            writer.writeKey(2, WireType.varint)
             writer.writeVarint(value ? 1 : 0)
         }
         if case .intValue(let value)? = self.value {
-            writer.writeTag(3, 0)
+            writer.writeKey(3, WireType.varint)
             writer.writeVarint(UInt64(bitPattern: value))
         }
         if case .doubleValue(let value)? = self.value {
-            writer.writeTag(4, 1)
+            writer.writeKey(4, WireType.fixed64)
             writer.writeFixed64(value.bitPattern)
         }
         if case .arrayValue(let value)? = self.value {
-            writer.writeTag(5, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(5, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .kvlistValue(let value)? = self.value {
-            writer.writeTag(6, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(6, length: value.encodedSize)
             value.encode(to: &writer)
         }
         if case .bytesValue(let value)? = self.value {
-            writer.writeTag(7, 2)
+            writer.writeKey(7, WireType.lengthDelimited)
             writer.writeLengthDelimited(value)
         }
     }
@@ -2793,8 +2583,7 @@ public struct ValueArray: WireMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.values {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2861,8 +2650,7 @@ public struct ValueMap: WireMessage, Equatable {
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
         for value in self.values {
-            writer.writeTag(1, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
@@ -2927,20 +2715,16 @@ public struct KeyValue: WireMessage, Equatable {
     /// Bytes `encode(to:)` writes.
     public var encodedSize: Int {
         var size = 0
-        if !self.key.isEmpty { size += 1 + lengthDelimitedSize(self.key.utf8.count) }
-        if let value = self.value { size += 1 + lengthDelimitedSize(value.encodedSize) }
+        size += WireSize.string(1, self.key)
+        if let value = self.value { size += WireSize.message(2, size: value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
     public func encode(to writer: inout ProtoWriter) {
-        if !self.key.isEmpty {
-            writer.writeTag(1, 2)
-            writer.writeLengthDelimited(self.key)
-        }
+        writer.writeStringField(1, self.key)
         if let value = self.value {
-            writer.writeTag(2, 2)
-            writer.writeVarint(UInt64(value.encodedSize))
+            writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
             value.encode(to: &writer)
         }
     }
