@@ -28,8 +28,12 @@ public final class Collector: Service, Sendable {
     let time: TimeSource
     private let stopState = StopState()
 
-    public init(configuration: CollectorConfiguration, exporter: any Exporter,
-                logger: Logger = Logger(label: "otlp-mmap.collector"), time: TimeSource = .system) {
+    public convenience init(configuration: CollectorConfiguration, exporter: any Exporter, logger: Logger = Logger(label: "otlp-mmap.collector")) {
+        self.init(configuration: configuration, exporter: exporter, logger: logger, time: .system)
+    }
+
+    /// The same, with the clock the collector's deadlines and timestamps come from (tests inject one).
+    package init(configuration: CollectorConfiguration, exporter: any Exporter, logger: Logger = Logger(label: "otlp-mmap.collector"), time: TimeSource) {
         self.configuration = configuration
         self.exporter = exporter
         self.logger = logger

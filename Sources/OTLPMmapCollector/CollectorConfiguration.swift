@@ -79,22 +79,22 @@ public struct CollectorConfiguration: Sendable {
     /// Settings given one by one (command-line flags), each nil when not given: applied over the
     /// defaults and the environment. A value out of range is raised to the least the collector
     /// takes, and returned as a warning.
-    public struct Overrides: Sendable {
-        public var batchSize: Int?
-        public var batchTimeoutMilliseconds: Int?
-        public var metricIntervalMilliseconds: Int?
-        public var holeTimeoutMilliseconds: Int?
-        public var spanTimeoutSeconds: Int?
-        public var maxOpenSpans: Int?
-        public var maxSeriesPerMetric: Int?
-        public var checkpointIntervalMilliseconds: Int?
-        public var shutdownTimeoutMilliseconds: Int?
-        public var maxIdleWaitMilliseconds: Int?
-        public init() {}
+    package struct Overrides: Sendable {
+        package var batchSize: Int?
+        package var batchTimeoutMilliseconds: Int?
+        package var metricIntervalMilliseconds: Int?
+        package var holeTimeoutMilliseconds: Int?
+        package var spanTimeoutSeconds: Int?
+        package var maxOpenSpans: Int?
+        package var maxSeriesPerMetric: Int?
+        package var checkpointIntervalMilliseconds: Int?
+        package var shutdownTimeoutMilliseconds: Int?
+        package var maxIdleWaitMilliseconds: Int?
+        package init() {}
     }
 
     @discardableResult
-    public mutating func apply(_ overrides: Overrides) -> [ConfigurationWarning] {
+    package mutating func apply(_ overrides: Overrides) -> [ConfigurationWarning] {
         var warnings: [ConfigurationWarning] = []
         func atLeast(_ least: Int, _ value: Int?, _ name: String, unit: String = "") -> Int? {
             guard let value else { return nil }

@@ -80,7 +80,7 @@ public final class CollectorStatistics: Sendable {
     }
 
     /// Every counter's total, and per signal, for a summary line or JSON.
-    public var snapshot: [String: Any] {
+    package var snapshot: [String: Any] {
         var result: [String: Any] = Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0.rawValue, self[$0]) })
         result["per_signal"] = Dictionary(uniqueKeysWithValues: OTLPEndpoint.Signal.allCases.map { signal in
             (signal.rawValue, Dictionary(uniqueKeysWithValues: Counter.allCases.compactMap { counter -> (String, Int)? in

@@ -144,7 +144,7 @@ public final class DebugExporter: Exporter, Sendable {
     /// The ids are rewritten in one pass over swift-protobuf's output text: going through
     /// JSONSerialization instead bridged every nested dictionary again at each level above it, so a
     /// request holding values nested 30 deep took longer than any stop allows (issue 19).
-    public static func otlpJSON<Request: SwiftProtobuf.Message>(_ message: Request) throws -> String {
+    package static func otlpJSON<Request: SwiftProtobuf.Message>(_ message: Request) throws -> String {
         var options = JSONEncodingOptions()
         options.alwaysPrintEnumsAsInts = true
         let json = try [UInt8](message.jsonUTF8Data(options: options))

@@ -43,7 +43,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
 
     /// The protocol OTEL_EXPORTER_OTLP_PROTOCOL names (`grpc` or `http/protobuf`), or nil when it is
     /// not set; any other value is an error naming the variable and the value.
-    public static func transportFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Transport? {
+    package static func transportFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Transport? {
         guard let value = environment["OTEL_EXPORTER_OTLP_PROTOCOL"], !value.isEmpty else { return nil }
         guard let transport = Transport(rawValue: value) else {
             throw EndpointError("OTEL_EXPORTER_OTLP_PROTOCOL is '\(value)'; this collector exports grpc or http/protobuf\(value == "http/json" ? " (not http/json)" : "")")
@@ -86,7 +86,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
 
     /// The TLS files, checked now so that a wrong path is an error at start and not a failed
     /// handshake on every export: (trusted certificates, (client chain, client key)).
-    public func tlsFiles() throws -> (trust: String?, client: (certificate: String, key: String)?) {
+    package func tlsFiles() throws -> (trust: String?, client: (certificate: String, key: String)?) {
         for path in [certificateFile, clientCertificateFile, clientKeyFile].compactMap({ $0 }) {
             guard FileManager.default.isReadableFile(atPath: path) else { throw EndpointError("TLS file '\(path)' cannot be read") }
         }
@@ -98,7 +98,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
     }
 
     /// `name=value,name=value` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS writes them.
-    public static func parseHeaders(_ text: String) throws -> [Header] {
+    package static func parseHeaders(_ text: String) throws -> [Header] {
         try text.split(separator: ",").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty else {
@@ -109,7 +109,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
     }
 
     /// The URL an HTTP exporter posts `signal` to.
-    public func url(for signal: Signal) -> String {
+    package func url(for signal: Signal) -> String {
         if let url = signalURLs[signal] { return url }
         let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         return base + "/v1/" + signal.rawValue
@@ -118,7 +118,7 @@ public struct OTLPEndpoint: Sendable, Equatable {
     /// Host, port and whether TLS is asked for (gRPC), from the signal's own endpoint when it has
     /// one (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT…, which OTel's specification applies to gRPC too;
     /// any path in it is ignored), else from the common endpoint.
-    public func hostAndPort(for signal: Signal? = nil) throws -> (host: String, port: Int, secure: Bool) {
+    package func hostAndPort(for signal: Signal? = nil) throws -> (host: String, port: Int, secure: Bool) {
         let given = signal.flatMap { signalURLs[$0] } ?? endpoint
         let text = given.contains("://") ? given : "http://" + given
         guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty else {

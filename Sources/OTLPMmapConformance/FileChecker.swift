@@ -11,13 +11,13 @@ import OTLPMmapWire
 /// normal in a live file; one followed by published slots is a hole, reported as a warning here and
 /// left for the live runner to fail once it outlasts a timeout. A `final` check is of a file whose
 /// writer has finished: there every claimed slot left unpublished is a RING-HOLE failure.
-public struct FileChecker: @unchecked Sendable {
-    public static func check(path: String, final: Bool = false) throws -> CheckReport {
+package struct FileChecker: @unchecked Sendable {
+    package static func check(path: String, final: Bool = false) throws -> CheckReport {
         var bytes = try SystemFile.contents(of: path, limit: Int.max)
         return check(snapshot: &bytes, name: path, final: final)
     }
 
-    public static func check(bytes: [UInt8], name: String, final: Bool = false) -> CheckReport {
+    package static func check(bytes: [UInt8], name: String, final: Bool = false) -> CheckReport {
         var copy = bytes
         return check(snapshot: &copy, name: name, final: final)
     }

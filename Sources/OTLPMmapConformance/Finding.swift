@@ -31,9 +31,9 @@ package struct Finding: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The result of checking one file.
-/// What `conform check` found in one file; the library's public face (with `FileChecker`) for
+/// What `conform check` found in one file; the library's package face (with `FileChecker`) for
 /// programs outside this package, such as the fuzz targets and benchmarks.
-public struct CheckReport: Sendable {
+package struct CheckReport: Sendable {
     package struct RingSummary: Sendable, Equatable {
         package var name: String
         package var offset: Int
@@ -52,7 +52,7 @@ public struct CheckReport: Sendable {
     package var dictionaryEntries: Int
 
     /// No MUST rule is broken.
-    public var passed: Bool { !findings.contains { $0.severity == .error } }
+    package var passed: Bool { !findings.contains { $0.severity == .error } }
     package var errors: [Finding] { findings.filter { $0.severity == .error } }
     package var warnings: [Finding] { findings.filter { $0.severity == .warning } }
     /// The distinct rules broken, sorted.

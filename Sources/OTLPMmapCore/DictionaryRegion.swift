@@ -3,22 +3,22 @@ import OTLPMmapLayout
 import OTLPMmapWire
 
 /// One entry found by walking the dictionary.
-public struct DictionaryEntry: Sendable, Equatable {
+package struct DictionaryEntry: Sendable, Equatable {
     /// File offset of the entry (its length prefix): what references point at.
-    public var offset: Int64
-    public var payloadOffset: Int64
-    public var payloadLength: Int
+    package var offset: Int64
+    package var payloadOffset: Int64
+    package var payloadLength: Int
 }
 
 /// The dictionary: the file's growing tail of write-once, length-delimited entries that records refer
 /// to by file offset. Appending may grow and remap the file; resolving a reference past our mapping
 /// re-checks the file size first, since another process may have grown it.
-public final class DictionaryRegion: @unchecked Sendable {
-    public let file: MappedFile
+package final class DictionaryRegion: @unchecked Sendable {
+    package let file: MappedFile
     /// File offset of the dictionary header.
-    public let offset: Int64
+    package let offset: Int64
     /// The header lies in the first mapping, which stays valid for the file's life.
-    public let header: DictionaryHeaderView
+    package let header: DictionaryHeaderView
     private let growLock = NSLock()
 
     init(file: MappedFile, mapping: UnsafeMutableRawBufferPointer, offset: Int64, headerField: Int) throws(FormatError) {
@@ -30,13 +30,13 @@ public final class DictionaryRegion: @unchecked Sendable {
         self.header = try DictionaryHeaderView(in: mapping, at: Int(offset), rule: .hdrSectionBounds)
     }
 
-    public var firstEntryOffset: Int64 { DictionaryLayout.firstEntryOffset(dictionaryOffset: offset) }
+    package var firstEntryOffset: Int64 { DictionaryLayout.firstEntryOffset(dictionaryOffset: offset) }
 
     // MARK: writing
 
     /// Reserves room for an entry with a fetch-add on `end`, grows the file if needed, writes the
     /// length prefix and lets `body` fill the payload, then counts the entry. Returns its reference.
-    public func append(payloadBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) throws -> Int64 {
+    package func append(payloadBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) throws -> Int64 {
         let total = lengthDelimitedSize(payloadBytes)
         let entry = header.fetchAddEnd(Int64(total))
         let entryEnd = Int(entry) + total
@@ -53,7 +53,7 @@ public final class DictionaryRegion: @unchecked Sendable {
     }
 
     /// Appends a string entry: the raw UTF-8 bytes after the length.
-    public func appendString(_ string: String) throws -> Int64 {
+    package func appendString(_ string: String) throws -> Int64 {
         var string = string
         return try string.withUTF8 { utf8 in
             try append(payloadBytes: utf8.count) { destination in
@@ -63,7 +63,7 @@ public final class DictionaryRegion: @unchecked Sendable {
     }
 
     /// Appends a message entry (Resource, InstrumentationScope, MetricRef, AnyValue).
-    public func append<Message: WireMessage>(_ message: Message) throws -> Int64 {
+    package func append<Message: WireMessage>(_ message: Message) throws -> Int64 {
         try append(payloadBytes: message.encodedSize) { destination in
             var writer = ProtoWriter(destination)
             message.encode(to: &writer)
@@ -92,7 +92,7 @@ public final class DictionaryRegion: @unchecked Sendable {
 
     /// Copies the payload of the entry that `reference` points at. Checks DICT-REF-RANGE: the entry
     /// starts at or after the first entry and ends at or before `end` and the file's end.
-    public func payload(at reference: Int64, field: String = "reference") throws -> (bytes: [UInt8], fileOffset: Int) {
+    package func payload(at reference: Int64, field: String = "reference") throws -> (bytes: [UInt8], fileOffset: Int) {
         let end = header.end
         guard reference >= firstEntryOffset, reference < end else {
             throw FormatError(.dictRefRange, at: Int(clamping: reference), "\(field) \(reference) is outside the dictionary's entries [\(firstEntryOffset), \(end))")
@@ -129,7 +129,7 @@ public final class DictionaryRegion: @unchecked Sendable {
     }
 
     /// Resolves a reference to an entry of the given kind and decodes it (DICT-REF-KIND on failure).
-    public func resolve(_ reference: Int64, as kind: DictionaryEntryKind, field: String = "reference") throws -> RecordValue {
+    package func resolve(_ reference: Int64, as kind: DictionaryEntryKind, field: String = "reference") throws -> RecordValue {
         let (bytes, payloadOffset) = try payload(at: reference, field: field)
         do {
             return try bytes.withDecodableBytes { payload throws(FormatError) in
@@ -142,7 +142,7 @@ public final class DictionaryRegion: @unchecked Sendable {
     }
 
     /// Walks the entries back to back from the first to `end` (DICT-END, DICT-ENTRY).
-    public func entries() throws -> [DictionaryEntry] {
+    package func entries() throws -> [DictionaryEntry] {
         let end = header.end
         guard end >= firstEntryOffset else {
             throw FormatError(.dictEnd, at: header.fileOffset, "dictionary end \(end) is before the first entry at \(firstEntryOffset)")

@@ -4,9 +4,9 @@ import OTLPMmapWire
 /// Describes a whole file without changing it: header, each ring's indices and fill level, every
 /// unread record decoded with its references resolved, and the dictionary's bookkeeping. Problems
 /// found along the way are shown in place (rule, offset, message) rather than stopping the report.
-public enum Inspector {
+package enum Inspector {
     /// `compact`: expand each scope, resource and metric once (for people) instead of at every use.
-    public static func inspect(_ file: MmapFile, compact: Bool = false) -> JSONValue {
+    package static func inspect(_ file: MmapFile, compact: Bool = false) -> JSONValue {
         var report: [(String, JSONValue)] = [
             ("file", .string(file.path)),
             ("size", .int(Int64((try? file.file.currentFileSize()) ?? file.file.bytes.count))),

@@ -1,6 +1,6 @@
 /// A JSON document with object keys in insertion order, so that `inspect --json` lists fields in
 /// schema order and its output is stable enough to compare in tests.
-public indirect enum JSONValue: Equatable, Sendable {
+package indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -10,7 +10,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case let (.bool(a), .bool(b)): a == b
@@ -24,13 +24,13 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
 
     /// JSON text, two-space indented.
-    public func serialized() -> String {
+    package func serialized() -> String {
         var out = ""
         write(into: &out, indent: 0)
         return out
@@ -102,7 +102,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// An indented, YAML-like text rendering for people.
-    public func text(indent: Int = 0) -> String {
+    package func text(indent: Int = 0) -> String {
         var out = ""
         writeText(into: &out, indent: indent)
         return out

@@ -11,9 +11,9 @@ import Foundation
 /// The file can grow while mapped (the dictionary is its growing tail). Growing maps the file anew
 /// and keeps the older mappings until `close`, so pointers that other threads took from an older
 /// mapping stay valid; all mappings show the same pages.
-public final class MappedFile: @unchecked Sendable {
-    public let path: String
-    public let writable: Bool
+package final class MappedFile: @unchecked Sendable {
+    package let path: String
+    package let writable: Bool
     private let descriptor: Int32
     private let lock = NSLock()
     private var mappings: [UnsafeMutableRawBufferPointer] = []
@@ -26,7 +26,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// Creates (or truncates) a file of `size` bytes, readable and writable by the owner only, and maps it.
-    public static func create(path: String, size: Int) throws -> MappedFile {
+    package static func create(path: String, size: Int) throws -> MappedFile {
         let opened = try SystemFile.open(path, .readWrite, create: 0o600, truncate: true)
         let file = MappedFile(path: path, descriptor: opened.descriptor, writable: true)
         // A stale file of another user may already exist with wider permissions: O_CREAT keeps them.
@@ -37,7 +37,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// Opens and maps an existing regular file.
-    public static func open(path: String, writable: Bool) throws -> MappedFile {
+    package static func open(path: String, writable: Bool) throws -> MappedFile {
         let opened = try SystemFile.open(path, writable ? .readWrite : .readOnly)
         let file = MappedFile(path: path, descriptor: opened.descriptor, writable: writable)
         try file.mapWholeFile()
@@ -46,7 +46,7 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit { close() }
 
-    public func close() {
+    package func close() {
         lock.lock()
         defer { lock.unlock() }
         guard !isClosed else { return }
@@ -60,27 +60,27 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// The newest mapping. Its size is the file size when it was made.
-    public var bytes: UnsafeMutableRawBufferPointer {
+    package var bytes: UnsafeMutableRawBufferPointer {
         lock.lock()
         defer { lock.unlock() }
         return mappings.last ?? UnsafeMutableRawBufferPointer(start: nil, count: 0)
     }
 
     /// The file's size on disk now (another process may have grown it).
-    public func currentFileSize() throws -> Int {
+    package func currentFileSize() throws -> Int {
         try SystemFile(descriptor: descriptor, path: path).size()
     }
 
     /// Which file on disk this mapping is: a writer that re-creates its file (a new inode at the
     /// same path) leaves readers of the old one behind, and they find out by comparing this with
     /// `FileIdentity(path:)`.
-    public func identity() throws -> FileIdentity {
+    package func identity() throws -> FileIdentity {
         FileIdentity(try SystemFile(descriptor: descriptor, path: path).status())
     }
 
     /// Maps the file again if it grew since the newest mapping. Returns the newest mapping.
     @discardableResult
-    public func refresh() throws -> UnsafeMutableRawBufferPointer {
+    package func refresh() throws -> UnsafeMutableRawBufferPointer {
         lock.lock()
         defer { lock.unlock() }
         let size = try currentFileSize()
@@ -91,7 +91,7 @@ public final class MappedFile: @unchecked Sendable {
     /// Grows the file to at least `size` bytes (never shrinks it: another process may have grown it
     /// further) and maps it again. Returns the newest mapping.
     @discardableResult
-    public func grow(toAtLeast size: Int) throws -> UnsafeMutableRawBufferPointer {
+    package func grow(toAtLeast size: Int) throws -> UnsafeMutableRawBufferPointer {
         lock.lock()
         defer { lock.unlock() }
         if try currentFileSize() < size {
@@ -128,9 +128,9 @@ public final class MappedFile: @unchecked Sendable {
 }
 
 /// Device and inode: what tells two files apart when the path stays the same.
-public struct FileIdentity: Equatable, Sendable {
-    public let device: UInt64
-    public let inode: UInt64
+package struct FileIdentity: Equatable, Sendable {
+    package let device: UInt64
+    package let inode: UInt64
 
     init(_ status: stat) {
         device = UInt64(status.st_dev)
@@ -138,7 +138,7 @@ public struct FileIdentity: Equatable, Sendable {
     }
 
     /// The identity of the file now at `path`, or nil when there is none.
-    public init?(path: String) {
+    package init?(path: String) {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
         self.init(status)

@@ -8,20 +8,20 @@ import OTLPMmapWire
 /// HDR-SECTION-BOUNDS, HDR-SECTION-OVERLAP, RING-POW2, RING-SLOT-SIZE) and fails with the first
 /// violation. The conformance checker reports every violation; this type just refuses to work on a
 /// file it cannot work on safely.
-public final class MmapFile: @unchecked Sendable {
-    public let file: MappedFile
-    public let header: FileHeaderView
+package final class MmapFile: @unchecked Sendable {
+    package let file: MappedFile
+    package let header: FileHeaderView
     /// Indexed by `RingKind.rawValue`.
-    public let rings: [Ring]
-    public let dictionary: DictionaryRegion
+    package let rings: [Ring]
+    package let dictionary: DictionaryRegion
     /// The header's start time when we opened the file; a different value later means a new writer
     /// re-initialised it.
-    public let startTimeUnixNano: UInt64
+    package let startTimeUnixNano: UInt64
     /// The rings' cached reader indices (see `Ring`), one per ring, freed with the file.
     private let readerCaches: UnsafeMutablePointer<UnsafeAtomic<Int64>.Storage>
 
-    public var path: String { file.path }
-    public func ring(_ kind: RingKind) -> Ring { rings[kind.rawValue] }
+    package var path: String { file.path }
+    package func ring(_ kind: RingKind) -> Ring { rings[kind.rawValue] }
 
     /// Hands the slots of `kind` up to `sequence` back to writers, only while this is still the
     /// file that started at `startTime` (HDR-INIT-ORDER): start_time is loaded before the store
@@ -85,14 +85,14 @@ public final class MmapFile: @unchecked Sendable {
     deinit { readerCaches.deallocate() }
 
     /// Opens and validates an existing file written by any writer.
-    public static func open(path: String, writable: Bool = false) throws -> MmapFile {
+    package static func open(path: String, writable: Bool = false) throws -> MmapFile {
         try MmapFile(file: MappedFile.open(path: path, writable: writable))
     }
 
     /// Creates a new file laid out in spec order with no padding: header, events, spans, measurements,
     /// dictionary. The header, start time last among the offsets, is written after the rings and the
     /// dictionary, so a reader that opens the file early sees version 0 rather than half a layout.
-    public static func create(path: String, configuration: FileConfiguration) throws -> MmapFile {
+    package static func create(path: String, configuration: FileConfiguration) throws -> MmapFile {
         var offsets: [Int64] = []
         var position = Int64(FileHeaderView.size)
         for kind in RingKind.allCases {

@@ -7,11 +7,11 @@ import OTLPMmapWire
 ///
 /// A bad reference does not stop the rendering: its place shows the error with rule and offset, so
 /// one broken entry does not hide the rest of a file.
-public final class ReferenceResolver {
-    public let dictionary: DictionaryRegion
+package final class ReferenceResolver {
+    package let dictionary: DictionaryRegion
     /// When false, a message entry (scope, resource, metric) is expanded the first time only; later
     /// references to it say so instead. People reading text want that; programs reading JSON do not.
-    public let repeatExpansions: Bool
+    package let repeatExpansions: Bool
     private var expanded: Set<Int64> = []
     /// The bad references met by the rendering under way, as the errors they are.
     private var errors: [FormatError] = []
@@ -19,12 +19,12 @@ public final class ReferenceResolver {
         self.render(entry.recordValue, resolver: resolver, nesting: 0)
     }
 
-    public init(dictionary: DictionaryRegion, repeatExpansions: Bool = true) {
+    package init(dictionary: DictionaryRegion, repeatExpansions: Bool = true) {
         self.dictionary = dictionary
         self.repeatExpansions = repeatExpansions
     }
 
-    public func render(_ value: RecordValue) -> JSONValue {
+    package func render(_ value: RecordValue) -> JSONValue {
         renderChecking(value).json
     }
 

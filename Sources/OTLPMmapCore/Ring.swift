@@ -3,7 +3,7 @@ import OTLPMmapLayout
 import OTLPMmapWire
 
 /// Which formula produced the availability flag that made a slot readable (see `RingLayout.flag`).
-public enum FlagFormula: String, Sendable, Equatable {
+package enum FlagFormula: String, Sendable, Equatable {
     /// The sequence is below 2^32, where both formulas give the same flag.
     case either
     /// Shift the 64-bit sequence, then truncate: this spec's formula (and the Java writer's).
@@ -13,7 +13,7 @@ public enum FlagFormula: String, Sendable, Equatable {
 }
 
 /// What the consumer finds at a sequence number.
-public enum SlotState: Sendable, Equatable {
+package enum SlotState: Sendable, Equatable {
     /// No producer has claimed this sequence yet.
     case empty
     /// Claimed but its flag does not say published (yet): the consumer must wait.
@@ -22,7 +22,7 @@ public enum SlotState: Sendable, Equatable {
 }
 
 /// Why a producer could not write a record.
-public enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
+package enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Every slot holds an unread record (RING-CAPACITY).
     case full(ring: String)
     /// The record and its length prefix exceed the slot; nothing was claimed (RING-SIZE-BEFORE-CLAIM).
@@ -32,7 +32,7 @@ public enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file was opened read-only.
     case readOnly(ring: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .full(let ring):
             "the \(ring) ring is full: every slot holds an unread record"
@@ -48,21 +48,21 @@ public enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// One ring of a mapped file: the multi-producer claim-then-publish algorithm and the single consumer.
 /// Its geometry was validated when it was made; slot accesses cannot leave the ring.
-public struct Ring: @unchecked Sendable {
-    public let kind: RingKind
-    public let header: RingHeaderView
-    public let availability: AvailabilityArrayView
-    public let numBuffers: Int64
-    public let bufferSize: Int64
-    public let log2NumBuffers: Int
+package struct Ring: @unchecked Sendable {
+    package let kind: RingKind
+    package let header: RingHeaderView
+    package let availability: AvailabilityArrayView
+    package let numBuffers: Int64
+    package let bufferSize: Int64
+    package let log2NumBuffers: Int
     /// File offset of slot 0.
-    public let slotsFileOffset: Int
+    package let slotsFileOffset: Int
     /// Bytes the whole ring takes.
-    public let byteSize: Int
+    package let byteSize: Int
     /// Whether the mapping may be written (producing, marking records read).
-    public let writable: Bool
+    package let writable: Bool
     /// Whether the ring header is 8-byte aligned, so that producers can compare-and-swap.
-    public let isAligned: Bool
+    package let isAligned: Bool
     @usableFromInline let slots: UnsafeMutableRawPointer
     /// This process's last reading of reader_index, shared by its producer threads (owned by the
     /// `MmapFile`). reader_index only grows, so a stale copy is a safe lower bound: producers re-read
@@ -116,12 +116,12 @@ public struct Ring: @unchecked Sendable {
         header.initialize(numBuffers: size.numBuffers, bufferSize: size.bufferSize)
     }
 
-    public var fileOffset: Int { header.fileOffset }
+    package var fileOffset: Int { header.fileOffset }
 
     // MARK: producer
 
     /// Largest record payload a slot takes, given that its length prefix shares the slot.
-    public var maxRecordBytes: Int {
+    package var maxRecordBytes: Int {
         var payload = Int(bufferSize) - 1
         while payload > 0 && lengthDelimitedSize(payload) > Int(bufferSize) { payload -= 1 }
         return payload
@@ -129,7 +129,7 @@ public struct Ring: @unchecked Sendable {
 
     /// Claims the next sequence number, or nil when the ring is full. Compare-and-swap on writer_index.
     @inlinable @inline(__always)
-    public func claim() -> Int64? {
+    package func claim() -> Int64? {
         precondition(writable && isAligned, "claim on the \(kind.name) ring needs a writable file with an aligned ring header")
         let cache = UnsafeAtomic<Int64>(at: readerCache)
         var writer = header.writerIndex
@@ -159,19 +159,19 @@ public struct Ring: @unchecked Sendable {
 
     /// The slot that sequence `sequence` uses.
     @inlinable @inline(__always)
-    public func slot(_ sequence: Int64) -> UnsafeMutableRawBufferPointer {
+    package func slot(_ sequence: Int64) -> UnsafeMutableRawBufferPointer {
         let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
         return UnsafeMutableRawBufferPointer(start: slots + index * Int(bufferSize), count: Int(bufferSize))
     }
 
     /// File offset of the slot that sequence `sequence` uses.
-    public func slotFileOffset(_ sequence: Int64) -> Int {
+    package func slotFileOffset(_ sequence: Int64) -> Int {
         slotsFileOffset + Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers)) * Int(bufferSize)
     }
 
     /// Publishes a claimed slot: stores its flag with release ordering, after the record's bytes.
     @inlinable @inline(__always)
-    public func publish(_ sequence: Int64) {
+    package func publish(_ sequence: Int64) {
         let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
         availability[index] = RingLayout.flag(sequence: sequence, log2NumBuffers: log2NumBuffers)
     }
@@ -179,21 +179,21 @@ public struct Ring: @unchecked Sendable {
     /// Encodes `record` straight into the next free slot and publishes it. The size is checked before
     /// claiming, so a record that does not fit never leaves a claimed-but-unpublished hole.
     @discardableResult
-    public func write<Record: WireMessage>(_ record: Record) throws(ProduceError) -> Int64 {
+    package func write<Record: WireMessage>(_ record: Record) throws(ProduceError) -> Int64 {
         try write(size: record.encodedSize) { record.encode(to: &$0) }
     }
 
     /// The same for a record streamed from the caller's values (the SDK's allocation-free path).
     @discardableResult
     @inlinable
-    public func write<Record: StreamedMessage>(streamed record: Record) throws(ProduceError) -> Int64 {
+    package func write<Record: StreamedMessage>(streamed record: Record) throws(ProduceError) -> Int64 {
         try write(size: record.encodedSize) { record.encode(to: &$0) }
     }
 
     /// Checks the size, claims, lets `encode` write exactly `size` bytes after the length prefix, publishes.
     @discardableResult
     @inlinable
-    public func write(size: Int, _ encode: (inout ProtoWriter) -> Void) throws(ProduceError) -> Int64 {
+    package func write(size: Int, _ encode: (inout ProtoWriter) -> Void) throws(ProduceError) -> Int64 {
         let (sequence, payload) = try claim(payloadSize: size)
         var writer = ProtoWriter(payload)
         encode(&writer)
@@ -206,7 +206,7 @@ public struct Ring: @unchecked Sendable {
     /// and the `payloadSize` bytes to fill first. The caller encodes into a writer of its own, which
     /// the compiler keeps in registers (through a closure's `inout` every byte would go via memory).
     @inlinable @inline(__always)
-    public func claim(payloadSize size: Int) throws(ProduceError) -> (sequence: Int64, payload: UnsafeMutableRawBufferPointer) {
+    package func claim(payloadSize size: Int) throws(ProduceError) -> (sequence: Int64, payload: UnsafeMutableRawBufferPointer) {
         switch tryClaim(payloadSize: size) {
         case .claimed(let sequence, let payload): return (sequence, payload)
         case .full: throw .full(ring: kind.name)
@@ -216,7 +216,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// What `tryClaim` found.
-    public enum ClaimOutcome {
+    package enum ClaimOutcome {
         case claimed(sequence: Int64, payload: UnsafeMutableRawBufferPointer)
         /// Every slot holds an unread record.
         case full
@@ -229,7 +229,7 @@ public struct Ring: @unchecked Sendable {
     /// `claim(payloadSize:)` without building an error: the writer's hot path, where an error
     /// value that carries the ring's name would cost even when nothing fails.
     @inlinable @inline(__always)
-    public func tryClaim(payloadSize size: Int) -> ClaimOutcome {
+    package func tryClaim(payloadSize size: Int) -> ClaimOutcome {
         let total = lengthDelimitedSize(size)
         guard total <= Int(bufferSize) else { return .tooLarge }
         guard writable && isAligned else { return .notWritable }
@@ -244,7 +244,7 @@ public struct Ring: @unchecked Sendable {
 
     /// reader_index and writer_index, read in that order so that a live producer can only make the
     /// gap look larger, never negative. Violations of RING-INDEX-RANGE and RING-INDEX-ORDER are errors.
-    public func indices() throws(FormatError) -> (reader: Int64, writer: Int64) {
+    package func indices() throws(FormatError) -> (reader: Int64, writer: Int64) {
         let reader = header.readerIndex
         let writer = header.writerIndex
         guard reader >= -1 else {
@@ -270,7 +270,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// Whether `sequence` is readable: its slot's flag equals flag(sequence) by either formula.
-    public func state(of sequence: Int64) -> SlotState {
+    package func state(of sequence: Int64) -> SlotState {
         guard sequence <= header.writerIndex else { return .empty }
         let index = Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers))
         let flag = availability[index]
@@ -283,7 +283,7 @@ public struct Ring: @unchecked Sendable {
 
     /// Copies the record of a readable sequence out of shared memory and returns its payload.
     /// Copying first means a hostile writer changing the slot cannot change bytes under the decoder.
-    public func copyRecord(_ sequence: Int64) throws(FormatError) -> (payload: [UInt8], payloadFileOffset: Int) {
+    package func copyRecord(_ sequence: Int64) throws(FormatError) -> (payload: [UInt8], payloadFileOffset: Int) {
         let slot = self.slot(sequence)
         let fileOffset = slotFileOffset(sequence)
         let copy = Array(UnsafeRawBufferPointer(slot))
@@ -299,7 +299,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// Copies and decodes the record of a readable sequence as this ring's record type.
-    public func decodeRecord(_ sequence: Int64) throws(FormatError) -> RecordValue {
+    package func decodeRecord(_ sequence: Int64) throws(FormatError) -> RecordValue {
         let (payload, offset) = try copyRecord(sequence)
         return try payload.withDecodableBytes { bytes throws(FormatError) in
             try kind.decodeRecord(bytes, baseOffset: offset)
@@ -307,7 +307,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// Marks `sequence` read: stores reader_index with release ordering, handing the slot back to producers.
-    public func markRead(_ sequence: Int64) {
+    package func markRead(_ sequence: Int64) {
         precondition(writable, "markRead on the \(kind.name) ring of a file opened read-only")
         header.readerIndex = sequence
     }
@@ -321,7 +321,7 @@ public struct Ring: @unchecked Sendable {
     }
 
     /// The consumer's step: the next sequence and its state, or nil when the ring is empty.
-    public func next() throws(FormatError) -> (sequence: Int64, state: SlotState)? {
+    package func next() throws(FormatError) -> (sequence: Int64, state: SlotState)? {
         let (reader, writer) = try indices()
         guard writer > reader else { return nil }
         let sequence = reader + 1

@@ -12,8 +12,8 @@ import OTLPMmapWire
 /// What is done with a hole is the caller's policy (`HolePolicy`) on the same finding. The runner
 /// also has every poll check the ring's indices (`checksIndices`), which a collector's hot path
 /// leaves to the flags.
-public struct RingConsumer: Sendable {
-    public enum HolePolicy: Sendable {
+package struct RingConsumer: Sendable {
+    package enum HolePolicy: Sendable {
         /// Move past the hole and hand its slot back (a collector: the records behind it matter more).
         case skip
         /// Stay on the hole, its slot unreleased (a conformance runner: the writer failed; the
@@ -21,10 +21,10 @@ public struct RingConsumer: Sendable {
         case stop
     }
 
-    public private(set) var cursor: RingCursor
-    public let holeTimeout: Duration
-    public let holePolicy: HolePolicy
-    public let checksIndices: Bool
+    package private(set) var cursor: RingCursor
+    package let holeTimeout: Duration
+    package let holePolicy: HolePolicy
+    package let checksIndices: Bool
     private let holeTimeoutNanos: UInt64
     /// When (monotonic) `cursor.next` was first seen claimed but unpublished.
     private var holeSince: UInt64?
@@ -35,7 +35,7 @@ public struct RingConsumer: Sendable {
     private var highestWriter: Int64 = -1
 
     /// A record copied out of its slot, or the reason the slot holds none.
-    public enum Next: Sendable {
+    package enum Next: Sendable {
         /// A published record's payload (length prefix removed), copied out of shared memory.
         case record(sequence: Int64, payload: [UInt8], payloadFileOffset: Int)
         /// A published slot whose length prefix breaks SLOT-LENGTH; skipped.
@@ -48,7 +48,7 @@ public struct RingConsumer: Sendable {
         case nothing
     }
 
-    public init(cursor: RingCursor, holeTimeout: Duration, holePolicy: HolePolicy = .skip, checksIndices: Bool = false) {
+    package init(cursor: RingCursor, holeTimeout: Duration, holePolicy: HolePolicy = .skip, checksIndices: Bool = false) {
         self.cursor = cursor
         self.holeTimeout = holeTimeout
         self.holePolicy = holePolicy
@@ -56,13 +56,13 @@ public struct RingConsumer: Sendable {
         holeTimeoutNanos = holeTimeout.wholeNanoseconds
     }
 
-    public var ring: Ring { cursor.ring }
-    public var next: Int64 { cursor.next }
+    package var ring: Ring { cursor.ring }
+    package var next: Int64 { cursor.next }
     /// Whether the next sequence is claimed but not yet published (and not yet a hole).
-    public var isWaitingOnAClaimedSlot: Bool { holeSince != nil }
+    package var isWaitingOnAClaimedSlot: Bool { holeSince != nil }
 
     /// Reads the next sequence, if it can be read or must be skipped, and moves past it.
-    public mutating func poll(now: UInt64) -> Next {
+    package mutating func poll(now: UInt64) -> Next {
         let sequence = cursor.next
         if checksIndices {
             do throws(FormatError) {
@@ -108,13 +108,13 @@ public struct RingConsumer: Sendable {
     }
 
     /// Hands every consumed slot back to producers (stores reader_index).
-    public mutating func release() { cursor.release() }
+    package mutating func release() { cursor.release() }
 }
 
 extension Duration {
     /// Whole nanoseconds, 0 for a negative duration and saturating at UInt64.max: deadlines and ages
     /// in the collector, the writer and the runner are kept as such counts of a monotonic clock.
-    public var wholeNanoseconds: UInt64 {
+    package var wholeNanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         guard seconds >= 0, attoseconds >= 0 else { return 0 }
         let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)

@@ -10,13 +10,13 @@ import OTLPMmapWire
 /// availability flag alone says whether its sequence is published (a flag equal to the sequence's
 /// lap cannot be left over from another sequence), writer_index is read only when the flag says
 /// no, and reader_index is stored once per `releaseEvery` records and whenever the cursor catches up.
-public struct RingCursor: Sendable {
-    public let ring: Ring
+package struct RingCursor: Sendable {
+    package let ring: Ring
     /// The next sequence to read.
-    public private(set) var next: Int64
+    package private(set) var next: Int64
     /// Sequences consumed but not yet handed back to producers.
-    public private(set) var unreleased = 0
-    public let releaseEvery: Int
+    package private(set) var unreleased = 0
+    package let releaseEvery: Int
     /// The reader_index this cursor stored last, or found when it started.
     private var released: Int64
     /// The file's start time when the cursor started: slots are handed back only while it holds.
@@ -25,7 +25,7 @@ public struct RingCursor: Sendable {
 
     /// Starts after the ring's reader_index, which must be valid (RING-INDEX-RANGE, RING-INDEX-ORDER,
     /// RING-CAPACITY).
-    public init(ring: Ring, releaseEvery: Int = 32) throws(FormatError) {
+    package init(ring: Ring, releaseEvery: Int = 32) throws(FormatError) {
         try self.init(ring: ring, releaseEvery: releaseEvery, file: nil)
     }
 
@@ -45,7 +45,7 @@ public struct RingCursor: Sendable {
     /// Starts at `sequence`, a position the consumer recorded itself (a checkpoint): records from
     /// reader_index + 1 up to it were consumed but not yet handed back. Nil unless it lies between
     /// reader_index + 1 and writer_index + 1, the only places such a position can be.
-    public init?(ring: Ring, startingAt sequence: Int64, releaseEvery: Int = 32, file: MmapFile? = nil) throws(FormatError) {
+    package init?(ring: Ring, startingAt sequence: Int64, releaseEvery: Int = 32, file: MmapFile? = nil) throws(FormatError) {
         try self.init(ring: ring, releaseEvery: releaseEvery, file: file)
         guard sequence >= next, sequence <= (try ring.indices().writer) + 1 else { return nil }
         unreleased = Int(sequence - next)
@@ -55,7 +55,7 @@ public struct RingCursor: Sendable {
     /// Whether `next` is published, by its flag alone (either formula): the consumer's hot test,
     /// which reads nothing producers write besides that flag.
     @inlinable
-    public var isNextPublished: Bool {
+    package var isNextPublished: Bool {
         let index = Int(RingLayout.slotIndex(sequence: next, numBuffers: ring.numBuffers))
         let flag = ring.availability[index]
         return flag == RingLayout.flag(sequence: next, log2NumBuffers: ring.log2NumBuffers)
@@ -64,7 +64,7 @@ public struct RingCursor: Sendable {
 
     /// Whether `next` is published, claimed but not yet published, or not claimed at all.
     @inlinable
-    public func peek() -> SlotState {
+    package func peek() -> SlotState {
         let index = Int(RingLayout.slotIndex(sequence: next, numBuffers: ring.numBuffers))
         let flag = ring.availability[index]
         let primary = RingLayout.flag(sequence: next, log2NumBuffers: ring.log2NumBuffers)
@@ -75,7 +75,7 @@ public struct RingCursor: Sendable {
     }
 
     /// Marks `next` consumed and moves on; hands slots back to producers every `releaseEvery` records.
-    public mutating func advance() {
+    package mutating func advance() {
         next += 1
         unreleased += 1
         if unreleased >= releaseEvery { release() }
@@ -83,7 +83,7 @@ public struct RingCursor: Sendable {
 
     /// Stores reader_index for everything consumed so far: call when `peek` finds nothing to read
     /// and before stopping, so that producers never wait on records already consumed.
-    public mutating func release() {
+    package mutating func release() {
         guard unreleased > 0 else { return }
         if let file, let startTime {
             // A file re-initialised meanwhile keeps its own reader_index; the reader notices the

@@ -8,17 +8,17 @@ import Glibc
 /// Writes a small, deterministic set of telemetry into a file: a resource, a scope, a counter, and
 /// for each index a span (start and end), a log event and a measurement. Used by `write-sample` (the
 /// demo until the SDK exists) and by tests, which can recompute what record `index` must contain.
-public struct SampleWriter {
-    public static let baseTime: UInt64 = 1_700_000_000_000_000_000
+package struct SampleWriter {
+    package static let baseTime: UInt64 = 1_700_000_000_000_000_000
 
-    public let file: MmapFile
-    public let scopeRef: Int64
-    public let metricRef: Int64
-    public let indexKeyRef: Int64
-    public let eventNameRef: Int64
+    package let file: MmapFile
+    package let scopeRef: Int64
+    package let metricRef: Int64
+    package let indexKeyRef: Int64
+    package let eventNameRef: Int64
 
     /// Writes the dictionary entries the records refer to.
-    public init(file: MmapFile, serviceName: String = "otlp-mmap-sample") throws {
+    package init(file: MmapFile, serviceName: String = "otlp-mmap-sample") throws {
         self.file = file
         let dictionary = file.dictionary
         let serviceKey = try dictionary.appendString("service.name")
@@ -36,22 +36,22 @@ public struct SampleWriter {
         eventNameRef = try dictionary.appendString("sample.event")
     }
 
-    public static func traceId(_ index: Int) -> [UInt8] {
+    package static func traceId(_ index: Int) -> [UInt8] {
         [0x5a, 0, 0, 0, 0, 0, 0, 0] + withUnsafeBytes(of: UInt64(index).bigEndian, Array.init)
     }
 
-    public static func spanId(_ index: Int) -> [UInt8] {
+    package static func spanId(_ index: Int) -> [UInt8] {
         var id = withUnsafeBytes(of: UInt64(index).bigEndian, Array.init)
         id[0] = 0xa5
         return id
     }
 
-    public func attributes(_ index: Int) -> [KeyValueRef] {
+    package func attributes(_ index: Int) -> [KeyValueRef] {
         [KeyValueRef(keyRef: indexKeyRef, value: AnyValue(value: .intValue(Int64(index))))]
     }
 
     /// The four records of sample `index`, in the order they are written.
-    public func records(_ index: Int) -> (start: SpanEvent, end: SpanEvent, event: Event, measurement: Measurement) {
+    package func records(_ index: Int) -> (start: SpanEvent, end: SpanEvent, event: Event, measurement: Measurement) {
         let time = SampleWriter.baseTime + UInt64(index) * 1_000
         let trace = SampleWriter.traceId(index)
         let span = SampleWriter.spanId(index)
@@ -69,7 +69,7 @@ public struct SampleWriter {
 
     /// Writes samples `indices`. When a ring is full it waits for a consumer for up to `patience`
     /// seconds, then gives up with the ring's error.
-    public func write(_ indices: Range<Int>, patience: Double = 10) throws {
+    package func write(_ indices: Range<Int>, patience: Double = 10) throws {
         for index in indices {
             let (start, end, event, measurement) = records(index)
             try write(start, to: .spans, patience: patience)

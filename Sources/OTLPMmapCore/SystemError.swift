@@ -7,14 +7,14 @@ import Darwin
 /// A failed operating-system call on a path: the call, the path, and what went wrong in words a
 /// user reads ("no such file", "is a folder", "is not a regular file (a character device)"),
 /// errno's own text otherwise.
-public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var operation: String
-    public var path: String
-    public var errno: Int32
+package struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
+    package var operation: String
+    package var path: String
+    package var errno: Int32
     /// Set when the path exists but is not a regular file: what it is ("a folder", "a character device"…).
-    public var fileType: String?
+    package var fileType: String?
 
-    public init(_ operation: String, path: String, errno: Int32) {
+    package init(_ operation: String, path: String, errno: Int32) {
         self.operation = operation
         self.path = path
         self.errno = errno
@@ -25,7 +25,7 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
         fileType = type
     }
 
-    public var description: String {
+    package var description: String {
         if let fileType { return fileType == "a folder" ? "\(path) is a folder, not a file" : "\(path) is not a regular file (it is \(fileType))" }
         switch errno {
         case ENOENT: return "\(path): no such file"

@@ -189,6 +189,6 @@ import Foundation
 
 /// Foundation's `localizedDescription` (which callers outside this package reach for) says the same.
 extension SystemError: LocalizedError {
-    public var errorDescription: String? { description }
+    package var errorDescription: String? { description }
 }
 #endif

@@ -5,19 +5,19 @@
 /// count as holes or spans expire. `wall` gives Unix nanoseconds and is used only for the
 /// timestamps that are written or exported. Production uses `ContinuousClock`; tests inject a clock
 /// they advance by hand, and a wall clock they step.
-public struct TimeSource: Sendable {
+package struct TimeSource: Sendable {
     /// Nanoseconds of the monotonic clock since this source was made, plus `origin`.
-    public let monotonic: @Sendable () -> UInt64
+    package let monotonic: @Sendable () -> UInt64
     /// Suspends until `monotonic` reaches the given value (at once if it has); throws when cancelled.
-    public let sleepUntil: @Sendable (UInt64) async throws -> Void
+    package let sleepUntil: @Sendable (UInt64) async throws -> Void
     /// Unix nanoseconds, for timestamps only.
-    public let wall: @Sendable () -> UInt64
+    package let wall: @Sendable () -> UInt64
 
     /// What `monotonic` reads when the source is made: 2^50 ns (about 13 days), so that an
     /// instant before it — now minus an age restored from a checkpoint — is still a plain count.
-    public static let origin: UInt64 = 1 << 50
+    package static let origin: UInt64 = 1 << 50
 
-    public init<C: Clock>(clock: C, wall: @escaping @Sendable () -> UInt64 = nowUnixNano) where C.Duration == Duration {
+    package init<C: Clock>(clock: C, wall: @escaping @Sendable () -> UInt64 = nowUnixNano) where C.Duration == Duration {
         let start = clock.now
         monotonic = { Self.origin &+ start.duration(to: clock.now).wholeNanoseconds }
         sleepUntil = { deadline in
@@ -28,9 +28,9 @@ public struct TimeSource: Sendable {
     }
 
     /// ContinuousClock and CLOCK_REALTIME.
-    public static var system: TimeSource { TimeSource(clock: ContinuousClock()) }
+    package static var system: TimeSource { TimeSource(clock: ContinuousClock()) }
 
-    public func sleep(for duration: Duration) async throws {
+    package func sleep(for duration: Duration) async throws {
         let now = monotonic()
         try await sleepUntil(now.addingReportingOverflow(duration.wholeNanoseconds).overflow ? .max : now + duration.wholeNanoseconds)
     }

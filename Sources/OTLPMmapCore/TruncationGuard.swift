@@ -12,7 +12,7 @@ import Glibc
 /// `MappedFile`, with a private page of zeros, counts the event, and lets the read continue. Callers
 /// compare `events` before and after their work to notice. Any other SIGBUS keeps its default
 /// action.
-public enum TruncationGuard {
+package enum TruncationGuard {
     /// Registered mappings: pairs of (start, length), 0 for a free slot.
     static let capacity = 256
     nonisolated(unsafe) static let ranges: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage> = {
@@ -27,14 +27,14 @@ public enum TruncationGuard {
     }()
 
     /// How many truncated pages were replaced since the process started.
-    public static var events: Int { UnsafeAtomic<Int>(at: counter).load(ordering: .acquiring) }
+    package static var events: Int { UnsafeAtomic<Int>(at: counter).load(ordering: .acquiring) }
 
     /// How many of them were read by the calling thread: what a reader compares before and after
     /// its work when other threads of the process read other files (parallel fuzz jobs).
-    public static var eventsOnThisThread: Int { Int(truncatingIfNeeded: otlp_mmap_thread_truncation_count()) }
+    package static var eventsOnThisThread: Int { Int(truncatingIfNeeded: otlp_mmap_thread_truncation_count()) }
 
     /// Installs the handler once per process.
-    public static func install() {
+    package static func install() {
         let installed = UnsafeAtomic<Int>(at: counter + 1)
         guard installed.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else { return }
         _ = ranges

@@ -7,7 +7,7 @@ import OTLPMmapWire
 import Synchronization
 
 /// The reference writer (OTLPMmapSDK) as a testee: it carries out each command of the testee
-/// protocol through the SDK's public API, the way an application would, and answers with what the
+/// protocol through the SDK's package API, the way an application would, and answers with what the
 /// SDK reports. `conform run` and `conform fuzz` check the SDK through it.
 package final class ReferenceTestee: Sendable {
     /// Rules this testee can break on purpose, so that tests show the runner reports exactly them.

@@ -12,7 +12,7 @@ import Glibc
 /// for `fullRingWait` the record is dropped and counted in `statistics`. Recording with prepared
 /// `Attributes`, a `Scope` and a metric instrument performs no heap allocation.
 public final class TelemetryWriter: @unchecked Sendable {  // immutable after init; `rings` is written only there
-    public let file: MmapFile
+    package let file: MmapFile
     public let configuration: WriterConfiguration
     public let statistics: WriterStatistics
     /// The scope used when a call names none.
@@ -105,7 +105,7 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
     package func metric(_ definition: MetricRef) throws -> Int64 { try interner.message(definition) }
 
     /// Distinct dictionary entries this writer interned (strings, scopes, metrics, the resource).
-    public var internedEntries: Int { interner.count }
+    package var internedEntries: Int { interner.count }
 
     // MARK: recording
 

@@ -24,9 +24,9 @@ public func recordTimeUnixNano() -> UInt64 {
 ///
 /// The anchor is shared by all threads behind a sequence lock: readers never write shared memory;
 /// a reader that finds the anchor being replaced uses clock_gettime for that one reading.
-public final class CycleClock: @unchecked Sendable {
+package final class CycleClock: @unchecked Sendable {
     /// The process's clock, or nil where the counter is absent or not trusted (see `isTrusted`).
-    public static let shared: CycleClock? = isTrusted() ? CycleClock() : nil
+    package static let shared: CycleClock? = isTrusted() ? CycleClock() : nil
 
     /// Words: sequence (odd while the anchor changes), anchor counter, anchor nanoseconds, scale
     /// (nanoseconds per tick × 2^32), first counter reading, first nanoseconds.
@@ -58,7 +58,7 @@ public final class CycleClock: @unchecked Sendable {
 
     /// The current wall-clock time in nanoseconds since the Unix epoch.
     @inline(__always)
-    public func now() -> UInt64 { reader.now() }
+    package func now() -> UInt64 { reader.now() }
 
     /// What reading the clock needs, as a trivial value: a writer keeps one, so that taking a
     /// time touches no reference count.

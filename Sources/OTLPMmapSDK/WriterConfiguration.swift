@@ -7,16 +7,20 @@ public typealias SpanKind = OTLPMmapLayout.SpanKind
 public typealias StatusCode = OTLPMmapLayout.StatusCode
 public typealias SeverityNumber = OTLPMmapLayout.SeverityNumber
 public typealias AggregationTemporality = OTLPMmapLayout.AggregationTemporality
+/// A ring's size (slots and bytes per slot) in a file the writer creates.
+public typealias RingSize = OTLPMmapCore.RingSize
 
 /// How the reference writer creates its file and behaves when a ring is full.
 public struct WriterConfiguration: Sendable {
     /// The environment variable that names the file, shared with the other implementations.
     public static let fileEnvironmentVariable = FileEnvironment.variable
+    /// The format's default initial dictionary size, header included.
+    public static let defaultDictionaryBytes: Int64 = FileLayout.defaultDictionaryBytes
 
     public var path: String
-    public var events: FileConfiguration.RingSize
-    public var spans: FileConfiguration.RingSize
-    public var measurements: FileConfiguration.RingSize
+    public var events: RingSize
+    public var spans: RingSize
+    public var measurements: RingSize
     public var dictionaryBytes: Int64
     /// How long a record may wait for a free slot before it is dropped and counted. Zero: never wait.
     public var fullRingWait: Duration
@@ -33,10 +37,10 @@ public struct WriterConfiguration: Sendable {
 
     public init(
         path: String,
-        events: FileConfiguration.RingSize = .default,
-        spans: FileConfiguration.RingSize = .default,
-        measurements: FileConfiguration.RingSize = .default,
-        dictionaryBytes: Int64 = FileLayout.defaultDictionaryBytes,
+        events: RingSize = .default,
+        spans: RingSize = .default,
+        measurements: RingSize = .default,
+        dictionaryBytes: Int64 = WriterConfiguration.defaultDictionaryBytes,
         fullRingWait: Duration = .zero,
         resource: [Attribute] = WriterConfiguration.resourceFromEnvironment()
     ) {

@@ -43,7 +43,7 @@ public final class WriterStatistics: @unchecked Sendable {
 
     /// Per-thread slots allocated so far: at most the number of threads recording at the same time,
     /// since an exited thread's slot goes to the next new one.
-    public var threadSlots: Int { slots.count }
+    package var threadSlots: Int { slots.count }
 
     /// Sum over the three rings.
     public func total(_ outcome: Outcome) -> Int {

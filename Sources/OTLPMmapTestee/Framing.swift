@@ -3,13 +3,13 @@ import OTLPMmapWire
 /// The testee protocol's framing: a 4-byte little-endian length, then that many bytes of protobuf.
 /// A fixed-size prefix (not a varint) so that a testee in any language reads a frame with two plain
 /// reads; the same framing both ways.
-public enum Frame {
+package enum Frame {
     /// Frames larger than this are not frames: a peer that announces more is writing garbage.
-    public static let maxPayload = 16 << 20
-    public static let prefixSize = 4
+    package static let maxPayload = 16 << 20
+    package static let prefixSize = 4
 
     /// `message` as one frame.
-    public static func encode<Message: WireMessage>(_ message: Message) -> [UInt8] {
+    package static func encode<Message: WireMessage>(_ message: Message) -> [UInt8] {
         let size = message.encodedSize
         var bytes = [UInt8](repeating: 0, count: prefixSize + size)
         withUnsafeBytes(of: UInt32(size).littleEndian) { prefix in
@@ -23,7 +23,7 @@ public enum Frame {
     }
 
     /// Decodes a frame's payload; the error's offset is the payload's position in the byte stream.
-    public static func decode<Message: WireMessage>(_ type: Message.Type, _ payload: [UInt8], streamOffset: Int) throws(FrameError) -> Message {
+    package static func decode<Message: WireMessage>(_ type: Message.Type, _ payload: [UInt8], streamOffset: Int) throws(FrameError) -> Message {
         let result: Result<Message, FormatError> = payload.withUnsafeBytes { raw in
             var reader = ProtoReader(raw, baseOffset: streamOffset)
             do throws(FormatError) {
@@ -66,37 +66,37 @@ extension Frame {
 }
 
 /// A byte stream that does not hold well-formed frames.
-public struct FrameError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct FrameError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Position in the stream (bytes since the stream began) where the problem is.
-    public var offset: Int
-    public var message: String
+    package var offset: Int
+    package var message: String
 
-    public init(offset: Int, _ message: String) {
+    package init(offset: Int, _ message: String) {
         self.offset = offset
         self.message = message
     }
 
-    public var description: String { "at byte \(offset) of the stream: \(message)" }
+    package var description: String { "at byte \(offset) of the stream: \(message)" }
 }
 
 /// Cuts a byte stream that arrives in pieces into frames.
-public struct FrameSplitter: Sendable {
+package struct FrameSplitter: Sendable {
     private var buffer: [UInt8] = []
     /// Stream position of `buffer[0]`.
     private var bufferStart = 0
 
-    public init() {}
+    package init() {}
 
     /// Bytes received but not yet part of a whole frame.
-    public var pendingBytes: Int { buffer.count }
+    package var pendingBytes: Int { buffer.count }
     /// Bytes of the stream consumed into frames so far.
-    public var consumed: Int { bufferStart }
+    package var consumed: Int { bufferStart }
 
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
-    public mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
+    package mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
     /// The next whole frame's payload and its stream offset, or nil until more bytes arrive.
-    public mutating func next() throws(FrameError) -> (payload: [UInt8], offset: Int)? {
+    package mutating func next() throws(FrameError) -> (payload: [UInt8], offset: Int)? {
         guard buffer.count >= Frame.prefixSize else { return nil }
         let length = Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16 | Int(buffer[3]) << 24
         guard length <= Frame.maxPayload else {

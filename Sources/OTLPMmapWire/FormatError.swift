@@ -1,56 +1,56 @@
 /// The ID of a rule of the format (spec/layout.yaml `rules`). The generated layout declares one
 /// constant per rule; this runtime only needs the few it raises itself, and a test checks that those
 /// exist in the spec.
-public struct RuleID: Hashable, Sendable, CustomStringConvertible, Comparable {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public var description: String { rawValue }
-    public static func < (lhs: RuleID, rhs: RuleID) -> Bool { lhs.rawValue < rhs.rawValue }
+@usableFromInline package struct RuleID: Hashable, Sendable, CustomStringConvertible, Comparable {
+    @usableFromInline package let rawValue: String
+    @usableFromInline package init(_ rawValue: String) { self.rawValue = rawValue }
+    @usableFromInline package var description: String { rawValue }
+    @usableFromInline package static func < (lhs: RuleID, rhs: RuleID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// Rules the wire runtime raises without help from generated code. Internal, because the generated
-    /// layout declares the public constants of every rule; a test checks these IDs exist in the spec.
+    /// layout declares the package constants of every rule; a test checks these IDs exist in the spec.
     @usableFromInline static let wireFormat = RuleID("WIRE-FORMAT")
     @usableFromInline static let wireDepth = RuleID("WIRE-DEPTH")
     @usableFromInline static let recUtf8 = RuleID("REC-UTF8")
     /// Valid protobuf, but a known field has another wire type: the bytes are some other message.
     @usableFromInline static let slotDecode = RuleID("SLOT-DECODE")
     /// The rule IDs this runtime raises, for the test that checks them against the spec.
-    public static let raisedByRuntime = [wireFormat, wireDepth, recUtf8, slotDecode]
+    @usableFromInline package static let raisedByRuntime = [wireFormat, wireDepth, recUtf8, slotDecode]
 }
 
 /// Something in a file breaks a rule of the format. Every error says which rule and the file offset
 /// of the byte where the problem was seen, because the person reading it is usually debugging
 /// somebody else's writer with a hex dump open.
-public struct FormatError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var rule: RuleID
+@usableFromInline package struct FormatError: Error, CustomStringConvertible, Equatable, Sendable {
+    @usableFromInline package var rule: RuleID
     /// File offset of the offending byte (or of the start of the offending structure).
-    public var offset: Int
-    public var message: String
+    @usableFromInline package var offset: Int
+    @usableFromInline package var message: String
 
-    public init(_ rule: RuleID, at offset: Int, _ message: String) {
+    @usableFromInline package init(_ rule: RuleID, at offset: Int, _ message: String) {
         self.rule = rule
         self.offset = offset
         self.message = message
     }
 
-    public var description: String { "\(rule) at byte \(offset): \(message)" }
+    @usableFromInline package var description: String { "\(rule) at byte \(offset): \(message)" }
 }
 
 /// One field of a fixed-layout structure, as the generated layout describes it to generic code
 /// (tests that compare with the protocol tables, checkers that walk every field).
-public struct LayoutFieldInfo: Sendable, Equatable {
-    public var name: String
-    public var offset: Int
-    public var size: Int
-    public var type: String
-    public var atomic: Bool
-    public var rules: [RuleID]
+@usableFromInline package struct LayoutFieldInfo: Sendable, Equatable {
+    @usableFromInline package var name: String
+    @usableFromInline package var offset: Int
+    @usableFromInline package var size: Int
+    @usableFromInline package var type: String
+    @usableFromInline package var atomic: Bool
+    @usableFromInline package var rules: [RuleID]
     /// The format version that introduced the field: files of older versions reserve its bytes.
-    public var since: Int
+    @usableFromInline package var since: Int
     /// The version from which the field is deprecated, if it is.
-    public var deprecated: Int?
+    @usableFromInline package var deprecated: Int?
 
-    public init(name: String, offset: Int, size: Int, type: String, atomic: Bool, rules: [RuleID], since: Int = 1, deprecated: Int? = nil) {
+    @usableFromInline package init(name: String, offset: Int, size: Int, type: String, atomic: Bool, rules: [RuleID], since: Int = 1, deprecated: Int? = nil) {
         self.name = name
         self.offset = offset
         self.size = size
@@ -63,22 +63,22 @@ public struct LayoutFieldInfo: Sendable, Equatable {
 }
 
 /// One field of a record message, as the generated layout describes it to generic code.
-public struct MessageFieldInfo: Sendable, Equatable {
-    public var name: String
-    public var number: Int
-    public var repeated: Bool
-    public var oneof: String?
+@usableFromInline package struct MessageFieldInfo: Sendable, Equatable {
+    @usableFromInline package var name: String
+    @usableFromInline package var number: Int
+    @usableFromInline package var repeated: Bool
+    @usableFromInline package var oneof: String?
     /// The dictionary entry kind an int64 reference field points at.
-    public var ref: String?
+    @usableFromInline package var ref: String?
     /// The exact byte length a bytes field must have when present.
-    public var length: Int?
-    public var rules: [RuleID]
+    @usableFromInline package var length: Int?
+    @usableFromInline package var rules: [RuleID]
     /// The format version that introduced the field; files of older versions never hold it.
-    public var since: Int
+    @usableFromInline package var since: Int
     /// The version from which writers should no longer write it, if any.
-    public var deprecated: Int?
+    @usableFromInline package var deprecated: Int?
 
-    public init(name: String, number: Int, repeated: Bool, oneof: String?, ref: String?, length: Int?, rules: [RuleID], since: Int = 1, deprecated: Int? = nil) {
+    @usableFromInline package init(name: String, number: Int, repeated: Bool, oneof: String?, ref: String?, length: Int?, rules: [RuleID], since: Int = 1, deprecated: Int? = nil) {
         self.name = name
         self.number = number
         self.repeated = repeated

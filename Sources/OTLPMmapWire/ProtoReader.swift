@@ -3,20 +3,20 @@
 ///
 /// Callers decode from a private copy of a slot or entry rather than from shared memory, so a writer
 /// changing bytes underneath cannot make two reads of one byte disagree.
-public struct ProtoReader {
-    public static let maxDepth = 64
+@usableFromInline package struct ProtoReader {
+    @usableFromInline package static let maxDepth = 64
 
     @usableFromInline let bytes: UnsafeRawBufferPointer
     @usableFromInline var position: Int
     @usableFromInline let end: Int
     /// File offset of `bytes[0]`.
-    public let baseOffset: Int
+    @usableFromInline package let baseOffset: Int
     /// How many messages enclose this one.
-    public var depth: Int { depthOverride ?? parentDepth }
+    @usableFromInline package var depth: Int { depthOverride ?? parentDepth }
     @usableFromInline let parentDepth: Int
     @usableFromInline var depthOverride: Int?
 
-    public init(_ bytes: UnsafeRawBufferPointer, baseOffset: Int, depth: Int = 0) {
+    @usableFromInline package init(_ bytes: UnsafeRawBufferPointer, baseOffset: Int, depth: Int = 0) {
         self.bytes = bytes
         self.position = 0
         self.end = bytes.count
@@ -32,16 +32,16 @@ public struct ProtoReader {
         parentDepth = parent.depth + 1
     }
 
-    public var isAtEnd: Bool { position >= end }
+    @usableFromInline package var isAtEnd: Bool { position >= end }
     /// File offset of the next byte to read.
-    public var fileOffset: Int { baseOffset + position }
+    @usableFromInline package var fileOffset: Int { baseOffset + position }
 
-    public func error(_ message: String) -> FormatError {
+    @usableFromInline package func error(_ message: String) -> FormatError {
         FormatError(.wireFormat, at: fileOffset, message)
     }
 
     @inlinable
-    public mutating func readVarint() throws(FormatError) -> UInt64 {
+    @usableFromInline package mutating func readVarint() throws(FormatError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = position
@@ -62,7 +62,7 @@ public struct ProtoReader {
 
     /// Reads a field key. Field number 0 and the group wire types (3, 4) are errors: no OTLP-mmap
     /// message uses them, and accepting them would let a hostile record nest without limit.
-    public mutating func readTag() throws(FormatError) -> (number: Int, wireType: Int) {
+    @usableFromInline package mutating func readTag() throws(FormatError) -> (number: Int, wireType: Int) {
         let start = fileOffset
         let key = try readVarint()
         let wireType = Int(key & 7)
@@ -76,24 +76,24 @@ public struct ProtoReader {
         return (Int(number), wireType)
     }
 
-    public mutating func readFixed32() throws(FormatError) -> UInt32 {
+    @usableFromInline package mutating func readFixed32() throws(FormatError) -> UInt32 {
         guard end - position >= 4 else { throw error("fixed32 value is truncated") }
         let value = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
         position += 4
         return value
     }
 
-    public mutating func readFixed64() throws(FormatError) -> UInt64 {
+    @usableFromInline package mutating func readFixed64() throws(FormatError) -> UInt64 {
         guard end - position >= 8 else { throw error("fixed64 value is truncated") }
         let value = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
         position += 8
         return value
     }
 
-    public mutating func readDouble() throws(FormatError) -> Double { Double(bitPattern: try readFixed64()) }
+    @usableFromInline package mutating func readDouble() throws(FormatError) -> Double { Double(bitPattern: try readFixed64()) }
 
     /// Reads a length prefix and returns the range of the payload, which must lie inside this message.
-    public mutating func readLengthDelimited() throws(FormatError) -> Range<Int> {
+    @usableFromInline package mutating func readLengthDelimited() throws(FormatError) -> Range<Int> {
         let start = fileOffset
         let length = try readVarint()
         guard length <= UInt64(end - position) else {
@@ -105,12 +105,12 @@ public struct ProtoReader {
         return range
     }
 
-    public mutating func readBytes() throws(FormatError) -> [UInt8] {
+    @usableFromInline package mutating func readBytes() throws(FormatError) -> [UInt8] {
         let range = try readLengthDelimited()
         return Array(bytes[range])
     }
 
-    public mutating func readString() throws(FormatError) -> String {
+    @usableFromInline package mutating func readString() throws(FormatError) -> String {
         let range = try readLengthDelimited()
         // `String(validating:as:)` runs the standard library's validation unspecialised (generic over
         // the encoding): 7 % of a collector's drain in the profile. Decoding repairs invalid input
@@ -126,7 +126,7 @@ public struct ProtoReader {
     }
 
     /// A reader for an embedded message; fails past `maxDepth` so hostile nesting cannot exhaust the stack.
-    public mutating func readMessage() throws(FormatError) -> ProtoReader {
+    @usableFromInline package mutating func readMessage() throws(FormatError) -> ProtoReader {
         let start = fileOffset
         let range = try readLengthDelimited()
         guard depth + 1 <= ProtoReader.maxDepth else {
@@ -136,14 +136,14 @@ public struct ProtoReader {
     }
 
     /// A reader over the payload of a packed repeated field (same depth: its elements are scalars).
-    public mutating func readPacked() throws(FormatError) -> ProtoReader {
+    @usableFromInline package mutating func readPacked() throws(FormatError) -> ProtoReader {
         let range = try readLengthDelimited()
         var packed = ProtoReader(parent: self, range: range)
         packed.depthOverride = depth
         return packed
     }
 
-    public mutating func skip(wireType: Int) throws(FormatError) {
+    @usableFromInline package mutating func skip(wireType: Int) throws(FormatError) {
         switch wireType {
         case 0: _ = try readVarint()
         case 1: _ = try readFixed64()
@@ -155,14 +155,14 @@ public struct ProtoReader {
 
     /// The error for a known field that arrived with the wrong wire type: well-formed protobuf of
     /// some other message (SLOT-DECODE; a dictionary reader turns it into DICT-REF-KIND).
-    public func wireTypeMismatch(message: String, field: String, number: Int, found: Int, expected: Int) -> FormatError {
+    @usableFromInline package func wireTypeMismatch(message: String, field: String, number: Int, found: Int, expected: Int) -> FormatError {
         FormatError(.slotDecode, at: fileOffset, "\(message).\(field) (field \(number)) has wire type \(found), expected \(expected)")
     }
 }
 
 /// Reads a whole length-delimited item (a slot or a dictionary entry): a varint length, then the bytes.
 /// Returns the payload's range in `bytes`.
-public func readLengthPrefixed(_ bytes: UnsafeRawBufferPointer, baseOffset: Int, rule: RuleID) throws(FormatError) -> Range<Int> {
+@usableFromInline package func readLengthPrefixed(_ bytes: UnsafeRawBufferPointer, baseOffset: Int, rule: RuleID) throws(FormatError) -> Range<Int> {
     var reader = ProtoReader(bytes, baseOffset: baseOffset)
     do {
         return try reader.readLengthDelimited()
@@ -174,7 +174,7 @@ public func readLengthPrefixed(_ bytes: UnsafeRawBufferPointer, baseOffset: Int,
 extension Array where Element == UInt8 {
     /// `withUnsafeBytes` for decoders: keeps the error type `FormatError`, which `rethrows` would erase.
     @inlinable
-    public func withDecodableBytes<Result>(
+    @usableFromInline package func withDecodableBytes<Result>(
         _ body: (UnsafeRawBufferPointer) throws(FormatError) -> Result
     ) throws(FormatError) -> Result {
         let outcome: Swift.Result<Result, FormatError> = withUnsafeBytes { bytes in

@@ -1,7 +1,7 @@
 /// A decoded message as a tree that generic code can walk without knowing the message types:
 /// `inspect` renders it, and dictionary references inside it (`.reference`) are resolved by whoever
 /// holds the file. Generated message types produce it through `recordValue`.
-public enum RecordValue: Equatable, Sendable {
+@usableFromInline package enum RecordValue: Equatable, Sendable {
     case message(type: String, fields: [(name: String, value: RecordValue)])
     case list([RecordValue])
     case int(Int64)
@@ -14,7 +14,7 @@ public enum RecordValue: Equatable, Sendable {
     /// An int64 field holding the file offset of a dictionary entry of kind `kind` (0 = none).
     case reference(kind: String, offset: Int64)
 
-    public static func == (lhs: RecordValue, rhs: RecordValue) -> Bool {
+    @usableFromInline package static func == (lhs: RecordValue, rhs: RecordValue) -> Bool {
         switch (lhs, rhs) {
         case let (.message(t1, f1), .message(t2, f2)):
             t1 == t2 && f1.count == f2.count && zip(f1, f2).allSatisfy { $0.name == $1.name && $0.value == $1.value }
@@ -32,14 +32,14 @@ public enum RecordValue: Equatable, Sendable {
     }
 
     /// The field of a message value with this name.
-    public subscript(field name: String) -> RecordValue? {
+    @usableFromInline package subscript(field name: String) -> RecordValue? {
         guard case .message(_, let fields) = self else { return nil }
         return fields.first { $0.name == name }?.value
     }
 }
 
 /// Lowercase hex of bytes, as OTLP JSON writes trace and span ids.
-public func hexString(_ bytes: [UInt8]) -> String {
+@usableFromInline package func hexString(_ bytes: [UInt8]) -> String {
     let digits: [Character] = Array("0123456789abcdef")
     var result = ""
     result.reserveCapacity(bytes.count * 2)

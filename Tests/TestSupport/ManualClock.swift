@@ -2,13 +2,13 @@ import Synchronization
 
 /// A clock that moves only when a test advances it: code under test that sleeps on it wakes when
 /// the test says so, and a test of a timeout does not wait for it in real time.
-public final class ManualClock: Clock, Sendable {
-    public struct Instant: InstantProtocol {
-        public let offset: Duration
+package final class ManualClock: Clock, Sendable {
+    package struct Instant: InstantProtocol {
+        package let offset: Duration
 
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        package func duration(to other: Instant) -> Duration { other.offset - offset }
+        package static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -25,15 +25,15 @@ public final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var now: Instant { state.withLock { $0.now } }
-    public var minimumResolution: Duration { .nanoseconds(1) }
+    package var now: Instant { state.withLock { $0.now } }
+    package var minimumResolution: Duration { .nanoseconds(1) }
 
     /// Tasks asleep on this clock right now.
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    package var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID
@@ -58,7 +58,7 @@ public final class ManualClock: Clock, Sendable {
     }
 
     /// Moves the clock forward and wakes every sleeper whose deadline it reached.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let now = state.now
@@ -71,17 +71,17 @@ public final class ManualClock: Clock, Sendable {
 }
 
 /// A wall clock a test can step (Unix nanoseconds), as an administrator or NTP would.
-public final class SteppableWallClock: Sendable {
+package final class SteppableWallClock: Sendable {
     private let value: Mutex<UInt64>
 
-    public init(_ start: UInt64) {
+    package init(_ start: UInt64) {
         value = Mutex(start)
     }
 
-    public func read() -> UInt64 { value.withLock { $0 } }
+    package func read() -> UInt64 { value.withLock { $0 } }
 
     /// Steps the clock by `nanoseconds`, back when negative.
-    public func step(by nanoseconds: Int64) {
+    package func step(by nanoseconds: Int64) {
         value.withLock { $0 = UInt64(Int64($0) + nanoseconds) }
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Paths and processes the test targets share.
-public enum TestSupport {
+package enum TestSupport {
     /// The repository root: the folder above this file that holds Package.swift.
-    public static let repositoryRoot: URL = {
+    package static let repositoryRoot: URL = {
         var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while url.path != "/" {
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
@@ -13,7 +13,7 @@ public enum TestSupport {
     }()
 
     /// The `otlp-mmap` executable SwiftPM built next to the test bundle.
-    public static var toolPath: String {
+    package static var toolPath: String {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var folder = executable.deletingLastPathComponent()
         // On Linux the test bundle is `<build>/otlp-mmapPackageTests.xctest`, an executable file.
@@ -26,7 +26,7 @@ public enum TestSupport {
     }
 
     /// A fresh, empty folder removed at process exit by the OS's tmp cleanup, unique per call.
-    public static func temporaryDirectory(_ label: String = #function) throws -> URL {
+    package static func temporaryDirectory(_ label: String = #function) throws -> URL {
         let name = label.filter { $0.isLetter || $0.isNumber }
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("otlp-mmap-tests")
@@ -36,19 +36,19 @@ public enum TestSupport {
     }
 
     /// A fixture file under ConformanceTests/fixtures.
-    public static func fixture(_ name: String) -> URL {
+    package static func fixture(_ name: String) -> URL {
         repositoryRoot.appendingPathComponent("ConformanceTests/fixtures").appendingPathComponent(name)
     }
 
-    public struct ProcessResult: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
+    package struct ProcessResult: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
     }
 
     /// A started child process whose output is collected in files (pipes could fill up and block it).
-    public final class Child: @unchecked Sendable {
-        public let process: Process
+    package final class Child: @unchecked Sendable {
+        package let process: Process
         let outURL: URL
         let errURL: URL
 
@@ -58,15 +58,15 @@ public enum TestSupport {
             self.errURL = errURL
         }
 
-        public var isRunning: Bool { process.isRunning }
+        package var isRunning: Bool { process.isRunning }
 
         /// What the child has written to standard output so far.
-        public var standardOutput: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+        package var standardOutput: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
 
         /// Waits for the child, killing it after `timeout` seconds so a hung child cannot hang the
         /// tests. Suspends rather than blocks: tests run on the cooperative pool (two threads on a
         /// two-core machine), and a test blocked on a child starves every other test's tasks.
-        public func wait(timeout: Double = 60) async -> ProcessResult {
+        package func wait(timeout: Double = 60) async -> ProcessResult {
             let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
             while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -78,7 +78,7 @@ public enum TestSupport {
 
         /// Waits until the child's standard error contains `text`; false when it exits or `timeout`
         /// seconds pass first. For "it has got that far" rather than a fixed pause.
-        public func waitForStandardError(containing text: String, timeout: Double = 30) async -> Bool {
+        package func waitForStandardError(containing text: String, timeout: Double = 30) async -> Bool {
             let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
             while ContinuousClock.now < deadline {
                 if let err = try? String(contentsOf: errURL, encoding: .utf8), err.contains(text) { return true }
@@ -89,7 +89,7 @@ public enum TestSupport {
         }
 
         /// Returns once the child has exited (after a kill, say).
-        public func exit() async {
+        package func exit() async {
             while process.isRunning { try? await Task.sleep(for: .milliseconds(1)) }
             process.waitUntilExit()    // reaped already: returns at once, and settles terminationStatus
         }
@@ -97,7 +97,7 @@ public enum TestSupport {
 
     /// Starts `otlp-mmap` (or `executable`) with `arguments`.
     /// `directory`: the child's working folder (default: the repository root).
-    public static func start(_ arguments: [String], executable: String? = nil, environment: [String: String] = [:],
+    package static func start(_ arguments: [String], executable: String? = nil, environment: [String: String] = [:],
                              directory: URL? = nil) throws -> Child {
         let folder = try temporaryDirectory("process")
         let outURL = folder.appendingPathComponent("stdout")
@@ -116,7 +116,7 @@ public enum TestSupport {
     }
 
     /// Runs `otlp-mmap` with `arguments` to completion.
-    public static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120, directory: URL? = nil) async throws -> ProcessResult {
+    package static func run(_ arguments: [String], executable: String? = nil, timeout: Double = 120, directory: URL? = nil) async throws -> ProcessResult {
         try await start(arguments, executable: executable, directory: directory).wait(timeout: timeout)
     }
 }
@@ -127,7 +127,7 @@ extension TestSupport {
     /// cooperative pool, two threads on this 2-core machine: a test that blocks one of them for
     /// seconds stalls every async test beside it (the in-process collectors), which then miss their
     /// deadlines. `body` returns what the test checks: issues are recorded on the test's task.
-    public static func offThePool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+    package static func offThePool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Swift.Result { try body() }) }
             thread.stackSize = 8 << 20
@@ -139,7 +139,7 @@ extension TestSupport {
 extension TestSupport {
     /// Tests that keep the machine's cores busy for long (fuzz runs of hundreds of cases) take turns:
     /// on a 2-core machine two of them at once starve the timing-bound tests running beside them.
-    public static func oneHeavyAtATime<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+    package static func oneHeavyAtATime<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         await HeavyTurns.shared.acquire()
         do {
             let result = try await body()

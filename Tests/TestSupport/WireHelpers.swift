@@ -1,7 +1,7 @@
 import OTLPMmapWire
 
 /// Decodes a whole payload as `M`, errors carrying file offsets from `baseOffset` on.
-public func decodeMessage<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8], baseOffset: Int = 0) throws -> M {
+package func decodeMessage<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8], baseOffset: Int = 0) throws -> M {
     try bytes.withDecodableBytes { raw throws(FormatError) in
         var reader = ProtoReader(raw, baseOffset: baseOffset)
         return try M(from: &reader)
@@ -9,7 +9,7 @@ public func decodeMessage<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8], base
 }
 
 /// Encodes `message` with its generated encoder.
-public func encodeMessage<M: WireMessage>(_ message: M) -> [UInt8] {
+package func encodeMessage<M: WireMessage>(_ message: M) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: message.encodedSize)
     bytes.withUnsafeMutableBytes { raw in
         var writer = ProtoWriter(raw)

@@ -24,23 +24,23 @@ enum SwiftFileLayoutEmitter {
         out.doc(layout.doc)
         out.doc("")
         out.doc(layout.fileDoc)
-        out.block("public enum FileLayout {") { out in
-            out.line("public static let formatName = \(Naming.literal(layout.formatName))")
+        out.block("package enum FileLayout {") { out in
+            out.line("package static let formatName = \(Naming.literal(layout.formatName))")
             out.doc("The newest version: what writers write.")
-            out.line("public static let version: Int64 = \(layout.version)")
+            out.line("package static let version: Int64 = \(layout.version)")
             out.doc("Every version this layout reads, oldest first; a file of another version breaks HDR-VERSION.")
-            out.line("public static let versions: [Int64] = [\(layout.versions.map { String($0.number) }.joined(separator: ", "))]")
+            out.line("package static let versions: [Int64] = [\(layout.versions.map { String($0.number) }.joined(separator: ", "))]")
             out.doc("Whether files of format `version` are read by this layout.")
-            out.line("public static func knows(_ version: Int64) -> Bool { versions.contains(version) }")
+            out.line("package static func knows(_ version: Int64) -> Bool { versions.contains(version) }")
             for (name, value) in layout.defaults {
-                out.line("public static let default\(Naming.upperCamel(name)): Int64 = \(value)")
+                out.line("package static let default\(Naming.upperCamel(name)): Int64 = \(value)")
             }
             out.doc("Section names in file order.")
-            out.line("public static let sectionOrder = [\(layout.sections.map { Naming.literal($0.name) }.joined(separator: ", "))]")
+            out.line("package static let sectionOrder = [\(layout.sections.map { Naming.literal($0.name) }.joined(separator: ", "))]")
         }
         out.line()
         out.doc("The format versions this layout describes; `FormatVersion(rawValue: header.version)` says which one a file is (nil: one this reader does not know).")
-        out.block("public enum FormatVersion: Int64, Sendable, CaseIterable {") { out in
+        out.block("package enum FormatVersion: Int64, Sendable, CaseIterable {") { out in
             for version in layout.versions {
                 if !version.doc.isEmpty { out.doc(version.doc) }
                 out.line("case v\(version.number) = \(version.number)")
@@ -49,10 +49,10 @@ enum SwiftFileLayoutEmitter {
         let dictionary = layout.structure(named: layout.dictionaryHeader)!
         out.line()
         out.doc(layout.dictionaryDoc)
-        out.block("public enum DictionaryLayout {") { out in
-            out.line("public static let headerSize = \(dictionary.size)")
+        out.block("package enum DictionaryLayout {") { out in
+            out.line("package static let headerSize = \(dictionary.size)")
             out.doc("File offset of the first entry of a dictionary at `dictionaryOffset`.")
-            out.line("public static func firstEntryOffset(dictionaryOffset: Int64) -> Int64 { dictionaryOffset &+ \(dictionary.size) }")
+            out.line("package static func firstEntryOffset(dictionaryOffset: Int64) -> Int64 { dictionaryOffset &+ \(dictionary.size) }")
         }
     }
 
@@ -71,43 +71,43 @@ enum SwiftFileLayoutEmitter {
         out.doc(layout.ringDoc)
         out.doc("")
         out.doc("Ring byte size = \(formula).")
-        out.block("public enum RingLayout {") { out in
-            out.line("public static let formula = \(Naming.literal(formula))")
+        out.block("package enum RingLayout {") { out in
+            out.line("package static let formula = \(Naming.literal(formula))")
             for (index, part) in layout.ringParts.enumerated() {
                 out.line()
                 out.doc("Offset of `\(part.name)` from the ring's start; nil when the sizes overflow. \(part.doc)")
                 let prefix = terms[..<index].map(\.code)
                 let expression = prefix.isEmpty ? "0" : prefix.dropFirst().reduce(prefix[0]) { "add(\($0), \($1))" }
-                out.block("public static func \(Naming.lowerCamel(part.name))Offset(\(parameters)) -> Int64? {") { out in
+                out.block("package static func \(Naming.lowerCamel(part.name))Offset(\(parameters)) -> Int64? {") { out in
                     out.line(expression.hasPrefix("add") || expression.hasPrefix("mul") ? expression : "Int64(\(expression))")
                 }
             }
             out.line()
             out.doc("Whole ring size in bytes; nil when the sizes overflow.")
-            out.block("public static func byteSize(\(parameters)) -> Int64? {") { out in
+            out.block("package static func byteSize(\(parameters)) -> Int64? {") { out in
                 let all = terms.map(\.code)
                 out.line(all.dropFirst().reduce(all[0]) { "add(\($0), \($1))" })
             }
             out.line()
             for part in layout.ringParts {
                 if case .array(_, let element) = part.content {
-                    out.line("public static let \(Naming.lowerCamel(part.name))ElementSize = \(element.size)")
+                    out.line("package static let \(Naming.lowerCamel(part.name))ElementSize = \(element.size)")
                     if case .number(let value) = element.initial {
-                        out.line("public static let \(Naming.lowerCamel(part.name))Initial: Int32 = \(value)")
+                        out.line("package static let \(Naming.lowerCamel(part.name))Initial: Int32 = \(value)")
                     }
                 }
             }
             out.line()
             out.doc("Slot index of sequence `s`: \(layout.sequence.slotIndex).")
-            out.block("@inlinable public static func slotIndex(sequence s: Int64, numBuffers: Int64) -> Int64 {") { out in
+            out.block("@inlinable package static func slotIndex(sequence s: Int64, numBuffers: Int64) -> Int64 {") { out in
                 out.line("s & (numBuffers &- 1)")
             }
             out.doc("The flag this spec writes: \(layout.sequence.flag). \(layout.sequence.doc)")
-            out.block("@inlinable public static func flag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {") { out in
+            out.block("@inlinable package static func flag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {") { out in
                 out.line("Int32(truncatingIfNeeded: UInt64(bitPattern: s) >> UInt64(log2NumBuffers))")
             }
             out.doc("The flag other writers may use: \(layout.sequence.flagAlternative).")
-            out.block("@inlinable public static func alternativeFlag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {") { out in
+            out.block("@inlinable package static func alternativeFlag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {") { out in
                 out.line("Int32(bitPattern: UInt32(truncatingIfNeeded: s) >> UInt32(log2NumBuffers))")
             }
             out.line()
@@ -132,12 +132,12 @@ enum SwiftFileLayoutEmitter {
             let type = SwiftStructuresEmitter.swiftType(element.type)
             let viewName = "\(Naming.upperCamel(part.name))ArrayView"
             out.doc("The `\(part.name)` array: `\(count)` elements of \(element.type.rawValue). \(part.doc)")
-            out.block("public struct \(viewName): @unchecked Sendable {") { out in
-                out.line("public let pointer: UnsafeMutableRawPointer")
-                out.line("public let count: Int")
-                out.line("public let fileOffset: Int")
+            out.block("package struct \(viewName): @unchecked Sendable {") { out in
+                out.line("package let pointer: UnsafeMutableRawPointer")
+                out.line("package let count: Int")
+                out.line("package let fileOffset: Int")
                 out.line()
-                out.block("public init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, count: Int, rule: RuleID) throws(FormatError) {") { out in
+                out.block("package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, count: Int, rule: RuleID) throws(FormatError) {") { out in
                     out.line("let (bytes, overflow) = count.multipliedReportingOverflow(by: \(element.size))")
                     out.block("guard count >= 0, !overflow, offset >= 0, offset <= mapping.count, mapping.count - offset >= bytes, let base = mapping.baseAddress else {") { out in
                         out.line("throw FormatError(rule, at: offset, \"\(part.name) array of \\(count) elements at offset \\(offset) does not fit in \\(mapping.count) mapped bytes\")")
@@ -147,7 +147,7 @@ enum SwiftFileLayoutEmitter {
                     out.line("fileOffset = offset")
                 }
                 out.line()
-                out.block("@inlinable public subscript(index: Int) -> \(type) {") { out in
+                out.block("@inlinable package subscript(index: Int) -> \(type) {") { out in
                     out.block("get {") { out in
                         out.line("precondition(index >= 0 && index < count, \"\(part.name) index out of range\")")
                         out.line("return SharedMemory.load\(type)(pointer + index * \(element.size))")
@@ -160,7 +160,7 @@ enum SwiftFileLayoutEmitter {
                 if case .number(let value) = element.initial {
                     out.line()
                     out.doc("Sets every element to its initial value, \(value).")
-                    out.block("public func initialize() {") { out in
+                    out.block("package func initialize() {") { out in
                         out.line("for index in 0..<count { self[index] = \(value) }")
                     }
                 }
@@ -182,13 +182,13 @@ enum SwiftFileLayoutEmitter {
                     for ring in layout.rings { out.line("case .\(Naming.lowerCamel(ring.name)): \(Naming.literal(ring.name))") }
                 }
             }
-            out.block("public var recordType: String {") { out in
+            out.block("package var recordType: String {") { out in
                 out.block("switch self {") { out in
                     for ring in layout.rings { out.line("case .\(Naming.lowerCamel(ring.name)): \(Naming.literal(ring.record))") }
                 }
             }
             out.doc("The file header field that holds this ring's file offset.")
-            out.block("public func offset(in header: FileHeaderView) -> Int64 {") { out in
+            out.block("package func offset(in header: FileHeaderView) -> Int64 {") { out in
                 out.block("switch self {") { out in
                     for ring in layout.rings {
                         let section = layout.sections.first { $0.content == .ring(ring.name) }!
@@ -197,7 +197,7 @@ enum SwiftFileLayoutEmitter {
                 }
             }
             out.doc("File offset of the header field that holds this ring's offset.")
-            out.block("public var headerFieldOffset: Int {") { out in
+            out.block("package var headerFieldOffset: Int {") { out in
                 out.block("switch self {") { out in
                     for ring in layout.rings {
                         let section = layout.sections.first { $0.content == .ring(ring.name) }!
@@ -206,7 +206,7 @@ enum SwiftFileLayoutEmitter {
                 }
             }
             out.doc("Decodes one record of this ring's type from a slot's payload.")
-            out.block("public func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {") { out in
+            out.block("package func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {") { out in
                 out.block("switch self {") { out in
                     for ring in layout.rings {
                         out.line("case .\(Naming.lowerCamel(ring.name)): try \(ring.record).decode(payload, baseOffset: baseOffset).recordValue")
@@ -214,7 +214,7 @@ enum SwiftFileLayoutEmitter {
                 }
             }
             out.doc("Decodes one record and appends the record rules it breaks (its `validate(at:into:)`, each finding naming `offset`) to `findings`.")
-            out.block("public func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int, validatingAt offset: Int, into findings: inout [FormatError]) throws(FormatError) -> RecordValue {") { out in
+            out.block("package func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int, validatingAt offset: Int, into findings: inout [FormatError]) throws(FormatError) -> RecordValue {") { out in
                 out.block("switch self {") { out in
                     for ring in layout.rings {
                         out.line("case .\(Naming.lowerCamel(ring.name)):")
@@ -229,14 +229,14 @@ enum SwiftFileLayoutEmitter {
 
     static func emitEntryKinds(_ layout: Layout, into out: inout CodeWriter) {
         out.doc("What a dictionary entry holds, known from the field that refers to it.")
-        out.block("public enum DictionaryEntryKind: String, CaseIterable, Sendable {") { out in
+        out.block("package enum DictionaryEntryKind: String, CaseIterable, Sendable {") { out in
             for kind in layout.entryKinds {
                 out.doc(kind.doc)
                 out.line("case \(Naming.identifier(Naming.lowerCamel(kind.name))) = \(Naming.literal(kind.name))")
             }
             out.line()
             out.doc("Decodes an entry's payload (the bytes after its length prefix) as this kind.")
-            out.block("public func decodeEntry(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DecodedEntry {") { out in
+            out.block("package func decodeEntry(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DecodedEntry {") { out in
                 out.block("switch self {") { out in
                     for kind in layout.entryKinds {
                         let name = Naming.identifier(Naming.lowerCamel(kind.name))
@@ -254,18 +254,18 @@ enum SwiftFileLayoutEmitter {
             }
             out.line()
             out.doc("Decodes an entry's payload as a generic tree.")
-            out.block("public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {") { out in
+            out.block("package func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {") { out in
                 out.line("try decodeEntry(payload, baseOffset: baseOffset).recordValue")
             }
         }
         out.line()
         out.doc("A dictionary entry decoded as the kind its reference names.")
-        out.block("public enum DecodedEntry: Equatable, Sendable {") { out in
+        out.block("package enum DecodedEntry: Equatable, Sendable {") { out in
             for kind in layout.entryKinds {
                 out.line("case \(Naming.identifier(Naming.lowerCamel(kind.name)))(\(kind.message ?? "String"))")
             }
             out.line()
-            out.block("public var kind: DictionaryEntryKind {") { out in
+            out.block("package var kind: DictionaryEntryKind {") { out in
                 out.block("switch self {") { out in
                     for kind in layout.entryKinds {
                         let name = Naming.identifier(Naming.lowerCamel(kind.name))
@@ -274,7 +274,7 @@ enum SwiftFileLayoutEmitter {
                 }
             }
             out.doc("The entry as a generic tree.")
-            out.block("public var recordValue: RecordValue {") { out in
+            out.block("package var recordValue: RecordValue {") { out in
                 out.block("switch self {") { out in
                     for kind in layout.entryKinds {
                         let name = Naming.identifier(Naming.lowerCamel(kind.name))
@@ -283,7 +283,7 @@ enum SwiftFileLayoutEmitter {
                 }
             }
             out.doc("Appends the record rules the entry breaks to `findings`, each naming `offset` (the entry's reference).")
-            out.block("public func validate(at offset: Int, into findings: inout [FormatError]) {") { out in
+            out.block("package func validate(at offset: Int, into findings: inout [FormatError]) {") { out in
                 out.block("switch self {") { out in
                     for kind in layout.entryKinds {
                         let name = Naming.identifier(Naming.lowerCamel(kind.name))

@@ -28,8 +28,8 @@ enum SwiftMessagesEmitter {
         }
         out.line()
         out.doc(catalogueDoc)
-        out.block("public enum \(catalogue) {") { out in
-            out.block("public static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {") { out in
+        out.block("package enum \(catalogue) {") { out in
+            out.block("package static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {") { out in
                 out.block("switch name {") { out in
                     for message in schema.messages { out.line("case \(Naming.literal(message.name)): \(message.name).fieldInfo") }
                     out.line("default: nil")
@@ -78,9 +78,9 @@ struct MessageEmitter {
 
     func emit(into out: inout CodeWriter) {
         out.doc(message.doc)
-        out.block("public struct \(message.name): \(validation ? "RuleCheckedMessage" : "WireMessage"), Equatable {") { out in
+        out.block("package struct \(message.name): \(validation ? "RuleCheckedMessage" : "WireMessage"), Equatable {") { out in
             out.doc("Every field as the spec describes it, for checkers that walk records generically.")
-            out.block("public static let fieldInfo: [MessageFieldInfo] = [", closing: "]") { out in
+            out.block("package static let fieldInfo: [MessageFieldInfo] = [", closing: "]") { out in
                 for field in message.fields {
                     let rules = field.rules.map { ".\(Naming.ruleConstant($0))" }.joined(separator: ", ")
                     let ref = field.ref.map(Naming.literal) ?? "nil"
@@ -93,8 +93,8 @@ struct MessageEmitter {
             out.line()
             if !message.fields.isEmpty {
                 out.doc("Field numbers, for encoders that stream a record without building this type.")
-                out.block("public enum Field {") { out in
-                    for field in message.fields { out.line("@inlinable public static var \(property(field)): Int { \(field.number) }") }
+                out.block("package enum Field {") { out in
+                    for field in message.fields { out.line("@inlinable package static var \(property(field)): Int { \(field.number) }") }
                 }
                 out.line()
             }
@@ -106,11 +106,11 @@ struct MessageEmitter {
                 if field.since > 1 { note += " Since format version \(field.since): files of older versions never hold it." }
                 if let deprecated = field.deprecated { note += " Deprecated from version \(deprecated)." }
                 out.doc("`\(field.name)` = \(field.number).\(note)")
-                out.line("public var \(property(field)): \(swiftType(field)) = \(defaultValue(field))")
+                out.line("package var \(property(field)): \(swiftType(field)) = \(defaultValue(field))")
             }
             for oneof in message.oneofs {
                 out.doc("The oneof `\(oneof)`: at most one member is set.")
-                out.line("public var \(Naming.identifier(Naming.lowerCamel(oneof))): \(choiceType(oneof))? = nil")
+                out.line("package var \(Naming.identifier(Naming.lowerCamel(oneof))): \(choiceType(oneof))? = nil")
             }
             out.line()
             emitInit(into: &out)
@@ -290,7 +290,7 @@ struct MessageEmitter {
     // MARK: sections
 
     func emitOneofEnum(_ oneof: String, into out: inout CodeWriter) {
-        out.block("public enum \(choiceType(oneof)): Equatable, Sendable {") { out in
+        out.block("package enum \(choiceType(oneof)): Equatable, Sendable {") { out in
             for member in message.members(ofOneof: oneof) {
                 out.line("case \(caseName(member))(\(elementType(member)))")
             }
@@ -310,14 +310,14 @@ struct MessageEmitter {
             parameters.append("\(name): \(choiceType(oneof))? = nil")
             assignments.append("self.\(name) = \(name)")
         }
-        out.block("public init(\(parameters.joined(separator: ", "))) {") { out in
+        out.block("package init(\(parameters.joined(separator: ", "))) {") { out in
             for assignment in assignments { out.line(assignment) }
         }
     }
 
     func emitSize(into out: inout CodeWriter) {
         out.doc("Bytes `encode(to:)` writes.")
-        out.block("public var encodedSize: Int {") { out in
+        out.block("package var encodedSize: Int {") { out in
             out.line(message.fields.isEmpty ? "let size = 0" : "var size = 0")
             for field in orderedByNumber {
                 let v = "self.\(property(field))"
@@ -344,7 +344,7 @@ struct MessageEmitter {
 
     func emitEncode(into out: inout CodeWriter) {
         out.doc("Writes the message (without a length prefix) in field-number order.")
-        out.block("public func encode(to writer: inout ProtoWriter) {") { out in
+        out.block("package func encode(to writer: inout ProtoWriter) {") { out in
             if message.fields.isEmpty { out.line("_ = writer") }
             for field in orderedByNumber {
                 let v = "self.\(property(field))"
@@ -378,7 +378,7 @@ struct MessageEmitter {
 
     func emitDecode(into out: inout CodeWriter) {
         out.doc("Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.")
-        out.block("public init(from reader: inout ProtoReader) throws(FormatError) {") { out in
+        out.block("package init(from reader: inout ProtoReader) throws(FormatError) {") { out in
             out.line("self.init()")
             out.block("while !reader.isAtEnd {") { out in
                 out.line("let (number, wireType) = try reader.readTag()")
@@ -391,7 +391,7 @@ struct MessageEmitter {
         }
         out.line()
         out.doc("Decodes a whole payload whose first byte is at file offset `baseOffset`.")
-        out.block("public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> \(message.name) {") { out in
+        out.block("package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> \(message.name) {") { out in
             out.line("var reader = ProtoReader(bytes, baseOffset: baseOffset)")
             out.line("return try \(message.name)(from: &reader)")
         }
@@ -432,7 +432,7 @@ struct MessageEmitter {
 
     func emitRecordValue(into out: inout CodeWriter) {
         out.doc("The message as a generic tree; fields at their default are left out, as proto3 JSON does.")
-        out.block("public var recordValue: RecordValue {") { out in
+        out.block("package var recordValue: RecordValue {") { out in
             out.line("\(message.fields.isEmpty ? "let" : "var") fields: [(name: String, value: RecordValue)] = []")
             if !message.fields.isEmpty { out.line("fields.reserveCapacity(\(message.fields.count))") }
             for field in message.fields {

@@ -11,23 +11,23 @@ enum SwiftRulesEmitter {
         out.block("extension RuleID {") { out in
             for rule in spec.layout.rules {
                 out.doc("\(rule.level.rawValue): \(rule.text)")
-                out.line("public static let \(Naming.ruleConstant(rule.id)) = RuleID(\(Naming.literal(rule.id)))")
+                out.line("package static let \(Naming.ruleConstant(rule.id)) = RuleID(\(Naming.literal(rule.id)))")
             }
         }
         out.line()
         out.doc("A rule of the format with its level and wording, as spec/layout.yaml states it.")
-        out.block("public struct RuleInfo: Sendable {") { out in
-            out.line("public enum Level: String, Sendable { case must = \"MUST\", should = \"SHOULD\" }")
+        out.block("package struct RuleInfo: Sendable {") { out in
+            out.line("package enum Level: String, Sendable { case must = \"MUST\", should = \"SHOULD\" }")
             out.doc("`protocol`: stated normatively by the upstream written specification; `project`: follows from protobuf and OTLP, or added by this project.")
-            out.line("public enum Origin: String, Sendable { case `protocol`, project }")
-            out.line("public let id: RuleID")
-            out.line("public let level: Level")
-            out.line("public let origin: Origin")
-            out.line("public let text: String")
+            out.line("package enum Origin: String, Sendable { case `protocol`, project }")
+            out.line("package let id: RuleID")
+            out.line("package let level: Level")
+            out.line("package let origin: Origin")
+            out.line("package let text: String")
         }
         out.line()
-        out.block("public enum RuleCatalogue {") { out in
-            out.block("public static let all: [RuleInfo] = [", closing: "]") { out in
+        out.block("package enum RuleCatalogue {") { out in
+            out.block("package static let all: [RuleInfo] = [", closing: "]") { out in
                 for rule in spec.layout.rules {
                     let origin = rule.origin == .project ? ".project" : ".protocol"
                     let level = rule.level == .must ? ".must" : ".should"
@@ -35,7 +35,7 @@ enum SwiftRulesEmitter {
                 }
             }
             out.line()
-            out.block("public static func info(_ id: RuleID) -> RuleInfo? {") { out in
+            out.block("package static func info(_ id: RuleID) -> RuleInfo? {") { out in
                 out.line("all.first { $0.id == id }")
             }
         }

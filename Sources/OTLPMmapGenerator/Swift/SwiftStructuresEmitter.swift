@@ -27,18 +27,18 @@ enum SwiftStructuresEmitter {
 
     static func emit(_ structure: Structure, into out: inout CodeWriter) {
         out.doc("\(structure.name), \(structure.size) bytes. \(structure.doc)")
-        out.block("public struct \(structure.name)View: @unchecked Sendable {") { out in
-            out.line("public static let size = \(structure.size)")
+        out.block("package struct \(structure.name)View: @unchecked Sendable {") { out in
+            out.line("package static let size = \(structure.size)")
             out.line()
             out.doc("Offsets of the fields from the start of the structure.")
-            out.block("public enum Offset {") { out in
+            out.block("package enum Offset {") { out in
                 for field in structure.fields {
-                    out.line("public static let \(Naming.lowerCamel(field.name)) = \(field.offset)")
+                    out.line("package static let \(Naming.lowerCamel(field.name)) = \(field.offset)")
                 }
             }
             out.line()
             out.doc("Every field, for code that walks the layout generically.")
-            out.block("public static let fields: [LayoutFieldInfo] = [", closing: "]") { out in
+            out.block("package static let fields: [LayoutFieldInfo] = [", closing: "]") { out in
                 for field in structure.fields {
                     let rules = field.rules.map { ".\(Naming.ruleConstant($0))" }.joined(separator: ", ")
                     let versions = (field.since > 1 ? ", since: \(field.since)" : "") + (field.deprecated.map { ", deprecated: \($0)" } ?? "")
@@ -46,12 +46,12 @@ enum SwiftStructuresEmitter {
                 }
             }
             out.line()
-            out.line("public let pointer: UnsafeMutableRawPointer")
+            out.line("package let pointer: UnsafeMutableRawPointer")
             out.doc("File offset of the structure's first byte.")
-            out.line("public let fileOffset: Int")
+            out.line("package let fileOffset: Int")
             out.line()
             out.doc("Checks that all \(structure.size) bytes lie inside `mapping` before any field is touched; `rule` names the rule a structure out of bounds breaks.")
-            out.block("public init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {") { out in
+            out.block("package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {") { out in
                 out.block("guard offset >= 0, offset <= mapping.count, mapping.count - offset >= Self.size, let base = mapping.baseAddress else {") { out in
                     out.line("throw FormatError(rule, at: offset, \"\(structure.name) (\\(Self.size) bytes) at offset \\(offset) does not fit in \\(mapping.count) mapped bytes\")")
                 }
@@ -74,14 +74,14 @@ enum SwiftStructuresEmitter {
         let atomicNote = field.atomic ? " Atomic: acquire load, release store." : ""
         out.doc("`\(field.name)` at +\(field.offset), \(field.size) bytes. \(field.doc)\(atomicNote)")
         if field.type == .reserved {
-            out.block("public var \(name): UnsafeRawBufferPointer {") { out in
+            out.block("package var \(name): UnsafeRawBufferPointer {") { out in
                 out.line("UnsafeRawBufferPointer(start: pointer + \(field.offset), count: \(field.size))")
             }
-            out.line("public var \(name)IsZero: Bool { \(name).allSatisfy { $0 == 0 } }")
+            out.line("package var \(name)IsZero: Bool { \(name).allSatisfy { $0 == 0 } }")
             return
         }
         let suffix = type == "Int32" ? "Int32" : (type == "Int64" ? "Int64" : "UInt64")
-        out.block("@inlinable public var \(name): \(type) {") { out in
+        out.block("@inlinable package var \(name): \(type) {") { out in
             if field.atomic {
                 out.line("get { SharedMemory.load\(suffix)(pointer + \(field.offset)) }")
                 out.line("nonmutating set { SharedMemory.store\(suffix)(pointer + \(field.offset), newValue) }")
@@ -93,12 +93,12 @@ enum SwiftStructuresEmitter {
         guard field.atomic, field.type == .int64 else { return }
         let upper = Naming.upperCamel(field.name)
         out.doc("Whether `\(field.name)` is naturally aligned, so that compare-and-swap and fetch-add are possible.")
-        out.line("@inlinable public var \(name)IsAligned: Bool { SharedMemory.isAligned(pointer + \(field.offset), to: 8) }")
-        out.block("@inlinable public func compareExchange\(upper)(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {") { out in
+        out.line("@inlinable package var \(name)IsAligned: Bool { SharedMemory.isAligned(pointer + \(field.offset), to: 8) }")
+        out.block("@inlinable package func compareExchange\(upper)(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {") { out in
             out.line("SharedMemory.compareExchangeInt64(pointer + \(field.offset), expected: expected, desired: desired)")
         }
         out.doc("Adds `delta` and returns the value before.")
-        out.block("@inlinable public func fetchAdd\(upper)(_ delta: Int64) -> Int64 {") { out in
+        out.block("@inlinable package func fetchAdd\(upper)(_ delta: Int64) -> Int64 {") { out in
             out.line("SharedMemory.fetchAddInt64(pointer + \(field.offset), delta)")
         }
     }
@@ -112,12 +112,12 @@ enum SwiftStructuresEmitter {
         for field in newer {
             let name = Naming.lowerCamel(field.name)
             out.doc("`\(field.name)` as a file of format `version` has it: nil in files older than version \(field.since), which reserve its bytes.")
-            out.block("@inlinable public func \(name)(inFileOfVersion version: Int64) -> \(swiftType(field.type))? {") { out in
+            out.block("@inlinable package func \(name)(inFileOfVersion version: Int64) -> \(swiftType(field.type))? {") { out in
                 out.line("version >= \(field.since) ? \(name) : nil")
             }
         }
         out.doc("Whether the bytes a file of format `version` reserves are zero: the reserved fields, and the fields newer than the file.")
-        out.block("public func reservedIsZero(inFileOfVersion version: Int64) -> Bool {") { out in
+        out.block("package func reservedIsZero(inFileOfVersion version: Int64) -> Bool {") { out in
             var terms = reserved.map { "\(Naming.lowerCamel($0.name))IsZero" }
             for field in newer {
                 terms.append("(version >= \(field.since) || UnsafeRawBufferPointer(start: pointer + \(field.offset), count: \(field.size)).allSatisfy { $0 == 0 })")
@@ -137,7 +137,7 @@ enum SwiftStructuresEmitter {
             }
         }
         out.doc("Writes the initial value of every field: the spec's constants, and the parameters for values the writer computes.")
-        out.block("public func initialize(\(parameters.joined(separator: ", "))) {") { out in
+        out.block("package func initialize(\(parameters.joined(separator: ", "))) {") { out in
             for field in structure.fields {
                 let name = Naming.lowerCamel(field.name)
                 switch (field.initial, field.type) {

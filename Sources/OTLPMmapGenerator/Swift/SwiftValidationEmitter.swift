@@ -24,7 +24,7 @@ struct MessageValidationEmitter {
 
     func emit(into out: inout CodeWriter) {
         out.doc("Appends every record rule this message breaks, and those its nested messages break, to `findings`; each finding names `offset`.")
-        out.block("public func validate(at offset: Int, into findings: inout [FormatError]) {") { out in
+        out.block("package func validate(at offset: Int, into findings: inout [FormatError]) {") { out in
             for field in message.fields where field.oneof == nil {
                 emitChecks(field, value: "self.\(names.property(field))", into: &out)
             }

@@ -9,24 +9,24 @@ import OTLPMmapWire
 ///
 /// A fixed 64-byte header, then the events, spans and measurements rings, then the dictionary,
 /// which is the file's growing tail.
-public enum FileLayout {
-    public static let formatName = "OTLP-mmap"
+package enum FileLayout {
+    package static let formatName = "OTLP-mmap"
     /// The newest version: what writers write.
-    public static let version: Int64 = 1
+    package static let version: Int64 = 1
     /// Every version this layout reads, oldest first; a file of another version breaks HDR-VERSION.
-    public static let versions: [Int64] = [1]
+    package static let versions: [Int64] = [1]
     /// Whether files of format `version` are read by this layout.
-    public static func knows(_ version: Int64) -> Bool { versions.contains(version) }
-    public static let defaultNumBuffers: Int64 = 1024
-    public static let defaultBufferSize: Int64 = 512
-    public static let defaultDictionaryBytes: Int64 = 1024
+    package static func knows(_ version: Int64) -> Bool { versions.contains(version) }
+    package static let defaultNumBuffers: Int64 = 1024
+    package static let defaultBufferSize: Int64 = 512
+    package static let defaultDictionaryBytes: Int64 = 1024
     /// Section names in file order.
-    public static let sectionOrder = ["header", "events", "spans", "measurements", "dictionary"]
+    package static let sectionOrder = ["header", "events", "spans", "measurements", "dictionary"]
 }
 
 /// The format versions this layout describes; `FormatVersion(rawValue: header.version)` says which
 /// one a file is (nil: one this reader does not know).
-public enum FormatVersion: Int64, Sendable, CaseIterable {
+package enum FormatVersion: Int64, Sendable, CaseIterable {
     /// The version the existing implementations (Rust, Java, Python) write and read.
     case v1 = 1
 }
@@ -36,10 +36,10 @@ public enum FormatVersion: Int64, Sendable, CaseIterable {
 /// offset; reference 0 means none. What an entry holds is known only from the field that refers to
 /// it. When the file is too small for a new entry the writer grows the file and remaps it; a reader
 /// that meets a reference past its mapping re-checks the file size and remaps.
-public enum DictionaryLayout {
-    public static let headerSize = 64
+package enum DictionaryLayout {
+    package static let headerSize = 64
     /// File offset of the first entry of a dictionary at `dictionaryOffset`.
-    public static func firstEntryOffset(dictionaryOffset: Int64) -> Int64 { dictionaryOffset &+ 64 }
+    package static func firstEntryOffset(dictionaryOffset: Int64) -> Int64 { dictionaryOffset &+ 64 }
 }
 
 /// Many producers claim slots with a compare-and-swap on writer_index, write a record into the slot
@@ -49,37 +49,37 @@ public enum DictionaryLayout {
 /// == writer_index and holds at most num_buffers - 1 unread records.
 ///
 /// Ring byte size = 32 + 4·num_buffers + num_buffers·buffer_size.
-public enum RingLayout {
-    public static let formula = "32 + 4·num_buffers + num_buffers·buffer_size"
+package enum RingLayout {
+    package static let formula = "32 + 4·num_buffers + num_buffers·buffer_size"
 
     /// Offset of `header` from the ring's start; nil when the sizes overflow.
-    public static func headerOffset(numBuffers: Int64, bufferSize: Int64) -> Int64? {
+    package static func headerOffset(numBuffers: Int64, bufferSize: Int64) -> Int64? {
         Int64(0)
     }
 
     /// Offset of `availability` from the ring's start; nil when the sizes overflow. One flag per
     /// slot. Slot i holding sequence s is readable when availability[i] == flag(s).
-    public static func availabilityOffset(numBuffers: Int64, bufferSize: Int64) -> Int64? {
+    package static func availabilityOffset(numBuffers: Int64, bufferSize: Int64) -> Int64? {
         Int64(32)
     }
 
     /// Offset of `slots` from the ring's start; nil when the sizes overflow. Each slot holds one
     /// record: its length as a varint, then the protobuf message, from the slot's first byte. Bytes
     /// after the record are stale. The largest record is buffer_size minus its length prefix.
-    public static func slotsOffset(numBuffers: Int64, bufferSize: Int64) -> Int64? {
+    package static func slotsOffset(numBuffers: Int64, bufferSize: Int64) -> Int64? {
         add(32, mul(numBuffers, 4))
     }
 
     /// Whole ring size in bytes; nil when the sizes overflow.
-    public static func byteSize(numBuffers: Int64, bufferSize: Int64) -> Int64? {
+    package static func byteSize(numBuffers: Int64, bufferSize: Int64) -> Int64? {
         add(add(32, mul(numBuffers, 4)), mul(numBuffers, bufferSize))
     }
 
-    public static let availabilityElementSize = 4
-    public static let availabilityInitial: Int32 = -1
+    package static let availabilityElementSize = 4
+    package static let availabilityInitial: Int32 = -1
 
     /// Slot index of sequence `s`: s & (num_buffers - 1).
-    @inlinable public static func slotIndex(sequence s: Int64, numBuffers: Int64) -> Int64 {
+    @inlinable package static func slotIndex(sequence s: Int64, numBuffers: Int64) -> Int64 {
         s & (numBuffers &- 1)
     }
     /// The flag this spec writes: int32(s >> log2(num_buffers)) — logical shift of the 64-bit s,
@@ -88,12 +88,12 @@ public enum RingLayout {
     /// specification and the Java writer do. The Rust implementation truncates to 32 bits first;
     /// both agree while s < 2^32. Readers accept either, since neither equals a stale flag of the
     /// previous lap.
-    @inlinable public static func flag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {
+    @inlinable package static func flag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {
         Int32(truncatingIfNeeded: UInt64(bitPattern: s) >> UInt64(log2NumBuffers))
     }
     /// The flag other writers may use: int32(uint32(s) >> log2(num_buffers)) — keep the low 32 bits
     /// of s, then shift.
-    @inlinable public static func alternativeFlag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {
+    @inlinable package static func alternativeFlag(sequence s: Int64, log2NumBuffers: Int) -> Int32 {
         Int32(bitPattern: UInt32(truncatingIfNeeded: s) >> UInt32(log2NumBuffers))
     }
 
@@ -111,12 +111,12 @@ public enum RingLayout {
 
 /// The `availability` array: `num_buffers` elements of int32. One flag per slot. Slot i holding
 /// sequence s is readable when availability[i] == flag(s).
-public struct AvailabilityArrayView: @unchecked Sendable {
-    public let pointer: UnsafeMutableRawPointer
-    public let count: Int
-    public let fileOffset: Int
+package struct AvailabilityArrayView: @unchecked Sendable {
+    package let pointer: UnsafeMutableRawPointer
+    package let count: Int
+    package let fileOffset: Int
 
-    public init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, count: Int, rule: RuleID) throws(FormatError) {
+    package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, count: Int, rule: RuleID) throws(FormatError) {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
         guard count >= 0, !overflow, offset >= 0, offset <= mapping.count, mapping.count - offset >= bytes, let base = mapping.baseAddress else {
             throw FormatError(rule, at: offset, "availability array of \(count) elements at offset \(offset) does not fit in \(mapping.count) mapped bytes")
@@ -126,7 +126,7 @@ public struct AvailabilityArrayView: @unchecked Sendable {
         fileOffset = offset
     }
 
-    @inlinable public subscript(index: Int) -> Int32 {
+    @inlinable package subscript(index: Int) -> Int32 {
         get {
             precondition(index >= 0 && index < count, "availability index out of range")
             return SharedMemory.loadInt32(pointer + index * 4)
@@ -138,7 +138,7 @@ public struct AvailabilityArrayView: @unchecked Sendable {
     }
 
     /// Sets every element to its initial value, -1.
-    public func initialize() {
+    package func initialize() {
         for index in 0..<count { self[index] = -1 }
     }
 }
@@ -160,7 +160,7 @@ public enum RingKind: Int, CaseIterable, Sendable {
             case .measurements: "measurements"
         }
     }
-    public var recordType: String {
+    package var recordType: String {
         switch self {
             case .events: "Event"
             case .spans: "SpanEvent"
@@ -168,7 +168,7 @@ public enum RingKind: Int, CaseIterable, Sendable {
         }
     }
     /// The file header field that holds this ring's file offset.
-    public func offset(in header: FileHeaderView) -> Int64 {
+    package func offset(in header: FileHeaderView) -> Int64 {
         switch self {
             case .events: header.events
             case .spans: header.spans
@@ -176,7 +176,7 @@ public enum RingKind: Int, CaseIterable, Sendable {
         }
     }
     /// File offset of the header field that holds this ring's offset.
-    public var headerFieldOffset: Int {
+    package var headerFieldOffset: Int {
         switch self {
             case .events: FileHeaderView.Offset.events
             case .spans: FileHeaderView.Offset.spans
@@ -184,7 +184,7 @@ public enum RingKind: Int, CaseIterable, Sendable {
         }
     }
     /// Decodes one record of this ring's type from a slot's payload.
-    public func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
+    package func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
         switch self {
             case .events: try Event.decode(payload, baseOffset: baseOffset).recordValue
             case .spans: try SpanEvent.decode(payload, baseOffset: baseOffset).recordValue
@@ -193,7 +193,7 @@ public enum RingKind: Int, CaseIterable, Sendable {
     }
     /// Decodes one record and appends the record rules it breaks (its `validate(at:into:)`, each
     /// finding naming `offset`) to `findings`.
-    public func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int, validatingAt offset: Int, into findings: inout [FormatError]) throws(FormatError) -> RecordValue {
+    package func decodeRecord(_ payload: UnsafeRawBufferPointer, baseOffset: Int, validatingAt offset: Int, into findings: inout [FormatError]) throws(FormatError) -> RecordValue {
         switch self {
             case .events:
                 let record = try Event.decode(payload, baseOffset: baseOffset)
@@ -212,7 +212,7 @@ public enum RingKind: Int, CaseIterable, Sendable {
 }
 
 /// What a dictionary entry holds, known from the field that refers to it.
-public enum DictionaryEntryKind: String, CaseIterable, Sendable {
+package enum DictionaryEntryKind: String, CaseIterable, Sendable {
     /// Raw UTF-8 bytes after the length (no protobuf wrapper).
     case string = "string"
     /// A Resource message.
@@ -225,7 +225,7 @@ public enum DictionaryEntryKind: String, CaseIterable, Sendable {
     case anyValue = "AnyValue"
 
     /// Decodes an entry's payload (the bytes after its length prefix) as this kind.
-    public func decodeEntry(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DecodedEntry {
+    package func decodeEntry(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DecodedEntry {
         switch self {
             case .string:
                 guard let text = String(validating: payload, as: UTF8.self) else {
@@ -240,20 +240,20 @@ public enum DictionaryEntryKind: String, CaseIterable, Sendable {
     }
 
     /// Decodes an entry's payload as a generic tree.
-    public func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
+    package func decode(_ payload: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordValue {
         try decodeEntry(payload, baseOffset: baseOffset).recordValue
     }
 }
 
 /// A dictionary entry decoded as the kind its reference names.
-public enum DecodedEntry: Equatable, Sendable {
+package enum DecodedEntry: Equatable, Sendable {
     case string(String)
     case resource(Resource)
     case instrumentationScope(InstrumentationScope)
     case metricRef(MetricRef)
     case anyValue(AnyValue)
 
-    public var kind: DictionaryEntryKind {
+    package var kind: DictionaryEntryKind {
         switch self {
             case .string: .string
             case .resource: .resource
@@ -263,7 +263,7 @@ public enum DecodedEntry: Equatable, Sendable {
         }
     }
     /// The entry as a generic tree.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         switch self {
             case .string(let value): .string(value)
             case .resource(let value): value.recordValue
@@ -274,7 +274,7 @@ public enum DecodedEntry: Equatable, Sendable {
     }
     /// Appends the record rules the entry breaks to `findings`, each naming `offset` (the entry's
     /// reference).
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         switch self {
             case .string: break
             case .resource(let value): value.validate(at: offset, into: &findings)

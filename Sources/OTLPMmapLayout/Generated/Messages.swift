@@ -189,9 +189,9 @@ public struct StatusCode: RawRepresentable, Hashable, Sendable {
 }
 
 /// One change to a span, identified by (trace_id, span_id). The record type of the spans ring.
-public struct SpanEvent: RuleCheckedMessage, Equatable {
+package struct SpanEvent: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 16, rules: [.recSpanId]),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: 8, rules: [.recSpanId]),
         MessageFieldInfo(name: "start", number: 11, repeated: false, oneof: "event", ref: nil, length: nil, rules: [.recSpanEvent]),
@@ -203,18 +203,18 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var start: Int { 11 }
-        @inlinable public static var end: Int { 12 }
-        @inlinable public static var name: Int { 13 }
-        @inlinable public static var attributes: Int { 14 }
-        @inlinable public static var link: Int { 15 }
-        @inlinable public static var scopeRef: Int { 20 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var start: Int { 11 }
+        @inlinable package static var end: Int { 12 }
+        @inlinable package static var name: Int { 13 }
+        @inlinable package static var attributes: Int { 14 }
+        @inlinable package static var link: Int { 15 }
+        @inlinable package static var scopeRef: Int { 20 }
     }
 
-    public enum EventChoice: Equatable, Sendable {
+    package enum EventChoice: Equatable, Sendable {
         case start(StartSpan)
         case end(EndSpan)
         case name(ChangeSpanName)
@@ -223,16 +223,16 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     }
 
     /// `trace_id` = 1. Exactly 16 bytes when present.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2. Exactly 8 bytes when present.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `scope_ref` = 20. File offset of a dictionary entry of kind InstrumentationScope; 0 means
     /// none.
-    public var scopeRef: Int64 = 0
+    package var scopeRef: Int64 = 0
     /// The oneof `event`: at most one member is set.
-    public var event: EventChoice? = nil
+    package var event: EventChoice? = nil
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], scopeRef: Int64 = 0, event: EventChoice? = nil) {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], scopeRef: Int64 = 0, event: EventChoice? = nil) {
         self.traceId = traceId
         self.spanId = spanId
         self.scopeRef = scopeRef
@@ -240,7 +240,7 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -254,7 +254,7 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         if case .start(let value)? = self.event {
@@ -281,7 +281,7 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -338,13 +338,13 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> SpanEvent {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> SpanEvent {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try SpanEvent(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(8)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -360,7 +360,7 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.traceId.count != 16 || !self.traceId.contains(where: { $0 != 0 }) {
             findings.append(FormatError(.recSpanId, at: offset, "SpanEvent.trace_id must be 16 bytes, not all zero; it is \(self.traceId.count) bytes\(self.traceId.isEmpty ? "" : " " + hexString(self.traceId))"))
         }
@@ -386,9 +386,9 @@ public struct SpanEvent: RuleCheckedMessage, Equatable {
 }
 
 /// Opens a span.
-public struct StartSpan: RuleCheckedMessage, Equatable {
+package struct StartSpan: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "parent_span_id", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "name", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "kind", number: 6, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -398,29 +398,29 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var parentSpanId: Int { 4 }
-        @inlinable public static var name: Int { 5 }
-        @inlinable public static var kind: Int { 6 }
-        @inlinable public static var startTimeUnixNano: Int { 7 }
-        @inlinable public static var attributes: Int { 9 }
-        @inlinable public static var flags: Int { 16 }
+    package enum Field {
+        @inlinable package static var parentSpanId: Int { 4 }
+        @inlinable package static var name: Int { 5 }
+        @inlinable package static var kind: Int { 6 }
+        @inlinable package static var startTimeUnixNano: Int { 7 }
+        @inlinable package static var attributes: Int { 9 }
+        @inlinable package static var flags: Int { 16 }
     }
 
     /// `parent_span_id` = 4.
-    public var parentSpanId: [UInt8] = []
+    package var parentSpanId: [UInt8] = []
     /// `name` = 5.
-    public var name: String = ""
+    package var name: String = ""
     /// `kind` = 6.
-    public var kind: SpanKind = SpanKind(rawValue: 0)
+    package var kind: SpanKind = SpanKind(rawValue: 0)
     /// `start_time_unix_nano` = 7.
-    public var startTimeUnixNano: UInt64 = 0
+    package var startTimeUnixNano: UInt64 = 0
     /// `attributes` = 9.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
     /// `flags` = 16.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public init(parentSpanId: [UInt8] = [], name: String = "", kind: SpanKind = SpanKind(rawValue: 0), startTimeUnixNano: UInt64 = 0, attributes: [KeyValueRef] = [], flags: UInt32 = 0) {
+    package init(parentSpanId: [UInt8] = [], name: String = "", kind: SpanKind = SpanKind(rawValue: 0), startTimeUnixNano: UInt64 = 0, attributes: [KeyValueRef] = [], flags: UInt32 = 0) {
         self.parentSpanId = parentSpanId
         self.name = name
         self.kind = kind
@@ -430,7 +430,7 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(4, count: self.parentSpanId.count)
         size += WireSize.string(5, self.name)
@@ -442,7 +442,7 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(4, self.parentSpanId)
         writer.writeStringField(5, self.name)
         writer.writeEnumField(6, self.kind.rawValue)
@@ -455,7 +455,7 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -498,13 +498,13 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> StartSpan {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> StartSpan {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try StartSpan(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(6)
         if !self.parentSpanId.isEmpty { fields.append(("parent_span_id", .bytes(self.parentSpanId))) }
@@ -518,38 +518,38 @@ public struct StartSpan: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.kind.name == nil { findings.append(FormatError(.recEnum, at: offset, "StartSpan.kind value \(self.kind.rawValue) is not one the schema lists")) }
         for value in self.attributes { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// Closes a span; the collector exports it then.
-public struct EndSpan: RuleCheckedMessage, Equatable {
+package struct EndSpan: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "end_time_unix_nano", number: 8, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "status", number: 15, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var endTimeUnixNano: Int { 8 }
-        @inlinable public static var status: Int { 15 }
+    package enum Field {
+        @inlinable package static var endTimeUnixNano: Int { 8 }
+        @inlinable package static var status: Int { 15 }
     }
 
     /// `end_time_unix_nano` = 8.
-    public var endTimeUnixNano: UInt64 = 0
+    package var endTimeUnixNano: UInt64 = 0
     /// `status` = 15.
-    public var status: Status? = nil
+    package var status: Status? = nil
 
-    public init(endTimeUnixNano: UInt64 = 0, status: Status? = nil) {
+    package init(endTimeUnixNano: UInt64 = 0, status: Status? = nil) {
         self.endTimeUnixNano = endTimeUnixNano
         self.status = status
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.fixed64(8, self.endTimeUnixNano)
         if let value = self.status { size += WireSize.message(15, size: value.encodedSize) }
@@ -557,7 +557,7 @@ public struct EndSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeFixed64Field(8, self.endTimeUnixNano)
         if let value = self.status {
             writer.writeLengthDelimitedHeader(15, length: value.encodedSize)
@@ -566,7 +566,7 @@ public struct EndSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -589,13 +589,13 @@ public struct EndSpan: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> EndSpan {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> EndSpan {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try EndSpan(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if self.endTimeUnixNano != 0 { fields.append(("end_time_unix_nano", .uint(self.endTimeUnixNano))) }
@@ -605,44 +605,44 @@ public struct EndSpan: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         self.status?.validate(at: offset, into: &findings)
     }
 }
 
 /// Renames an open span.
-public struct ChangeSpanName: RuleCheckedMessage, Equatable {
+package struct ChangeSpanName: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var name: Int { 5 }
+    package enum Field {
+        @inlinable package static var name: Int { 5 }
     }
 
     /// `name` = 5.
-    public var name: String = ""
+    package var name: String = ""
 
-    public init(name: String = "") {
+    package init(name: String = "") {
         self.name = name
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.string(5, self.name)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeStringField(5, self.name)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -659,13 +659,13 @@ public struct ChangeSpanName: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ChangeSpanName {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ChangeSpanName {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ChangeSpanName(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.name.isEmpty { fields.append(("name", .string(self.name))) }
@@ -674,38 +674,38 @@ public struct ChangeSpanName: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
     }
 }
 
 /// Adds or replaces attributes of an open span.
-public struct UpdateAttributes: RuleCheckedMessage, Equatable {
+package struct UpdateAttributes: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "attributes", number: 9, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var attributes: Int { 9 }
+    package enum Field {
+        @inlinable package static var attributes: Int { 9 }
     }
 
     /// `attributes` = 9.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
 
-    public init(attributes: [KeyValueRef] = []) {
+    package init(attributes: [KeyValueRef] = []) {
         self.attributes = attributes
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.attributes {
             writer.writeLengthDelimitedHeader(9, length: value.encodedSize)
             value.encode(to: &writer)
@@ -713,7 +713,7 @@ public struct UpdateAttributes: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -731,13 +731,13 @@ public struct UpdateAttributes: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> UpdateAttributes {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> UpdateAttributes {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try UpdateAttributes(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
@@ -746,39 +746,39 @@ public struct UpdateAttributes: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.attributes { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// Adds links to an open span.
-public struct AddLink: RuleCheckedMessage, Equatable {
+package struct AddLink: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "links", number: 13, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var links: Int { 13 }
+    package enum Field {
+        @inlinable package static var links: Int { 13 }
     }
 
     /// `links` = 13.
-    public var links: [Link] = []
+    package var links: [Link] = []
 
-    public init(links: [Link] = []) {
+    package init(links: [Link] = []) {
         self.links = links
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.links { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.links {
             writer.writeLengthDelimitedHeader(13, length: value.encodedSize)
             value.encode(to: &writer)
@@ -786,7 +786,7 @@ public struct AddLink: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -804,13 +804,13 @@ public struct AddLink: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> AddLink {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> AddLink {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try AddLink(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.links.isEmpty { fields.append(("links", .list(self.links.map { $0.recordValue }))) }
@@ -819,15 +819,15 @@ public struct AddLink: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.links { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// A link from a span to another span.
-public struct Link: RuleCheckedMessage, Equatable {
+package struct Link: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "trace_state", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -837,29 +837,29 @@ public struct Link: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var traceState: Int { 3 }
-        @inlinable public static var attributes: Int { 4 }
-        @inlinable public static var droppedAttributesCount: Int { 5 }
-        @inlinable public static var flags: Int { 6 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var traceState: Int { 3 }
+        @inlinable package static var attributes: Int { 4 }
+        @inlinable package static var droppedAttributesCount: Int { 5 }
+        @inlinable package static var flags: Int { 6 }
     }
 
     /// `trace_id` = 1.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `trace_state` = 3.
-    public var traceState: String = ""
+    package var traceState: String = ""
     /// `attributes` = 4.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
     /// `dropped_attributes_count` = 5.
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
     /// `flags` = 6.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], traceState: String = "", attributes: [KeyValueRef] = [], droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0) {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], traceState: String = "", attributes: [KeyValueRef] = [], droppedAttributesCount: UInt32 = 0, flags: UInt32 = 0) {
         self.traceId = traceId
         self.spanId = spanId
         self.traceState = traceState
@@ -869,7 +869,7 @@ public struct Link: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -881,7 +881,7 @@ public struct Link: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         writer.writeStringField(3, self.traceState)
@@ -894,7 +894,7 @@ public struct Link: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -937,13 +937,13 @@ public struct Link: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Link {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Link {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Link(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(6)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -957,37 +957,37 @@ public struct Link: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.attributes { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// A span's status.
-public struct Status: RuleCheckedMessage, Equatable {
+package struct Status: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "message", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "code", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var message: Int { 2 }
-        @inlinable public static var code: Int { 3 }
+    package enum Field {
+        @inlinable package static var message: Int { 2 }
+        @inlinable package static var code: Int { 3 }
     }
 
     /// `message` = 2.
-    public var message: String = ""
+    package var message: String = ""
     /// `code` = 3.
-    public var code: StatusCode = StatusCode(rawValue: 0)
+    package var code: StatusCode = StatusCode(rawValue: 0)
 
-    public init(message: String = "", code: StatusCode = StatusCode(rawValue: 0)) {
+    package init(message: String = "", code: StatusCode = StatusCode(rawValue: 0)) {
         self.message = message
         self.code = code
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.string(2, self.message)
         size += WireSize.enumeration(3, self.code.rawValue)
@@ -995,13 +995,13 @@ public struct Status: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeStringField(2, self.message)
         writer.writeEnumField(3, self.code.rawValue)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1023,13 +1023,13 @@ public struct Status: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Status {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Status {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Status(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if !self.message.isEmpty { fields.append(("message", .string(self.message))) }
@@ -1039,15 +1039,15 @@ public struct Status: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.code.name == nil { findings.append(FormatError(.recEnum, at: offset, "Status.code value \(self.code.rawValue) is not one the schema lists")) }
     }
 }
 
 /// One measurement of a metric. The record type of the measurements ring.
-public struct Measurement: RuleCheckedMessage, Equatable {
+package struct Measurement: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "metric_ref", number: 1, repeated: false, oneof: nil, ref: "MetricRef", length: nil, rules: [.dictRefZero]),
         MessageFieldInfo(name: "attributes", number: 2, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "time_unix_nano", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1057,32 +1057,32 @@ public struct Measurement: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var metricRef: Int { 1 }
-        @inlinable public static var attributes: Int { 2 }
-        @inlinable public static var timeUnixNano: Int { 3 }
-        @inlinable public static var asLong: Int { 4 }
-        @inlinable public static var asDouble: Int { 5 }
-        @inlinable public static var spanContext: Int { 6 }
+    package enum Field {
+        @inlinable package static var metricRef: Int { 1 }
+        @inlinable package static var attributes: Int { 2 }
+        @inlinable package static var timeUnixNano: Int { 3 }
+        @inlinable package static var asLong: Int { 4 }
+        @inlinable package static var asDouble: Int { 5 }
+        @inlinable package static var spanContext: Int { 6 }
     }
 
-    public enum ValueChoice: Equatable, Sendable {
+    package enum ValueChoice: Equatable, Sendable {
         case asLong(Int64)
         case asDouble(Double)
     }
 
     /// `metric_ref` = 1. File offset of a dictionary entry of kind MetricRef; 0 means none.
-    public var metricRef: Int64 = 0
+    package var metricRef: Int64 = 0
     /// `attributes` = 2.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
     /// `time_unix_nano` = 3.
-    public var timeUnixNano: UInt64 = 0
+    package var timeUnixNano: UInt64 = 0
     /// `span_context` = 6.
-    public var spanContext: SpanContext? = nil
+    package var spanContext: SpanContext? = nil
     /// The oneof `value`: at most one member is set.
-    public var value: ValueChoice? = nil
+    package var value: ValueChoice? = nil
 
-    public init(metricRef: Int64 = 0, attributes: [KeyValueRef] = [], timeUnixNano: UInt64 = 0, spanContext: SpanContext? = nil, value: ValueChoice? = nil) {
+    package init(metricRef: Int64 = 0, attributes: [KeyValueRef] = [], timeUnixNano: UInt64 = 0, spanContext: SpanContext? = nil, value: ValueChoice? = nil) {
         self.metricRef = metricRef
         self.attributes = attributes
         self.timeUnixNano = timeUnixNano
@@ -1091,7 +1091,7 @@ public struct Measurement: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.metricRef)
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
@@ -1103,7 +1103,7 @@ public struct Measurement: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.metricRef)
         for value in self.attributes {
             writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
@@ -1125,7 +1125,7 @@ public struct Measurement: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1169,13 +1169,13 @@ public struct Measurement: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Measurement {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Measurement {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Measurement(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(6)
         if self.metricRef != 0 { fields.append(("metric_ref", .reference(kind: "MetricRef", offset: self.metricRef))) }
@@ -1189,7 +1189,7 @@ public struct Measurement: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.metricRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "Measurement.metric_ref is 0 (no MetricRef)")) }
         for value in self.attributes { value.validate(at: offset, into: &findings) }
         if let context = self.spanContext {
@@ -1203,9 +1203,9 @@ public struct Measurement: RuleCheckedMessage, Equatable {
 }
 
 /// A metric's definition, written once as a dictionary entry.
-public struct MetricRef: RuleCheckedMessage, Equatable {
+package struct MetricRef: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "description", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "unit", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1217,18 +1217,18 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var name: Int { 1 }
-        @inlinable public static var description: Int { 2 }
-        @inlinable public static var unit: Int { 3 }
-        @inlinable public static var instrumentationScopeRef: Int { 4 }
-        @inlinable public static var gauge: Int { 5 }
-        @inlinable public static var sum: Int { 6 }
-        @inlinable public static var histogram: Int { 7 }
-        @inlinable public static var expHist: Int { 8 }
+    package enum Field {
+        @inlinable package static var name: Int { 1 }
+        @inlinable package static var description: Int { 2 }
+        @inlinable package static var unit: Int { 3 }
+        @inlinable package static var instrumentationScopeRef: Int { 4 }
+        @inlinable package static var gauge: Int { 5 }
+        @inlinable package static var sum: Int { 6 }
+        @inlinable package static var histogram: Int { 7 }
+        @inlinable package static var expHist: Int { 8 }
     }
 
-    public enum AggregationChoice: Equatable, Sendable {
+    package enum AggregationChoice: Equatable, Sendable {
         case gauge(Gauge)
         case sum(Sum)
         case histogram(Histogram)
@@ -1236,18 +1236,18 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     }
 
     /// `name` = 1.
-    public var name: String = ""
+    package var name: String = ""
     /// `description` = 2.
-    public var description: String = ""
+    package var description: String = ""
     /// `unit` = 3.
-    public var unit: String = ""
+    package var unit: String = ""
     /// `instrumentation_scope_ref` = 4. File offset of a dictionary entry of kind
     /// InstrumentationScope; 0 means none.
-    public var instrumentationScopeRef: Int64 = 0
+    package var instrumentationScopeRef: Int64 = 0
     /// The oneof `aggregation`: at most one member is set.
-    public var aggregation: AggregationChoice? = nil
+    package var aggregation: AggregationChoice? = nil
 
-    public init(name: String = "", description: String = "", unit: String = "", instrumentationScopeRef: Int64 = 0, aggregation: AggregationChoice? = nil) {
+    package init(name: String = "", description: String = "", unit: String = "", instrumentationScopeRef: Int64 = 0, aggregation: AggregationChoice? = nil) {
         self.name = name
         self.description = description
         self.unit = unit
@@ -1256,7 +1256,7 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.string(1, self.name)
         size += WireSize.string(2, self.description)
@@ -1270,7 +1270,7 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeStringField(1, self.name)
         writer.writeStringField(2, self.description)
         writer.writeStringField(3, self.unit)
@@ -1294,7 +1294,7 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1350,13 +1350,13 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> MetricRef {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> MetricRef {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try MetricRef(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(8)
         if !self.name.isEmpty { fields.append(("name", .string(self.name))) }
@@ -1372,7 +1372,7 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.instrumentationScopeRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "MetricRef.instrumentation_scope_ref is 0 (no InstrumentationScope)")) }
         if self.aggregation == nil { findings.append(FormatError(.recMetricAggregation, at: offset, "MetricRef sets none of its `aggregation` members (gauge, sum, histogram, exp_hist)")) }
         switch self.aggregation {
@@ -1390,28 +1390,28 @@ public struct MetricRef: RuleCheckedMessage, Equatable {
 }
 
 /// The last value wins.
-public struct Gauge: RuleCheckedMessage, Equatable {
+package struct Gauge: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
     ]
 
 
-    public init() {
+    package init() {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         let size = 0
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         _ = writer
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1423,49 +1423,49 @@ public struct Gauge: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Gauge {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Gauge {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Gauge(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         let fields: [(name: String, value: RecordValue)] = []
         return .message(type: "Gauge", fields: fields)
     }
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
     }
 }
 
 /// Values are added up.
-public struct Sum: RuleCheckedMessage, Equatable {
+package struct Sum: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "is_monotonic", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var aggregationTemporality: Int { 2 }
-        @inlinable public static var isMonotonic: Int { 3 }
+    package enum Field {
+        @inlinable package static var aggregationTemporality: Int { 2 }
+        @inlinable package static var isMonotonic: Int { 3 }
     }
 
     /// `aggregation_temporality` = 2.
-    public var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
+    package var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
     /// `is_monotonic` = 3.
-    public var isMonotonic: Bool = false
+    package var isMonotonic: Bool = false
 
-    public init(aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0), isMonotonic: Bool = false) {
+    package init(aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0), isMonotonic: Bool = false) {
         self.aggregationTemporality = aggregationTemporality
         self.isMonotonic = isMonotonic
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.enumeration(2, self.aggregationTemporality.rawValue)
         size += WireSize.bool(3, self.isMonotonic)
@@ -1473,13 +1473,13 @@ public struct Sum: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeEnumField(2, self.aggregationTemporality.rawValue)
         writer.writeBoolField(3, self.isMonotonic)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1501,13 +1501,13 @@ public struct Sum: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Sum {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Sum {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Sum(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if self.aggregationTemporality.rawValue != 0 { fields.append(("aggregation_temporality", .enumeration(type: "AggregationTemporality", name: self.aggregationTemporality.name, number: self.aggregationTemporality.rawValue))) }
@@ -1517,37 +1517,37 @@ public struct Sum: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.aggregationTemporality.name == nil { findings.append(FormatError(.recEnum, at: offset, "Sum.aggregation_temporality value \(self.aggregationTemporality.rawValue) is not one the schema lists")) }
     }
 }
 
 /// Values are counted into explicit buckets.
-public struct Histogram: RuleCheckedMessage, Equatable {
+package struct Histogram: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "bucket_boundaries", number: 2, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var aggregationTemporality: Int { 1 }
-        @inlinable public static var bucketBoundaries: Int { 2 }
+    package enum Field {
+        @inlinable package static var aggregationTemporality: Int { 1 }
+        @inlinable package static var bucketBoundaries: Int { 2 }
     }
 
     /// `aggregation_temporality` = 1.
-    public var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
+    package var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
     /// `bucket_boundaries` = 2.
-    public var bucketBoundaries: [Double] = []
+    package var bucketBoundaries: [Double] = []
 
-    public init(aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0), bucketBoundaries: [Double] = []) {
+    package init(aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0), bucketBoundaries: [Double] = []) {
         self.aggregationTemporality = aggregationTemporality
         self.bucketBoundaries = bucketBoundaries
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.enumeration(1, self.aggregationTemporality.rawValue)
         if !self.bucketBoundaries.isEmpty { size += 1 + lengthDelimitedSize(self.bucketBoundaries.count * 8) }
@@ -1555,7 +1555,7 @@ public struct Histogram: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeEnumField(1, self.aggregationTemporality.rawValue)
         if !self.bucketBoundaries.isEmpty {
             writer.writeLengthDelimitedHeader(2, length: self.bucketBoundaries.count * 8)
@@ -1566,7 +1566,7 @@ public struct Histogram: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1594,13 +1594,13 @@ public struct Histogram: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Histogram {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Histogram {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Histogram(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if self.aggregationTemporality.rawValue != 0 { fields.append(("aggregation_temporality", .enumeration(type: "AggregationTemporality", name: self.aggregationTemporality.name, number: self.aggregationTemporality.rawValue))) }
@@ -1610,42 +1610,42 @@ public struct Histogram: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.aggregationTemporality.name == nil { findings.append(FormatError(.recEnum, at: offset, "Histogram.aggregation_temporality value \(self.aggregationTemporality.rawValue) is not one the schema lists")) }
     }
 }
 
 /// Values are counted into exponentially sized buckets.
-public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
+package struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "max_buckets", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "max_scale", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var aggregationTemporality: Int { 1 }
-        @inlinable public static var maxBuckets: Int { 2 }
-        @inlinable public static var maxScale: Int { 3 }
+    package enum Field {
+        @inlinable package static var aggregationTemporality: Int { 1 }
+        @inlinable package static var maxBuckets: Int { 2 }
+        @inlinable package static var maxScale: Int { 3 }
     }
 
     /// `aggregation_temporality` = 1.
-    public var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
+    package var aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0)
     /// `max_buckets` = 2.
-    public var maxBuckets: Int64 = 0
+    package var maxBuckets: Int64 = 0
     /// `max_scale` = 3.
-    public var maxScale: Int64 = 0
+    package var maxScale: Int64 = 0
 
-    public init(aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0), maxBuckets: Int64 = 0, maxScale: Int64 = 0) {
+    package init(aggregationTemporality: AggregationTemporality = AggregationTemporality(rawValue: 0), maxBuckets: Int64 = 0, maxScale: Int64 = 0) {
         self.aggregationTemporality = aggregationTemporality
         self.maxBuckets = maxBuckets
         self.maxScale = maxScale
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.enumeration(1, self.aggregationTemporality.rawValue)
         size += WireSize.int64(2, self.maxBuckets)
@@ -1654,14 +1654,14 @@ public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeEnumField(1, self.aggregationTemporality.rawValue)
         writer.writeInt64Field(2, self.maxBuckets)
         writer.writeInt64Field(3, self.maxScale)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1688,13 +1688,13 @@ public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ExponentialHistogram {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ExponentialHistogram {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ExponentialHistogram(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(3)
         if self.aggregationTemporality.rawValue != 0 { fields.append(("aggregation_temporality", .enumeration(type: "AggregationTemporality", name: self.aggregationTemporality.name, number: self.aggregationTemporality.rawValue))) }
@@ -1705,15 +1705,15 @@ public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.aggregationTemporality.name == nil { findings.append(FormatError(.recEnum, at: offset, "ExponentialHistogram.aggregation_temporality value \(self.aggregationTemporality.rawValue) is not one the schema lists")) }
     }
 }
 
 /// A log record or event. The record type of the events ring.
-public struct Event: RuleCheckedMessage, Equatable {
+package struct Event: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_ref", number: 1, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
         MessageFieldInfo(name: "time_unix_nano", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "severity_number", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1725,36 +1725,36 @@ public struct Event: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var scopeRef: Int { 1 }
-        @inlinable public static var timeUnixNano: Int { 2 }
-        @inlinable public static var severityNumber: Int { 3 }
-        @inlinable public static var severityText: Int { 4 }
-        @inlinable public static var body: Int { 5 }
-        @inlinable public static var eventNameRef: Int { 6 }
-        @inlinable public static var spanContext: Int { 7 }
-        @inlinable public static var attributes: Int { 8 }
+    package enum Field {
+        @inlinable package static var scopeRef: Int { 1 }
+        @inlinable package static var timeUnixNano: Int { 2 }
+        @inlinable package static var severityNumber: Int { 3 }
+        @inlinable package static var severityText: Int { 4 }
+        @inlinable package static var body: Int { 5 }
+        @inlinable package static var eventNameRef: Int { 6 }
+        @inlinable package static var spanContext: Int { 7 }
+        @inlinable package static var attributes: Int { 8 }
     }
 
     /// `scope_ref` = 1. File offset of a dictionary entry of kind InstrumentationScope; 0 means
     /// none.
-    public var scopeRef: Int64 = 0
+    package var scopeRef: Int64 = 0
     /// `time_unix_nano` = 2.
-    public var timeUnixNano: UInt64 = 0
+    package var timeUnixNano: UInt64 = 0
     /// `severity_number` = 3.
-    public var severityNumber: SeverityNumber = SeverityNumber(rawValue: 0)
+    package var severityNumber: SeverityNumber = SeverityNumber(rawValue: 0)
     /// `severity_text` = 4.
-    public var severityText: String = ""
+    package var severityText: String = ""
     /// `body` = 5.
-    public var body: AnyValue? = nil
+    package var body: AnyValue? = nil
     /// `event_name_ref` = 6. File offset of a dictionary entry of kind string; 0 means none.
-    public var eventNameRef: Int64 = 0
+    package var eventNameRef: Int64 = 0
     /// `span_context` = 7.
-    public var spanContext: SpanContext? = nil
+    package var spanContext: SpanContext? = nil
     /// `attributes` = 8.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
 
-    public init(scopeRef: Int64 = 0, timeUnixNano: UInt64 = 0, severityNumber: SeverityNumber = SeverityNumber(rawValue: 0), severityText: String = "", body: AnyValue? = nil, eventNameRef: Int64 = 0, spanContext: SpanContext? = nil, attributes: [KeyValueRef] = []) {
+    package init(scopeRef: Int64 = 0, timeUnixNano: UInt64 = 0, severityNumber: SeverityNumber = SeverityNumber(rawValue: 0), severityText: String = "", body: AnyValue? = nil, eventNameRef: Int64 = 0, spanContext: SpanContext? = nil, attributes: [KeyValueRef] = []) {
         self.scopeRef = scopeRef
         self.timeUnixNano = timeUnixNano
         self.severityNumber = severityNumber
@@ -1766,7 +1766,7 @@ public struct Event: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.scopeRef)
         size += WireSize.fixed64(2, self.timeUnixNano)
@@ -1780,7 +1780,7 @@ public struct Event: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.scopeRef)
         writer.writeFixed64Field(2, self.timeUnixNano)
         writer.writeEnumField(3, self.severityNumber.rawValue)
@@ -1801,7 +1801,7 @@ public struct Event: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1856,13 +1856,13 @@ public struct Event: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Event {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Event {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Event(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(8)
         if self.scopeRef != 0 { fields.append(("scope_ref", .reference(kind: "InstrumentationScope", offset: self.scopeRef))) }
@@ -1878,7 +1878,7 @@ public struct Event: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         if self.scopeRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "Event.scope_ref is 0 (no InstrumentationScope)")) }
         if self.severityNumber.name == nil { findings.append(FormatError(.recEnum, at: offset, "Event.severity_number value \(self.severityNumber.rawValue) is not one the schema lists")) }
         self.body?.validate(at: offset, into: &findings)
@@ -1893,31 +1893,31 @@ public struct Event: RuleCheckedMessage, Equatable {
 }
 
 /// The entity producing telemetry (a service, a host), written once as a dictionary entry.
-public struct Resource: RuleCheckedMessage, Equatable {
+package struct Resource: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "attributes", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "dropped_attributes_count", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var attributes: Int { 1 }
-        @inlinable public static var droppedAttributesCount: Int { 2 }
+    package enum Field {
+        @inlinable package static var attributes: Int { 1 }
+        @inlinable package static var droppedAttributesCount: Int { 2 }
     }
 
     /// `attributes` = 1.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
     /// `dropped_attributes_count` = 2.
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
 
-    public init(attributes: [KeyValueRef] = [], droppedAttributesCount: UInt32 = 0) {
+    package init(attributes: [KeyValueRef] = [], droppedAttributesCount: UInt32 = 0) {
         self.attributes = attributes
         self.droppedAttributesCount = droppedAttributesCount
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.attributes { size += 1 + lengthDelimitedSize(value.encodedSize) }
         size += WireSize.uint64(2, UInt64(self.droppedAttributesCount))
@@ -1925,7 +1925,7 @@ public struct Resource: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.attributes {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -1934,7 +1934,7 @@ public struct Resource: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1957,13 +1957,13 @@ public struct Resource: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Resource {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Resource {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Resource(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if !self.attributes.isEmpty { fields.append(("attributes", .list(self.attributes.map { $0.recordValue }))) }
@@ -1973,15 +1973,15 @@ public struct Resource: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.attributes { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// The library that produced telemetry, under its resource; written once as a dictionary entry.
-public struct InstrumentationScope: RuleCheckedMessage, Equatable {
+package struct InstrumentationScope: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
         MessageFieldInfo(name: "version_ref", number: 2, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
         MessageFieldInfo(name: "attributes", number: 3, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1990,26 +1990,26 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var nameRef: Int { 1 }
-        @inlinable public static var versionRef: Int { 2 }
-        @inlinable public static var attributes: Int { 3 }
-        @inlinable public static var droppedAttributesCount: Int { 4 }
-        @inlinable public static var resourceRef: Int { 5 }
+    package enum Field {
+        @inlinable package static var nameRef: Int { 1 }
+        @inlinable package static var versionRef: Int { 2 }
+        @inlinable package static var attributes: Int { 3 }
+        @inlinable package static var droppedAttributesCount: Int { 4 }
+        @inlinable package static var resourceRef: Int { 5 }
     }
 
     /// `name_ref` = 1. File offset of a dictionary entry of kind string; 0 means none.
-    public var nameRef: Int64 = 0
+    package var nameRef: Int64 = 0
     /// `version_ref` = 2. File offset of a dictionary entry of kind string; 0 means none.
-    public var versionRef: Int64 = 0
+    package var versionRef: Int64 = 0
     /// `attributes` = 3.
-    public var attributes: [KeyValueRef] = []
+    package var attributes: [KeyValueRef] = []
     /// `dropped_attributes_count` = 4.
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
     /// `resource_ref` = 5. File offset of a dictionary entry of kind Resource; 0 means none.
-    public var resourceRef: Int64 = 0
+    package var resourceRef: Int64 = 0
 
-    public init(nameRef: Int64 = 0, versionRef: Int64 = 0, attributes: [KeyValueRef] = [], droppedAttributesCount: UInt32 = 0, resourceRef: Int64 = 0) {
+    package init(nameRef: Int64 = 0, versionRef: Int64 = 0, attributes: [KeyValueRef] = [], droppedAttributesCount: UInt32 = 0, resourceRef: Int64 = 0) {
         self.nameRef = nameRef
         self.versionRef = versionRef
         self.attributes = attributes
@@ -2018,7 +2018,7 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.nameRef)
         size += WireSize.int64(2, self.versionRef)
@@ -2029,7 +2029,7 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.nameRef)
         writer.writeInt64Field(2, self.versionRef)
         for value in self.attributes {
@@ -2041,7 +2041,7 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2079,13 +2079,13 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> InstrumentationScope {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> InstrumentationScope {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try InstrumentationScope(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(5)
         if self.nameRef != 0 { fields.append(("name_ref", .reference(kind: "string", offset: self.nameRef))) }
@@ -2098,38 +2098,38 @@ public struct InstrumentationScope: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.attributes { value.validate(at: offset, into: &findings) }
         if self.resourceRef == 0 { findings.append(FormatError(.dictRefZero, at: offset, "InstrumentationScope.resource_ref is 0 (no Resource)")) }
     }
 }
 
 /// An attribute whose key is a string entry in the dictionary.
-public struct KeyValueRef: RuleCheckedMessage, Equatable {
+package struct KeyValueRef: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "key_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
         MessageFieldInfo(name: "value", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var keyRef: Int { 1 }
-        @inlinable public static var value: Int { 2 }
+    package enum Field {
+        @inlinable package static var keyRef: Int { 1 }
+        @inlinable package static var value: Int { 2 }
     }
 
     /// `key_ref` = 1. File offset of a dictionary entry of kind string; 0 means none.
-    public var keyRef: Int64 = 0
+    package var keyRef: Int64 = 0
     /// `value` = 2.
-    public var value: AnyValue? = nil
+    package var value: AnyValue? = nil
 
-    public init(keyRef: Int64 = 0, value: AnyValue? = nil) {
+    package init(keyRef: Int64 = 0, value: AnyValue? = nil) {
         self.keyRef = keyRef
         self.value = value
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.keyRef)
         if let value = self.value { size += WireSize.message(2, size: value.encodedSize) }
@@ -2137,7 +2137,7 @@ public struct KeyValueRef: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.keyRef)
         if let value = self.value {
             writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
@@ -2146,7 +2146,7 @@ public struct KeyValueRef: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2169,13 +2169,13 @@ public struct KeyValueRef: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> KeyValueRef {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> KeyValueRef {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try KeyValueRef(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if self.keyRef != 0 { fields.append(("key_ref", .reference(kind: "string", offset: self.keyRef))) }
@@ -2185,15 +2185,15 @@ public struct KeyValueRef: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         self.value?.validate(at: offset, into: &findings)
     }
 }
 
 /// An attribute or body value. value_ref points at another AnyValue entry in the dictionary.
-public struct AnyValue: RuleCheckedMessage, Equatable {
+package struct AnyValue: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "string_value", number: 1, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "bool_value", number: 2, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "int_value", number: 3, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
@@ -2205,18 +2205,18 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var stringValue: Int { 1 }
-        @inlinable public static var boolValue: Int { 2 }
-        @inlinable public static var intValue: Int { 3 }
-        @inlinable public static var doubleValue: Int { 4 }
-        @inlinable public static var arrayValue: Int { 5 }
-        @inlinable public static var kvlistValue: Int { 6 }
-        @inlinable public static var bytesValue: Int { 7 }
-        @inlinable public static var valueRef: Int { 8 }
+    package enum Field {
+        @inlinable package static var stringValue: Int { 1 }
+        @inlinable package static var boolValue: Int { 2 }
+        @inlinable package static var intValue: Int { 3 }
+        @inlinable package static var doubleValue: Int { 4 }
+        @inlinable package static var arrayValue: Int { 5 }
+        @inlinable package static var kvlistValue: Int { 6 }
+        @inlinable package static var bytesValue: Int { 7 }
+        @inlinable package static var valueRef: Int { 8 }
     }
 
-    public enum ValueChoice: Equatable, Sendable {
+    package enum ValueChoice: Equatable, Sendable {
         case stringValue(String)
         case boolValue(Bool)
         case intValue(Int64)
@@ -2228,14 +2228,14 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
     }
 
     /// The oneof `value`: at most one member is set.
-    public var value: ValueChoice? = nil
+    package var value: ValueChoice? = nil
 
-    public init(value: ValueChoice? = nil) {
+    package init(value: ValueChoice? = nil) {
         self.value = value
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         if case .stringValue(let value)? = self.value { size += 1 + lengthDelimitedSize(value.utf8.count) }
         if case .boolValue? = self.value { size += 1 + 1 }
@@ -2249,7 +2249,7 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         if case .stringValue(let value)? = self.value {
             writer.writeKey(1, WireType.lengthDelimited)
             writer.writeLengthDelimited(value)
@@ -2285,7 +2285,7 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2339,13 +2339,13 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> AnyValue {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> AnyValue {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try AnyValue(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(8)
         if case .stringValue(let value)? = self.value { fields.append(("string_value", .string(value))) }
@@ -2361,7 +2361,7 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         switch self.value {
             case .arrayValue(let value)?:
                 value.validate(at: offset, into: &findings)
@@ -2373,33 +2373,33 @@ public struct AnyValue: RuleCheckedMessage, Equatable {
 }
 
 /// A list of values.
-public struct ArrayValue: RuleCheckedMessage, Equatable {
+package struct ArrayValue: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var values: Int { 1 }
+    package enum Field {
+        @inlinable package static var values: Int { 1 }
     }
 
     /// `values` = 1.
-    public var values: [AnyValue] = []
+    package var values: [AnyValue] = []
 
-    public init(values: [AnyValue] = []) {
+    package init(values: [AnyValue] = []) {
         self.values = values
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.values { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.values {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2407,7 +2407,7 @@ public struct ArrayValue: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2425,13 +2425,13 @@ public struct ArrayValue: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ArrayValue {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ArrayValue {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ArrayValue(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
@@ -2440,39 +2440,39 @@ public struct ArrayValue: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.values { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// A map of values, keyed by dictionary strings.
-public struct KeyValueList: RuleCheckedMessage, Equatable {
+package struct KeyValueList: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var values: Int { 1 }
+    package enum Field {
+        @inlinable package static var values: Int { 1 }
     }
 
     /// `values` = 1.
-    public var values: [KeyValueRef] = []
+    package var values: [KeyValueRef] = []
 
-    public init(values: [KeyValueRef] = []) {
+    package init(values: [KeyValueRef] = []) {
         self.values = values
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.values { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.values {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2480,7 +2480,7 @@ public struct KeyValueList: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2498,13 +2498,13 @@ public struct KeyValueList: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> KeyValueList {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> KeyValueList {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try KeyValueList(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
@@ -2513,42 +2513,42 @@ public struct KeyValueList: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
         for value in self.values { value.validate(at: offset, into: &findings) }
     }
 }
 
 /// The span active when an event or measurement was recorded; all zero means none.
-public struct SpanContext: RuleCheckedMessage, Equatable {
+package struct SpanContext: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "span_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 8, rules: []),
         MessageFieldInfo(name: "trace_id", number: 2, repeated: false, oneof: nil, ref: nil, length: 16, rules: []),
         MessageFieldInfo(name: "flags", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var spanId: Int { 1 }
-        @inlinable public static var traceId: Int { 2 }
-        @inlinable public static var flags: Int { 3 }
+    package enum Field {
+        @inlinable package static var spanId: Int { 1 }
+        @inlinable package static var traceId: Int { 2 }
+        @inlinable package static var flags: Int { 3 }
     }
 
     /// `span_id` = 1. Exactly 8 bytes when present.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `trace_id` = 2. Exactly 16 bytes when present.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `flags` = 3.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public init(spanId: [UInt8] = [], traceId: [UInt8] = [], flags: UInt32 = 0) {
+    package init(spanId: [UInt8] = [], traceId: [UInt8] = [], flags: UInt32 = 0) {
         self.spanId = spanId
         self.traceId = traceId
         self.flags = flags
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.spanId.count)
         size += WireSize.bytes(2, count: self.traceId.count)
@@ -2557,14 +2557,14 @@ public struct SpanContext: RuleCheckedMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.spanId)
         writer.writeBytesField(2, self.traceId)
         writer.writeFixed32Field(3, self.flags)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2591,13 +2591,13 @@ public struct SpanContext: RuleCheckedMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> SpanContext {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> SpanContext {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try SpanContext(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(3)
         if !self.spanId.isEmpty { fields.append(("span_id", .bytes(self.spanId))) }
@@ -2608,13 +2608,13 @@ public struct SpanContext: RuleCheckedMessage, Equatable {
 
     /// Appends every record rule this message breaks, and those its nested messages break, to
     /// `findings`; each finding names `offset`.
-    public func validate(at offset: Int, into findings: inout [FormatError]) {
+    package func validate(at offset: Int, into findings: inout [FormatError]) {
     }
 }
 
 /// The record messages by name, for code that walks decoded records generically.
-public enum MessageCatalogue {
-    public static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {
+package enum MessageCatalogue {
+    package static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {
         switch name {
             case "SpanEvent": SpanEvent.fieldInfo
             case "StartSpan": StartSpan.fieldInfo

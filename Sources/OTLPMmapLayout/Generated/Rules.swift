@@ -5,19 +5,19 @@ import OTLPMmapWire
 
 extension RuleID {
     /// MUST: The file is at least as long as the 64-byte file header.
-    public static let hdrSize = RuleID("HDR-SIZE")
+    package static let hdrSize = RuleID("HDR-SIZE")
     /// MUST: The header's version is 1.
-    public static let hdrVersion = RuleID("HDR-VERSION")
+    package static let hdrVersion = RuleID("HDR-VERSION")
     /// MUST: Each ring (with its availability array and slots) and the 64-byte dictionary header
     /// lie inside the file, after the file header.
-    public static let hdrSectionBounds = RuleID("HDR-SECTION-BOUNDS")
+    package static let hdrSectionBounds = RuleID("HDR-SECTION-BOUNDS")
     /// MUST: The three rings and the dictionary do not overlap one another.
-    public static let hdrSectionOverlap = RuleID("HDR-SECTION-OVERLAP")
+    package static let hdrSectionOverlap = RuleID("HDR-SECTION-OVERLAP")
     /// SHOULD: Sections follow each other in the order events, spans, measurements, dictionary,
     /// each starting right after the previous one, the events ring at offset 64.
-    public static let hdrSectionOrder = RuleID("HDR-SECTION-ORDER")
+    package static let hdrSectionOrder = RuleID("HDR-SECTION-ORDER")
     /// SHOULD: start_time_unix_nano is not zero, so that a reader can tell a re-initialised file.
-    public static let hdrStartTime = RuleID("HDR-START-TIME")
+    package static let hdrStartTime = RuleID("HDR-START-TIME")
     /// MUST: A writer initialises a new file in this order: the file at its full size (so every
     /// section exists, zero-filled); the header's version and section offsets; each ring's header,
     /// with reader_index and writer_index -1; every availability entry -1; the dictionary header;
@@ -31,107 +31,107 @@ extension RuleID {
     /// value it stored last, and loads start_time_unix_nano again, undoing the store when the value
     /// changed. A reader_index left in a file re-initialised meanwhile would make the next reader
     /// skip that file's first records.
-    public static let hdrInitOrder = RuleID("HDR-INIT-ORDER")
+    package static let hdrInitOrder = RuleID("HDR-INIT-ORDER")
     /// MUST: Reserved header bytes are zero.
-    public static let hdrReserved = RuleID("HDR-RESERVED")
+    package static let hdrReserved = RuleID("HDR-RESERVED")
     /// MUST: A ring's num_buffers is a power of two greater than zero.
-    public static let ringPow2 = RuleID("RING-POW2")
+    package static let ringPow2 = RuleID("RING-POW2")
     /// MUST: A ring's buffer_size is at least 2 bytes, so that a slot can hold a length prefix and
     /// a byte.
-    public static let ringSlotSize = RuleID("RING-SLOT-SIZE")
+    package static let ringSlotSize = RuleID("RING-SLOT-SIZE")
     /// SHOULD: Each ring header starts at a multiple of 8 so its 8-byte atomic fields are naturally
     /// aligned. Readers must still cope with unaligned ring headers written by other writers.
-    public static let ringAlign = RuleID("RING-ALIGN")
+    package static let ringAlign = RuleID("RING-ALIGN")
     /// MUST: reader_index and writer_index are -1 or greater.
-    public static let ringIndexRange = RuleID("RING-INDEX-RANGE")
+    package static let ringIndexRange = RuleID("RING-INDEX-RANGE")
     /// MUST: reader_index is not greater than writer_index, and neither ever decreases. Both are
     /// 8-byte atomic stores: a writer_index seen to go backwards is a torn or non-atomic store
     /// (writers in languages without 8-byte atomics do produce that).
-    public static let ringIndexOrder = RuleID("RING-INDEX-ORDER")
+    package static let ringIndexOrder = RuleID("RING-INDEX-ORDER")
     /// MUST: A producer claims sequence w+1 only when w + 1 - num_buffers < reader_index, so at
     /// most num_buffers - 1 records are unread.
-    public static let ringCapacity = RuleID("RING-CAPACITY")
+    package static let ringCapacity = RuleID("RING-CAPACITY")
     /// MUST: A producer publishes a slot by storing flag(s) into its availability entry with
     /// release ordering, after the record's bytes are in place. A readable slot's flag is flag(s)
     /// by either formula.
-    public static let ringFlag = RuleID("RING-FLAG")
+    package static let ringFlag = RuleID("RING-FLAG")
     /// SHOULD: Writers compute flag(s) by shifting the 64-bit sequence and then truncating to 32
     /// bits (the original written specification), not by truncating first.
-    public static let ringFlagFormula = RuleID("RING-FLAG-FORMULA")
+    package static let ringFlagFormula = RuleID("RING-FLAG-FORMULA")
     /// MUST: Every claimed slot is published. A claimed slot that stays unpublished while later
     /// ones are published blocks the consumer.
-    public static let ringHole = RuleID("RING-HOLE")
+    package static let ringHole = RuleID("RING-HOLE")
     /// MUST: A producer checks that a record fits the slot before it claims a sequence number. A
     /// file shows a violation only as a claimed slot that is never published (RING-HOLE).
-    public static let ringSizeBeforeClaim = RuleID("RING-SIZE-BEFORE-CLAIM")
+    package static let ringSizeBeforeClaim = RuleID("RING-SIZE-BEFORE-CLAIM")
     /// MUST: A slot starts with a well-formed varint length, and the length prefix plus the record
     /// fit within buffer_size (a record is never truncated to fit).
-    public static let slotLength = RuleID("SLOT-LENGTH")
+    package static let slotLength = RuleID("SLOT-LENGTH")
     /// MUST: A slot's record decodes as its ring's record type (Event, SpanEvent or Measurement).
-    public static let slotDecode = RuleID("SLOT-DECODE")
+    package static let slotDecode = RuleID("SLOT-DECODE")
     /// MUST: The dictionary's end is at least dictionary offset + 64 and, in a file no writer is
     /// growing, not past the end of the file.
-    public static let dictEnd = RuleID("DICT-END")
+    package static let dictEnd = RuleID("DICT-END")
     /// SHOULD: num_entries equals the number of entries between dictionary offset + 64 and end.
-    public static let dictNumEntries = RuleID("DICT-NUM-ENTRIES")
+    package static let dictNumEntries = RuleID("DICT-NUM-ENTRIES")
     /// MUST: Reserved dictionary header bytes are zero.
-    public static let dictReserved = RuleID("DICT-RESERVED")
+    package static let dictReserved = RuleID("DICT-RESERVED")
     /// MUST: Dictionary entries are length-delimited and lie back to back from dictionary offset +
     /// 64 to end.
-    public static let dictEntry = RuleID("DICT-ENTRY")
+    package static let dictEntry = RuleID("DICT-ENTRY")
     /// MUST: A non-zero reference is at least dictionary offset + 64 and points at an entry that
     /// ends at or before the dictionary's end.
-    public static let dictRefRange = RuleID("DICT-REF-RANGE")
+    package static let dictRefRange = RuleID("DICT-REF-RANGE")
     /// MUST: The entry a reference points at decodes as the kind its field names.
-    public static let dictRefKind = RuleID("DICT-REF-KIND")
+    package static let dictRefKind = RuleID("DICT-REF-KIND")
     /// MUST: An entry, with the entries its references reach expanded in place (an entry counted
     /// each time it is referred to), comes to at most 4 MiB (4 194 304 bytes of entry payloads).
     /// Entries may share what they refer to, so without a bound a few hundred bytes of entries,
     /// each referring twice to the one before, expand past any reader's memory and time.
-    public static let dictRefExpansion = RuleID("DICT-REF-EXPANSION")
+    package static let dictRefExpansion = RuleID("DICT-REF-EXPANSION")
     /// SHOULD: scope_ref, resource_ref and metric_ref are not 0. Readers treat 0 as "no scope / no
     /// resource"; the existing Rust collector fails on it.
-    public static let dictRefZero = RuleID("DICT-REF-ZERO")
+    package static let dictRefZero = RuleID("DICT-REF-ZERO")
     /// MUST: Records and entries are valid protobuf: varints of at most 10 bytes, known wire types
     /// matching each field's declared type, length-delimited fields inside their enclosing message.
-    public static let wireFormat = RuleID("WIRE-FORMAT")
+    package static let wireFormat = RuleID("WIRE-FORMAT")
     /// MUST: Nested messages and value_ref chains are at most 64 levels deep.
-    public static let wireDepth = RuleID("WIRE-DEPTH")
+    package static let wireDepth = RuleID("WIRE-DEPTH")
     /// MUST: Every string (fields and string entries) is valid UTF-8.
-    public static let recUtf8 = RuleID("REC-UTF8")
+    package static let recUtf8 = RuleID("REC-UTF8")
     /// MUST: A SpanEvent's trace_id is 16 bytes and its span_id 8 bytes, and neither is all zero.
-    public static let recSpanId = RuleID("REC-SPAN-ID")
+    package static let recSpanId = RuleID("REC-SPAN-ID")
     /// MUST: A span context inside an Event or Measurement is either all zero (absent) or a 16-byte
     /// trace id and an 8-byte span id.
-    public static let recSpanContext = RuleID("REC-SPAN-CONTEXT")
+    package static let recSpanContext = RuleID("REC-SPAN-CONTEXT")
     /// MUST: A SpanEvent carries one event: start, end, name, attributes or link. Required because
     /// upstream's collector dies on a span event without one, taking every other record with it.
-    public static let recSpanEvent = RuleID("REC-SPAN-EVENT")
+    package static let recSpanEvent = RuleID("REC-SPAN-EVENT")
     /// SHOULD: A Measurement carries a value (as_long or as_double). Upstream's collector skips one
     /// without: a record that holds no value loses nothing when it is skipped.
-    public static let recMeasurementValue = RuleID("REC-MEASUREMENT-VALUE")
+    package static let recMeasurementValue = RuleID("REC-MEASUREMENT-VALUE")
     /// SHOULD: A MetricRef carries an aggregation (gauge, sum, histogram or exp_hist). Upstream's
     /// collector accepts one without and does not aggregate its measurements; readers must cope
     /// with it.
-    public static let recMetricAggregation = RuleID("REC-METRIC-AGGREGATION")
+    package static let recMetricAggregation = RuleID("REC-METRIC-AGGREGATION")
     /// SHOULD: Enum fields hold values the schema lists.
-    public static let recEnum = RuleID("REC-ENUM")
+    package static let recEnum = RuleID("REC-ENUM")
 }
 
 /// A rule of the format with its level and wording, as spec/layout.yaml states it.
-public struct RuleInfo: Sendable {
-    public enum Level: String, Sendable { case must = "MUST", should = "SHOULD" }
+package struct RuleInfo: Sendable {
+    package enum Level: String, Sendable { case must = "MUST", should = "SHOULD" }
     /// `protocol`: stated normatively by the upstream written specification; `project`: follows
     /// from protobuf and OTLP, or added by this project.
-    public enum Origin: String, Sendable { case `protocol`, project }
-    public let id: RuleID
-    public let level: Level
-    public let origin: Origin
-    public let text: String
+    package enum Origin: String, Sendable { case `protocol`, project }
+    package let id: RuleID
+    package let level: Level
+    package let origin: Origin
+    package let text: String
 }
 
-public enum RuleCatalogue {
-    public static let all: [RuleInfo] = [
+package enum RuleCatalogue {
+    package static let all: [RuleInfo] = [
         RuleInfo(id: .hdrSize, level: .must, origin: .project, text: "The file is at least as long as the 64-byte file header."),
         RuleInfo(id: .hdrVersion, level: .must, origin: .project, text: "The header's version is 1."),
         RuleInfo(id: .hdrSectionBounds, level: .must, origin: .project, text: "Each ring (with its availability array and slots) and the 64-byte dictionary header lie inside the file, after the file header."),
@@ -171,7 +171,7 @@ public enum RuleCatalogue {
         RuleInfo(id: .recEnum, level: .should, origin: .project, text: "Enum fields hold values the schema lists."),
     ]
 
-    public static func info(_ id: RuleID) -> RuleInfo? {
+    package static func info(_ id: RuleID) -> RuleInfo? {
         all.first { $0.id == id }
     }
 }

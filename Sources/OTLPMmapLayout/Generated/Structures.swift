@@ -5,22 +5,22 @@ import OTLPMmapWire
 
 /// FileHeader, 64 bytes. At file offset 0. Says where every other section starts and when the
 /// writer created the file.
-public struct FileHeaderView: @unchecked Sendable {
-    public static let size = 64
+package struct FileHeaderView: @unchecked Sendable {
+    package static let size = 64
 
     /// Offsets of the fields from the start of the structure.
-    public enum Offset {
-        public static let version = 0
-        public static let events = 8
-        public static let spans = 16
-        public static let measurements = 24
-        public static let dictionary = 32
-        public static let startTimeUnixNano = 40
-        public static let reserved = 48
+    package enum Offset {
+        package static let version = 0
+        package static let events = 8
+        package static let spans = 16
+        package static let measurements = 24
+        package static let dictionary = 32
+        package static let startTimeUnixNano = 40
+        package static let reserved = 48
     }
 
     /// Every field, for code that walks the layout generically.
-    public static let fields: [LayoutFieldInfo] = [
+    package static let fields: [LayoutFieldInfo] = [
         LayoutFieldInfo(name: "version", offset: 0, size: 8, type: "int64", atomic: false, rules: [.hdrVersion]),
         LayoutFieldInfo(name: "events", offset: 8, size: 8, type: "int64", atomic: true, rules: [.hdrSectionBounds, .hdrSectionOrder]),
         LayoutFieldInfo(name: "spans", offset: 16, size: 8, type: "int64", atomic: true, rules: [.hdrSectionBounds, .hdrSectionOrder]),
@@ -30,13 +30,13 @@ public struct FileHeaderView: @unchecked Sendable {
         LayoutFieldInfo(name: "reserved", offset: 48, size: 16, type: "reserved", atomic: false, rules: [.hdrReserved]),
     ]
 
-    public let pointer: UnsafeMutableRawPointer
+    package let pointer: UnsafeMutableRawPointer
     /// File offset of the structure's first byte.
-    public let fileOffset: Int
+    package let fileOffset: Int
 
     /// Checks that all 64 bytes lie inside `mapping` before any field is touched; `rule` names the
     /// rule a structure out of bounds breaks.
-    public init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {
+    package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {
         guard offset >= 0, offset <= mapping.count, mapping.count - offset >= Self.size, let base = mapping.baseAddress else {
             throw FormatError(rule, at: offset, "FileHeader (\(Self.size) bytes) at offset \(offset) does not fit in \(mapping.count) mapped bytes")
         }
@@ -45,73 +45,73 @@ public struct FileHeaderView: @unchecked Sendable {
     }
 
     /// `version` at +0, 8 bytes. Format version. The existing writers put 1.
-    @inlinable public var version: Int64 {
+    @inlinable package var version: Int64 {
         get { SharedMemory.loadPlain(pointer + 0, as: Int64.self) }
         nonmutating set { SharedMemory.storePlain(pointer + 0, newValue) }
     }
 
     /// `events` at +8, 8 bytes. File offset of the events ring (64 in practice). Atomic: acquire
     /// load, release store.
-    @inlinable public var events: Int64 {
+    @inlinable package var events: Int64 {
         get { SharedMemory.loadInt64(pointer + 8) }
         nonmutating set { SharedMemory.storeInt64(pointer + 8, newValue) }
     }
     /// Whether `events` is naturally aligned, so that compare-and-swap and fetch-add are possible.
-    @inlinable public var eventsIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
-    @inlinable public func compareExchangeEvents(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var eventsIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
+    @inlinable package func compareExchangeEvents(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 8, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddEvents(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddEvents(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 8, delta)
     }
 
     /// `spans` at +16, 8 bytes. File offset of the spans ring. Atomic: acquire load, release store.
-    @inlinable public var spans: Int64 {
+    @inlinable package var spans: Int64 {
         get { SharedMemory.loadInt64(pointer + 16) }
         nonmutating set { SharedMemory.storeInt64(pointer + 16, newValue) }
     }
     /// Whether `spans` is naturally aligned, so that compare-and-swap and fetch-add are possible.
-    @inlinable public var spansIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
-    @inlinable public func compareExchangeSpans(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var spansIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
+    @inlinable package func compareExchangeSpans(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 16, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddSpans(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddSpans(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 16, delta)
     }
 
     /// `measurements` at +24, 8 bytes. File offset of the measurements ring. Atomic: acquire load,
     /// release store.
-    @inlinable public var measurements: Int64 {
+    @inlinable package var measurements: Int64 {
         get { SharedMemory.loadInt64(pointer + 24) }
         nonmutating set { SharedMemory.storeInt64(pointer + 24, newValue) }
     }
     /// Whether `measurements` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    @inlinable public var measurementsIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
-    @inlinable public func compareExchangeMeasurements(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var measurementsIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
+    @inlinable package func compareExchangeMeasurements(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 24, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddMeasurements(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddMeasurements(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 24, delta)
     }
 
     /// `dictionary` at +32, 8 bytes. File offset of the dictionary. Atomic: acquire load, release
     /// store.
-    @inlinable public var dictionary: Int64 {
+    @inlinable package var dictionary: Int64 {
         get { SharedMemory.loadInt64(pointer + 32) }
         nonmutating set { SharedMemory.storeInt64(pointer + 32, newValue) }
     }
     /// Whether `dictionary` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    @inlinable public var dictionaryIsAligned: Bool { SharedMemory.isAligned(pointer + 32, to: 8) }
-    @inlinable public func compareExchangeDictionary(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var dictionaryIsAligned: Bool { SharedMemory.isAligned(pointer + 32, to: 8) }
+    @inlinable package func compareExchangeDictionary(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 32, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddDictionary(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddDictionary(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 32, delta)
     }
 
@@ -119,26 +119,26 @@ public struct FileHeaderView: @unchecked Sendable {
     /// value tells a reader that a new writer re-initialised the file. Written last, with release
     /// ordering, once everything else is in place (HDR-INIT-ORDER). Atomic: acquire load, release
     /// store.
-    @inlinable public var startTimeUnixNano: UInt64 {
+    @inlinable package var startTimeUnixNano: UInt64 {
         get { SharedMemory.loadUInt64(pointer + 40) }
         nonmutating set { SharedMemory.storeUInt64(pointer + 40, newValue) }
     }
 
     /// `reserved` at +48, 16 bytes. Zero.
-    public var reserved: UnsafeRawBufferPointer {
+    package var reserved: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: pointer + 48, count: 16)
     }
-    public var reservedIsZero: Bool { reserved.allSatisfy { $0 == 0 } }
+    package var reservedIsZero: Bool { reserved.allSatisfy { $0 == 0 } }
 
     /// Whether the bytes a file of format `version` reserves are zero: the reserved fields, and the
     /// fields newer than the file.
-    public func reservedIsZero(inFileOfVersion version: Int64) -> Bool {
+    package func reservedIsZero(inFileOfVersion version: Int64) -> Bool {
         reservedIsZero
     }
 
     /// Writes the initial value of every field: the spec's constants, and the parameters for values
     /// the writer computes.
-    public func initialize(events: Int64, spans: Int64, measurements: Int64, dictionary: Int64, startTimeUnixNano: UInt64) {
+    package func initialize(events: Int64, spans: Int64, measurements: Int64, dictionary: Int64, startTimeUnixNano: UInt64) {
         self.version = 1
         self.events = events
         self.spans = spans
@@ -151,32 +151,32 @@ public struct FileHeaderView: @unchecked Sendable {
 
 /// RingHeader, 32 bytes. At the start of each ring. Sequence numbers grow forever (0, 1, 2, …);
 /// both indices hold the last sequence number used, so -1 means "none yet".
-public struct RingHeaderView: @unchecked Sendable {
-    public static let size = 32
+package struct RingHeaderView: @unchecked Sendable {
+    package static let size = 32
 
     /// Offsets of the fields from the start of the structure.
-    public enum Offset {
-        public static let numBuffers = 0
-        public static let bufferSize = 8
-        public static let readerIndex = 16
-        public static let writerIndex = 24
+    package enum Offset {
+        package static let numBuffers = 0
+        package static let bufferSize = 8
+        package static let readerIndex = 16
+        package static let writerIndex = 24
     }
 
     /// Every field, for code that walks the layout generically.
-    public static let fields: [LayoutFieldInfo] = [
+    package static let fields: [LayoutFieldInfo] = [
         LayoutFieldInfo(name: "num_buffers", offset: 0, size: 8, type: "int64", atomic: false, rules: [.ringPow2]),
         LayoutFieldInfo(name: "buffer_size", offset: 8, size: 8, type: "int64", atomic: false, rules: [.ringSlotSize]),
         LayoutFieldInfo(name: "reader_index", offset: 16, size: 8, type: "int64", atomic: true, rules: [.ringIndexRange, .ringIndexOrder]),
         LayoutFieldInfo(name: "writer_index", offset: 24, size: 8, type: "int64", atomic: true, rules: [.ringIndexRange, .ringIndexOrder, .ringCapacity]),
     ]
 
-    public let pointer: UnsafeMutableRawPointer
+    package let pointer: UnsafeMutableRawPointer
     /// File offset of the structure's first byte.
-    public let fileOffset: Int
+    package let fileOffset: Int
 
     /// Checks that all 32 bytes lie inside `mapping` before any field is touched; `rule` names the
     /// rule a structure out of bounds breaks.
-    public init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {
+    package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {
         guard offset >= 0, offset <= mapping.count, mapping.count - offset >= Self.size, let base = mapping.baseAddress else {
             throw FormatError(rule, at: offset, "RingHeader (\(Self.size) bytes) at offset \(offset) does not fit in \(mapping.count) mapped bytes")
         }
@@ -185,13 +185,13 @@ public struct RingHeaderView: @unchecked Sendable {
     }
 
     /// `num_buffers` at +0, 8 bytes. Number of slots; a power of two greater than zero.
-    @inlinable public var numBuffers: Int64 {
+    @inlinable package var numBuffers: Int64 {
         get { SharedMemory.loadPlain(pointer + 0, as: Int64.self) }
         nonmutating set { SharedMemory.storePlain(pointer + 0, newValue) }
     }
 
     /// `buffer_size` at +8, 8 bytes. Bytes per slot.
-    @inlinable public var bufferSize: Int64 {
+    @inlinable package var bufferSize: Int64 {
         get { SharedMemory.loadPlain(pointer + 8, as: Int64.self) }
         nonmutating set { SharedMemory.storePlain(pointer + 8, newValue) }
     }
@@ -199,42 +199,42 @@ public struct RingHeaderView: @unchecked Sendable {
     /// `reader_index` at +16, 8 bytes. Sequence number of the last slot the consumer finished
     /// reading. Stored with release ordering after the slot was read; that store hands the slot
     /// back to producers. Atomic: acquire load, release store.
-    @inlinable public var readerIndex: Int64 {
+    @inlinable package var readerIndex: Int64 {
         get { SharedMemory.loadInt64(pointer + 16) }
         nonmutating set { SharedMemory.storeInt64(pointer + 16, newValue) }
     }
     /// Whether `reader_index` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    @inlinable public var readerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
-    @inlinable public func compareExchangeReaderIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var readerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 16, to: 8) }
+    @inlinable package func compareExchangeReaderIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 16, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddReaderIndex(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddReaderIndex(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 16, delta)
     }
 
     /// `writer_index` at +24, 8 bytes. Sequence number of the last slot claimed by a producer,
     /// advanced by compare-and-swap. A claimed slot is not yet readable: its availability flag
     /// publishes it. Atomic: acquire load, release store.
-    @inlinable public var writerIndex: Int64 {
+    @inlinable package var writerIndex: Int64 {
         get { SharedMemory.loadInt64(pointer + 24) }
         nonmutating set { SharedMemory.storeInt64(pointer + 24, newValue) }
     }
     /// Whether `writer_index` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    @inlinable public var writerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
-    @inlinable public func compareExchangeWriterIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var writerIndexIsAligned: Bool { SharedMemory.isAligned(pointer + 24, to: 8) }
+    @inlinable package func compareExchangeWriterIndex(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 24, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddWriterIndex(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddWriterIndex(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 24, delta)
     }
 
     /// Writes the initial value of every field: the spec's constants, and the parameters for values
     /// the writer computes.
-    public func initialize(numBuffers: Int64, bufferSize: Int64) {
+    package func initialize(numBuffers: Int64, bufferSize: Int64) {
         self.numBuffers = numBuffers
         self.bufferSize = bufferSize
         self.readerIndex = -1
@@ -244,30 +244,30 @@ public struct RingHeaderView: @unchecked Sendable {
 
 /// DictionaryHeader, 64 bytes. At the dictionary offset. Entries follow it back to back, up to
 /// `end`.
-public struct DictionaryHeaderView: @unchecked Sendable {
-    public static let size = 64
+package struct DictionaryHeaderView: @unchecked Sendable {
+    package static let size = 64
 
     /// Offsets of the fields from the start of the structure.
-    public enum Offset {
-        public static let end = 0
-        public static let numEntries = 8
-        public static let reserved = 16
+    package enum Offset {
+        package static let end = 0
+        package static let numEntries = 8
+        package static let reserved = 16
     }
 
     /// Every field, for code that walks the layout generically.
-    public static let fields: [LayoutFieldInfo] = [
+    package static let fields: [LayoutFieldInfo] = [
         LayoutFieldInfo(name: "end", offset: 0, size: 8, type: "int64", atomic: true, rules: [.dictEnd]),
         LayoutFieldInfo(name: "num_entries", offset: 8, size: 8, type: "int64", atomic: true, rules: [.dictNumEntries]),
         LayoutFieldInfo(name: "reserved", offset: 16, size: 48, type: "reserved", atomic: false, rules: [.dictReserved]),
     ]
 
-    public let pointer: UnsafeMutableRawPointer
+    package let pointer: UnsafeMutableRawPointer
     /// File offset of the structure's first byte.
-    public let fileOffset: Int
+    package let fileOffset: Int
 
     /// Checks that all 64 bytes lie inside `mapping` before any field is touched; `rule` names the
     /// rule a structure out of bounds breaks.
-    public init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {
+    package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, rule: RuleID) throws(FormatError) {
         guard offset >= 0, offset <= mapping.count, mapping.count - offset >= Self.size, let base = mapping.baseAddress else {
             throw FormatError(rule, at: offset, "DictionaryHeader (\(Self.size) bytes) at offset \(offset) does not fit in \(mapping.count) mapped bytes")
         }
@@ -278,52 +278,52 @@ public struct DictionaryHeaderView: @unchecked Sendable {
     /// `end` at +0, 8 bytes. File offset just past the last reserved entry; starts at dictionary
     /// offset + 64. A writer reserves an entry with a fetch-add on it (the old value is the entry's
     /// offset). Atomic: acquire load, release store.
-    @inlinable public var end: Int64 {
+    @inlinable package var end: Int64 {
         get { SharedMemory.loadInt64(pointer + 0) }
         nonmutating set { SharedMemory.storeInt64(pointer + 0, newValue) }
     }
     /// Whether `end` is naturally aligned, so that compare-and-swap and fetch-add are possible.
-    @inlinable public var endIsAligned: Bool { SharedMemory.isAligned(pointer + 0, to: 8) }
-    @inlinable public func compareExchangeEnd(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var endIsAligned: Bool { SharedMemory.isAligned(pointer + 0, to: 8) }
+    @inlinable package func compareExchangeEnd(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 0, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddEnd(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddEnd(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 0, delta)
     }
 
     /// `num_entries` at +8, 8 bytes. Number of entries written; incremented after the entry's bytes
     /// are in place. Atomic: acquire load, release store.
-    @inlinable public var numEntries: Int64 {
+    @inlinable package var numEntries: Int64 {
         get { SharedMemory.loadInt64(pointer + 8) }
         nonmutating set { SharedMemory.storeInt64(pointer + 8, newValue) }
     }
     /// Whether `num_entries` is naturally aligned, so that compare-and-swap and fetch-add are
     /// possible.
-    @inlinable public var numEntriesIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
-    @inlinable public func compareExchangeNumEntries(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
+    @inlinable package var numEntriesIsAligned: Bool { SharedMemory.isAligned(pointer + 8, to: 8) }
+    @inlinable package func compareExchangeNumEntries(expected: Int64, desired: Int64) -> (exchanged: Bool, original: Int64) {
         SharedMemory.compareExchangeInt64(pointer + 8, expected: expected, desired: desired)
     }
     /// Adds `delta` and returns the value before.
-    @inlinable public func fetchAddNumEntries(_ delta: Int64) -> Int64 {
+    @inlinable package func fetchAddNumEntries(_ delta: Int64) -> Int64 {
         SharedMemory.fetchAddInt64(pointer + 8, delta)
     }
 
     /// `reserved` at +16, 48 bytes. Zero.
-    public var reserved: UnsafeRawBufferPointer {
+    package var reserved: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: pointer + 16, count: 48)
     }
-    public var reservedIsZero: Bool { reserved.allSatisfy { $0 == 0 } }
+    package var reservedIsZero: Bool { reserved.allSatisfy { $0 == 0 } }
 
     /// Whether the bytes a file of format `version` reserves are zero: the reserved fields, and the
     /// fields newer than the file.
-    public func reservedIsZero(inFileOfVersion version: Int64) -> Bool {
+    package func reservedIsZero(inFileOfVersion version: Int64) -> Bool {
         reservedIsZero
     }
 
     /// Writes the initial value of every field: the spec's constants, and the parameters for values
     /// the writer computes.
-    public func initialize(end: Int64) {
+    package func initialize(end: Int64) {
         self.end = end
         self.numEntries = 0
         (pointer + 16).initializeMemory(as: UInt8.self, repeating: 0, count: 48)

@@ -78,9 +78,9 @@ public struct InstrumentKind: RawRepresentable, Hashable, Sendable {
 }
 
 /// One request from the runner. Exactly one member of `command` is set.
-public struct Command: WireMessage, Equatable {
+package struct Command: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "create_file", number: 2, repeated: false, oneof: "command", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "define_scope", number: 3, repeated: false, oneof: "command", ref: nil, length: nil, rules: []),
@@ -98,24 +98,24 @@ public struct Command: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var id: Int { 1 }
-        @inlinable public static var createFile: Int { 2 }
-        @inlinable public static var defineScope: Int { 3 }
-        @inlinable public static var startSpan: Int { 4 }
-        @inlinable public static var setSpanAttributes: Int { 5 }
-        @inlinable public static var renameSpan: Int { 6 }
-        @inlinable public static var addSpanLinks: Int { 7 }
-        @inlinable public static var endSpan: Int { 8 }
-        @inlinable public static var log: Int { 9 }
-        @inlinable public static var defineInstrument: Int { 10 }
-        @inlinable public static var record: Int { 11 }
-        @inlinable public static var runParallel: Int { 12 }
-        @inlinable public static var sync: Int { 13 }
-        @inlinable public static var exit: Int { 14 }
+    package enum Field {
+        @inlinable package static var id: Int { 1 }
+        @inlinable package static var createFile: Int { 2 }
+        @inlinable package static var defineScope: Int { 3 }
+        @inlinable package static var startSpan: Int { 4 }
+        @inlinable package static var setSpanAttributes: Int { 5 }
+        @inlinable package static var renameSpan: Int { 6 }
+        @inlinable package static var addSpanLinks: Int { 7 }
+        @inlinable package static var endSpan: Int { 8 }
+        @inlinable package static var log: Int { 9 }
+        @inlinable package static var defineInstrument: Int { 10 }
+        @inlinable package static var record: Int { 11 }
+        @inlinable package static var runParallel: Int { 12 }
+        @inlinable package static var sync: Int { 13 }
+        @inlinable package static var exit: Int { 14 }
     }
 
-    public enum CommandChoice: Equatable, Sendable {
+    package enum CommandChoice: Equatable, Sendable {
         case createFile(CreateFile)
         case defineScope(DefineScope)
         case startSpan(BeginSpan)
@@ -132,17 +132,17 @@ public struct Command: WireMessage, Equatable {
     }
 
     /// `id` = 1.
-    public var id: Int64 = 0
+    package var id: Int64 = 0
     /// The oneof `command`: at most one member is set.
-    public var command: CommandChoice? = nil
+    package var command: CommandChoice? = nil
 
-    public init(id: Int64 = 0, command: CommandChoice? = nil) {
+    package init(id: Int64 = 0, command: CommandChoice? = nil) {
         self.id = id
         self.command = command
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.id)
         if case .createFile(let value)? = self.command { size += 1 + lengthDelimitedSize(value.encodedSize) }
@@ -162,7 +162,7 @@ public struct Command: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.id)
         if case .createFile(let value)? = self.command {
             writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
@@ -219,7 +219,7 @@ public struct Command: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -314,13 +314,13 @@ public struct Command: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Command {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Command {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Command(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(14)
         if self.id != 0 { fields.append(("id", .int(self.id))) }
@@ -342,9 +342,9 @@ public struct Command: WireMessage, Equatable {
 }
 
 /// The testee's answer to the command with the same id.
-public struct Reply: WireMessage, Equatable {
+package struct Reply: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "status", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "message", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -352,23 +352,23 @@ public struct Reply: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var id: Int { 1 }
-        @inlinable public static var status: Int { 2 }
-        @inlinable public static var message: Int { 3 }
-        @inlinable public static var parts: Int { 4 }
+    package enum Field {
+        @inlinable package static var id: Int { 1 }
+        @inlinable package static var status: Int { 2 }
+        @inlinable package static var message: Int { 3 }
+        @inlinable package static var parts: Int { 4 }
     }
 
     /// `id` = 1.
-    public var id: Int64 = 0
+    package var id: Int64 = 0
     /// `status` = 2.
-    public var status: ReplyStatus = ReplyStatus(rawValue: 0)
+    package var status: ReplyStatus = ReplyStatus(rawValue: 0)
     /// `message` = 3.
-    public var message: String = ""
+    package var message: String = ""
     /// `parts` = 4.
-    public var parts: [Reply] = []
+    package var parts: [Reply] = []
 
-    public init(id: Int64 = 0, status: ReplyStatus = ReplyStatus(rawValue: 0), message: String = "", parts: [Reply] = []) {
+    package init(id: Int64 = 0, status: ReplyStatus = ReplyStatus(rawValue: 0), message: String = "", parts: [Reply] = []) {
         self.id = id
         self.status = status
         self.message = message
@@ -376,7 +376,7 @@ public struct Reply: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.id)
         size += WireSize.enumeration(2, self.status.rawValue)
@@ -386,7 +386,7 @@ public struct Reply: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.id)
         writer.writeEnumField(2, self.status.rawValue)
         writer.writeStringField(3, self.message)
@@ -397,7 +397,7 @@ public struct Reply: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -430,13 +430,13 @@ public struct Reply: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Reply {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Reply {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Reply(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(4)
         if self.id != 0 { fields.append(("id", .int(self.id))) }
@@ -451,9 +451,9 @@ public struct Reply: WireMessage, Equatable {
 /// size, and write the resource with these attributes. A writer may add resource attributes of its
 /// own. Record commands wait at most `full_ring_wait_micros` for room in a full ring (0: the
 /// testee's choice).
-public struct CreateFile: WireMessage, Equatable {
+package struct CreateFile: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "path", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "events", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "spans", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -464,32 +464,32 @@ public struct CreateFile: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var path: Int { 1 }
-        @inlinable public static var events: Int { 2 }
-        @inlinable public static var spans: Int { 3 }
-        @inlinable public static var measurements: Int { 4 }
-        @inlinable public static var dictionaryBytes: Int { 5 }
-        @inlinable public static var resource: Int { 6 }
-        @inlinable public static var fullRingWaitMicros: Int { 7 }
+    package enum Field {
+        @inlinable package static var path: Int { 1 }
+        @inlinable package static var events: Int { 2 }
+        @inlinable package static var spans: Int { 3 }
+        @inlinable package static var measurements: Int { 4 }
+        @inlinable package static var dictionaryBytes: Int { 5 }
+        @inlinable package static var resource: Int { 6 }
+        @inlinable package static var fullRingWaitMicros: Int { 7 }
     }
 
     /// `path` = 1.
-    public var path: String = ""
+    package var path: String = ""
     /// `events` = 2.
-    public var events: RingGeometry? = nil
+    package var events: RingGeometry? = nil
     /// `spans` = 3.
-    public var spans: RingGeometry? = nil
+    package var spans: RingGeometry? = nil
     /// `measurements` = 4.
-    public var measurements: RingGeometry? = nil
+    package var measurements: RingGeometry? = nil
     /// `dictionary_bytes` = 5.
-    public var dictionaryBytes: Int64 = 0
+    package var dictionaryBytes: Int64 = 0
     /// `resource` = 6.
-    public var resource: [KeyValue] = []
+    package var resource: [KeyValue] = []
     /// `full_ring_wait_micros` = 7.
-    public var fullRingWaitMicros: Int64 = 0
+    package var fullRingWaitMicros: Int64 = 0
 
-    public init(path: String = "", events: RingGeometry? = nil, spans: RingGeometry? = nil, measurements: RingGeometry? = nil, dictionaryBytes: Int64 = 0, resource: [KeyValue] = [], fullRingWaitMicros: Int64 = 0) {
+    package init(path: String = "", events: RingGeometry? = nil, spans: RingGeometry? = nil, measurements: RingGeometry? = nil, dictionaryBytes: Int64 = 0, resource: [KeyValue] = [], fullRingWaitMicros: Int64 = 0) {
         self.path = path
         self.events = events
         self.spans = spans
@@ -500,7 +500,7 @@ public struct CreateFile: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.string(1, self.path)
         if let value = self.events { size += WireSize.message(2, size: value.encodedSize) }
@@ -513,7 +513,7 @@ public struct CreateFile: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeStringField(1, self.path)
         if let value = self.events {
             writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
@@ -536,7 +536,7 @@ public struct CreateFile: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -587,13 +587,13 @@ public struct CreateFile: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> CreateFile {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> CreateFile {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try CreateFile(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(7)
         if !self.path.isEmpty { fields.append(("path", .string(self.path))) }
@@ -608,31 +608,31 @@ public struct CreateFile: WireMessage, Equatable {
 }
 
 /// A ring's size.
-public struct RingGeometry: WireMessage, Equatable {
+package struct RingGeometry: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "slots", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "slot_size", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var slots: Int { 1 }
-        @inlinable public static var slotSize: Int { 2 }
+    package enum Field {
+        @inlinable package static var slots: Int { 1 }
+        @inlinable package static var slotSize: Int { 2 }
     }
 
     /// `slots` = 1.
-    public var slots: Int64 = 0
+    package var slots: Int64 = 0
     /// `slot_size` = 2.
-    public var slotSize: Int64 = 0
+    package var slotSize: Int64 = 0
 
-    public init(slots: Int64 = 0, slotSize: Int64 = 0) {
+    package init(slots: Int64 = 0, slotSize: Int64 = 0) {
         self.slots = slots
         self.slotSize = slotSize
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.slots)
         size += WireSize.int64(2, self.slotSize)
@@ -640,13 +640,13 @@ public struct RingGeometry: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.slots)
         writer.writeInt64Field(2, self.slotSize)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -668,13 +668,13 @@ public struct RingGeometry: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RingGeometry {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RingGeometry {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try RingGeometry(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if self.slots != 0 { fields.append(("slots", .int(self.slots))) }
@@ -685,9 +685,9 @@ public struct RingGeometry: WireMessage, Equatable {
 
 /// An instrumentation scope under the file's resource; `scope_id` (> 0) is the runner's handle for
 /// it.
-public struct DefineScope: WireMessage, Equatable {
+package struct DefineScope: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "name", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "version", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -695,23 +695,23 @@ public struct DefineScope: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var scopeId: Int { 1 }
-        @inlinable public static var name: Int { 2 }
-        @inlinable public static var version: Int { 3 }
-        @inlinable public static var attributes: Int { 4 }
+    package enum Field {
+        @inlinable package static var scopeId: Int { 1 }
+        @inlinable package static var name: Int { 2 }
+        @inlinable package static var version: Int { 3 }
+        @inlinable package static var attributes: Int { 4 }
     }
 
     /// `scope_id` = 1.
-    public var scopeId: Int64 = 0
+    package var scopeId: Int64 = 0
     /// `name` = 2.
-    public var name: String = ""
+    package var name: String = ""
     /// `version` = 3.
-    public var version: String = ""
+    package var version: String = ""
     /// `attributes` = 4.
-    public var attributes: [KeyValue] = []
+    package var attributes: [KeyValue] = []
 
-    public init(scopeId: Int64 = 0, name: String = "", version: String = "", attributes: [KeyValue] = []) {
+    package init(scopeId: Int64 = 0, name: String = "", version: String = "", attributes: [KeyValue] = []) {
         self.scopeId = scopeId
         self.name = name
         self.version = version
@@ -719,7 +719,7 @@ public struct DefineScope: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.scopeId)
         size += WireSize.string(2, self.name)
@@ -729,7 +729,7 @@ public struct DefineScope: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.scopeId)
         writer.writeStringField(2, self.name)
         writer.writeStringField(3, self.version)
@@ -740,7 +740,7 @@ public struct DefineScope: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -773,13 +773,13 @@ public struct DefineScope: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DefineScope {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DefineScope {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try DefineScope(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(4)
         if self.scopeId != 0 { fields.append(("scope_id", .int(self.scopeId))) }
@@ -791,9 +791,9 @@ public struct DefineScope: WireMessage, Equatable {
 }
 
 /// Start a span (one StartSpan record). No parent_span_id means a root span.
-public struct BeginSpan: WireMessage, Equatable {
+package struct BeginSpan: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "trace_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -806,38 +806,38 @@ public struct BeginSpan: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var scopeId: Int { 1 }
-        @inlinable public static var traceId: Int { 2 }
-        @inlinable public static var spanId: Int { 3 }
-        @inlinable public static var parentSpanId: Int { 4 }
-        @inlinable public static var name: Int { 5 }
-        @inlinable public static var kind: Int { 6 }
-        @inlinable public static var startTimeUnixNano: Int { 7 }
-        @inlinable public static var flags: Int { 8 }
-        @inlinable public static var attributes: Int { 9 }
+    package enum Field {
+        @inlinable package static var scopeId: Int { 1 }
+        @inlinable package static var traceId: Int { 2 }
+        @inlinable package static var spanId: Int { 3 }
+        @inlinable package static var parentSpanId: Int { 4 }
+        @inlinable package static var name: Int { 5 }
+        @inlinable package static var kind: Int { 6 }
+        @inlinable package static var startTimeUnixNano: Int { 7 }
+        @inlinable package static var flags: Int { 8 }
+        @inlinable package static var attributes: Int { 9 }
     }
 
     /// `scope_id` = 1.
-    public var scopeId: Int64 = 0
+    package var scopeId: Int64 = 0
     /// `trace_id` = 2.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 3.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `parent_span_id` = 4.
-    public var parentSpanId: [UInt8] = []
+    package var parentSpanId: [UInt8] = []
     /// `name` = 5.
-    public var name: String = ""
+    package var name: String = ""
     /// `kind` = 6.
-    public var kind: UInt32 = 0
+    package var kind: UInt32 = 0
     /// `start_time_unix_nano` = 7.
-    public var startTimeUnixNano: UInt64 = 0
+    package var startTimeUnixNano: UInt64 = 0
     /// `flags` = 8.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
     /// `attributes` = 9.
-    public var attributes: [KeyValue] = []
+    package var attributes: [KeyValue] = []
 
-    public init(scopeId: Int64 = 0, traceId: [UInt8] = [], spanId: [UInt8] = [], parentSpanId: [UInt8] = [], name: String = "", kind: UInt32 = 0, startTimeUnixNano: UInt64 = 0, flags: UInt32 = 0, attributes: [KeyValue] = []) {
+    package init(scopeId: Int64 = 0, traceId: [UInt8] = [], spanId: [UInt8] = [], parentSpanId: [UInt8] = [], name: String = "", kind: UInt32 = 0, startTimeUnixNano: UInt64 = 0, flags: UInt32 = 0, attributes: [KeyValue] = []) {
         self.scopeId = scopeId
         self.traceId = traceId
         self.spanId = spanId
@@ -850,7 +850,7 @@ public struct BeginSpan: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.scopeId)
         size += WireSize.bytes(2, count: self.traceId.count)
@@ -865,7 +865,7 @@ public struct BeginSpan: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.scopeId)
         writer.writeBytesField(2, self.traceId)
         writer.writeBytesField(3, self.spanId)
@@ -881,7 +881,7 @@ public struct BeginSpan: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -939,13 +939,13 @@ public struct BeginSpan: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> BeginSpan {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> BeginSpan {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try BeginSpan(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(9)
         if self.scopeId != 0 { fields.append(("scope_id", .int(self.scopeId))) }
@@ -962,36 +962,36 @@ public struct BeginSpan: WireMessage, Equatable {
 }
 
 /// Add or replace attributes of an open span (one UpdateAttributes record).
-public struct SetSpanAttributes: WireMessage, Equatable {
+package struct SetSpanAttributes: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "attributes", number: 3, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var attributes: Int { 3 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var attributes: Int { 3 }
     }
 
     /// `trace_id` = 1.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `attributes` = 3.
-    public var attributes: [KeyValue] = []
+    package var attributes: [KeyValue] = []
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], attributes: [KeyValue] = []) {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], attributes: [KeyValue] = []) {
         self.traceId = traceId
         self.spanId = spanId
         self.attributes = attributes
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -1000,7 +1000,7 @@ public struct SetSpanAttributes: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         for value in self.attributes {
@@ -1010,7 +1010,7 @@ public struct SetSpanAttributes: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1038,13 +1038,13 @@ public struct SetSpanAttributes: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> SetSpanAttributes {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> SetSpanAttributes {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try SetSpanAttributes(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(3)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -1055,36 +1055,36 @@ public struct SetSpanAttributes: WireMessage, Equatable {
 }
 
 /// Rename an open span (one ChangeSpanName record).
-public struct RenameSpan: WireMessage, Equatable {
+package struct RenameSpan: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "name", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var name: Int { 3 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var name: Int { 3 }
     }
 
     /// `trace_id` = 1.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `name` = 3.
-    public var name: String = ""
+    package var name: String = ""
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], name: String = "") {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], name: String = "") {
         self.traceId = traceId
         self.spanId = spanId
         self.name = name
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -1093,14 +1093,14 @@ public struct RenameSpan: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         writer.writeStringField(3, self.name)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1127,13 +1127,13 @@ public struct RenameSpan: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RenameSpan {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RenameSpan {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try RenameSpan(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(3)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -1144,36 +1144,36 @@ public struct RenameSpan: WireMessage, Equatable {
 }
 
 /// Add links to an open span (one AddLink record).
-public struct AddSpanLinks: WireMessage, Equatable {
+package struct AddSpanLinks: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "links", number: 3, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var links: Int { 3 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var links: Int { 3 }
     }
 
     /// `trace_id` = 1.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `links` = 3.
-    public var links: [LinkTarget] = []
+    package var links: [LinkTarget] = []
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], links: [LinkTarget] = []) {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], links: [LinkTarget] = []) {
         self.traceId = traceId
         self.spanId = spanId
         self.links = links
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -1182,7 +1182,7 @@ public struct AddSpanLinks: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         for value in self.links {
@@ -1192,7 +1192,7 @@ public struct AddSpanLinks: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1220,13 +1220,13 @@ public struct AddSpanLinks: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> AddSpanLinks {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> AddSpanLinks {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try AddSpanLinks(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(3)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -1237,9 +1237,9 @@ public struct AddSpanLinks: WireMessage, Equatable {
 }
 
 /// The span a link points at.
-public struct LinkTarget: WireMessage, Equatable {
+package struct LinkTarget: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "trace_state", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1248,26 +1248,26 @@ public struct LinkTarget: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var traceState: Int { 3 }
-        @inlinable public static var attributes: Int { 4 }
-        @inlinable public static var flags: Int { 5 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var traceState: Int { 3 }
+        @inlinable package static var attributes: Int { 4 }
+        @inlinable package static var flags: Int { 5 }
     }
 
     /// `trace_id` = 1.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `trace_state` = 3.
-    public var traceState: String = ""
+    package var traceState: String = ""
     /// `attributes` = 4.
-    public var attributes: [KeyValue] = []
+    package var attributes: [KeyValue] = []
     /// `flags` = 5.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], traceState: String = "", attributes: [KeyValue] = [], flags: UInt32 = 0) {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], traceState: String = "", attributes: [KeyValue] = [], flags: UInt32 = 0) {
         self.traceId = traceId
         self.spanId = spanId
         self.traceState = traceState
@@ -1276,7 +1276,7 @@ public struct LinkTarget: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -1287,7 +1287,7 @@ public struct LinkTarget: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         writer.writeStringField(3, self.traceState)
@@ -1299,7 +1299,7 @@ public struct LinkTarget: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1337,13 +1337,13 @@ public struct LinkTarget: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> LinkTarget {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> LinkTarget {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try LinkTarget(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(5)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -1356,9 +1356,9 @@ public struct LinkTarget: WireMessage, Equatable {
 }
 
 /// End a span with a status (one EndSpan record).
-public struct FinishSpan: WireMessage, Equatable {
+package struct FinishSpan: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "span_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "end_time_unix_nano", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1367,26 +1367,26 @@ public struct FinishSpan: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var traceId: Int { 1 }
-        @inlinable public static var spanId: Int { 2 }
-        @inlinable public static var endTimeUnixNano: Int { 3 }
-        @inlinable public static var statusCode: Int { 4 }
-        @inlinable public static var statusMessage: Int { 5 }
+    package enum Field {
+        @inlinable package static var traceId: Int { 1 }
+        @inlinable package static var spanId: Int { 2 }
+        @inlinable package static var endTimeUnixNano: Int { 3 }
+        @inlinable package static var statusCode: Int { 4 }
+        @inlinable package static var statusMessage: Int { 5 }
     }
 
     /// `trace_id` = 1.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 2.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `end_time_unix_nano` = 3.
-    public var endTimeUnixNano: UInt64 = 0
+    package var endTimeUnixNano: UInt64 = 0
     /// `status_code` = 4.
-    public var statusCode: UInt32 = 0
+    package var statusCode: UInt32 = 0
     /// `status_message` = 5.
-    public var statusMessage: String = ""
+    package var statusMessage: String = ""
 
-    public init(traceId: [UInt8] = [], spanId: [UInt8] = [], endTimeUnixNano: UInt64 = 0, statusCode: UInt32 = 0, statusMessage: String = "") {
+    package init(traceId: [UInt8] = [], spanId: [UInt8] = [], endTimeUnixNano: UInt64 = 0, statusCode: UInt32 = 0, statusMessage: String = "") {
         self.traceId = traceId
         self.spanId = spanId
         self.endTimeUnixNano = endTimeUnixNano
@@ -1395,7 +1395,7 @@ public struct FinishSpan: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bytes(1, count: self.traceId.count)
         size += WireSize.bytes(2, count: self.spanId.count)
@@ -1406,7 +1406,7 @@ public struct FinishSpan: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBytesField(1, self.traceId)
         writer.writeBytesField(2, self.spanId)
         writer.writeFixed64Field(3, self.endTimeUnixNano)
@@ -1415,7 +1415,7 @@ public struct FinishSpan: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1452,13 +1452,13 @@ public struct FinishSpan: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> FinishSpan {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> FinishSpan {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try FinishSpan(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(5)
         if !self.traceId.isEmpty { fields.append(("trace_id", .bytes(self.traceId))) }
@@ -1472,9 +1472,9 @@ public struct FinishSpan: WireMessage, Equatable {
 
 /// A log record (one Event record). trace_id and span_id, when set, are the span it belongs to; an
 /// empty event_name means none.
-public struct EmitLog: WireMessage, Equatable {
+package struct EmitLog: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "time_unix_nano", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "severity_number", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1488,41 +1488,41 @@ public struct EmitLog: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var scopeId: Int { 1 }
-        @inlinable public static var timeUnixNano: Int { 2 }
-        @inlinable public static var severityNumber: Int { 3 }
-        @inlinable public static var severityText: Int { 4 }
-        @inlinable public static var body: Int { 5 }
-        @inlinable public static var attributes: Int { 6 }
-        @inlinable public static var eventName: Int { 7 }
-        @inlinable public static var traceId: Int { 8 }
-        @inlinable public static var spanId: Int { 9 }
-        @inlinable public static var flags: Int { 10 }
+    package enum Field {
+        @inlinable package static var scopeId: Int { 1 }
+        @inlinable package static var timeUnixNano: Int { 2 }
+        @inlinable package static var severityNumber: Int { 3 }
+        @inlinable package static var severityText: Int { 4 }
+        @inlinable package static var body: Int { 5 }
+        @inlinable package static var attributes: Int { 6 }
+        @inlinable package static var eventName: Int { 7 }
+        @inlinable package static var traceId: Int { 8 }
+        @inlinable package static var spanId: Int { 9 }
+        @inlinable package static var flags: Int { 10 }
     }
 
     /// `scope_id` = 1.
-    public var scopeId: Int64 = 0
+    package var scopeId: Int64 = 0
     /// `time_unix_nano` = 2.
-    public var timeUnixNano: UInt64 = 0
+    package var timeUnixNano: UInt64 = 0
     /// `severity_number` = 3.
-    public var severityNumber: UInt32 = 0
+    package var severityNumber: UInt32 = 0
     /// `severity_text` = 4.
-    public var severityText: String = ""
+    package var severityText: String = ""
     /// `body` = 5.
-    public var body: Value? = nil
+    package var body: Value? = nil
     /// `attributes` = 6.
-    public var attributes: [KeyValue] = []
+    package var attributes: [KeyValue] = []
     /// `event_name` = 7.
-    public var eventName: String = ""
+    package var eventName: String = ""
     /// `trace_id` = 8.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 9.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `flags` = 10.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public init(scopeId: Int64 = 0, timeUnixNano: UInt64 = 0, severityNumber: UInt32 = 0, severityText: String = "", body: Value? = nil, attributes: [KeyValue] = [], eventName: String = "", traceId: [UInt8] = [], spanId: [UInt8] = [], flags: UInt32 = 0) {
+    package init(scopeId: Int64 = 0, timeUnixNano: UInt64 = 0, severityNumber: UInt32 = 0, severityText: String = "", body: Value? = nil, attributes: [KeyValue] = [], eventName: String = "", traceId: [UInt8] = [], spanId: [UInt8] = [], flags: UInt32 = 0) {
         self.scopeId = scopeId
         self.timeUnixNano = timeUnixNano
         self.severityNumber = severityNumber
@@ -1536,7 +1536,7 @@ public struct EmitLog: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.scopeId)
         size += WireSize.fixed64(2, self.timeUnixNano)
@@ -1552,7 +1552,7 @@ public struct EmitLog: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.scopeId)
         writer.writeFixed64Field(2, self.timeUnixNano)
         writer.writeUInt64Field(3, UInt64(self.severityNumber))
@@ -1572,7 +1572,7 @@ public struct EmitLog: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1636,13 +1636,13 @@ public struct EmitLog: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> EmitLog {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> EmitLog {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try EmitLog(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(10)
         if self.scopeId != 0 { fields.append(("scope_id", .int(self.scopeId))) }
@@ -1662,9 +1662,9 @@ public struct EmitLog: WireMessage, Equatable {
 /// A metric instrument (its MetricRef goes into the dictionary). A counter is a monotonic sum, an
 /// up-down counter a non-monotonic one; histograms use `boundaries`, exponential histograms
 /// `max_buckets` and `max_scale`; `temporality` is an AggregationTemporality number.
-public struct DefineInstrument: WireMessage, Equatable {
+package struct DefineInstrument: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "instrument_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "scope_id", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "kind", number: 3, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1678,41 +1678,41 @@ public struct DefineInstrument: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var instrumentId: Int { 1 }
-        @inlinable public static var scopeId: Int { 2 }
-        @inlinable public static var kind: Int { 3 }
-        @inlinable public static var name: Int { 4 }
-        @inlinable public static var description: Int { 5 }
-        @inlinable public static var unit: Int { 6 }
-        @inlinable public static var temporality: Int { 7 }
-        @inlinable public static var boundaries: Int { 8 }
-        @inlinable public static var maxBuckets: Int { 9 }
-        @inlinable public static var maxScale: Int { 10 }
+    package enum Field {
+        @inlinable package static var instrumentId: Int { 1 }
+        @inlinable package static var scopeId: Int { 2 }
+        @inlinable package static var kind: Int { 3 }
+        @inlinable package static var name: Int { 4 }
+        @inlinable package static var description: Int { 5 }
+        @inlinable package static var unit: Int { 6 }
+        @inlinable package static var temporality: Int { 7 }
+        @inlinable package static var boundaries: Int { 8 }
+        @inlinable package static var maxBuckets: Int { 9 }
+        @inlinable package static var maxScale: Int { 10 }
     }
 
     /// `instrument_id` = 1.
-    public var instrumentId: Int64 = 0
+    package var instrumentId: Int64 = 0
     /// `scope_id` = 2.
-    public var scopeId: Int64 = 0
+    package var scopeId: Int64 = 0
     /// `kind` = 3.
-    public var kind: InstrumentKind = InstrumentKind(rawValue: 0)
+    package var kind: InstrumentKind = InstrumentKind(rawValue: 0)
     /// `name` = 4.
-    public var name: String = ""
+    package var name: String = ""
     /// `description` = 5.
-    public var description: String = ""
+    package var description: String = ""
     /// `unit` = 6.
-    public var unit: String = ""
+    package var unit: String = ""
     /// `temporality` = 7.
-    public var temporality: UInt32 = 0
+    package var temporality: UInt32 = 0
     /// `boundaries` = 8.
-    public var boundaries: [Double] = []
+    package var boundaries: [Double] = []
     /// `max_buckets` = 9.
-    public var maxBuckets: Int64 = 0
+    package var maxBuckets: Int64 = 0
     /// `max_scale` = 10.
-    public var maxScale: Int64 = 0
+    package var maxScale: Int64 = 0
 
-    public init(instrumentId: Int64 = 0, scopeId: Int64 = 0, kind: InstrumentKind = InstrumentKind(rawValue: 0), name: String = "", description: String = "", unit: String = "", temporality: UInt32 = 0, boundaries: [Double] = [], maxBuckets: Int64 = 0, maxScale: Int64 = 0) {
+    package init(instrumentId: Int64 = 0, scopeId: Int64 = 0, kind: InstrumentKind = InstrumentKind(rawValue: 0), name: String = "", description: String = "", unit: String = "", temporality: UInt32 = 0, boundaries: [Double] = [], maxBuckets: Int64 = 0, maxScale: Int64 = 0) {
         self.instrumentId = instrumentId
         self.scopeId = scopeId
         self.kind = kind
@@ -1726,7 +1726,7 @@ public struct DefineInstrument: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.instrumentId)
         size += WireSize.int64(2, self.scopeId)
@@ -1742,7 +1742,7 @@ public struct DefineInstrument: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.instrumentId)
         writer.writeInt64Field(2, self.scopeId)
         writer.writeEnumField(3, self.kind.rawValue)
@@ -1761,7 +1761,7 @@ public struct DefineInstrument: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1829,13 +1829,13 @@ public struct DefineInstrument: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DefineInstrument {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> DefineInstrument {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try DefineInstrument(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(10)
         if self.instrumentId != 0 { fields.append(("instrument_id", .int(self.instrumentId))) }
@@ -1853,9 +1853,9 @@ public struct DefineInstrument: WireMessage, Equatable {
 }
 
 /// One measurement of an instrument (one Measurement record), integer or floating point.
-public struct RecordMeasurement: WireMessage, Equatable {
+package struct RecordMeasurement: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "instrument_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "as_long", number: 2, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "as_double", number: 3, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
@@ -1867,38 +1867,38 @@ public struct RecordMeasurement: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var instrumentId: Int { 1 }
-        @inlinable public static var asLong: Int { 2 }
-        @inlinable public static var asDouble: Int { 3 }
-        @inlinable public static var attributes: Int { 4 }
-        @inlinable public static var timeUnixNano: Int { 5 }
-        @inlinable public static var traceId: Int { 6 }
-        @inlinable public static var spanId: Int { 7 }
-        @inlinable public static var flags: Int { 8 }
+    package enum Field {
+        @inlinable package static var instrumentId: Int { 1 }
+        @inlinable package static var asLong: Int { 2 }
+        @inlinable package static var asDouble: Int { 3 }
+        @inlinable package static var attributes: Int { 4 }
+        @inlinable package static var timeUnixNano: Int { 5 }
+        @inlinable package static var traceId: Int { 6 }
+        @inlinable package static var spanId: Int { 7 }
+        @inlinable package static var flags: Int { 8 }
     }
 
-    public enum ValueChoice: Equatable, Sendable {
+    package enum ValueChoice: Equatable, Sendable {
         case asLong(Int64)
         case asDouble(Double)
     }
 
     /// `instrument_id` = 1.
-    public var instrumentId: Int64 = 0
+    package var instrumentId: Int64 = 0
     /// `attributes` = 4.
-    public var attributes: [KeyValue] = []
+    package var attributes: [KeyValue] = []
     /// `time_unix_nano` = 5.
-    public var timeUnixNano: UInt64 = 0
+    package var timeUnixNano: UInt64 = 0
     /// `trace_id` = 6.
-    public var traceId: [UInt8] = []
+    package var traceId: [UInt8] = []
     /// `span_id` = 7.
-    public var spanId: [UInt8] = []
+    package var spanId: [UInt8] = []
     /// `flags` = 8.
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
     /// The oneof `value`: at most one member is set.
-    public var value: ValueChoice? = nil
+    package var value: ValueChoice? = nil
 
-    public init(instrumentId: Int64 = 0, attributes: [KeyValue] = [], timeUnixNano: UInt64 = 0, traceId: [UInt8] = [], spanId: [UInt8] = [], flags: UInt32 = 0, value: ValueChoice? = nil) {
+    package init(instrumentId: Int64 = 0, attributes: [KeyValue] = [], timeUnixNano: UInt64 = 0, traceId: [UInt8] = [], spanId: [UInt8] = [], flags: UInt32 = 0, value: ValueChoice? = nil) {
         self.instrumentId = instrumentId
         self.attributes = attributes
         self.timeUnixNano = timeUnixNano
@@ -1909,7 +1909,7 @@ public struct RecordMeasurement: WireMessage, Equatable {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.int64(1, self.instrumentId)
         if case .asLong(let value)? = self.value { size += 1 + varintSize(UInt64(bitPattern: value)) }
@@ -1923,7 +1923,7 @@ public struct RecordMeasurement: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeInt64Field(1, self.instrumentId)
         if case .asLong(let value)? = self.value {
             writer.writeKey(2, WireType.varint)
@@ -1944,7 +1944,7 @@ public struct RecordMeasurement: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -1997,13 +1997,13 @@ public struct RecordMeasurement: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordMeasurement {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RecordMeasurement {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try RecordMeasurement(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(8)
         if self.instrumentId != 0 { fields.append(("instrument_id", .int(self.instrumentId))) }
@@ -2019,33 +2019,33 @@ public struct RecordMeasurement: WireMessage, Equatable {
 }
 
 /// Run each group on a thread of its own, all at once. Groups do not nest.
-public struct RunParallel: WireMessage, Equatable {
+package struct RunParallel: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "groups", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var groups: Int { 1 }
+    package enum Field {
+        @inlinable package static var groups: Int { 1 }
     }
 
     /// `groups` = 1.
-    public var groups: [CommandGroup] = []
+    package var groups: [CommandGroup] = []
 
-    public init(groups: [CommandGroup] = []) {
+    package init(groups: [CommandGroup] = []) {
         self.groups = groups
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.groups { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.groups {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2053,7 +2053,7 @@ public struct RunParallel: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2071,13 +2071,13 @@ public struct RunParallel: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RunParallel {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> RunParallel {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try RunParallel(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.groups.isEmpty { fields.append(("groups", .list(self.groups.map { $0.recordValue }))) }
@@ -2086,33 +2086,33 @@ public struct RunParallel: WireMessage, Equatable {
 }
 
 /// Commands one thread runs in order (record commands only).
-public struct CommandGroup: WireMessage, Equatable {
+package struct CommandGroup: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "commands", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var commands: Int { 1 }
+    package enum Field {
+        @inlinable package static var commands: Int { 1 }
     }
 
     /// `commands` = 1.
-    public var commands: [Command] = []
+    package var commands: [Command] = []
 
-    public init(commands: [Command] = []) {
+    package init(commands: [Command] = []) {
         self.commands = commands
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.commands { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.commands {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2120,7 +2120,7 @@ public struct CommandGroup: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2138,13 +2138,13 @@ public struct CommandGroup: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> CommandGroup {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> CommandGroup {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try CommandGroup(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.commands.isEmpty { fields.append(("commands", .list(self.commands.map { $0.recordValue }))) }
@@ -2153,28 +2153,28 @@ public struct CommandGroup: WireMessage, Equatable {
 }
 
 /// Reply once every record of earlier commands is published.
-public struct Sync: WireMessage, Equatable {
+package struct Sync: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
     ]
 
 
-    public init() {
+    package init() {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         let size = 0
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         _ = writer
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2186,41 +2186,41 @@ public struct Sync: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Sync {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Sync {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Sync(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         let fields: [(name: String, value: RecordValue)] = []
         return .message(type: "Sync", fields: fields)
     }
 }
 
 /// Reply, then exit with status 0.
-public struct Exit: WireMessage, Equatable {
+package struct Exit: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
     ]
 
 
-    public init() {
+    package init() {
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         let size = 0
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         _ = writer
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2232,13 +2232,13 @@ public struct Exit: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Exit {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Exit {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Exit(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         let fields: [(name: String, value: RecordValue)] = []
         return .message(type: "Exit", fields: fields)
     }
@@ -2247,33 +2247,33 @@ public struct Exit: WireMessage, Equatable {
 /// One step of a replay file, never sent to a testee: `conform fuzz` saves a failing case as
 /// ReplaySteps framed like the protocol's messages, and `conform fuzz --replay FILE` runs it again.
 /// The first step is the case's create_file (its path is replaced); the runner adds exit.
-public struct ReplayStep: WireMessage, Equatable {
+package struct ReplayStep: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "command", number: 1, repeated: false, oneof: "step", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "consumer", number: 2, repeated: false, oneof: "step", ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var command: Int { 1 }
-        @inlinable public static var consumer: Int { 2 }
+    package enum Field {
+        @inlinable package static var command: Int { 1 }
+        @inlinable package static var consumer: Int { 2 }
     }
 
-    public enum StepChoice: Equatable, Sendable {
+    package enum StepChoice: Equatable, Sendable {
         case command(Command)
         case consumer(ConsumerControl)
     }
 
     /// The oneof `step`: at most one member is set.
-    public var step: StepChoice? = nil
+    package var step: StepChoice? = nil
 
-    public init(step: StepChoice? = nil) {
+    package init(step: StepChoice? = nil) {
         self.step = step
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         if case .command(let value)? = self.step { size += 1 + lengthDelimitedSize(value.encodedSize) }
         if case .consumer(let value)? = self.step { size += 1 + lengthDelimitedSize(value.encodedSize) }
@@ -2281,7 +2281,7 @@ public struct ReplayStep: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         if case .command(let value)? = self.step {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2293,7 +2293,7 @@ public struct ReplayStep: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2317,13 +2317,13 @@ public struct ReplayStep: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ReplayStep {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ReplayStep {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ReplayStep(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if case .command(let value)? = self.step { fields.append(("command", value.recordValue)) }
@@ -2336,38 +2336,38 @@ public struct ReplayStep: WireMessage, Equatable {
 /// drop. `paused: false` makes it send `sync`, check that no unread slot was overwritten or
 /// changed, that every claimed slot is published and that no ring holds more than its capacity, and
 /// then read again.
-public struct ConsumerControl: WireMessage, Equatable {
+package struct ConsumerControl: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "paused", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var paused: Int { 1 }
+    package enum Field {
+        @inlinable package static var paused: Int { 1 }
     }
 
     /// `paused` = 1.
-    public var paused: Bool = false
+    package var paused: Bool = false
 
-    public init(paused: Bool = false) {
+    package init(paused: Bool = false) {
         self.paused = paused
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.bool(1, self.paused)
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeBoolField(1, self.paused)
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2384,13 +2384,13 @@ public struct ConsumerControl: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ConsumerControl {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ConsumerControl {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ConsumerControl(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if self.paused { fields.append(("paused", .bool(self.paused))) }
@@ -2399,9 +2399,9 @@ public struct ConsumerControl: WireMessage, Equatable {
 }
 
 /// An attribute or log body value; exactly one member is set.
-public struct Value: WireMessage, Equatable {
+package struct Value: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "string_value", number: 1, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "bool_value", number: 2, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "int_value", number: 3, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
@@ -2412,17 +2412,17 @@ public struct Value: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var stringValue: Int { 1 }
-        @inlinable public static var boolValue: Int { 2 }
-        @inlinable public static var intValue: Int { 3 }
-        @inlinable public static var doubleValue: Int { 4 }
-        @inlinable public static var arrayValue: Int { 5 }
-        @inlinable public static var kvlistValue: Int { 6 }
-        @inlinable public static var bytesValue: Int { 7 }
+    package enum Field {
+        @inlinable package static var stringValue: Int { 1 }
+        @inlinable package static var boolValue: Int { 2 }
+        @inlinable package static var intValue: Int { 3 }
+        @inlinable package static var doubleValue: Int { 4 }
+        @inlinable package static var arrayValue: Int { 5 }
+        @inlinable package static var kvlistValue: Int { 6 }
+        @inlinable package static var bytesValue: Int { 7 }
     }
 
-    public enum ValueChoice: Equatable, Sendable {
+    package enum ValueChoice: Equatable, Sendable {
         case stringValue(String)
         case boolValue(Bool)
         case intValue(Int64)
@@ -2433,14 +2433,14 @@ public struct Value: WireMessage, Equatable {
     }
 
     /// The oneof `value`: at most one member is set.
-    public var value: ValueChoice? = nil
+    package var value: ValueChoice? = nil
 
-    public init(value: ValueChoice? = nil) {
+    package init(value: ValueChoice? = nil) {
         self.value = value
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         if case .stringValue(let value)? = self.value { size += 1 + lengthDelimitedSize(value.utf8.count) }
         if case .boolValue? = self.value { size += 1 + 1 }
@@ -2453,7 +2453,7 @@ public struct Value: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         if case .stringValue(let value)? = self.value {
             writer.writeKey(1, WireType.lengthDelimited)
             writer.writeLengthDelimited(value)
@@ -2485,7 +2485,7 @@ public struct Value: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2534,13 +2534,13 @@ public struct Value: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Value {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> Value {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try Value(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(7)
         if case .stringValue(let value)? = self.value { fields.append(("string_value", .string(value))) }
@@ -2555,33 +2555,33 @@ public struct Value: WireMessage, Equatable {
 }
 
 /// A list of values.
-public struct ValueArray: WireMessage, Equatable {
+package struct ValueArray: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var values: Int { 1 }
+    package enum Field {
+        @inlinable package static var values: Int { 1 }
     }
 
     /// `values` = 1.
-    public var values: [Value] = []
+    package var values: [Value] = []
 
-    public init(values: [Value] = []) {
+    package init(values: [Value] = []) {
         self.values = values
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.values { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.values {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2589,7 +2589,7 @@ public struct ValueArray: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2607,13 +2607,13 @@ public struct ValueArray: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ValueArray {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ValueArray {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ValueArray(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
@@ -2622,33 +2622,33 @@ public struct ValueArray: WireMessage, Equatable {
 }
 
 /// A map of values (key order as given).
-public struct ValueMap: WireMessage, Equatable {
+package struct ValueMap: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var values: Int { 1 }
+    package enum Field {
+        @inlinable package static var values: Int { 1 }
     }
 
     /// `values` = 1.
-    public var values: [KeyValue] = []
+    package var values: [KeyValue] = []
 
-    public init(values: [KeyValue] = []) {
+    package init(values: [KeyValue] = []) {
         self.values = values
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         for value in self.values { size += 1 + lengthDelimitedSize(value.encodedSize) }
         return size
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         for value in self.values {
             writer.writeLengthDelimitedHeader(1, length: value.encodedSize)
             value.encode(to: &writer)
@@ -2656,7 +2656,7 @@ public struct ValueMap: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2674,13 +2674,13 @@ public struct ValueMap: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ValueMap {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> ValueMap {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try ValueMap(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(1)
         if !self.values.isEmpty { fields.append(("values", .list(self.values.map { $0.recordValue }))) }
@@ -2689,31 +2689,31 @@ public struct ValueMap: WireMessage, Equatable {
 }
 
 /// A key and its value.
-public struct KeyValue: WireMessage, Equatable {
+package struct KeyValue: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
-    public static let fieldInfo: [MessageFieldInfo] = [
+    package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "key", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
         MessageFieldInfo(name: "value", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    public enum Field {
-        @inlinable public static var key: Int { 1 }
-        @inlinable public static var value: Int { 2 }
+    package enum Field {
+        @inlinable package static var key: Int { 1 }
+        @inlinable package static var value: Int { 2 }
     }
 
     /// `key` = 1.
-    public var key: String = ""
+    package var key: String = ""
     /// `value` = 2.
-    public var value: Value? = nil
+    package var value: Value? = nil
 
-    public init(key: String = "", value: Value? = nil) {
+    package init(key: String = "", value: Value? = nil) {
         self.key = key
         self.value = value
     }
 
     /// Bytes `encode(to:)` writes.
-    public var encodedSize: Int {
+    package var encodedSize: Int {
         var size = 0
         size += WireSize.string(1, self.key)
         if let value = self.value { size += WireSize.message(2, size: value.encodedSize) }
@@ -2721,7 +2721,7 @@ public struct KeyValue: WireMessage, Equatable {
     }
 
     /// Writes the message (without a length prefix) in field-number order.
-    public func encode(to writer: inout ProtoWriter) {
+    package func encode(to writer: inout ProtoWriter) {
         writer.writeStringField(1, self.key)
         if let value = self.value {
             writer.writeLengthDelimitedHeader(2, length: value.encodedSize)
@@ -2730,7 +2730,7 @@ public struct KeyValue: WireMessage, Equatable {
     }
 
     /// Decodes the fields up to the end of `reader`; errors carry the file offset of the bad byte.
-    public init(from reader: inout ProtoReader) throws(FormatError) {
+    package init(from reader: inout ProtoReader) throws(FormatError) {
         self.init()
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
@@ -2753,13 +2753,13 @@ public struct KeyValue: WireMessage, Equatable {
     }
 
     /// Decodes a whole payload whose first byte is at file offset `baseOffset`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> KeyValue {
+    package static func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) throws(FormatError) -> KeyValue {
         var reader = ProtoReader(bytes, baseOffset: baseOffset)
         return try KeyValue(from: &reader)
     }
 
     /// The message as a generic tree; fields at their default are left out, as proto3 JSON does.
-    public var recordValue: RecordValue {
+    package var recordValue: RecordValue {
         var fields: [(name: String, value: RecordValue)] = []
         fields.reserveCapacity(2)
         if !self.key.isEmpty { fields.append(("key", .string(self.key))) }
@@ -2769,8 +2769,8 @@ public struct KeyValue: WireMessage, Equatable {
 }
 
 /// The testee protocol's messages by name.
-public enum TesteeMessageCatalogue {
-    public static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {
+package enum TesteeMessageCatalogue {
+    package static func fieldInfo(ofType name: String) -> [MessageFieldInfo]? {
         switch name {
             case "Command": Command.fieldInfo
             case "Reply": Reply.fieldInfo
