@@ -20,8 +20,14 @@
 //   OTLPMmapReferenceTestee  the reference writer as a testee (`otlp-mmap testee`)
 //   OTLPMmapConformance  checks any writer's file against every rule of the spec; runs and fuzzes testees
 //   OTLPMmapGolden     the golden files: valid ones from the reference writer, invalid ones per rule
+//   OTLPMmapBenchmarkSupport, OTLPMmapFuzzTargets  what the Benchmarks/ and Fuzz/ packages need from
+//                      inside (baselines, a consumer, the fuzz targets' bodies); not API
 //   otlp-mmap          the command-line tool (gen, inspect, write-sample)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
+//
+// Public API: the executables, the writer (OTLPMmapSDK, OTLPMmapBridges) and the collector as a
+// library (OTLPMmapCollector, with the OTLPProto messages its Exporter protocol passes). Every other
+// module's declarations are `package`.
 //
 // Linux only: the code calls Glibc directly (mmap with a SIGBUS guard, posix_spawn, /proc), so the
 // package names no Apple platform it has never been built on.
@@ -34,12 +40,13 @@ let package = Package(
         .executable(name: "otlp-mmap-gen", targets: ["otlp-mmap-gen"]),
         .library(name: "OTLPMmapSDK", targets: ["OTLPMmapSDK"]),
         .library(name: "OTLPMmapBridges", targets: ["OTLPMmapBridges"]),
-        .library(name: "OTLPMmapConformance", targets: ["OTLPMmapConformance"]),
         .library(name: "OTLPMmapCollector", targets: ["OTLPMmapCollector"]),
+        // The OTLP messages the collector's `Exporter` protocol passes (swift-protobuf types).
         .library(name: "OTLPProto", targets: ["OTLPProto"]),
-        .library(name: "OTLPMmapCore", targets: ["OTLPMmapCore"]),
-        .library(name: "OTLPMmapLayout", targets: ["OTLPMmapLayout"]),
-        .library(name: "OTLPMmapWire", targets: ["OTLPMmapWire"]),
+        // For the repository's own benchmark and fuzz packages only (not API): `package` access
+        // does not reach another package.
+        .library(name: "OTLPMmapBenchmarkSupport", targets: ["OTLPMmapBenchmarkSupport"]),
+        .library(name: "OTLPMmapFuzzTargets", targets: ["OTLPMmapFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -192,6 +199,14 @@ let package = Package(
             dependencies: ["OTLPMmapSpec", "OTLPMmapGenerator", "OTLPMmapLayout", "TestSupport", "otlp-mmap",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/SpecTests"
+        ),
+        .target(
+            name: "OTLPMmapBenchmarkSupport",
+            dependencies: ["OTLPMmapConformance", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapSDK", "OTLPMmapWire"]
+        ),
+        .target(
+            name: "OTLPMmapFuzzTargets",
+            dependencies: ["OTLPMmapConformance", "OTLPMmapLayout", "OTLPMmapWire"]
         ),
         .testTarget(
             name: "WireTests",

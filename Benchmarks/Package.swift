@@ -22,7 +22,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
-                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
+                .product(name: "OTLPMmapBenchmarkSupport", package: "otlp-mmap"),
             ],
             path: "Benchmarks/WriterBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -32,8 +32,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
-                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
-                .product(name: "OTLPMmapConformance", package: "otlp-mmap"),
+                .product(name: "OTLPMmapBenchmarkSupport", package: "otlp-mmap"),
             ],
             path: "Benchmarks/CheckerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -41,11 +40,9 @@ let package = Package(
         .target(
             name: "CollectorWorkload",
             dependencies: [
+                .product(name: "OTLPMmapBenchmarkSupport", package: "otlp-mmap"),
                 .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
-                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
-                .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
-                .product(name: "OTLPMmapWire", package: "otlp-mmap"),
                 .product(name: "OTLPProto", package: "otlp-mmap"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -61,7 +58,6 @@ let package = Package(
             dependencies: [
                 "CollectorWorkload",
                 .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
-                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -79,8 +75,6 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "OTLPMmapCollector", package: "otlp-mmap"),
                 .product(name: "OTLPMmapSDK", package: "otlp-mmap"),
-                .product(name: "OTLPMmapCore", package: "otlp-mmap"),
-                .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
                 .product(name: "OTLPProto", package: "otlp-mmap"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -13,14 +13,14 @@ let package = Package(
             name: "FuzzDecoders",
             dependencies: [
                 "FuzzSupport",
-                .product(name: "OTLPMmapLayout", package: "otlp-mmap"),
+                .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
             ]
         ),
         .executableTarget(
             name: "FuzzChecker",
             dependencies: [
                 "FuzzSupport",
-                .product(name: "OTLPMmapConformance", package: "otlp-mmap"),
+                .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
             ]
         ),
     ],

@@ -11,7 +11,7 @@ import OTLPMmapSDK
 /// A handler whose definition cannot be written (the disk is full) drops its measurements.
 public final class MmapMetricsFactory: MetricsFactory, Sendable {
     public static let defaultBoundaries: [Double] = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000]
-    public let writer: TelemetryWriter
+    package let writer: TelemetryWriter
     let scope: Scope?
 
     public init(writer: TelemetryWriter, scope: Scope? = nil) {

@@ -7,8 +7,8 @@ import Tracing
 /// `InstrumentationSystem.bootstrap(MmapTracer(writer: writer))` and existing `withSpan` code writes
 /// spans without change. Propagates context as W3C `traceparent`.
 public struct MmapTracer: Tracer {
-    public let writer: TelemetryWriter
-    public let scope: Scope
+    package let writer: TelemetryWriter
+    package let scope: Scope
 
     public init(writer: TelemetryWriter, scope: Scope? = nil) {
         self.writer = writer
@@ -56,7 +56,7 @@ public struct MmapTracer: Tracer {
 /// records carrying the span's context.
 public final class MmapSpan: Tracing.Span, @unchecked Sendable {
     public let context: InstrumentationContext
-    public let span: OTLPMmapSDK.Span
+    package let span: OTLPMmapSDK.Span
     private let writer: TelemetryWriter
     private let scope: Scope
     private let lock = NSLock()

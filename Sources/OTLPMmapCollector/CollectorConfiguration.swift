@@ -37,7 +37,7 @@ public struct CollectorConfiguration: Sendable {
     /// refuses (memory stays bounded; the writer finds the ring full instead): `queueCapacity`
     /// chunks waiting, `maxInFlight` requests being retried, and at most two batches filling.
     /// Open spans and metric series are bounded apart (`maxOpenSpans`, `maxSeriesPerMetric`).
-    public var heldRecordsPerSignal: Int { (queueCapacity + maxInFlight + 2) * batchSize }
+    package var heldRecordsPerSignal: Int { (queueCapacity + maxInFlight + 2) * batchSize }
     /// How long a stopping collector keeps trying to export what it holds.
     public var shutdownTimeout: Duration = .seconds(5)
     /// Where the collector keeps what it read from the span and measurement rings but has not

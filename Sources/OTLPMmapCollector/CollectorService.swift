@@ -11,7 +11,7 @@ extension Collector {
     /// Whatever the collector is doing, the process ends at most `shutdownTimeout` plus one second
     /// after the stop began (`StopWatchdog`): a task that does not return when cancelled cannot
     /// hold it.
-    public func runUntilSignalled(stopAfter duration: Duration? = nil) async throws {
+    package func runUntilSignalled(stopAfter duration: Duration? = nil) async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: self, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]

@@ -52,7 +52,7 @@ public final class CollectorStatistics: Sendable {
         let signal: OTLPEndpoint.Signal?
     }
 
-    public init() {}
+    package init() {}
 
     /// The counter's total over every signal (and the reader's own counts).
     public subscript(_ counter: Counter) -> Int {

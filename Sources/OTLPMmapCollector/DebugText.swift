@@ -5,7 +5,7 @@ import OTLPProto
 /// How much the debug exporter prints, as the OpenTelemetry Collector's debug exporter has it:
 /// `basic` a summary line per request, `normal` a line per span, log record and data point,
 /// `detailed` every field indented, and `json` each request as one OTLP/JSON line (for machines).
-public enum DebugVerbosity: String, Sendable, CaseIterable {
+package enum DebugVerbosity: String, Sendable, CaseIterable {
     case basic, normal, detailed, json
 }
 

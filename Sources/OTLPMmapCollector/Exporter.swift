@@ -86,35 +86,35 @@ public struct ExportError: Error, CustomStringConvertible, Sendable {
 /// `verbosity` says (`DebugVerbosity`). `json` writes each request as one line of OTLP/JSON, with
 /// OTLP/JSON's deviations from the plain proto3 JSON mapping: trace and span ids in hex, enums as
 /// integers.
-public final class DebugExporter: Exporter, Sendable {
+package final class DebugExporter: Exporter, Sendable {
     private let write: @Sendable (String) -> Void
-    public let verbosity: DebugVerbosity
+    package let verbosity: DebugVerbosity
     /// One request's text at a time, whichever pipeline writes.
     private let lock = Mutex(())
 
-    public init(verbosity: DebugVerbosity = .json, write: @escaping @Sendable (String) -> Void = { text in
+    package init(verbosity: DebugVerbosity = .json, write: @escaping @Sendable (String) -> Void = { text in
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }) {
         self.verbosity = verbosity
         self.write = write
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
         try emit(request, basic: DebugText.summary, normal: DebugText.lines, detailed: DebugText.dump)
         return nil
     }
 
-    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         try emit(request, basic: DebugText.summary, normal: DebugText.lines, detailed: DebugText.dump)
         return nil
     }
 
-    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
         try emit(request, basic: DebugText.summary, normal: DebugText.lines, detailed: DebugText.dump)
         return nil
     }
 
-    public func shutdown() async {}
+    package func shutdown() async {}
 
     private func emit<Request: SwiftProtobuf.Message>(
         _ request: Request, basic: (Request) -> String, normal: (Request) -> [String], detailed: (Request) -> String

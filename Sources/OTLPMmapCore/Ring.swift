@@ -22,7 +22,7 @@ package enum SlotState: Sendable, Equatable {
 }
 
 /// Why a producer could not write a record.
-package enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
+@usableFromInline package enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Every slot holds an unread record (RING-CAPACITY).
     case full(ring: String)
     /// The record and its length prefix exceed the slot; nothing was claimed (RING-SIZE-BEFORE-CLAIM).
@@ -32,7 +32,7 @@ package enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file was opened read-only.
     case readOnly(ring: String)
 
-    package var description: String {
+    @usableFromInline package var description: String {
         switch self {
         case .full(let ring):
             "the \(ring) ring is full: every slot holds an unread record"
@@ -48,21 +48,21 @@ package enum ProduceError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// One ring of a mapped file: the multi-producer claim-then-publish algorithm and the single consumer.
 /// Its geometry was validated when it was made; slot accesses cannot leave the ring.
-package struct Ring: @unchecked Sendable {
-    package let kind: RingKind
-    package let header: RingHeaderView
-    package let availability: AvailabilityArrayView
-    package let numBuffers: Int64
-    package let bufferSize: Int64
-    package let log2NumBuffers: Int
+public struct Ring: @unchecked Sendable {
+    @usableFromInline package let kind: RingKind
+    @usableFromInline package let header: RingHeaderView
+    @usableFromInline package let availability: AvailabilityArrayView
+    @usableFromInline package let numBuffers: Int64
+    @usableFromInline package let bufferSize: Int64
+    @usableFromInline package let log2NumBuffers: Int
     /// File offset of slot 0.
     package let slotsFileOffset: Int
     /// Bytes the whole ring takes.
     package let byteSize: Int
     /// Whether the mapping may be written (producing, marking records read).
-    package let writable: Bool
+    @usableFromInline package let writable: Bool
     /// Whether the ring header is 8-byte aligned, so that producers can compare-and-swap.
-    package let isAligned: Bool
+    @usableFromInline package let isAligned: Bool
     @usableFromInline let slots: UnsafeMutableRawPointer
     /// This process's last reading of reader_index, shared by its producer threads (owned by the
     /// `MmapFile`). reader_index only grows, so a stale copy is a safe lower bound: producers re-read
@@ -116,7 +116,7 @@ package struct Ring: @unchecked Sendable {
         header.initialize(numBuffers: size.numBuffers, bufferSize: size.bufferSize)
     }
 
-    package var fileOffset: Int { header.fileOffset }
+    @usableFromInline package var fileOffset: Int { header.fileOffset }
 
     // MARK: producer
 
@@ -216,7 +216,7 @@ package struct Ring: @unchecked Sendable {
     }
 
     /// What `tryClaim` found.
-    package enum ClaimOutcome {
+    public enum ClaimOutcome {
         case claimed(sequence: Int64, payload: UnsafeMutableRawBufferPointer)
         /// Every slot holds an unread record.
         case full

@@ -17,7 +17,7 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
     public let statistics: WriterStatistics
     /// The scope used when a call names none.
     public let defaultScope: Scope
-    public let resourceRef: Int64
+    package let resourceRef: Int64
     let interner: Interner
     /// Each thread's counters and id state.
     let threads: ThreadSlots
@@ -273,10 +273,10 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
 
 /// An instrumentation scope written into the dictionary.
 public struct Scope: Sendable, Hashable {
-    public let ref: Int64
+    package let ref: Int64
 }
 
 /// An event name written into the dictionary.
 public struct EventName: Sendable, Hashable {
-    public let ref: Int64
+    package let ref: Int64
 }

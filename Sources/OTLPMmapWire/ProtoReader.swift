@@ -41,7 +41,7 @@
     }
 
     @inlinable
-    @usableFromInline package mutating func readVarint() throws(FormatError) -> UInt64 {
+    package mutating func readVarint() throws(FormatError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = position
@@ -174,7 +174,7 @@
 extension Array where Element == UInt8 {
     /// `withUnsafeBytes` for decoders: keeps the error type `FormatError`, which `rethrows` would erase.
     @inlinable
-    @usableFromInline package func withDecodableBytes<Result>(
+    package func withDecodableBytes<Result>(
         _ body: (UnsafeRawBufferPointer) throws(FormatError) -> Result
     ) throws(FormatError) -> Result {
         let outcome: Swift.Result<Result, FormatError> = withUnsafeBytes { bytes in

@@ -1,13 +1,18 @@
 /// Writes protobuf wire format straight into caller-provided memory (a ring slot or a dictionary
 /// entry), so encoding a record needs no heap allocation. The caller sizes the destination from
 /// `encodedSize` first; writing past the capacity is a programming error and traps.
-@usableFromInline package struct ProtoWriter: WireSink {
+// The hot-path types (ProtoWriter, WireSink, SizeCounter, StreamedMessage, WireSize, WireType,
+// SharedMemory, Core's Ring, the generated ring views and field numbers) are declared `public` in
+// modules that are not products: Swift 6.3 does not inline `@inlinable package` members of a
+// `package` type into another module (members of a `public` type inline; a measured 2× slower
+// writer otherwise). Their members stay `package` unless a public protocol requires them.
+public struct ProtoWriter: WireSink {
     @usableFromInline let base: UnsafeMutableRawPointer
     @usableFromInline let capacity: Int
     @usableFromInline var _count: Int = 0
-    @usableFromInline package var count: Int { _count }
+    @inlinable package var count: Int { _count }
 
-    @usableFromInline package init(_ buffer: UnsafeMutableRawBufferPointer) {
+    @inlinable package init(_ buffer: UnsafeMutableRawBufferPointer) {
         base = buffer.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!
         capacity = buffer.count
     }
@@ -23,7 +28,7 @@
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeVarint(_ value: UInt64) {
+    public mutating func writeVarint(_ value: UInt64) {
         if value < 0x80 {
             // Tags, small lengths and small numbers: most varints of a record.
             reserve(1).storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
@@ -57,23 +62,23 @@
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeFixed32(_ value: UInt32) {
+    public mutating func writeFixed32(_ value: UInt32) {
         reserve(4).storeBytes(of: value.littleEndian, as: UInt32.self)
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeFixed64(_ value: UInt64) {
+    public mutating func writeFixed64(_ value: UInt64) {
         reserve(8).storeBytes(of: value.littleEndian, as: UInt64.self)
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         copySmall(to: reserve(bytes.count), from: bytes.baseAddress!, count: bytes.count)
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
+    public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
         guard bytes.count > 0 else { return }
         let destination = reserve(bytes.count)
         copySmall(to: destination, from: bytes.baseAddress!, count: bytes.count)
@@ -84,24 +89,24 @@
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
+    public mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
         fill(reserve(count))
     }
 
     /// Writes a length prefix followed by the bytes.
     @inlinable
-    @usableFromInline package mutating func writeLengthDelimited(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func writeLengthDelimited(_ bytes: UnsafeRawBufferPointer) {
         writeVarint(UInt64(bytes.count))
         writeRaw(bytes)
     }
 
     @inlinable
-    @usableFromInline package mutating func writeLengthDelimited(_ bytes: [UInt8]) {
+    package mutating func writeLengthDelimited(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { writeLengthDelimited($0) }
     }
 
     @inlinable
-    @usableFromInline package mutating func writeLengthDelimited(_ string: String) {
+    public mutating func writeLengthDelimited(_ string: String) {
         // withUTF8 gives small (inline) strings a stack copy and native ones their storage: no allocation.
         var string = string
         string.withUTF8 { writeLengthDelimited(UnsafeRawBufferPointer($0)) }
@@ -111,7 +116,7 @@
 /// Copies `count` bytes. Record fields are short (names, ids, attribute blocks of a few dozen
 /// bytes), where a call into the C library's memcpy costs more than the copy: those go word by word.
 @inlinable @inline(__always)
-@usableFromInline package func copySmall(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+package func copySmall(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
     guard count <= 128 else {
         destination.copyMemory(from: source, byteCount: count)
         return
@@ -133,20 +138,20 @@
 
 /// Bytes a varint encoding of `value` takes (1 to 10).
 @inlinable @inline(__always)
-@usableFromInline package func varintSize(_ value: UInt64) -> Int {
+package func varintSize(_ value: UInt64) -> Int {
     let bits = 64 - value.leadingZeroBitCount
     return bits == 0 ? 1 : (bits + 6) / 7
 }
 
 /// Bytes a length-delimited item of `length` payload bytes takes, prefix included.
 @inlinable @inline(__always)
-@usableFromInline package func lengthDelimitedSize(_ length: Int) -> Int { varintSize(UInt64(length)) + length }
+package func lengthDelimitedSize(_ length: Int) -> Int { varintSize(UInt64(length)) + length }
 
 extension Array where Element == UInt8 {
     /// `size` bytes written by `write` through a `ProtoWriter`; writing other than exactly `size`
     /// bytes is a programming error and traps.
     @inlinable
-    @usableFromInline package static func encoded(size: Int, _ write: (inout ProtoWriter) -> Void) -> [UInt8] {
+    package static func encoded(size: Int, _ write: (inout ProtoWriter) -> Void) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             var writer = ProtoWriter(UnsafeMutableRawBufferPointer(buffer))
             write(&writer)

@@ -9,14 +9,14 @@ import Atomics
 /// value from a concurrent store out of our hands in practice. Read-modify-write operations
 /// (compare-and-swap, fetch-add) have no such fallback: callers must refuse to produce into an
 /// unaligned ring.
-@usableFromInline package enum SharedMemory {
+public enum SharedMemory {
     @inlinable
-    @usableFromInline package static func isAligned(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Bool {
+    package static func isAligned(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Bool {
         UInt(bitPattern: pointer) % UInt(size) == 0
     }
 
     @inlinable
-    @usableFromInline package static func loadInt64(_ pointer: UnsafeMutableRawPointer) -> Int64 {
+    package static func loadInt64(_ pointer: UnsafeMutableRawPointer) -> Int64 {
         if isAligned(pointer, to: 8) {
             return UnsafeAtomic<Int64>(at: pointer.assumingMemoryBound(to: Int64.AtomicRepresentation.self))
                 .load(ordering: .acquiring)
@@ -25,7 +25,7 @@ import Atomics
     }
 
     @inlinable
-    @usableFromInline package static func storeInt64(_ pointer: UnsafeMutableRawPointer, _ value: Int64) {
+    package static func storeInt64(_ pointer: UnsafeMutableRawPointer, _ value: Int64) {
         if isAligned(pointer, to: 8) {
             UnsafeAtomic<Int64>(at: pointer.assumingMemoryBound(to: Int64.AtomicRepresentation.self))
                 .store(value, ordering: .releasing)
@@ -38,7 +38,7 @@ import Atomics
 
     /// Compare-and-swap on an aligned field; returns whether it exchanged and the value seen.
     @inlinable
-    @usableFromInline package static func compareExchangeInt64(
+    package static func compareExchangeInt64(
         _ pointer: UnsafeMutableRawPointer, expected: Int64, desired: Int64
     ) -> (exchanged: Bool, original: Int64) {
         precondition(isAligned(pointer, to: 8), "atomic read-modify-write on an unaligned field")
@@ -48,24 +48,24 @@ import Atomics
 
     /// Fetch-add on an aligned field; returns the value before the addition.
     @inlinable
-    @usableFromInline package static func fetchAddInt64(_ pointer: UnsafeMutableRawPointer, _ delta: Int64) -> Int64 {
+    package static func fetchAddInt64(_ pointer: UnsafeMutableRawPointer, _ delta: Int64) -> Int64 {
         precondition(isAligned(pointer, to: 8), "atomic read-modify-write on an unaligned field")
         return UnsafeAtomic<Int64>(at: pointer.assumingMemoryBound(to: Int64.AtomicRepresentation.self))
             .loadThenWrappingIncrement(by: delta, ordering: .acquiringAndReleasing)
     }
 
     @inlinable
-    @usableFromInline package static func loadUInt64(_ pointer: UnsafeMutableRawPointer) -> UInt64 {
+    package static func loadUInt64(_ pointer: UnsafeMutableRawPointer) -> UInt64 {
         UInt64(bitPattern: loadInt64(pointer))
     }
 
     @inlinable
-    @usableFromInline package static func storeUInt64(_ pointer: UnsafeMutableRawPointer, _ value: UInt64) {
+    package static func storeUInt64(_ pointer: UnsafeMutableRawPointer, _ value: UInt64) {
         storeInt64(pointer, Int64(bitPattern: value))
     }
 
     @inlinable
-    @usableFromInline package static func loadInt32(_ pointer: UnsafeMutableRawPointer) -> Int32 {
+    package static func loadInt32(_ pointer: UnsafeMutableRawPointer) -> Int32 {
         if isAligned(pointer, to: 4) {
             return UnsafeAtomic<Int32>(at: pointer.assumingMemoryBound(to: Int32.AtomicRepresentation.self))
                 .load(ordering: .acquiring)
@@ -74,7 +74,7 @@ import Atomics
     }
 
     @inlinable
-    @usableFromInline package static func storeInt32(_ pointer: UnsafeMutableRawPointer, _ value: Int32) {
+    package static func storeInt32(_ pointer: UnsafeMutableRawPointer, _ value: Int32) {
         if isAligned(pointer, to: 4) {
             UnsafeAtomic<Int32>(at: pointer.assumingMemoryBound(to: Int32.AtomicRepresentation.self))
                 .store(value, ordering: .releasing)
@@ -87,12 +87,12 @@ import Atomics
 
     /// Non-atomic little-endian load for fields nobody changes after creation (sizes, version).
     @inlinable
-    @usableFromInline package static func loadPlain<T: FixedWidthInteger>(_ pointer: UnsafeMutableRawPointer, as type: T.Type) -> T {
+    package static func loadPlain<T: FixedWidthInteger>(_ pointer: UnsafeMutableRawPointer, as type: T.Type) -> T {
         T(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: T.self))
     }
 
     @inlinable
-    @usableFromInline package static func storePlain<T: FixedWidthInteger>(_ pointer: UnsafeMutableRawPointer, _ value: T) {
+    package static func storePlain<T: FixedWidthInteger>(_ pointer: UnsafeMutableRawPointer, _ value: T) {
         pointer.storeBytes(of: value.littleEndian, as: T.self)
     }
 

@@ -9,17 +9,17 @@
 // and stored with plain stores: one bounds check per field, not per part.
 
 /// The protobuf wire types our formats use.
-@usableFromInline package enum WireType {
-    @usableFromInline package static let varint = 0
-    @usableFromInline package static let fixed64 = 1
-    @usableFromInline package static let lengthDelimited = 2
-    @usableFromInline package static let fixed32 = 5
+public enum WireType {
+    @inlinable package static var varint: Int { 0 }
+    @inlinable package static var fixed64: Int { 1 }
+    @inlinable package static var lengthDelimited: Int { 2 }
+    @inlinable package static var fixed32: Int { 5 }
 }
 
 extension WireSink {
     /// A field key: number and wire type.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeKey(_ number: Int, _ wireType: Int) {
+    package mutating func writeKey(_ number: Int, _ wireType: Int) {
         writeVarint(UInt64(number) << 3 | UInt64(wireType))
     }
 
@@ -40,7 +40,7 @@ extension WireSink {
 
     /// An int64 (or int32) field, written as the two's-complement varint protobuf uses.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeInt64Field(_ number: Int, _ value: Int64) {
+    package mutating func writeInt64Field(_ number: Int, _ value: Int64) {
         guard value != 0 else { return }
         writeKey(number, WireType.varint)
         writeVarint(UInt64(bitPattern: value))
@@ -48,7 +48,7 @@ extension WireSink {
 
     /// A uint64 or uint32 field.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeUInt64Field(_ number: Int, _ value: UInt64) {
+    package mutating func writeUInt64Field(_ number: Int, _ value: UInt64) {
         guard value != 0 else { return }
         writeKey(number, WireType.varint)
         writeVarint(value)
@@ -56,12 +56,12 @@ extension WireSink {
 
     /// An enum field, by raw value (negative values take ten bytes, as protobuf says).
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeEnumField(_ number: Int, _ rawValue: Int32) {
+    package mutating func writeEnumField(_ number: Int, _ rawValue: Int32) {
         writeInt64Field(number, Int64(rawValue))
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeBoolField(_ number: Int, _ value: Bool) {
+    package mutating func writeBoolField(_ number: Int, _ value: Bool) {
         guard value else { return }
         writeKey(number, WireType.varint)
         writeVarint(1)
@@ -70,7 +70,7 @@ extension WireSink {
     // MARK: fixed-width fields
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeFixed64Field(_ number: Int, _ value: UInt64) {
+    package mutating func writeFixed64Field(_ number: Int, _ value: UInt64) {
         guard value != 0 else { return }
         precondition(number < 2048, "two-byte keys at most")
         writeReserved(WireSize.tag(number) + 8) { pointer in
@@ -80,7 +80,7 @@ extension WireSink {
     }
 
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeFixed32Field(_ number: Int, _ value: UInt32) {
+    package mutating func writeFixed32Field(_ number: Int, _ value: UInt32) {
         guard value != 0 else { return }
         precondition(number < 2048, "two-byte keys at most")
         writeReserved(WireSize.tag(number) + 4) { pointer in
@@ -91,7 +91,7 @@ extension WireSink {
 
     /// A double field; +0.0 is its default and is left out (-0.0 is written).
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeDoubleField(_ number: Int, _ value: Double) {
+    package mutating func writeDoubleField(_ number: Int, _ value: Double) {
         writeFixed64Field(number, value.bitPattern)
     }
 
@@ -99,7 +99,7 @@ extension WireSink {
 
     /// A bytes (or string) field from raw bytes; not written when empty.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeBytesField(_ number: Int, _ bytes: UnsafeRawBufferPointer) {
+    package mutating func writeBytesField(_ number: Int, _ bytes: UnsafeRawBufferPointer) {
         let count = bytes.count
         guard count != 0 else { return }
         guard count < 0x80, number < 2048 else {
@@ -116,12 +116,12 @@ extension WireSink {
     }
 
     @inlinable
-    @usableFromInline package mutating func writeBytesField(_ number: Int, _ bytes: [UInt8]) {
+    package mutating func writeBytesField(_ number: Int, _ bytes: [UInt8]) {
         bytes.withUnsafeBytes { writeBytesField(number, $0) }
     }
 
     @inlinable
-    @usableFromInline package mutating func writeStringField(_ number: Int, _ string: String) {
+    package mutating func writeStringField(_ number: Int, _ string: String) {
         guard !string.isEmpty else { return }
         writeKey(number, WireType.lengthDelimited)
         writeLengthDelimited(string)
@@ -130,7 +130,7 @@ extension WireSink {
     /// A bytes field of exactly 16 bytes, `high` then `low` in big-endian order (a trace id), always
     /// written.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeID128Field(_ number: Int, high: UInt64, low: UInt64) {
+    package mutating func writeID128Field(_ number: Int, high: UInt64, low: UInt64) {
         precondition(number < 2048, "two-byte keys at most")
         writeReserved(WireSize.id128(number)) { pointer in
             let at = Self.storeKey(number, WireType.lengthDelimited, at: pointer)
@@ -142,7 +142,7 @@ extension WireSink {
 
     /// A bytes field of exactly 8 bytes in big-endian order (a span id), always written.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeID64Field(_ number: Int, _ value: UInt64) {
+    package mutating func writeID64Field(_ number: Int, _ value: UInt64) {
         precondition(number < 2048, "two-byte keys at most")
         writeReserved(WireSize.id64(number)) { pointer in
             let at = Self.storeKey(number, WireType.lengthDelimited, at: pointer)
@@ -156,27 +156,27 @@ extension WireSink {
     /// The key and length of a length-delimited field of `length` bytes (an embedded message, a
     /// packed list) whose content the caller writes next.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeLengthDelimitedHeader(_ number: Int, length: Int) {
+    package mutating func writeLengthDelimitedHeader(_ number: Int, length: Int) {
         writeKey(number, WireType.lengthDelimited)
         writeVarint(UInt64(length))
     }
 
     /// An embedded message: key, length, fields (written even when it has no fields: a set message).
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeMessageField<Message: StreamedMessage>(_ number: Int, _ message: Message) {
+    package mutating func writeMessageField<Message: StreamedMessage>(_ number: Int, _ message: Message) {
         writeMessageField(number, message, size: message.encodedSize)
     }
 
     /// The same, with the message's size already known.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeMessageField<Message: StreamedMessage>(_ number: Int, _ message: Message, size: Int) {
+    package mutating func writeMessageField<Message: StreamedMessage>(_ number: Int, _ message: Message, size: Int) {
         writeLengthDelimitedHeader(number, length: size)
         message.encode(to: &self)
     }
 
     /// An embedded message already encoded.
     @inlinable @inline(__always)
-    @usableFromInline package mutating func writeEncodedMessageField(_ number: Int, _ bytes: UnsafeRawBufferPointer) {
+    package mutating func writeEncodedMessageField(_ number: Int, _ bytes: UnsafeRawBufferPointer) {
         writeLengthDelimitedHeader(number, length: bytes.count)
         writeRaw(bytes)
     }

@@ -18,7 +18,7 @@ package protocol RuleCheckedMessage: WireMessage {
 /// Where streaming encoders write: a `ProtoWriter` into memory, or a `SizeCounter` that only adds up
 /// the bytes. One generic encoding function serves both, so a record's size and its bytes cannot
 /// disagree.
-package protocol WireSink {
+public protocol WireSink {
     /// Writes `bytes`, then sets the written bytes at `offsets` (relative to `bytes`) to `value`:
     /// a pre-encoded block whose field keys depend on where it is written.
     mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8)
@@ -35,7 +35,7 @@ package protocol WireSink {
 
 /// A message encoded field by field from values the caller already holds, without building a
 /// generated message value first (which would allocate its arrays).
-package protocol StreamedMessage {
+public protocol StreamedMessage {
     func encode<Sink: WireSink>(to sink: inout Sink)
     /// Bytes `encode(to:)` writes. The default runs `encode` on a `SizeCounter`; hot records
     /// compute it arithmetically instead (a test checks the two agree).
@@ -45,14 +45,14 @@ package protocol StreamedMessage {
 extension StreamedMessage {
     /// Bytes `encode(to:)` writes, counted by running it on a `SizeCounter`.
     @inlinable
-    @usableFromInline package var countedSize: Int {
+    package var countedSize: Int {
         var counter = SizeCounter()
         encode(to: &counter)
         return counter.count
     }
 
     @inlinable
-    @usableFromInline package var encodedSize: Int {
+    package var encodedSize: Int {
         var counter = SizeCounter()
         encode(to: &counter)
         return counter.count
@@ -60,17 +60,17 @@ extension StreamedMessage {
 }
 
 /// Counts the bytes an encoding would write, without writing.
-@usableFromInline package struct SizeCounter: WireSink {
-    @usableFromInline package var count = 0
-    @usableFromInline package init() {}
-    @inlinable package mutating func writeVarint(_ value: UInt64) { count += varintSize(value) }
-    @inlinable package mutating func writeFixed32(_ value: UInt32) { count += 4 }
-    @inlinable package mutating func writeFixed64(_ value: UInt64) { count += 8 }
-    @inlinable package mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
-    @inlinable package mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
+public struct SizeCounter: WireSink {
+    @usableFromInline package var count: Int
+    @inlinable package init() { count = 0 }
+    @inlinable public mutating func writeVarint(_ value: UInt64) { count += varintSize(value) }
+    @inlinable public mutating func writeFixed32(_ value: UInt32) { count += 4 }
+    @inlinable public mutating func writeFixed64(_ value: UInt64) { count += 8 }
+    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
+    @inlinable public mutating func writeRaw(_ bytes: UnsafeRawBufferPointer, settingBytesAt offsets: UnsafeBufferPointer<Int32>, to value: UInt8) {
         count += bytes.count
     }
-    @inlinable package mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
-    @inlinable package mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) { self.count += count }
+    @inlinable public mutating func writeLengthDelimited(_ string: String) { count += lengthDelimitedSize(string.utf8.count) }
+    @inlinable public mutating func writeReserved(_ count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) { self.count += count }
 }
 

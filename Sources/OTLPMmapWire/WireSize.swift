@@ -1,6 +1,6 @@
 /// Bytes each field writer of `WireSink+Fields.swift` writes, for messages that compute their
 /// `encodedSize` arithmetically. Each mirrors the writer of the same name, defaults left out alike.
-@usableFromInline package enum WireSize {
+public enum WireSize {
     /// Bytes of a field key.
     @inlinable @inline(__always) package static func tag(_ number: Int) -> Int { varintSize(UInt64(number) << 3) }
     @inlinable @inline(__always) package static func int64(_ number: Int, _ value: Int64) -> Int {

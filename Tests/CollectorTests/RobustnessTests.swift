@@ -15,7 +15,7 @@ import TestSupport
         writer.log(.info, .text("before"), time: 1)
         // A record whose first byte starts a varint that never ends: WIRE-FORMAT.
         let garbage = [UInt8](repeating: 0xff, count: 3)
-        try garbage.withUnsafeBytes { bytes in try writer.file.ring(.events).write(size: 3) { $0.writeRaw(bytes) } }
+        _ = try garbage.withUnsafeBytes { bytes in try writer.file.ring(.events).write(size: 3) { $0.writeRaw(bytes) } }
         writer.log(.info, .text("after"), time: 2)
         let exporter = CapturingExporter()
         let collector = await collect(writer.file.path, exporter: exporter) { $0.statistics[.exportedLogs] >= 2 }

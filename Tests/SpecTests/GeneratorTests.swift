@@ -95,7 +95,7 @@ import TestSupport
 
         let edited = scratch.appendingPathComponent("Sources/OTLPMmapLayout/Generated/Structures.swift")
         var text = try String(contentsOf: edited, encoding: .utf8)
-        text = text.replacingOccurrences(of: "public static let size = 64", with: "public static let size = 65")
+        text = text.replacingOccurrences(of: "package static let size = 64", with: "package static let size = 65")
         try text.write(to: edited, atomically: true, encoding: .utf8)
         let stray = scratch.appendingPathComponent("docs/notes.md")
         try "hand-written".write(to: stray, atomically: true, encoding: .utf8)
@@ -142,7 +142,7 @@ import TestSupport
         #expect(stale.contains("Sources/OTLPMmapLayout/Generated/FileLayout.swift"))
         #expect(stale.contains("docs/layout.md"))
         let fileLayout = try #require(files.first { $0.path.hasSuffix("FileLayout.swift") })
-        #expect(fileLayout.contents.contains("public static let defaultNumBuffers: Int64 = 2048"))
+        #expect(fileLayout.contents.contains("package static let defaultNumBuffers: Int64 = 2048"))
     }
 
     @Test func recordRulesBecomeValidationAndAnUnknownOneFailsTheBuild() throws {

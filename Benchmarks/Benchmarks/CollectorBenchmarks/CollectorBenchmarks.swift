@@ -4,10 +4,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import OTLPMmapCollector
-import OTLPMmapCore
-import OTLPMmapLayout
 import OTLPMmapSDK
-import OTLPMmapWire
 import OTLPProto
 import CollectorWorkload
 

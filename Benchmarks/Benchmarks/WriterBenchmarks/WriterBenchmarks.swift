@@ -1,8 +1,7 @@
 import Benchmark
 import Foundation
-import OTLPMmapCore
+import OTLPMmapBenchmarkSupport
 import OTLPMmapSDK
-import OTLPMmapWire
 
 // The writer's hot path: one record per iteration into a ring. "Nobody drains" is simulated by
 // moving reader_index up to writer_index every 512 records (one store per 512 records), so the ring
@@ -12,84 +11,36 @@ import OTLPMmapWire
 
 final class Fixture: @unchecked Sendable {
     let writer: TelemetryWriter
+    let rings: BenchmarkRings
     let attributes: Attributes
     let counter: Instrument
     let span: Span
     let recordBytes: [UInt8]
-    var consumer: Thread?
-    let stopConsumer = NSLock()
-    var stopping = false
+    var consumer: Drainer?
 
     /// With a consumer, a producer that finds the ring full waits for it (up to a second) instead of
     /// dropping, so the figures are for records written, not dropped.
     init(label: String, fullRingWait: Duration = .zero) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-mmap-bench-\(label)-\(getpid()).otlpmmap").path
-        let ring = FileConfiguration.RingSize(numBuffers: 1024, bufferSize: 512)
+        let ring = RingSize(numBuffers: 1024, bufferSize: 512)
         writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, events: ring, spans: ring, measurements: ring,
                                                                         fullRingWait: fullRingWait, resource: [Attribute("service.name", "bench")]))
+        rings = BenchmarkRings(writer)
         attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
         counter = try writer.counter("bench.requests")
         span = writer.startSpan("warm-up", attributes: attributes)
         // A span start record's bytes, for the baseline.
-        let spans = writer.file.ring(.spans)
-        recordBytes = try spans.copyRecord(spans.header.writerIndex).payload
+        recordBytes = try rings.newestSpanRecord()
         release()
     }
 
     /// Lets the producer reuse every slot: what a consumer that keeps up would do.
-    func release() {
-        for ring in writer.file.rings { ring.header.readerIndex = ring.header.writerIndex }
-    }
+    func release() { rings.releaseAll() }
 
-    func startConsumer() {
-        let rings = writer.file.rings
-        let thread = Thread { [self] in
-            // Copies each slot into one reused buffer, so the consumer allocates nothing and the
-            // malloc counts are the writer's.
-            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
-            defer { scratch.deallocate() }
-            // The collector's way of consuming (`RingCursor`): readiness from the flags alone,
-            // reader_index stored once per batch, and a short sleep when there is nothing to read
-            // instead of spinning on the next flag. Each of these keeps the consumer from pulling
-            // a cache line away from the producer on every record.
-            var cursors = rings.map { try! RingCursor(ring: $0) }
-            while !isStopping {
-                var idle = true
-                for index in cursors.indices {
-                    while cursors[index].isNextPublished {
-                        // Only the record's bytes, as a collector copies them: touching the whole
-                        // slot would pull cache lines the producer writes next.
-                        let slot = UnsafeRawBufferPointer(cursors[index].ring.slot(cursors[index].next))
-                        let length = recordLength(slot)
-                        scratch.copyMemory(from: UnsafeRawBufferPointer(rebasing: slot[0..<length]))
-                        blackHole(scratch[0])
-                        cursors[index].advance()
-                        idle = false
-                    }
-                    cursors[index].release()
-                }
-                if idle { usleep(20) }
-            }
-        }
-        consumer = thread
-        thread.start()
-    }
+    /// A reader thread that copies and releases every record as the collector does.
+    func startConsumer() { consumer = rings.startDraining() }
 
-    var isStopping: Bool { stopConsumer.withLock { stopping } }
-    func stop() { stopConsumer.withLock { stopping = true } }
-}
-
-/// Length prefix plus payload of the record in `slot` (at most the slot).
-func recordLength(_ slot: UnsafeRawBufferPointer) -> Int {
-    var value = 0, shift = 0, index = 0
-    while index < min(slot.count, 5) {
-        let byte = slot[index]
-        value |= Int(byte & 0x7f) << shift
-        index += 1
-        if byte < 0x80 { break }
-        shift += 7
-    }
-    return min(slot.count, index + value)
+    func stop() { consumer?.stop() }
 }
 
 nonisolated(unsafe) var fixture: Fixture!
@@ -148,13 +99,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     solo("baseline: copy a span record through claim/publish") { fixture in
-        let bytes = fixture.recordBytes
-        let spans = fixture.writer.file.ring(.spans)
-        return {
-            bytes.withUnsafeBytes { raw in
-                _ = try? spans.write(size: raw.count) { $0.writeRaw(raw) }
-            }
-        }
+        let bytes = fixture.recordBytes, rings = fixture.rings
+        return { bytes.withUnsafeBytes { rings.copyIntoSpans($0) } }
     }
     solo("span start, 3 attributes", spanStart)
     solo("span start from a template, 3 attributes") { fixture in

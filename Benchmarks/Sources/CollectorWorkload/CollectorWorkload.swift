@@ -1,10 +1,8 @@
 import Foundation
 import Logging
+import OTLPMmapBenchmarkSupport
 import OTLPMmapCollector
-import OTLPMmapCore
-import OTLPMmapLayout
 import OTLPMmapSDK
-import OTLPMmapWire
 
 // What the collector benchmarks and `collector-profile` share: the file they drain, the exporter
 // that discards, the bare reader that is the baseline.
@@ -19,7 +17,7 @@ public let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler
 public func writeFullFile(spans spanCount: Int, logsAndMeasurements: Int, slots: Int = recordsPerRing) throws -> (path: String, records: Int) {
     let path = FileManager.default.temporaryDirectory
         .appendingPathComponent("otlp-mmap-bench-collector-\(getpid())-\(UUID().uuidString).otlpmmap").path
-    let ring = FileConfiguration.RingSize(numBuffers: Int64(slots), bufferSize: 512)
+    let ring = RingSize(numBuffers: Int64(slots), bufferSize: 512)
     let writer = try TelemetryWriter(configuration: WriterConfiguration(
         path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
     let attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
@@ -61,28 +59,8 @@ public final class DiscardingExporter: Exporter {
 
 /// Copies and decodes every record of every ring, the least any consumer must do.
 public func bareRead(path: String) throws -> Int {
-    let file = try MmapFile.open(path: path, writable: true)
-    var count = 0
-    for kind in RingKind.allCases {
-        let ring = file.ring(kind)
-        var cursor = try RingCursor(ring: ring, releaseEvery: 512)
-        while cursor.isNextPublished {
-            let (payload, offset) = try ring.copyRecord(cursor.next)
-            try payload.withDecodableBytes { bytes throws(FormatError) in
-                switch kind {
-                case .spans: keep(try SpanEvent.decode(bytes, baseOffset: offset))
-                case .events: keep(try Event.decode(bytes, baseOffset: offset))
-                case .measurements: keep(try OTLPMmapLayout.Measurement.decode(bytes, baseOffset: offset))
-                }
-            }
-            cursor.advance()
-            count += 1
-        }
-        cursor.release()
-    }
-    return count
+    try BenchmarkReading.bareRead(path: path)
 }
-
 
 /// Keeps the optimiser from dropping a decoded value (Benchmark's blackHole, without the package).
 @inline(never)
@@ -113,23 +91,9 @@ public func processCPUMicroseconds() -> Int {
     return (Int(usage.ru_utime.tv_sec) + Int(usage.ru_stime.tv_sec)) * 1_000_000 + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
 }
 
-/// A new file whose events ring holds `records` log records, each with a body of arrays nested
-/// `levels` deep (an int and a string beside each inner array, so every level has content). The
-/// record's deepest message sits at depth 2 × `levels` + 1; 31 levels (depth 63) is as deep as
-/// WIRE-DEPTH lets a log body go.
+/// A new file of log records whose bodies nest `levels` deep (`BenchmarkFiles.writeNestedLogFile`).
 public func writeNestedFile(levels: Int, records: Int) throws -> (path: String, records: Int, recordBytes: Int) {
-    let path = FileManager.default.temporaryDirectory
-        .appendingPathComponent("otlp-mmap-bench-nested-\(getpid())-\(UUID().uuidString).otlpmmap").path
-    let ring = FileConfiguration.RingSize(numBuffers: Int64(records + 1).nextPowerOfTwo, bufferSize: 2048)
-    let writer = try TelemetryWriter(configuration: WriterConfiguration(
-        path: path, events: ring, spans: ring, measurements: ring, resource: [Attribute("service.name", "bench")]))
-    var body = AnyValue(value: .stringValue("leaf"))
-    for level in 0..<levels {
-        body = AnyValue(value: .arrayValue(ArrayValue(values: [AnyValue(value: .intValue(Int64(level))), body, AnyValue(value: .stringValue("x"))])))
-    }
-    let record = Event(timeUnixNano: 1, severityNumber: .info, body: body)
-    for _ in 0..<records { try writer.file.ring(.events).write(record) }
-    return (path, records, record.encodedSize)
+    try BenchmarkFiles.writeNestedLogFile(levels: levels, records: records)
 }
 
 extension Int64 {

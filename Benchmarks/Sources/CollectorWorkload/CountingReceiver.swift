@@ -4,7 +4,7 @@ import GRPCNIOTransportHTTP2
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import OTLPMmapWire
+import OTLPMmapBenchmarkSupport
 import Synchronization
 
 // An OTLP receiver for benchmarks that only counts what it is sent, over gRPC and HTTP, so that
@@ -13,43 +13,6 @@ import Synchronization
 
 public enum OTLPSignal: String, CaseIterable, Sendable {
     case traces, logs, metrics
-}
-
-/// Counts the items of an OTLP export request by walking its protobuf: traces and logs are
-/// request.1 (resource) → .2 (scope) → .2 (span / log record); metrics go one level further, to
-/// each metric's data field (gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11) and
-/// its data points (1).
-public enum OTLPItemCounter {
-    public static func count(_ bytes: UnsafeRawBufferPointer, signal: OTLPSignal) throws(FormatError) -> Int {
-        var request = ProtoReader(bytes, baseOffset: 0)
-        return try count(&request, path: [1, 2, 2], metrics: signal == .metrics)
-    }
-
-    private static func count(_ reader: inout ProtoReader, path: ArraySlice<Int>, metrics: Bool) throws(FormatError) -> Int {
-        var total = 0
-        while !reader.isAtEnd {
-            let (number, wireType) = try reader.readTag()
-            guard wireType == 2, number == path.first || (path.isEmpty && metrics && [5, 7, 9, 10, 11].contains(number)) else {
-                try reader.skip(wireType: wireType)
-                continue
-            }
-            if path.count == 1 && !metrics {
-                _ = try reader.readLengthDelimited()
-                total += 1
-            } else if path.isEmpty {
-                var data = try reader.readMessage()
-                while !data.isAtEnd {
-                    let (field, type) = try data.readTag()
-                    if field == 1 && type == 2 { total += 1 }
-                    try data.skip(wireType: type)
-                }
-            } else {
-                var nested = try reader.readMessage()
-                total += try count(&nested, path: path.dropFirst(), metrics: metrics)
-            }
-        }
-        return total
-    }
 }
 
 /// Items received per signal, and requests that could not be counted.
@@ -64,7 +27,7 @@ public final class ReceivedCounts: Sendable {
 
     func add(_ bytes: UnsafeRawBufferPointer, signal: OTLPSignal) {
         do {
-            let items = try OTLPItemCounter.count(bytes, signal: signal)
+            let items = try BenchmarkReading.countItems(bytes, metrics: signal == .metrics)
             counts.withLock { $0[signal, default: 0] += items }
         } catch {
             failures.add(1, ordering: .relaxed)

@@ -1,5 +1,4 @@
 import Foundation
-import OTLPMmapCore
 import OTLPMmapSDK
 
 /// The sustained benchmark's writer: one application thread ending `rate` spans a second (a start
@@ -11,7 +10,7 @@ import OTLPMmapSDK
 enum LoadWriter {
     static func run(path: String, rate: Int, seconds: Int) throws {
         let writer = try TelemetryWriter(configuration: WriterConfiguration(
-            path: path, spans: FileConfiguration.RingSize(numBuffers: 16_384, bufferSize: 512), resource: [Attribute("service.name", "load")]))
+            path: path, spans: RingSize(numBuffers: 16_384, bufferSize: 512), resource: [Attribute("service.name", "load")]))
         let attributes = try writer.attributes(["http.method": "GET", "http.status_code": 200, "http.route": "/orders/{id}"])
         let total = rate * seconds
         let start = ContinuousClock.now

@@ -1,12 +1,10 @@
 import FuzzSupport
-import OTLPMmapConformance
+import OTLPMmapFuzzTargets
 
-/// The whole-file checker on arbitrary bytes (seeded with the golden files): it must neither crash
-/// nor hang, whatever the offsets, sizes and indices say.
+/// The whole-file checker on arbitrary bytes (`FuzzTargets.checker`), seeded with the golden files.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChecker(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let report = FileChecker.check(bytes: Array(UnsafeBufferPointer(start: data, count: size)), name: "fuzz")
-    _ = report.passed
+    FuzzTargets.checker(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
 

@@ -71,7 +71,7 @@ enum SwiftFileLayoutEmitter {
         out.doc(layout.ringDoc)
         out.doc("")
         out.doc("Ring byte size = \(formula).")
-        out.block("package enum RingLayout {") { out in
+        out.block("public enum RingLayout {") { out in
             out.line("package static let formula = \(Naming.literal(formula))")
             for (index, part) in layout.ringParts.enumerated() {
                 out.line()
@@ -132,9 +132,9 @@ enum SwiftFileLayoutEmitter {
             let type = SwiftStructuresEmitter.swiftType(element.type)
             let viewName = "\(Naming.upperCamel(part.name))ArrayView"
             out.doc("The `\(part.name)` array: `\(count)` elements of \(element.type.rawValue). \(part.doc)")
-            out.block("package struct \(viewName): @unchecked Sendable {") { out in
-                out.line("package let pointer: UnsafeMutableRawPointer")
-                out.line("package let count: Int")
+            out.block("public struct \(viewName): @unchecked Sendable {") { out in
+                out.line("@usableFromInline package let pointer: UnsafeMutableRawPointer")
+                out.line("@usableFromInline package let count: Int")
                 out.line("package let fileOffset: Int")
                 out.line()
                 out.block("package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, count: Int, rule: RuleID) throws(FormatError) {") { out in

@@ -78,7 +78,7 @@ struct MessageEmitter {
 
     func emit(into out: inout CodeWriter) {
         out.doc(message.doc)
-        out.block("package struct \(message.name): \(validation ? "RuleCheckedMessage" : "WireMessage"), Equatable {") { out in
+        out.block("public struct \(message.name): \(validation ? "RuleCheckedMessage" : "WireMessage"), Equatable {") { out in
             out.doc("Every field as the spec describes it, for checkers that walk records generically.")
             out.block("package static let fieldInfo: [MessageFieldInfo] = [", closing: "]") { out in
                 for field in message.fields {
@@ -93,7 +93,7 @@ struct MessageEmitter {
             out.line()
             if !message.fields.isEmpty {
                 out.doc("Field numbers, for encoders that stream a record without building this type.")
-                out.block("package enum Field {") { out in
+                out.block("public enum Field {") { out in
                     for field in message.fields { out.line("@inlinable package static var \(property(field)): Int { \(field.number) }") }
                 }
                 out.line()

@@ -27,7 +27,7 @@ enum SwiftStructuresEmitter {
 
     static func emit(_ structure: Structure, into out: inout CodeWriter) {
         out.doc("\(structure.name), \(structure.size) bytes. \(structure.doc)")
-        out.block("package struct \(structure.name)View: @unchecked Sendable {") { out in
+        out.block("public struct \(structure.name)View: @unchecked Sendable {") { out in
             out.line("package static let size = \(structure.size)")
             out.line()
             out.doc("Offsets of the fields from the start of the structure.")
@@ -46,7 +46,7 @@ enum SwiftStructuresEmitter {
                 }
             }
             out.line()
-            out.line("package let pointer: UnsafeMutableRawPointer")
+            out.line("@usableFromInline package let pointer: UnsafeMutableRawPointer")
             out.doc("File offset of the structure's first byte.")
             out.line("package let fileOffset: Int")
             out.line()

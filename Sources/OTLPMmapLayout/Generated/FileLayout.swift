@@ -49,7 +49,7 @@ package enum DictionaryLayout {
 /// == writer_index and holds at most num_buffers - 1 unread records.
 ///
 /// Ring byte size = 32 + 4·num_buffers + num_buffers·buffer_size.
-package enum RingLayout {
+public enum RingLayout {
     package static let formula = "32 + 4·num_buffers + num_buffers·buffer_size"
 
     /// Offset of `header` from the ring's start; nil when the sizes overflow.
@@ -111,9 +111,9 @@ package enum RingLayout {
 
 /// The `availability` array: `num_buffers` elements of int32. One flag per slot. Slot i holding
 /// sequence s is readable when availability[i] == flag(s).
-package struct AvailabilityArrayView: @unchecked Sendable {
-    package let pointer: UnsafeMutableRawPointer
-    package let count: Int
+public struct AvailabilityArrayView: @unchecked Sendable {
+    @usableFromInline package let pointer: UnsafeMutableRawPointer
+    @usableFromInline package let count: Int
     package let fileOffset: Int
 
     package init(in mapping: UnsafeMutableRawBufferPointer, at offset: Int, count: Int, rule: RuleID) throws(FormatError) {

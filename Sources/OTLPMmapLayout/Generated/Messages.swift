@@ -189,7 +189,7 @@ public struct StatusCode: RawRepresentable, Hashable, Sendable {
 }
 
 /// One change to a span, identified by (trace_id, span_id). The record type of the spans ring.
-package struct SpanEvent: RuleCheckedMessage, Equatable {
+public struct SpanEvent: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 16, rules: [.recSpanId]),
@@ -203,7 +203,7 @@ package struct SpanEvent: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var start: Int { 11 }
@@ -386,7 +386,7 @@ package struct SpanEvent: RuleCheckedMessage, Equatable {
 }
 
 /// Opens a span.
-package struct StartSpan: RuleCheckedMessage, Equatable {
+public struct StartSpan: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "parent_span_id", number: 4, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -398,7 +398,7 @@ package struct StartSpan: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var parentSpanId: Int { 4 }
         @inlinable package static var name: Int { 5 }
         @inlinable package static var kind: Int { 6 }
@@ -525,7 +525,7 @@ package struct StartSpan: RuleCheckedMessage, Equatable {
 }
 
 /// Closes a span; the collector exports it then.
-package struct EndSpan: RuleCheckedMessage, Equatable {
+public struct EndSpan: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "end_time_unix_nano", number: 8, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -533,7 +533,7 @@ package struct EndSpan: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var endTimeUnixNano: Int { 8 }
         @inlinable package static var status: Int { 15 }
     }
@@ -611,14 +611,14 @@ package struct EndSpan: RuleCheckedMessage, Equatable {
 }
 
 /// Renames an open span.
-package struct ChangeSpanName: RuleCheckedMessage, Equatable {
+public struct ChangeSpanName: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name", number: 5, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var name: Int { 5 }
     }
 
@@ -679,14 +679,14 @@ package struct ChangeSpanName: RuleCheckedMessage, Equatable {
 }
 
 /// Adds or replaces attributes of an open span.
-package struct UpdateAttributes: RuleCheckedMessage, Equatable {
+public struct UpdateAttributes: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "attributes", number: 9, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var attributes: Int { 9 }
     }
 
@@ -752,14 +752,14 @@ package struct UpdateAttributes: RuleCheckedMessage, Equatable {
 }
 
 /// Adds links to an open span.
-package struct AddLink: RuleCheckedMessage, Equatable {
+public struct AddLink: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "links", number: 13, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var links: Int { 13 }
     }
 
@@ -825,7 +825,7 @@ package struct AddLink: RuleCheckedMessage, Equatable {
 }
 
 /// A link from a span to another span.
-package struct Link: RuleCheckedMessage, Equatable {
+public struct Link: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -837,7 +837,7 @@ package struct Link: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var traceState: Int { 3 }
@@ -963,7 +963,7 @@ package struct Link: RuleCheckedMessage, Equatable {
 }
 
 /// A span's status.
-package struct Status: RuleCheckedMessage, Equatable {
+public struct Status: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "message", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -971,7 +971,7 @@ package struct Status: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var message: Int { 2 }
         @inlinable package static var code: Int { 3 }
     }
@@ -1045,7 +1045,7 @@ package struct Status: RuleCheckedMessage, Equatable {
 }
 
 /// One measurement of a metric. The record type of the measurements ring.
-package struct Measurement: RuleCheckedMessage, Equatable {
+public struct Measurement: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "metric_ref", number: 1, repeated: false, oneof: nil, ref: "MetricRef", length: nil, rules: [.dictRefZero]),
@@ -1057,7 +1057,7 @@ package struct Measurement: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var metricRef: Int { 1 }
         @inlinable package static var attributes: Int { 2 }
         @inlinable package static var timeUnixNano: Int { 3 }
@@ -1203,7 +1203,7 @@ package struct Measurement: RuleCheckedMessage, Equatable {
 }
 
 /// A metric's definition, written once as a dictionary entry.
-package struct MetricRef: RuleCheckedMessage, Equatable {
+public struct MetricRef: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1217,7 +1217,7 @@ package struct MetricRef: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var name: Int { 1 }
         @inlinable package static var description: Int { 2 }
         @inlinable package static var unit: Int { 3 }
@@ -1390,7 +1390,7 @@ package struct MetricRef: RuleCheckedMessage, Equatable {
 }
 
 /// The last value wins.
-package struct Gauge: RuleCheckedMessage, Equatable {
+public struct Gauge: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
     ]
@@ -1441,7 +1441,7 @@ package struct Gauge: RuleCheckedMessage, Equatable {
 }
 
 /// Values are added up.
-package struct Sum: RuleCheckedMessage, Equatable {
+public struct Sum: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 2, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1449,7 +1449,7 @@ package struct Sum: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var aggregationTemporality: Int { 2 }
         @inlinable package static var isMonotonic: Int { 3 }
     }
@@ -1523,7 +1523,7 @@ package struct Sum: RuleCheckedMessage, Equatable {
 }
 
 /// Values are counted into explicit buckets.
-package struct Histogram: RuleCheckedMessage, Equatable {
+public struct Histogram: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1531,7 +1531,7 @@ package struct Histogram: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var aggregationTemporality: Int { 1 }
         @inlinable package static var bucketBoundaries: Int { 2 }
     }
@@ -1616,7 +1616,7 @@ package struct Histogram: RuleCheckedMessage, Equatable {
 }
 
 /// Values are counted into exponentially sized buckets.
-package struct ExponentialHistogram: RuleCheckedMessage, Equatable {
+public struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "aggregation_temporality", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1625,7 +1625,7 @@ package struct ExponentialHistogram: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var aggregationTemporality: Int { 1 }
         @inlinable package static var maxBuckets: Int { 2 }
         @inlinable package static var maxScale: Int { 3 }
@@ -1711,7 +1711,7 @@ package struct ExponentialHistogram: RuleCheckedMessage, Equatable {
 }
 
 /// A log record or event. The record type of the events ring.
-package struct Event: RuleCheckedMessage, Equatable {
+public struct Event: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_ref", number: 1, repeated: false, oneof: nil, ref: "InstrumentationScope", length: nil, rules: [.dictRefZero]),
@@ -1725,7 +1725,7 @@ package struct Event: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var scopeRef: Int { 1 }
         @inlinable package static var timeUnixNano: Int { 2 }
         @inlinable package static var severityNumber: Int { 3 }
@@ -1893,7 +1893,7 @@ package struct Event: RuleCheckedMessage, Equatable {
 }
 
 /// The entity producing telemetry (a service, a host), written once as a dictionary entry.
-package struct Resource: RuleCheckedMessage, Equatable {
+public struct Resource: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "attributes", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1901,7 +1901,7 @@ package struct Resource: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var attributes: Int { 1 }
         @inlinable package static var droppedAttributesCount: Int { 2 }
     }
@@ -1979,7 +1979,7 @@ package struct Resource: RuleCheckedMessage, Equatable {
 }
 
 /// The library that produced telemetry, under its resource; written once as a dictionary entry.
-package struct InstrumentationScope: RuleCheckedMessage, Equatable {
+public struct InstrumentationScope: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "name_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
@@ -1990,7 +1990,7 @@ package struct InstrumentationScope: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var nameRef: Int { 1 }
         @inlinable package static var versionRef: Int { 2 }
         @inlinable package static var attributes: Int { 3 }
@@ -2105,7 +2105,7 @@ package struct InstrumentationScope: RuleCheckedMessage, Equatable {
 }
 
 /// An attribute whose key is a string entry in the dictionary.
-package struct KeyValueRef: RuleCheckedMessage, Equatable {
+public struct KeyValueRef: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "key_ref", number: 1, repeated: false, oneof: nil, ref: "string", length: nil, rules: []),
@@ -2113,7 +2113,7 @@ package struct KeyValueRef: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var keyRef: Int { 1 }
         @inlinable package static var value: Int { 2 }
     }
@@ -2191,7 +2191,7 @@ package struct KeyValueRef: RuleCheckedMessage, Equatable {
 }
 
 /// An attribute or body value. value_ref points at another AnyValue entry in the dictionary.
-package struct AnyValue: RuleCheckedMessage, Equatable {
+public struct AnyValue: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "string_value", number: 1, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
@@ -2205,7 +2205,7 @@ package struct AnyValue: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var stringValue: Int { 1 }
         @inlinable package static var boolValue: Int { 2 }
         @inlinable package static var intValue: Int { 3 }
@@ -2373,14 +2373,14 @@ package struct AnyValue: RuleCheckedMessage, Equatable {
 }
 
 /// A list of values.
-package struct ArrayValue: RuleCheckedMessage, Equatable {
+public struct ArrayValue: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var values: Int { 1 }
     }
 
@@ -2446,14 +2446,14 @@ package struct ArrayValue: RuleCheckedMessage, Equatable {
 }
 
 /// A map of values, keyed by dictionary strings.
-package struct KeyValueList: RuleCheckedMessage, Equatable {
+public struct KeyValueList: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var values: Int { 1 }
     }
 
@@ -2519,7 +2519,7 @@ package struct KeyValueList: RuleCheckedMessage, Equatable {
 }
 
 /// The span active when an event or measurement was recorded; all zero means none.
-package struct SpanContext: RuleCheckedMessage, Equatable {
+public struct SpanContext: RuleCheckedMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "span_id", number: 1, repeated: false, oneof: nil, ref: nil, length: 8, rules: []),
@@ -2528,7 +2528,7 @@ package struct SpanContext: RuleCheckedMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var spanId: Int { 1 }
         @inlinable package static var traceId: Int { 2 }
         @inlinable package static var flags: Int { 3 }

@@ -5,7 +5,7 @@ import OTLPMmapWire
 
 /// FileHeader, 64 bytes. At file offset 0. Says where every other section starts and when the
 /// writer created the file.
-package struct FileHeaderView: @unchecked Sendable {
+public struct FileHeaderView: @unchecked Sendable {
     package static let size = 64
 
     /// Offsets of the fields from the start of the structure.
@@ -30,7 +30,7 @@ package struct FileHeaderView: @unchecked Sendable {
         LayoutFieldInfo(name: "reserved", offset: 48, size: 16, type: "reserved", atomic: false, rules: [.hdrReserved]),
     ]
 
-    package let pointer: UnsafeMutableRawPointer
+    @usableFromInline package let pointer: UnsafeMutableRawPointer
     /// File offset of the structure's first byte.
     package let fileOffset: Int
 
@@ -151,7 +151,7 @@ package struct FileHeaderView: @unchecked Sendable {
 
 /// RingHeader, 32 bytes. At the start of each ring. Sequence numbers grow forever (0, 1, 2, …);
 /// both indices hold the last sequence number used, so -1 means "none yet".
-package struct RingHeaderView: @unchecked Sendable {
+public struct RingHeaderView: @unchecked Sendable {
     package static let size = 32
 
     /// Offsets of the fields from the start of the structure.
@@ -170,7 +170,7 @@ package struct RingHeaderView: @unchecked Sendable {
         LayoutFieldInfo(name: "writer_index", offset: 24, size: 8, type: "int64", atomic: true, rules: [.ringIndexRange, .ringIndexOrder, .ringCapacity]),
     ]
 
-    package let pointer: UnsafeMutableRawPointer
+    @usableFromInline package let pointer: UnsafeMutableRawPointer
     /// File offset of the structure's first byte.
     package let fileOffset: Int
 
@@ -244,7 +244,7 @@ package struct RingHeaderView: @unchecked Sendable {
 
 /// DictionaryHeader, 64 bytes. At the dictionary offset. Entries follow it back to back, up to
 /// `end`.
-package struct DictionaryHeaderView: @unchecked Sendable {
+public struct DictionaryHeaderView: @unchecked Sendable {
     package static let size = 64
 
     /// Offsets of the fields from the start of the structure.
@@ -261,7 +261,7 @@ package struct DictionaryHeaderView: @unchecked Sendable {
         LayoutFieldInfo(name: "reserved", offset: 16, size: 48, type: "reserved", atomic: false, rules: [.dictReserved]),
     ]
 
-    package let pointer: UnsafeMutableRawPointer
+    @usableFromInline package let pointer: UnsafeMutableRawPointer
     /// File offset of the structure's first byte.
     package let fileOffset: Int
 

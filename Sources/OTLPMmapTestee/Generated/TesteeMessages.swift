@@ -78,7 +78,7 @@ public struct InstrumentKind: RawRepresentable, Hashable, Sendable {
 }
 
 /// One request from the runner. Exactly one member of `command` is set.
-package struct Command: WireMessage, Equatable {
+public struct Command: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -98,7 +98,7 @@ package struct Command: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var id: Int { 1 }
         @inlinable package static var createFile: Int { 2 }
         @inlinable package static var defineScope: Int { 3 }
@@ -342,7 +342,7 @@ package struct Command: WireMessage, Equatable {
 }
 
 /// The testee's answer to the command with the same id.
-package struct Reply: WireMessage, Equatable {
+public struct Reply: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -352,7 +352,7 @@ package struct Reply: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var id: Int { 1 }
         @inlinable package static var status: Int { 2 }
         @inlinable package static var message: Int { 3 }
@@ -451,7 +451,7 @@ package struct Reply: WireMessage, Equatable {
 /// size, and write the resource with these attributes. A writer may add resource attributes of its
 /// own. Record commands wait at most `full_ring_wait_micros` for room in a full ring (0: the
 /// testee's choice).
-package struct CreateFile: WireMessage, Equatable {
+public struct CreateFile: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "path", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -464,7 +464,7 @@ package struct CreateFile: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var path: Int { 1 }
         @inlinable package static var events: Int { 2 }
         @inlinable package static var spans: Int { 3 }
@@ -608,7 +608,7 @@ package struct CreateFile: WireMessage, Equatable {
 }
 
 /// A ring's size.
-package struct RingGeometry: WireMessage, Equatable {
+public struct RingGeometry: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "slots", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -616,7 +616,7 @@ package struct RingGeometry: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var slots: Int { 1 }
         @inlinable package static var slotSize: Int { 2 }
     }
@@ -685,7 +685,7 @@ package struct RingGeometry: WireMessage, Equatable {
 
 /// An instrumentation scope under the file's resource; `scope_id` (> 0) is the runner's handle for
 /// it.
-package struct DefineScope: WireMessage, Equatable {
+public struct DefineScope: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -695,7 +695,7 @@ package struct DefineScope: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var scopeId: Int { 1 }
         @inlinable package static var name: Int { 2 }
         @inlinable package static var version: Int { 3 }
@@ -791,7 +791,7 @@ package struct DefineScope: WireMessage, Equatable {
 }
 
 /// Start a span (one StartSpan record). No parent_span_id means a root span.
-package struct BeginSpan: WireMessage, Equatable {
+public struct BeginSpan: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -806,7 +806,7 @@ package struct BeginSpan: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var scopeId: Int { 1 }
         @inlinable package static var traceId: Int { 2 }
         @inlinable package static var spanId: Int { 3 }
@@ -962,7 +962,7 @@ package struct BeginSpan: WireMessage, Equatable {
 }
 
 /// Add or replace attributes of an open span (one UpdateAttributes record).
-package struct SetSpanAttributes: WireMessage, Equatable {
+public struct SetSpanAttributes: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -971,7 +971,7 @@ package struct SetSpanAttributes: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var attributes: Int { 3 }
@@ -1055,7 +1055,7 @@ package struct SetSpanAttributes: WireMessage, Equatable {
 }
 
 /// Rename an open span (one ChangeSpanName record).
-package struct RenameSpan: WireMessage, Equatable {
+public struct RenameSpan: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1064,7 +1064,7 @@ package struct RenameSpan: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var name: Int { 3 }
@@ -1144,7 +1144,7 @@ package struct RenameSpan: WireMessage, Equatable {
 }
 
 /// Add links to an open span (one AddLink record).
-package struct AddSpanLinks: WireMessage, Equatable {
+public struct AddSpanLinks: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1153,7 +1153,7 @@ package struct AddSpanLinks: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var links: Int { 3 }
@@ -1237,7 +1237,7 @@ package struct AddSpanLinks: WireMessage, Equatable {
 }
 
 /// The span a link points at.
-package struct LinkTarget: WireMessage, Equatable {
+public struct LinkTarget: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1248,7 +1248,7 @@ package struct LinkTarget: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var traceState: Int { 3 }
@@ -1356,7 +1356,7 @@ package struct LinkTarget: WireMessage, Equatable {
 }
 
 /// End a span with a status (one EndSpan record).
-package struct FinishSpan: WireMessage, Equatable {
+public struct FinishSpan: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "trace_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1367,7 +1367,7 @@ package struct FinishSpan: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var traceId: Int { 1 }
         @inlinable package static var spanId: Int { 2 }
         @inlinable package static var endTimeUnixNano: Int { 3 }
@@ -1472,7 +1472,7 @@ package struct FinishSpan: WireMessage, Equatable {
 
 /// A log record (one Event record). trace_id and span_id, when set, are the span it belongs to; an
 /// empty event_name means none.
-package struct EmitLog: WireMessage, Equatable {
+public struct EmitLog: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "scope_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1488,7 +1488,7 @@ package struct EmitLog: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var scopeId: Int { 1 }
         @inlinable package static var timeUnixNano: Int { 2 }
         @inlinable package static var severityNumber: Int { 3 }
@@ -1662,7 +1662,7 @@ package struct EmitLog: WireMessage, Equatable {
 /// A metric instrument (its MetricRef goes into the dictionary). A counter is a monotonic sum, an
 /// up-down counter a non-monotonic one; histograms use `boundaries`, exponential histograms
 /// `max_buckets` and `max_scale`; `temporality` is an AggregationTemporality number.
-package struct DefineInstrument: WireMessage, Equatable {
+public struct DefineInstrument: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "instrument_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1678,7 +1678,7 @@ package struct DefineInstrument: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var instrumentId: Int { 1 }
         @inlinable package static var scopeId: Int { 2 }
         @inlinable package static var kind: Int { 3 }
@@ -1853,7 +1853,7 @@ package struct DefineInstrument: WireMessage, Equatable {
 }
 
 /// One measurement of an instrument (one Measurement record), integer or floating point.
-package struct RecordMeasurement: WireMessage, Equatable {
+public struct RecordMeasurement: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "instrument_id", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -1867,7 +1867,7 @@ package struct RecordMeasurement: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var instrumentId: Int { 1 }
         @inlinable package static var asLong: Int { 2 }
         @inlinable package static var asDouble: Int { 3 }
@@ -2019,14 +2019,14 @@ package struct RecordMeasurement: WireMessage, Equatable {
 }
 
 /// Run each group on a thread of its own, all at once. Groups do not nest.
-package struct RunParallel: WireMessage, Equatable {
+public struct RunParallel: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "groups", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var groups: Int { 1 }
     }
 
@@ -2086,14 +2086,14 @@ package struct RunParallel: WireMessage, Equatable {
 }
 
 /// Commands one thread runs in order (record commands only).
-package struct CommandGroup: WireMessage, Equatable {
+public struct CommandGroup: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "commands", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var commands: Int { 1 }
     }
 
@@ -2153,7 +2153,7 @@ package struct CommandGroup: WireMessage, Equatable {
 }
 
 /// Reply once every record of earlier commands is published.
-package struct Sync: WireMessage, Equatable {
+public struct Sync: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
     ]
@@ -2199,7 +2199,7 @@ package struct Sync: WireMessage, Equatable {
 }
 
 /// Reply, then exit with status 0.
-package struct Exit: WireMessage, Equatable {
+public struct Exit: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
     ]
@@ -2247,7 +2247,7 @@ package struct Exit: WireMessage, Equatable {
 /// One step of a replay file, never sent to a testee: `conform fuzz` saves a failing case as
 /// ReplaySteps framed like the protocol's messages, and `conform fuzz --replay FILE` runs it again.
 /// The first step is the case's create_file (its path is replaced); the runner adds exit.
-package struct ReplayStep: WireMessage, Equatable {
+public struct ReplayStep: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "command", number: 1, repeated: false, oneof: "step", ref: nil, length: nil, rules: []),
@@ -2255,7 +2255,7 @@ package struct ReplayStep: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var command: Int { 1 }
         @inlinable package static var consumer: Int { 2 }
     }
@@ -2336,14 +2336,14 @@ package struct ReplayStep: WireMessage, Equatable {
 /// drop. `paused: false` makes it send `sync`, check that no unread slot was overwritten or
 /// changed, that every claimed slot is published and that no ring holds more than its capacity, and
 /// then read again.
-package struct ConsumerControl: WireMessage, Equatable {
+public struct ConsumerControl: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "paused", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var paused: Int { 1 }
     }
 
@@ -2399,7 +2399,7 @@ package struct ConsumerControl: WireMessage, Equatable {
 }
 
 /// An attribute or log body value; exactly one member is set.
-package struct Value: WireMessage, Equatable {
+public struct Value: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "string_value", number: 1, repeated: false, oneof: "value", ref: nil, length: nil, rules: []),
@@ -2412,7 +2412,7 @@ package struct Value: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var stringValue: Int { 1 }
         @inlinable package static var boolValue: Int { 2 }
         @inlinable package static var intValue: Int { 3 }
@@ -2555,14 +2555,14 @@ package struct Value: WireMessage, Equatable {
 }
 
 /// A list of values.
-package struct ValueArray: WireMessage, Equatable {
+public struct ValueArray: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var values: Int { 1 }
     }
 
@@ -2622,14 +2622,14 @@ package struct ValueArray: WireMessage, Equatable {
 }
 
 /// A map of values (key order as given).
-package struct ValueMap: WireMessage, Equatable {
+public struct ValueMap: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "values", number: 1, repeated: true, oneof: nil, ref: nil, length: nil, rules: []),
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var values: Int { 1 }
     }
 
@@ -2689,7 +2689,7 @@ package struct ValueMap: WireMessage, Equatable {
 }
 
 /// A key and its value.
-package struct KeyValue: WireMessage, Equatable {
+public struct KeyValue: WireMessage, Equatable {
     /// Every field as the spec describes it, for checkers that walk records generically.
     package static let fieldInfo: [MessageFieldInfo] = [
         MessageFieldInfo(name: "key", number: 1, repeated: false, oneof: nil, ref: nil, length: nil, rules: []),
@@ -2697,7 +2697,7 @@ package struct KeyValue: WireMessage, Equatable {
     ]
 
     /// Field numbers, for encoders that stream a record without building this type.
-    package enum Field {
+    public enum Field {
         @inlinable package static var key: Int { 1 }
         @inlinable package static var value: Int { 2 }
     }
