@@ -59,12 +59,42 @@ public struct WriterConfiguration: Sendable {
         return WriterConfiguration(path: path)
     }
 
+    /// The resource `$OTEL_SERVICE_NAME` and `$OTEL_RESOURCE_ATTRIBUTES` describe (the init's default).
+    /// Pairs that cannot be used are left out; `environmentWarnings` names them.
     public static func resourceFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> [Attribute] {
+        resource(fromEnvironment: environment).attributes
+    }
+
+    /// What `resourceFromEnvironment` could not use in `$OTEL_RESOURCE_ATTRIBUTES`, each saying what
+    /// was done instead; empty when all of it was used. A library does not print: a program shows
+    /// these where it reports its own configuration problems (`otlp-mmap write` and `demo` print them
+    /// on standard error).
+    public static func environmentWarnings(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        resource(fromEnvironment: environment).warnings
+    }
+
+    static func resource(fromEnvironment environment: [String: String]) -> (attributes: [Attribute], warnings: [String]) {
         var attributes: [Attribute] = []
-        for pair in (environment["OTEL_RESOURCE_ATTRIBUTES"] ?? "").split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty else { continue }
-            let value = parts[1].removingPercentEncoding ?? parts[1]
+        var warnings: [String] = []
+        let variable = "OTEL_RESOURCE_ATTRIBUTES"
+        for pair in (environment[variable] ?? "").split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 1 && parts[0].isEmpty { continue }   // an empty list, or a stray comma
+            guard parts.count == 2 else {
+                warnings.append("\(variable): '\(pair)' is not key=value; left out")
+                continue
+            }
+            guard !parts[0].isEmpty else {
+                warnings.append("\(variable): '\(pair)' has an empty key; left out")
+                continue
+            }
+            let value: String
+            if let decoded = parts[1].removingPercentEncoding {
+                value = decoded
+            } else {
+                warnings.append("\(variable): the value of '\(parts[0])' is not valid percent-encoding; used as written")
+                value = parts[1]
+            }
             attributes.removeAll { $0.key == parts[0] }
             attributes.append(Attribute(parts[0], .string(value)))
         }
@@ -72,6 +102,6 @@ public struct WriterConfiguration: Sendable {
             if case .string(let name) = $0.value { name } else { nil }
         } ?? ProcessInfo.processInfo.processName
         attributes.removeAll { $0.key == "service.name" }
-        return [Attribute("service.name", .string(serviceName))] + attributes
+        return ([Attribute("service.name", .string(serviceName))] + attributes, warnings)
     }
 }

@@ -33,7 +33,9 @@ struct DemoCommand: AsyncParsableCommand {
             .appendingPathComponent("otlp-mmap-demo-\(getpid()).otlpmmap").path
         let writer = try TelemetryWriter(configuration: WriterConfiguration(path: path, fullRingWait: .seconds(5)))
         var (configuration, warnings) = options.configuration(path: path)
-        for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        for warning in WriterConfiguration.environmentWarnings() + warnings.map(\.description) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
         defer {
             if file == nil {
                 for created in [path, configuration.checkpointPath].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: created) }

@@ -39,7 +39,8 @@ struct WriteCommand: ParsableCommand {
         guard let path = file ?? FileEnvironment.path() else {
             throw ValidationError("give a file or set \(FileEnvironment.variable)")
         }
-        let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
+        let ring = RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
+        for warning in WriterConfiguration.environmentWarnings() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let writer = try TelemetryWriter(configuration: WriterConfiguration(
             path: path, events: ring, spans: ring, measurements: ring, fullRingWait: .milliseconds(waitMs)))
         let demo = try DemoWorkload(writer: writer)

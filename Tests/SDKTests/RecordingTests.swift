@@ -141,6 +141,18 @@ import TestSupport
     @Test func resourceAttributesComeFromTheEnvironment() {
         let attributes = WriterConfiguration.resourceFromEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "host.name=h1, deployment.environment=prod%20eu", "OTEL_SERVICE_NAME": "checkout"])
         #expect(attributes == [Attribute("service.name", "checkout"), Attribute("host.name", "h1"), Attribute("deployment.environment", "prod eu")])
+        #expect(WriterConfiguration.environmentWarnings(["OTEL_RESOURCE_ATTRIBUTES": "host.name=h1, deployment.environment=prod%20eu"]).isEmpty)
+    }
+
+    @Test func unusableResourceAttributesAreNamedNotDroppedSilently() {
+        let environment = ["OTEL_RESOURCE_ATTRIBUTES": "host.name=h1,broken,=nokey,team=a%zz,,", "OTEL_SERVICE_NAME": "checkout"]
+        #expect(WriterConfiguration.resourceFromEnvironment(environment)
+            == [Attribute("service.name", "checkout"), Attribute("host.name", "h1"), Attribute("team", "a%zz")])
+        #expect(WriterConfiguration.environmentWarnings(environment) == [
+            "OTEL_RESOURCE_ATTRIBUTES: 'broken' is not key=value; left out",
+            "OTEL_RESOURCE_ATTRIBUTES: '=nokey' has an empty key; left out",
+            "OTEL_RESOURCE_ATTRIBUTES: the value of 'team' is not valid percent-encoding; used as written",
+        ])
     }
 
     /// The streamed encoding must give the generated encoder's bytes: it is the same format.
