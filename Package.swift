@@ -231,11 +231,25 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "OTLPMmapCollector", "OTLPMmapReceiver", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "TestSupport", "otlp-mmap",
+                "OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "CollectorTestSupport", "TestSupport", "otlp-mmap",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             path: "Tests/CollectorTests"
+        ),
+        .target(
+            name: "CollectorTestSupport",
+            dependencies: ["OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CollectorTestSupport"
+        ),
+        .testTarget(
+            name: "ReceiverTests",
+            dependencies: [
+                "OTLPMmapReceiver", "OTLPMmapCollector", "OTLPMmapSDK", "OTLPProto", "CollectorTestSupport", "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/ReceiverTests"
         ),
         .testTarget(
             name: "TestbedTests",

@@ -4,6 +4,7 @@ import OTLPMmapCore
 import OTLPMmapSDK
 import OTLPProto
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// A collector that stops and a new one that starts on the same file go on as one collector would:

@@ -3,6 +3,7 @@ import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapSDK
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// Every deadline of the collector runs on its monotonic clock: here a manual one that the test

@@ -2,6 +2,7 @@ import Foundation
 import OTLPMmapCore
 import OTLPMmapSDK
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// Real processes: a writer, a collector killed with SIGKILL at random moments and restarted, and

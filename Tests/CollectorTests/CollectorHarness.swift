@@ -5,6 +5,7 @@ import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapSDK
 import OTLPProto
+import CollectorTestSupport
 import TestSupport
 
 /// Keeps every request the collector exports; can refuse the first `failures` attempts.
@@ -56,26 +57,6 @@ final class CapturingExporter: Exporter, @unchecked Sendable {
     func shutdown() async {}
 }
 
-/// A configuration for tests: short batch delay, idle wait and retry waits.
-func testConfiguration(_ path: String, configure: (inout CollectorConfiguration) -> Void = { _ in }) -> CollectorConfiguration {
-    var configuration = CollectorConfiguration(path: path)
-    configuration.batchTimeout = .milliseconds(20)
-    configuration.maxIdleWait = .milliseconds(5)
-    configuration.retryInitialWait = .milliseconds(10)
-    configuration.retryMaxWait = .milliseconds(100)
-    configure(&configuration)
-    return configuration
-}
-
-/// Starts a collector on `path` in a task of its own.
-func startCollector(
-    _ path: String, exporter: any Exporter, logger: Logger = Logger(label: "otlp-mmap.collector"),
-    configure: (inout CollectorConfiguration) -> Void = { _ in }
-) -> (collector: Collector, task: Task<Void, Never>) {
-    let collector = Collector(configuration: testConfiguration(path, configure: configure), exporter: exporter, logger: logger)
-    return (collector, Task { await collector.run() })
-}
-
 /// Runs a collector on `path` until `done` holds (or `timeout`), then stops it (it flushes).
 @discardableResult
 func collect(
@@ -91,20 +72,6 @@ func collect(
     collector.stop()
     await task.value
     return collector
-}
-
-/// A writer with a fixed clock and id seed, so that tests know every time.
-func makeWriter(
-    _ label: String = #function, at existingPath: String? = nil, numBuffers: Int64 = 256, bufferSize: Int64 = 512,
-    clock: @escaping @Sendable () -> UInt64 = { 1_700_000_000_000_000_000 }
-) throws -> TelemetryWriter {
-    let path = try existingPath ?? TestSupport.temporaryDirectory(label).appendingPathComponent("collected.otlpmmap").path
-    let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
-    var configuration = WriterConfiguration(path: path, events: ring, spans: ring, measurements: ring,
-                                            resource: [Attribute("service.name", "collector-tests"), Attribute("host.id", .int(7))])
-    configuration.idSeed = 7
-    configuration.clock = clock
-    return try TelemetryWriter(configuration: configuration)
 }
 
 extension Opentelemetry_Proto_Common_V1_AnyValue {

@@ -1,5 +1,6 @@
 import Foundation
 import OTLPMmapCollector
+import CollectorTestSupport
 import Testing
 
 /// The collector's configuration lives in the library: defaults, then the standard environment

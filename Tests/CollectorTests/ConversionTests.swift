@@ -3,6 +3,7 @@ import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapSDK
 import OTLPProto
+import CollectorTestSupport
 import Testing
 
 /// What the reference writer records arrives as the right OTLP: ids, times, names, attributes of

@@ -2,6 +2,7 @@ import Foundation
 import OTLPMmapCollector
 import OTLPProto
 import Synchronization
+import CollectorTestSupport
 import Testing
 
 /// The debug exporter's verbosity levels, as the OpenTelemetry Collector's debug exporter has them.

@@ -8,6 +8,7 @@ import OTLPProto
 import SwiftProtobuf
 import Synchronization
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// Values nested as deep as the format allows (WIRE-DEPTH), of every shape, in every place a value

@@ -3,6 +3,7 @@ import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapSDK
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// Each signal has its own pipeline: a receiver that refuses one signal stalls that signal's ring

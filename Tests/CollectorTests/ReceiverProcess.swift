@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// tools/otlp-receiver.py in a process of its own: a real OTLP receiver built from the official

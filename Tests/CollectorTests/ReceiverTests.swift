@@ -3,6 +3,7 @@ import OTLPMmapCollector
 import OTLPMmapCore
 import OTLPMmapSDK
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// The collector against a real OTLP receiver in another process (tools/otlp-receiver.py), over

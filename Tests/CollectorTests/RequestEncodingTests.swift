@@ -5,6 +5,7 @@ import OTLPMmapLayout
 import OTLPMmapWire
 import OTLPProto
 import SwiftProtobuf
+import CollectorTestSupport
 import TestSupport
 import Testing
 

@@ -5,6 +5,7 @@ import OTLPMmapLayout
 import OTLPMmapSDK
 import OTLPMmapWire
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// The collector never crashes, stalls or silently loses data on a bad file, a dead writer, a
@@ -188,18 +189,6 @@ import TestSupport
         collector.stop()
         await task.value
         #expect(exporter.logRecords.map(\.body.summary) == ["s:late"])
-    }
-}
-
-/// Polls `condition` every 5 ms for up to 60 s (a bound for failing, not a speed goal: a loaded machine stretches waits).
-func waitFor(_ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within 60 s")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(5))
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import OTLPMmapCore
 import OTLPMmapSDK
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// `otlp-mmap collect` as a process stopped with SIGTERM: its ServiceGroup shuts the collector

@@ -2,6 +2,7 @@ import Foundation
 import OTLPMmapCollector
 import OTLPMmapSDK
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// Exports over TLS to the real receiver serving TLS with a private CA and asking for client

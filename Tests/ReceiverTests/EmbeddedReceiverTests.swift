@@ -7,6 +7,7 @@ import OTLPMmapSDK
 import OTLPProto
 import SwiftProtobuf
 import Testing
+import CollectorTestSupport
 import TestSupport
 
 /// The OTLP receiver the collector testbed embeds (issue 20): the reference collector exports to it
