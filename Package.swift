@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConformanceTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapTestbed", "OTLPMmapSDK", "OTLPMmapGolden", "OTLPMmapTestee", "TestSupport", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapConformance", "OTLPMmapTestbed", "OTLPMmapSDK", "OTLPMmapGolden", "OTLPMmapTestee", "OTLPMmapFuzzTargets", "TestSupport", "otlp-mmap"],
             path: "ConformanceTests",
             exclude: ["fixtures"]
         ),
