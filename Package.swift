@@ -231,7 +231,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "CollectorTestSupport", "TestSupport", "otlp-mmap",
+                "OTLPMmapCollector", "OTLPMmapSDK", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "OTLPMmapTestbed", "CollectorTestSupport", "TestSupport", "otlp-mmap",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],

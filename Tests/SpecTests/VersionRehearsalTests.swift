@@ -28,9 +28,9 @@ import TestSupport
         #expect(v2.layout.structure(named: "FileHeader")?.field(named: "writer_pid")?.since == 2)
         let files = Generator.generate(v2)
         let structures = try #require(files.first { $0.path.hasSuffix("Layout/Generated/Structures.swift") }?.contents)
-        #expect(structures.contains("public func writerPid(inFileOfVersion version: Int64) -> Int64?"))
+        #expect(structures.contains("package func writerPid(inFileOfVersion version: Int64) -> Int64?"))
         let fileLayout = try #require(files.first { $0.path.hasSuffix("Layout/Generated/FileLayout.swift") }?.contents)
-        #expect(fileLayout.contains("public static let versions: [Int64] = [1, 2]") && fileLayout.contains("case v2 = 2"))
+        #expect(fileLayout.contains("package static let versions: [Int64] = [1, 2]") && fileLayout.contains("case v2 = 2"))
         #expect(!files.contains { $0.contents.contains("#error") })
 
         let (old, oldSources) = try SpecSnapshot.load(folder: SpecDiffTests.spec, display: "v1")
@@ -80,8 +80,14 @@ import TestSupport
             return try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".o") && !$0.hasSuffix("swiftmodule.o") }
                 .map { folder.appendingPathComponent($0).path }
         }
+        // Wire's declarations are `package`: the reader joins the package under the name SwiftPM gave
+        // it (the root folder's, so read from the build's own command lines, not assumed).
+        let manifest = (try? String(contentsOf: checkouts.appendingPathComponent("debug.yaml"), encoding: .utf8)) ?? ""
+        let wireCommand = try #require(manifest.split(separator: "\n").first { $0.contains(#""-module-name","OTLPMmapWire""#) },
+                                       "no OTLPMmapWire command in \(checkouts.path)/debug.yaml")
+        let packageName = try #require(wireCommand.firstMatch(of: #/"-package-name","([^"]+)"/#)?.output.1, "no -package-name for OTLPMmapWire")
         let binary = work.appendingPathComponent("v2-reader").path
-        let arguments = ["swiftc", "-module-name", "VersionTwoLayout", "-I", build.appendingPathComponent("Modules").path,
+        let arguments = ["swiftc", "-module-name", "VersionTwoLayout", "-package-name", String(packageName), "-I", build.appendingPathComponent("Modules").path,
                          "-I", checkouts.appendingPathComponent("checkouts/swift-atomics/Sources/_AtomicsShims/include").path]
             + inputs + (try objects("OTLPMmapWire")) + (try objects("Atomics")) + (try objects("_AtomicsShims")) + ["-o", binary]
         let compiled = try await TestSupport.run(arguments, executable: "/usr/bin/env", timeout: 240)

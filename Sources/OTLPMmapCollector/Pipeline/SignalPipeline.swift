@@ -38,7 +38,10 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
         await withDiscardingTaskGroup { group in
             while true {
                 let accepting = ending == nil && stage.inFlight < configuration.maxInFlight
-                var deadline = stage.nextDeadline()
+                // With every export slot taken, a due batch cannot leave before an export returns,
+                // and that return wakes the loop: waiting for the batch's (past) deadline instead
+                // would spin, a core busy for as long as the receiver takes to answer.
+                var deadline = stage.inFlight < configuration.maxInFlight ? stage.nextDeadline() : nil
                 if let checkpointWake { deadline = min(deadline ?? checkpointWake, checkpointWake) }
                 guard let message = await mailbox.receive(acceptsData: accepting, deadline: deadline, time: time) else { break }
                 let now = time.monotonic(), wall = time.wall()
