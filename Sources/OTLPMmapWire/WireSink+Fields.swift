@@ -24,7 +24,7 @@ extension WireSink {
     }
 
     /// Stores a key of one or two bytes (field numbers below 2048) at `pointer`; returns its length.
-    @inlinable @inline(__always) @usableFromInline
+    @inlinable @inline(__always)
     static func storeKey(_ number: Int, _ wireType: Int, at pointer: UnsafeMutableRawPointer) -> Int {
         let key = UInt64(number) << 3 | UInt64(wireType)
         if key < 0x80 {
@@ -71,21 +71,22 @@ extension WireSink {
 
     @inlinable @inline(__always)
     package mutating func writeFixed64Field(_ number: Int, _ value: UInt64) {
-        guard value != 0 else { return }
-        precondition(number < 2048, "two-byte keys at most")
-        writeReserved(WireSize.tag(number) + 8) { pointer in
-            let at = Self.storeKey(number, WireType.fixed64, at: pointer)
-            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt64.self)
-        }
+        writeFixedField(number, value, WireType.fixed64)
     }
 
     @inlinable @inline(__always)
     package mutating func writeFixed32Field(_ number: Int, _ value: UInt32) {
+        writeFixedField(number, value, WireType.fixed32)
+    }
+
+    /// Key and little-endian value in one reserved run; left out at 0.
+    @inlinable @inline(__always)
+    mutating func writeFixedField<Value: FixedWidthInteger>(_ number: Int, _ value: Value, _ wireType: Int) {
         guard value != 0 else { return }
         precondition(number < 2048, "two-byte keys at most")
-        writeReserved(WireSize.tag(number) + 4) { pointer in
-            let at = Self.storeKey(number, WireType.fixed32, at: pointer)
-            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: UInt32.self)
+        writeReserved(WireSize.tag(number) + MemoryLayout<Value>.size) { pointer in
+            let at = Self.storeKey(number, wireType, at: pointer)
+            pointer.storeBytes(of: value.littleEndian, toByteOffset: at, as: Value.self)
         }
     }
 
