@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OTLPMmapConformance
 import OTLPMmapCore
 import OTLPMmapLayout
@@ -68,27 +69,21 @@ public struct BenchmarkRings: Sendable {
         return drainer
     }
 
-    /// Length prefix plus payload of the record in `slot` (at most the slot).
+    /// Length prefix plus payload of the record in `slot` (at most the slot; the slot when the
+    /// prefix does not decode).
     static func recordLength(_ slot: UnsafeRawBufferPointer) -> Int {
-        var value = 0, shift = 0, index = 0
-        while index < min(slot.count, 5) {
-            let byte = slot[index]
-            value |= Int(byte & 0x7f) << shift
-            index += 1
-            if byte < 0x80 { break }
-            shift += 7
-        }
-        return min(slot.count, index + value)
+        var reader = ProtoReader(slot, baseOffset: 0)
+        guard let payload = try? reader.readVarint() else { return slot.count }
+        return min(slot.count, reader.fileOffset + min(Int(clamping: payload), slot.count))
     }
 }
 
 /// The consumer thread `BenchmarkRings.startDraining` runs; `stop()` ends it.
 public final class Drainer: Sendable {
-    private let stopping = NSLock()
-    private nonisolated(unsafe) var stopped = false
+    private let stopped = Atomic<Bool>(false)
 
-    var isStopping: Bool { stopping.withLock { stopped } }
-    public func stop() { stopping.withLock { stopped = true } }
+    var isStopping: Bool { stopped.load(ordering: .relaxed) }
+    public func stop() { stopped.store(true, ordering: .relaxed) }
 }
 
 /// The collector benchmarks' baseline and the counting receiver's walk.

@@ -2,6 +2,7 @@ import Foundation
 import CollectorTestSupport
 import OTLPMmapSDK
 import OTLPMmapTestbed
+import Synchronization
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -15,11 +16,10 @@ import Glibc
 /// in this test's 2 s window before the fix).
 @Suite struct BusyWaitTests {
     /// A TCP listener on loopback that accepts connections and never answers on them.
-    final class SilentListener: @unchecked Sendable {   // the descriptors are touched by `accepted` (locked) and closed once in deinit
+    final class SilentListener: Sendable {
         let port: Int
         private let socketDescriptor: Int32
-        private let lock = NSLock()
-        private var connections: [Int32] = []
+        private let connections = Mutex<[Int32]>([])
 
         init() throws {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -46,17 +46,17 @@ import Glibc
                 while true {
                     let connection = accept(descriptor, nil, nil)
                     guard connection >= 0, let self else { return }
-                    self.lock.withLock { self.connections.append(connection) }
+                    self.connections.withLock { $0.append(connection) }
                 }
             }.start()
         }
 
-        var accepted: Int { lock.withLock { connections.count } }
+        var accepted: Int { connections.withLock { $0.count } }
 
         deinit {
             shutdown(socketDescriptor, Int32(SHUT_RDWR))
             close(socketDescriptor)
-            for connection in connections { close(connection) }
+            for connection in connections.withLock({ $0 }) { close(connection) }
         }
     }
 
