@@ -27,15 +27,19 @@ import TestSupport
         }
     }
 
+    /// Exports with a failsafe timeout, not the 10 s default: under a full run's load one refused
+    /// gRPC export took longer and came back as deadlineExceeded instead of the refusal.
     static func exporter(_ transport: Transport, _ ports: OTLPReceiver.Ports) throws -> any Exporter {
         switch transport {
         case .grpc:
             var endpoint = OTLPEndpoint(transport: .grpc)
             endpoint.endpoint = "http://127.0.0.1:\(ports.grpc)"
+            endpoint.timeout = .seconds(60)
             return try GRPCExporter(endpoint: endpoint)
         case .http:
             var endpoint = OTLPEndpoint(transport: .httpProtobuf)
             endpoint.endpoint = "http://127.0.0.1:\(ports.http)"
+            endpoint.timeout = .seconds(60)
             return try HTTPExporter(endpoint: endpoint)
         }
     }
