@@ -22,7 +22,7 @@
 //   OTLPMmapGolden     the golden files: valid ones from the reference writer, invalid ones per rule
 //   OTLPMmapBenchmarkSupport, OTLPMmapFuzzTargets  what the Benchmarks/ and Fuzz/ packages need from
 //                      inside (baselines, a consumer, the fuzz targets' bodies); not API
-//   otlp-mmap          the command-line tool (gen, inspect, write-sample)
+//   otlp-mmap          the command-line tool (gen, inspect, conform, collect, demo, write, testee)
 //   otlp-mmap-gen      the generator alone, which builds even when generated code does not
 //
 // Public API: the executables, the writer (OTLPMmapSDK, OTLPMmapBridges) and the collector as a
@@ -215,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "TestSupport", "otlp-mmap"],
+            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapSDK", "OTLPMmapGolden", "TestSupport", "otlp-mmap"],
             path: "Tests/CoreTests"
         ),
         .testTarget(

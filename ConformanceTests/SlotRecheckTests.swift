@@ -1,5 +1,7 @@
 import Foundation
 import OTLPMmapCore
+import OTLPMmapGolden
+import OTLPMmapSDK
 import OTLPMmapLayout
 @testable import OTLPMmapConformance
 import Testing
@@ -16,6 +18,13 @@ import TestSupport
             events: ring, spans: ring, measurements: ring, dictionaryBytes: 4096, startTimeUnixNano: 1_700_000_000_000_000_000))
     }
 
+    /// One sample of the sample workload (one log record in the events ring) written into `file`.
+    static func writeOneSample(into file: MmapFile) throws {
+        var configuration = WriterConfiguration(path: file.path, resource: [Attribute("service.name", "slot-recheck")])
+        configuration.attach = true
+        try SampleWorkload(writer: TelemetryWriter(configuration: configuration)).run(thread: 0, spans: 1)
+    }
+
     /// Polls until the consumer has read or rechecked everything there is (bounded).
     static func settle(_ consumer: LiveConsumer) {
         consumer.drain(until: ContinuousClock.now.advanced(by: .seconds(5)))
@@ -23,7 +32,7 @@ import TestSupport
 
     @Test func aSlotWhoseBytesArriveAfterItsFlagIsRingFlagAndItsRecordIsRead() throws {
         let file = try Self.file(#function)
-        try SampleWriter(file: file).write(0..<1)
+        try Self.writeOneSample(into: file)
         let events = file.ring(.events)
         let slot = events.slot(0)
         let written = Array(UnsafeRawBufferPointer(slot))
@@ -34,7 +43,7 @@ import TestSupport
         #expect(consumer.isRecheckingASlot)
         #expect(consumer.records[.events] == nil, "a slot read as empty was believed at once")
         // The writer's bytes land before the second look.
-        slot.copyMemory(from: UnsafeRawBufferPointer(start: written, count: written.count))
+        written.withUnsafeBytes { slot.copyMemory(from: $0) }
         Self.settle(consumer)
         #expect(!consumer.isRecheckingASlot)
         let events0 = consumer.failures.filter { $0.message.hasPrefix("events sequence 0") }
@@ -48,7 +57,7 @@ import TestSupport
 
     @Test func aSlotThatStaysBrokenIsReportedAsWhatItReadAs() throws {
         let file = try Self.file(#function)
-        try SampleWriter(file: file).write(0..<1)
+        try Self.writeOneSample(into: file)
         let slot = file.ring(.events).slot(0)
         // A length prefix longer than the slot: SLOT-LENGTH, and it stays so.
         slot[0] = 0xFF

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapSDK
@@ -8,10 +9,9 @@ import OTLPMmapWire
 /// same writer always produces the same bytes: a change of format shows as a changed file.
 package enum ValidCases {
     /// A clock that starts at a fixed instant and advances 1 µs per reading.
-    final class FixedClock: @unchecked Sendable {
-        private let lock = NSLock()
-        private var now: UInt64 = 1_700_000_000_000_000_000
-        func read() -> UInt64 { lock.withLock { now += 1_000; return now } }
+    final class FixedClock: Sendable {
+        private let now = Mutex<UInt64>(1_700_000_000_000_000_000)
+        func read() -> UInt64 { now.withLock { $0 += 1_000; return $0 } }
     }
 
     static func writer(_ path: String, slots: Int64 = 16, slotBytes: Int64 = 256, dictionaryBytes: Int64 = 1024) throws -> TelemetryWriter {

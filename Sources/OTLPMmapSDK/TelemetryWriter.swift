@@ -33,16 +33,21 @@ public final class TelemetryWriter: @unchecked Sendable {  // immutable after in
     private let rings: UnsafeMutablePointer<Ring>
     private let waitNanoseconds: UInt64
 
-    /// Creates (or replaces) the file and writes the resource and the default scope.
+    /// Creates (or replaces) the file, or opens it with `attach`, and writes the resource and the
+    /// default scope into its dictionary.
     public init(configuration: WriterConfiguration) throws {
         self.configuration = configuration
         threads = try ThreadSlots(idSeed: configuration.idSeed)
         statistics = WriterStatistics(slots: threads)
         customClock = configuration.clock
         cycleClock = configuration.clock == nil ? CycleClock.shared?.reader : nil
-        file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
-            events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
-            dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: configuration.clock?() ?? nowUnixNano()))
+        if configuration.attach {
+            file = try MmapFile.open(path: configuration.path, writable: true)
+        } else {
+            file = try MmapFile.create(path: configuration.path, configuration: FileConfiguration(
+                events: configuration.events, spans: configuration.spans, measurements: configuration.measurements,
+                dictionaryBytes: configuration.dictionaryBytes, startTimeUnixNano: configuration.clock?() ?? nowUnixNano()))
+        }
         interner = Interner(dictionary: file.dictionary)
         rings = .allocate(capacity: RingKind.allCases.count)
         for kind in RingKind.allCases { (rings + kind.rawValue).initialize(to: file.ring(kind)) }

@@ -34,6 +34,11 @@ public struct WriterConfiguration: Sendable {
     /// Seeds trace and span ids; nil seeds from the system's random source. A fixed seed gives the
     /// same ids in the same order, for reproducible files.
     public var idSeed: UInt64?
+    /// Write into a file that exists (another writer's, or one a collector waits on) instead of
+    /// creating the file: its header, rings and dictionary are kept, and the ring and dictionary sizes
+    /// above are not used. Several processes may write one file this way; each adds its own resource
+    /// and scope entries to the dictionary.
+    public var attach = false
 
     public init(
         path: String,

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OTLPMmapCollector
 import OTLPMmapCore
+import OTLPMmapGolden
 import OTLPMmapSDK
 
 struct DemoCommand: AsyncParsableCommand {
@@ -45,25 +46,22 @@ struct DemoCommand: AsyncParsableCommand {
         if options.batchTimeoutMs == nil { configuration.batchTimeout = .milliseconds(50) }
         let collector = Collector(configuration: configuration, exporter: try options.makeExporter(verbosity: .normal),
                                   logger: Logger(label: "otlp-mmap.demo"))
-        let demo = try DemoWorkload(writer: writer)
-        let failure = ErrorBox()
-        await withTaskGroup(of: Void.self) { running in
+        let workload = try SampleWorkload(writer: writer)
+        let failure: (any Error)? = await withTaskGroup(of: Void.self) { running in
             running.addTask { await collector.run() }
-            await withTaskGroup(of: Void.self) { group in
-                for thread in 0..<threads {
-                    group.addTask { [spans] in
-                        do { try demo.run(thread: thread, spans: spans) } catch { failure.set(error) }
-                    }
-                }
-            }
+            // The writer threads are OS threads: a full ring makes them wait, which must not hold the
+            // collector's pool threads.
+            var failure: (any Error)?
+            do { try await workload.run(threads: threads, spans: spans) } catch { failure = error }
             // Let the collector read everything, then stop it: it exports what it holds on the way out.
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline, writer.file.rings.contains(where: { $0.header.readerIndex < $0.header.writerIndex }) {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             collector.stop()
+            return failure
         }
-        if let error = failure.error { throw error }
+        if let failure { throw failure }
 
         let written = writer.statistics.total(.written)
         let stats = collector.statistics

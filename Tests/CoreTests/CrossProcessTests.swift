@@ -1,5 +1,6 @@
 import Foundation
 import OTLPMmapCore
+import OTLPMmapGolden
 import OTLPMmapLayout
 import OTLPMmapWire
 import Testing
@@ -7,17 +8,19 @@ import TestSupport
 
 /// Two OS processes mapping one file: what one writes, the other reads.
 @Suite struct CrossProcessTests {
-    /// A child process writes samples into a file this process created and keeps mapped; this process
-    /// consumes concurrently. The rings hold 15 records, so the child can only finish because we read,
-    /// and the dictionary starts at its minimum, so the child must grow the file under our mapping.
+    /// A child process (the SDK, attached with `write --append`) writes samples into a file this
+    /// process created and keeps mapped; this process consumes concurrently. The rings hold 15
+    /// records, so the child can only finish because we read, and the dictionary starts at its
+    /// minimum, so the child must grow the file under our mapping.
     @Test func recordsWrittenByAnotherProcessAreReadIntact() async throws {
         let file = try makeFile(numBuffers: 16, bufferSize: 256, dictionaryBytes: 64)
-        let count = 200
-        let child = try TestSupport.start(["write-sample", file.path, "--append", "--count", "\(count)", "--patience", "60"])
+        let count = 100
+        let child = try TestSupport.start(["write", file.path, "--append", "--threads", "1", "--spans", "\(count)", "--wait-ms", "60000"])
 
+        // Per sample: a server span and its child (two records each), a log record, two measurements.
         var spans: [SpanEvent] = [], events: [Event] = [], measurements: [Measurement] = []
         let deadline = ContinuousClock.now + .seconds(90)
-        while (spans.count < 2 * count || events.count < count || measurements.count < count) && ContinuousClock.now < deadline {
+        while (spans.count < 4 * count || events.count < count || measurements.count < 2 * count) && ContinuousClock.now < deadline {
             var progressed = false
             for ring in file.rings {
                 guard let (sequence, state) = try ring.next(), case .readable = state else { continue }
@@ -36,52 +39,52 @@ import TestSupport
         }
         let result = await child.wait(timeout: 30)
         #expect(result.status == 0, "child failed: \(result.stderr)")
-        #expect(spans.count == 2 * count && events.count == count && measurements.count == count)
+        #expect(spans.count == 4 * count && events.count == count && measurements.count == 2 * count)
         #expect(try file.file.currentFileSize() > file.header.dictionary + 64, "the child should have grown the dictionary")
 
         let dictionary = file.dictionary
-        for index in 0..<min(count, events.count) {
-            let time = SampleWriter.baseTime + UInt64(index) * 1_000
-            let start = spans[2 * index], end = spans[2 * index + 1]
-            #expect(start.traceId == SampleWriter.traceId(index) && start.spanId == SampleWriter.spanId(index))
-            guard case .start(let started)? = start.event, case .end(let ended)? = end.event else {
-                Issue.record("span \(index) is not a start followed by an end")
-                continue
-            }
-            #expect(started.name == "sample-span-\(index)" && started.startTimeUnixNano == time && started.kind == .server)
-            #expect(ended.endTimeUnixNano == time + 500 && ended.status?.code == .ok)
-            #expect(events[index].body == AnyValue(value: .stringValue("sample event \(index)")))
-            #expect(events[index].timeUnixNano == time + 250 && events[index].severityNumber == .info)
-            #expect(measurements[index].value == .asLong(1))
-            let attribute = try #require(measurements[index].attributes.first)
-            #expect(try dictionary.resolve(attribute.keyRef, as: .string) == .string("sample.index"))
-            #expect(attribute.value == AnyValue(value: .intValue(Int64(index))))
+        let started = spans.compactMap { record -> (name: String, span: [UInt8])? in
+            guard case .start(let start)? = record.event else { return nil }
+            return (start.name, record.spanId)
         }
+        let names = started.map(\.name)
+        #expect(names == (0..<count).flatMap { [SampleWorkload.name(thread: 0, index: $0), SampleWorkload.name(thread: 0, index: $0) + ".child"] })
+        #expect(spans.filter { if case .end? = $0.event { true } else { false } }.count == 2 * count)
+        for (index, event) in events.enumerated() {
+            #expect(event.body == AnyValue(value: .stringValue(SampleWorkload.name(thread: 0, index: index))))
+            // The log record carries its server span's context.
+            #expect(event.spanContext?.spanId == started[2 * index].span)
+        }
+        let requests = measurements.compactMap { if case .asLong(let value)? = $0.value { value } else { nil } }
+        #expect(requests == (0..<count).map(Int64.init))
+        let attribute = try #require(measurements.first?.attributes.first)
+        #expect(try dictionary.resolve(attribute.keyRef, as: .string) == .string("thread"))
         let scope = try dictionary.resolve(try #require(spans.first).scopeRef, as: .instrumentationScope)
         guard case .reference(_, let nameRef)? = scope[field: "name_ref"] else {
             Issue.record("scope without a name")
             return
         }
-        #expect(try dictionary.resolve(nameRef, as: .string) == .string("otlp-mmap.sample"))
+        #expect(try dictionary.resolve(nameRef, as: .string) == .string(SampleWorkload.scopeName))
     }
 
     /// This process writes and keeps the file mapped; a child process inspects it.
     @Test func anotherProcessInspectsWhatWeWrite() async throws {
         let file = try makeFile(numBuffers: 64, bufferSize: 256)
-        let writer = try SampleWriter(file: file)
-        try writer.write(0..<10)
+        try writeSamples(into: file, spans: 10)
+        let firstStart = try file.ring(.spans).copyRecord(0).payload
+        let firstRecord = try firstStart.withDecodableBytes { bytes throws(FormatError) in try SpanEvent.decode(bytes, baseOffset: 0) }
         let result = try await TestSupport.run(["inspect", "--json", file.path])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let rings = try #require(json["rings"] as? [[String: Any]])
-        #expect(rings.map { $0["unread"] as? Int } == [10, 20, 10])
+        #expect(rings.map { $0["unread"] as? Int } == [10, 40, 20])
         let spanRecords = try #require(rings[1]["records"] as? [[String: Any]])
         let first = try #require(spanRecords.first?["SpanEvent"] as? [String: Any])
-        #expect(first["trace_id"] as? String == hexString(SampleWriter.traceId(0)))
+        #expect(first["trace_id"] as? String == hexString(firstRecord.traceId))
         let start = try #require(first["start"] as? [String: Any])
-        #expect(start["name"] as? String == "sample-span-0")
+        #expect(start["name"] as? String == SampleWorkload.name(thread: 0, index: 0))
         let scope = try #require((first["scope_ref"] as? [String: Any])?["value"] as? [String: Any])
-        #expect((scope["name_ref"] as? [String: Any])?["value"] as? String == "otlp-mmap.sample")
+        #expect((scope["name_ref"] as? [String: Any])?["value"] as? String == SampleWorkload.scopeName)
         // Inspecting changed nothing.
         #expect(file.rings.map { $0.header.readerIndex } == [-1, -1, -1])
     }

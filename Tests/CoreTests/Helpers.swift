@@ -1,5 +1,7 @@
 import Foundation
 import OTLPMmapCore
+import OTLPMmapGolden
+import OTLPMmapSDK
 import OTLPMmapLayout
 import OTLPMmapWire
 import Testing
@@ -11,6 +13,14 @@ func makeFile(numBuffers: Int64 = 16, bufferSize: Int64 = 128, dictionaryBytes: 
     let ring = FileConfiguration.RingSize(numBuffers: numBuffers, bufferSize: bufferSize)
     return try MmapFile.create(path: folder.appendingPathComponent("test.otlpmmap").path, configuration: FileConfiguration(
         events: ring, spans: ring, measurements: ring, dictionaryBytes: dictionaryBytes, startTimeUnixNano: 1_700_000_000_000_000_000))
+}
+
+/// Writes `spans` samples of the one sample workload into `file` through the SDK (attached to the
+/// file, on this thread): per sample four span records, a log record and two measurements.
+func writeSamples(into file: MmapFile, spans: Int) throws {
+    var configuration = WriterConfiguration(path: file.path, resource: [Attribute("service.name", "core-tests")])
+    configuration.attach = true
+    try SampleWorkload(writer: TelemetryWriter(configuration: configuration)).run(thread: 0, spans: spans)
 }
 
 /// Expects `body` to throw a `FormatError` for `rule` and returns it for further checks.

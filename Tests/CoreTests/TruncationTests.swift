@@ -10,8 +10,7 @@ import TestSupport
 @Suite struct TruncationTests {
     @Test func aFileTruncatedByAnotherProcessDoesNotKillTheReader() async throws {
         let writer = try makeFile(numBuffers: 64, bufferSize: 512)
-        let sample = try SampleWriter(file: writer)
-        try sample.write(0..<10)
+        try writeSamples(into: writer, spans: 10)
         let reader = try MmapFile.open(path: writer.path)
         let spans = reader.ring(.spans)
         let lastSlot = spans.slot(63)
