@@ -152,7 +152,7 @@ let package = Package(
         .target(
             name: "OTLPMmapTestbed",
             dependencies: ["OTLPMmapConformance", "OTLPMmapReceiver", "OTLPMmapReferenceTestee", "OTLPMmapTestee", "OTLPMmapSDK", "OTLPMmapCore",
-                           "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", .product(name: "Yams", package: "Yams"),
+                           "OTLPMmapLayout", "OTLPMmapWire", "OTLPProto", "OTLPMmapSpec",
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
@@ -165,7 +165,7 @@ let package = Package(
         ),
         .target(
             name: "OTLPMmapConformance",
-            dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapTestee", .product(name: "Yams", package: "Yams")]
+            dependencies: ["OTLPMmapSpec", "OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapTestee", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "OTLPMmapGolden",

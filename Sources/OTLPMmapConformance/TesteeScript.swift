@@ -2,6 +2,7 @@ import Foundation
 import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapTestee
+import OTLPMmapSpec
 import Yams
 
 /// A stream of testee commands with a name: a named scenario (scenarios/writers, loaded
@@ -54,6 +55,7 @@ package struct TesteeScript: Sendable, Equatable {
 /// protocol's command (`start_span: {span: A, name: …}`). Spans, scopes and instruments are named by
 /// labels; the loader turns labels into ids and gives every record a time of its own, so that the
 /// file's content is known exactly. `pause_consumer` and `resume_consumer` are steps for the runner.
+/// Every key is checked: a misspelt one is an error naming the file, line and what is known.
 package enum ScenarioLoader {
     package static func load(path: String) throws -> TesteeScript {
         let text: String
@@ -64,30 +66,27 @@ package enum ScenarioLoader {
     }
 
     package static func load(yaml text: String, source: String) throws -> TesteeScript {
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw ScenarioError("\(source): not YAML: \(error)") }
-        guard let map = root as? [String: Any] else { throw ScenarioError("\(source): a scenario is a mapping") }
-        let known: Set<String> = ["name", "description", "timeout_seconds", "file", "repeat", "commands"]
-        if let unknown = map.keys.first(where: { !known.contains($0) }) { throw ScenarioError("\(source): unknown key '\(unknown)'") }
-        guard let name = map["name"] as? String else { throw ScenarioError("\(source): missing name") }
-        guard let list = map["commands"] as? [Any] else { throw ScenarioError("\(source): missing commands (a list)") }
-        var builder = Builder(source: source)
-        let file = try builder.file(map["file"])
-        let rounds = map["repeat"] as? Int ?? 1
-        var steps: [TesteeScript.Step] = []
-        for round in 0..<max(1, rounds) {
-            builder.round = rounds > 1 ? "#\(round)" : ""
-            for (index, item) in list.enumerated() {
-                builder.position = "command \(index + 1)"
-                switch (item as? [String: Any])?.keys.first {
-                case "pause_consumer": steps.append(.consumer(paused: true))
-                case "resume_consumer": steps.append(.consumer(paused: false))
-                default: steps.append(.command(try builder.command(item)))
+        try ScenarioError.located {
+            let map = try composeYAML(text, file: source).mapping(allowed: ["name", "description", "timeout_seconds", "file", "repeat", "commands"])
+            let list = try map.required("commands").sequence()
+            var builder = Builder(source: source)
+            let file = try builder.file(map.optional("file"))
+            let rounds = try Builder.rounds(map)
+            var steps: [TesteeScript.Step] = []
+            for round in 0..<rounds {
+                builder.round = rounds > 1 ? "#\(round)" : ""
+                for item in list {
+                    let (verb, argument) = try item.step()
+                    switch verb {
+                    case "pause_consumer": steps.append(.consumer(paused: true))
+                    case "resume_consumer": steps.append(.consumer(paused: false))
+                    default: steps.append(.command(try builder.command(verb, argument, at: item)))
+                    }
                 }
             }
+            return TesteeScript(name: try map.string("name"), description: try map.text("description"),
+                                timeoutSeconds: try map.optional("timeout_seconds")?.double() ?? 30, file: file, steps: steps)
         }
-        let timeout = (map["timeout_seconds"] as? Double) ?? Double(map["timeout_seconds"] as? Int ?? 30)
-        return TesteeScript(name: name, description: map["description"] as? String ?? "", timeoutSeconds: timeout, file: file, steps: steps)
     }
 
     /// Every scenario of a folder, sorted by name.
@@ -106,11 +105,13 @@ package enum ScenarioLoader {
     }
 
     /// Turns labels into ids and hands out times. The collector testbed's scenarios use it for the
-    /// writer commands among their steps.
+    /// writer commands among their steps. Errors are `SpecError`s at the node at fault.
     package struct Builder {
         package var source: String
-        package var position = ""
         package var round = ""
+        /// When set, `{round}` in every text the builder reads becomes this number (repeated
+        /// testbed steps write distinct strings with it).
+        package var roundNumber: Int?
         var spans: [String: (trace: [UInt8], span: [UInt8])] = [:]
         var scopes: [String: Int64] = [:]
         package var instruments: [String: Int64] = [:]
@@ -119,169 +120,227 @@ package enum ScenarioLoader {
 
         package init(source: String) { self.source = source }
 
-        package func error(_ message: String) -> ScenarioError { ScenarioError("\(source), \(position): \(message)") }
-
-        mutating func time(_ map: [String: Any]) -> UInt64 {
-            clock += 1_000
-            if let given = map["time"] as? Int { return UInt64(given) }
-            return clock
+        /// `repeat`: how many times the list runs (1 when absent).
+        package static func rounds(_ map: YMap) throws -> Int {
+            guard let node = map.optional("repeat") else { return 1 }
+            let rounds = try node.int()
+            guard (1...100_000).contains(rounds) else { throw node.error("repeat is a count from 1 to 100000") }
+            return rounds
         }
 
-        package func file(_ value: Any?) throws -> CreateFile {
+        /// A scalar read as text, with `{round}` replaced when the builder repeats.
+        package func text(_ node: YNode) throws -> String { substitute(try node.string()) }
+
+        func substitute(_ text: String) -> String {
+            guard let roundNumber else { return text }
+            return text.replacingOccurrences(of: "{round}", with: "\(roundNumber)")
+        }
+
+        package func text(_ map: YMap, _ key: String, default value: String = "") throws -> String {
+            try map.optional(key).map(text) ?? value
+        }
+
+        package func requiredText(_ map: YMap, _ key: String) throws -> String { try text(map.required(key)) }
+
+        mutating func time(_ map: YMap) throws -> UInt64 {
+            clock += 1_000
+            guard let given = map.optional("time") else { return clock }
+            let value = try given.int()
+            guard value >= 0 else { throw given.error("time is nanoseconds since the epoch, not negative") }
+            return UInt64(value)
+        }
+
+        func flags(_ map: YMap) throws -> UInt32 {
+            guard let node = map.optional("flags") else { return 1 }
+            guard let value = UInt32(exactly: try node.int()) else { throw node.error("flags is a 32-bit unsigned number") }
+            return value
+        }
+
+        package func file(_ node: YNode?) throws -> CreateFile {
             var file = TesteeScript.defaultFile
-            guard let value else { return file }
-            guard let map = value as? [String: Any] else { throw error("file must be a mapping") }
-            let slots = map["slots"] as? Int, slotSize = map["slot_size"] as? Int
+            guard let node else { return file }
+            let map = try node.mapping(allowed: ["slots", "slot_size", "dictionary_bytes", "resource"])
+            let slots = try map.optional("slots")?.int(), slotSize = try map.optional("slot_size")?.int()
             for ring in [\CreateFile.events, \.spans, \.measurements] {
                 if let slots { file[keyPath: ring]!.slots = Int64(slots) }
                 if let slotSize { file[keyPath: ring]!.slotSize = Int64(slotSize) }
             }
-            if let bytes = map["dictionary_bytes"] as? Int { file.dictionaryBytes = Int64(bytes) }
-            if let resource = map["resource"] { file.resource = try attributes(resource) }
+            if let bytes = try map.optional("dictionary_bytes")?.int() { file.dictionaryBytes = Int64(bytes) }
+            if let resource = map.optional("resource") { file.resource = try attributes(resource) }
             return file
         }
 
-        package mutating func command(_ item: Any) throws -> Command {
-            guard let map = item as? [String: Any], map.count == 1, let (verb, argument) = map.first else {
-                throw error("a command is a mapping with one key, the command's name")
-            }
+        /// The writer command `verb` with its argument (`item` is the step, for errors).
+        package mutating func command(_ verb: String, _ argument: YNode?, at item: YNode) throws -> Command {
             if verb == "parallel" {
-                guard let groups = argument as? [[Any]] else { throw error("parallel takes a list of command lists") }
-                return Command(command: .runParallel(RunParallel(groups: try groups.map { CommandGroup(commands: try $0.map { try command($0) }) })))
+                guard let argument else { throw item.error("parallel takes a list of command lists") }
+                return Command(command: .runParallel(RunParallel(groups: try argument.sequence().map { group in
+                    CommandGroup(commands: try group.sequence().map { step in
+                        let (verb, argument) = try step.step()
+                        return try command(verb, argument, at: step)
+                    })
+                })))
             }
-            if verb == "sync" { return Command(command: .sync(Sync())) }
-            guard let args = argument as? [String: Any] else { throw error("\(verb) takes a mapping") }
+            if verb == "sync" {
+                if let argument { _ = try argument.mapping(allowed: []) }
+                return Command(command: .sync(Sync()))
+            }
+            guard let keys = Self.commandKeys[verb] else {
+                throw item.error("unknown command '\(verb)' (known: \((Self.commandKeys.keys.sorted() + ["parallel", "sync"]).joined(separator: ", ")))")
+            }
+            guard let argument else { throw item.error("\(verb) takes a mapping") }
+            let args = try argument.mapping(allowed: keys)
             switch verb {
             case "define_scope":
-                let label = try string(args, "scope")
+                let label = try requiredText(args, "scope")
                 let id = Int64(scopes.count + 1)
                 scopes[label + round] = id
-                return Command(command: .defineScope(DefineScope(scopeId: id, name: try string(args, "name"), version: args["version"].map { "\($0)" } ?? "",
-                                                                 attributes: try attributes(args["attributes"]))))
+                return Command(command: .defineScope(DefineScope(scopeId: id, name: try requiredText(args, "name"), version: try text(args, "version"),
+                                                                 attributes: try attributes(args.optional("attributes")))))
             case "start_span":
-                let label = try string(args, "span")
+                let label = try requiredText(args, "span")
                 nextSpan += 1
                 let spanID = [UInt8](id: nextSpan, width: 8)
                 var parent: [UInt8] = []
                 var trace = [UInt8](id: 0x5eed_0000_0000 + nextSpan, width: 16)
-                if let parentLabel = args["parent"] as? String {
-                    guard let ids = spans[parentLabel + round] else { throw error("parent \(parentLabel) is not a started span") }
+                if let parentNode = args.optional("parent") {
+                    let parentLabel = try text(parentNode)
+                    guard let ids = spans[parentLabel + round] else { throw parentNode.error("parent \(parentLabel) is not a started span") }
                     parent = ids.span
                     trace = ids.trace
                 }
                 spans[label + round] = (trace, spanID)
                 return Command(command: .startSpan(BeginSpan(
-                    scopeId: try scope(args), traceId: trace, spanId: spanID, parentSpanId: parent, name: args["name"].map { "\($0)" } ?? "",
-                    kind: try enumeration(args["kind"], "span kind") { SpanKind(name: $0)?.rawValue }, startTimeUnixNano: time(args), flags: UInt32(args["flags"] as? Int ?? 1),
-                    attributes: try attributes(args["attributes"]))))
+                    scopeId: try scope(args), traceId: trace, spanId: spanID, parentSpanId: parent, name: try text(args, "name"),
+                    kind: try enumeration(args.optional("kind"), "span kind") { SpanKind(name: $0)?.rawValue }, startTimeUnixNano: try time(args),
+                    flags: try flags(args), attributes: try attributes(args.optional("attributes")))))
             case "set_span_attributes":
                 let ids = try span(args)
-                return Command(command: .setSpanAttributes(SetSpanAttributes(traceId: ids.trace, spanId: ids.span, attributes: try attributes(args["attributes"]))))
+                return Command(command: .setSpanAttributes(SetSpanAttributes(traceId: ids.trace, spanId: ids.span, attributes: try attributes(args.optional("attributes")))))
             case "rename_span":
                 let ids = try span(args)
-                return Command(command: .renameSpan(RenameSpan(traceId: ids.trace, spanId: ids.span, name: try string(args, "name"))))
+                return Command(command: .renameSpan(RenameSpan(traceId: ids.trace, spanId: ids.span, name: try requiredText(args, "name"))))
             case "add_span_links":
                 let ids = try span(args)
-                guard let links = args["links"] as? [[String: Any]] else { throw error("add_span_links takes links, a list of mappings") }
-                return Command(command: .addSpanLinks(AddSpanLinks(traceId: ids.trace, spanId: ids.span, links: try links.map { link in
+                return Command(command: .addSpanLinks(AddSpanLinks(traceId: ids.trace, spanId: ids.span, links: try args.required("links").sequence().map { node in
+                    let link = try node.mapping(allowed: ["span", "trace_state", "attributes", "flags"])
                     let target = try span(link)
-                    return LinkTarget(traceId: target.trace, spanId: target.span, traceState: link["trace_state"] as? String ?? "",
-                                      attributes: try attributes(link["attributes"]), flags: UInt32(link["flags"] as? Int ?? 1))
+                    return LinkTarget(traceId: target.trace, spanId: target.span, traceState: try text(link, "trace_state"),
+                                      attributes: try attributes(link.optional("attributes")), flags: try flags(link))
                 })))
             case "end_span":
                 let ids = try span(args)
-                return Command(command: .endSpan(FinishSpan(traceId: ids.trace, spanId: ids.span, endTimeUnixNano: time(args),
-                                                            statusCode: try enumeration(args["status"], "status code") { StatusCode(name: $0)?.rawValue },
-                                                            statusMessage: args["message"] as? String ?? "")))
+                return Command(command: .endSpan(FinishSpan(traceId: ids.trace, spanId: ids.span, endTimeUnixNano: try time(args),
+                                                            statusCode: try enumeration(args.optional("status"), "status code") { StatusCode(name: $0)?.rawValue },
+                                                            statusMessage: try text(args, "message"))))
             case "log":
                 var context: (trace: [UInt8], span: [UInt8]) = ([], [])
-                if args["span"] != nil { context = try span(args) }
+                if args.optional("span") != nil { context = try span(args) }
                 return Command(command: .log(EmitLog(
-                    scopeId: try scope(args), timeUnixNano: time(args), severityNumber: try enumeration(args["severity"], "severity") { SeverityNumber(name: $0)?.rawValue },
-                    severityText: args["severity_text"] as? String ?? "", body: try args["body"].map(value), attributes: try attributes(args["attributes"]),
-                    eventName: args["event_name"] as? String ?? "", traceId: context.trace, spanId: context.span, flags: context.span.isEmpty ? 0 : 1)))
+                    scopeId: try scope(args), timeUnixNano: try time(args),
+                    severityNumber: try enumeration(args.optional("severity"), "severity") { SeverityNumber(name: $0)?.rawValue },
+                    severityText: try text(args, "severity_text"), body: try args.optional("body").map(value), attributes: try attributes(args.optional("attributes")),
+                    eventName: try text(args, "event_name"), traceId: context.trace, spanId: context.span, flags: context.span.isEmpty ? 0 : 1)))
             case "define_instrument":
-                let label = try string(args, "instrument")
+                let label = try requiredText(args, "instrument")
                 let id = Int64(instruments.count + 1)
                 instruments[label + round] = id
                 let kinds = ["counter": InstrumentKind.counter, "up_down_counter": .upDownCounter, "gauge": .gauge,
                              "histogram": .histogram, "exponential_histogram": .exponentialHistogram]
-                guard let kind = kinds[try string(args, "kind")] else { throw error("kind is one of \(kinds.keys.sorted().joined(separator: ", "))") }
-                let temporality: UInt32 = switch args["temporality"] as? String {
-                case "delta": 1
-                case "cumulative": 2
-                default: kind == .histogram || kind == .exponentialHistogram ? 1 : 2
+                let kindNode = try args.required("kind")
+                guard let kind = kinds[try kindNode.string()] else { throw kindNode.error("kind is one of \(kinds.keys.sorted().joined(separator: ", "))") }
+                var temporality: UInt32 = kind == .histogram || kind == .exponentialHistogram ? 1 : 2
+                if let node = args.optional("temporality") {
+                    switch try node.string() {
+                    case "delta": temporality = 1
+                    case "cumulative": temporality = 2
+                    default: throw node.error("temporality is delta or cumulative")
+                    }
                 }
                 return Command(command: .defineInstrument(DefineInstrument(
-                    instrumentId: id, scopeId: try scope(args), kind: kind, name: args["name"].map { "\($0)" } ?? label,
-                    description: args["description"] as? String ?? "", unit: args["unit"] as? String ?? "", temporality: kind == .gauge ? 0 : temporality,
-                    boundaries: (args["boundaries"] as? [Any])?.compactMap(Self.double) ?? [], maxBuckets: Int64(args["max_buckets"] as? Int ?? 0),
-                    maxScale: Int64(args["max_scale"] as? Int ?? 0))))
+                    instrumentId: id, scopeId: try scope(args), kind: kind, name: try text(args, "name", default: label),
+                    description: try text(args, "description"), unit: try text(args, "unit"), temporality: kind == .gauge ? 0 : temporality,
+                    boundaries: try args.optional("boundaries")?.sequence().map { try $0.double() } ?? [],
+                    maxBuckets: Int64(try args.optional("max_buckets")?.int() ?? 0), maxScale: Int64(try args.optional("max_scale")?.int() ?? 0))))
             case "record":
-                let label = try string(args, "instrument")
-                guard let id = instruments[label + round] else { throw error("instrument \(label) is not defined") }
-                var measurement = RecordMeasurement(instrumentId: id, attributes: try attributes(args["attributes"]), timeUnixNano: time(args))
-                switch args["value"] {
-                case let number as Int: measurement.value = .asLong(Int64(number))
-                case let number as Double: measurement.value = .asDouble(number)
-                default: throw error("record takes a number as value")
+                let instrumentNode = try args.required("instrument")
+                let label = try text(instrumentNode)
+                guard let id = instruments[label + round] else { throw instrumentNode.error("instrument \(label) is not defined") }
+                var measurement = RecordMeasurement(instrumentId: id, attributes: try attributes(args.optional("attributes")), timeUnixNano: try time(args))
+                let valueNode = try args.required("value")
+                switch try valueNode.scalar() {
+                case .int(let number): measurement.value = .asLong(Int64(number))
+                case .double(let number): measurement.value = .asDouble(number)
+                default: throw valueNode.error("record takes a number as value")
                 }
-                if args["span"] != nil {
+                if args.optional("span") != nil {
                     let ids = try span(args)
                     (measurement.traceId, measurement.spanId, measurement.flags) = (ids.trace, ids.span, 1)
                 }
                 return Command(command: .record(measurement))
             default:
-                throw error("unknown command '\(verb)'")
+                preconditionFailure("commandKeys names \(verb) but no case reads it")
             }
         }
 
-        package func string(_ map: [String: Any], _ key: String) throws -> String {
-            guard let value = map[key] else { throw error("missing \(key)") }
-            return "\(value)"
-        }
+        /// The keys each writer command takes.
+        static let commandKeys: [String: Set<String>] = [
+            "define_scope": ["scope", "name", "version", "attributes"],
+            "start_span": ["span", "parent", "scope", "name", "kind", "time", "flags", "attributes"],
+            "set_span_attributes": ["span", "attributes"],
+            "rename_span": ["span", "name"],
+            "add_span_links": ["span", "links"],
+            "end_span": ["span", "time", "status", "message"],
+            "log": ["scope", "span", "time", "severity", "severity_text", "body", "attributes", "event_name"],
+            "define_instrument": ["instrument", "scope", "kind", "name", "description", "unit", "temporality", "boundaries", "max_buckets", "max_scale"],
+            "record": ["instrument", "attributes", "time", "value", "span"],
+        ]
 
-        package func span(_ map: [String: Any]) throws -> (trace: [UInt8], span: [UInt8]) {
-            let label = try string(map, "span")
-            guard let ids = spans[label + round] else { throw error("span \(label) was not started") }
+        package func span(_ map: YMap) throws -> (trace: [UInt8], span: [UInt8]) {
+            let node = try map.required("span")
+            let label = try text(node)
+            guard let ids = spans[label + round] else { throw node.error("span \(label) was not started") }
             return ids
         }
 
-        package func scope(_ map: [String: Any]) throws -> Int64 {
-            guard let label = map["scope"] as? String else { return 0 }
-            guard let id = scopes[label + round] else { throw error("scope \(label) is not defined") }
+        package func scope(_ map: YMap) throws -> Int64 {
+            guard let node = map.optional("scope") else { return 0 }
+            let label = try text(node)
+            guard let id = scopes[label + round] else { throw node.error("scope \(label) is not defined") }
             return id
         }
 
         /// An enum given by its schema name (SPAN_KIND_SERVER) or number.
-        func enumeration(_ value: Any?, _ label: String, _ lookup: (String) -> Int32?) throws -> UInt32 {
-            guard let value else { return 0 }
-            if let number = value as? Int { return UInt32(truncatingIfNeeded: number) }
-            guard let number = lookup("\(value)") else { throw error("unknown \(label) '\(value)'") }
+        func enumeration(_ node: YNode?, _ label: String, _ lookup: (String) -> Int32?) throws -> UInt32 {
+            guard let node else { return 0 }
+            if case .int(let number) = try node.scalar() { return UInt32(truncatingIfNeeded: number) }
+            let name = try node.string()
+            guard let number = lookup(name) else { throw node.error("unknown \(label) '\(name)'") }
             return UInt32(truncatingIfNeeded: number)
         }
 
-        func attributes(_ value: Any?) throws -> [KeyValue] {
-            guard let value else { return [] }
-            guard let map = value as? [String: Any] else { throw error("attributes are a mapping") }
-            return try map.sorted { $0.key < $1.key }.map { KeyValue(key: $0.key, value: try self.value($0.value)) }
+        /// A mapping of attribute names to values, sorted by name.
+        func attributes(_ node: YNode?) throws -> [KeyValue] {
+            guard let node else { return [] }
+            return try node.entries().map { (key: substitute($0.key), value: $0.value) }
+                .sorted { $0.key < $1.key }.map { KeyValue(key: $0.key, value: try value($0.value)) }
         }
 
         /// YAML scalars by their type; lists are arrays, mappings key-value lists.
-        func value(_ value: Any) throws -> Value {
-            switch value {
-            case let flag as Bool: return Value(value: .boolValue(flag))
-            case let number as Int: return Value(value: .intValue(Int64(number)))
-            case let number as Double: return Value(value: .doubleValue(number))
-            case let text as String: return Value(value: .stringValue(text))
-            case let data as Data: return Value(value: .bytesValue([UInt8](data)))  // YAML !!binary
-            case let list as [Any]: return Value(value: .arrayValue(ValueArray(values: try list.map { try self.value($0) })))
-            case let map as [String: Any]: return Value(value: .kvlistValue(ValueMap(values: try attributes(map))))
-            default: throw error("unsupported value \(value)")
+        func value(_ node: YNode) throws -> Value {
+            switch node.node {
+            case .sequence: return Value(value: .arrayValue(ValueArray(values: try node.sequence().map(value))))
+            case .mapping: return Value(value: .kvlistValue(ValueMap(values: try attributes(node))))
+            default:
+                switch try node.scalar() {
+                case .bool(let flag): return Value(value: .boolValue(flag))
+                case .int(let number): return Value(value: .intValue(Int64(number)))
+                case .double(let number): return Value(value: .doubleValue(number))
+                case .string: return Value(value: .stringValue(try text(node)))
+                case .bytes(let bytes): return Value(value: .bytesValue(bytes))  // YAML !!binary
+                }
             }
         }
-
-        static func double(_ value: Any) -> Double? { (value as? Double) ?? (value as? Int).map(Double.init) }
     }
 }
 
@@ -297,4 +356,10 @@ extension Array where Element == UInt8 {
 package struct ScenarioError: Error, CustomStringConvertible {
     package var description: String
     package init(_ description: String) { self.description = description }
+
+    /// Runs a loader, turning a YAML or schema error (file, line, column, where, what) into a
+    /// ScenarioError with the same text.
+    package static func located<Result>(_ body: () throws -> Result) throws -> Result {
+        do { return try body() } catch let error as SpecError { throw ScenarioError(error.description) }
+    }
 }

@@ -3,7 +3,7 @@ import OTLPMmapConformance
 import OTLPMmapLayout
 import OTLPMmapReceiver
 import OTLPMmapTestee
-import Yams
+import OTLPMmapSpec
 
 /// A testbed scenario: a file to create, then steps the testbed carries out while the collector
 /// under test runs — writer commands (through the reference SDK, as an application writes), broken
@@ -84,99 +84,86 @@ struct TestbedScript: Sendable {
 /// `sleep: {ms: MS}`, `kill_collector`, `start_collector`, `recreate_file`, `reset_file`.
 enum TestbedScriptLoader {
     static func load(yaml text: String, source: String) throws -> TestbedScript {
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw ScenarioError("\(source): not YAML: \(error)") }
-        guard let map = root as? [String: Any] else { throw ScenarioError("\(source): a scenario is a mapping") }
-        let known: Set<String> = ["name", "description", "check", "file", "repeat", "steps"]
-        if let unknown = map.keys.sorted().first(where: { !known.contains($0) }) { throw ScenarioError("\(source): unknown key '\(unknown)'") }
-        guard let name = map["name"] as? String else { throw ScenarioError("\(source): missing name") }
-        guard let list = map["steps"] as? [Any] else { throw ScenarioError("\(source): missing steps (a list)") }
-        var builder = ScenarioLoader.Builder(source: source)
-        let missing = try check(map["check"] ?? "READ-CONTENT", builder)
-        var script = TestbedScript(name: name, description: map["description"] as? String ?? "", missing: missing,
-                                   file: try builder.file(map["file"]), steps: [])
-        var started = true
-        let rounds = map["repeat"] as? Int ?? 1
-        guard (1...100_000).contains(rounds) else { throw ScenarioError("\(source): repeat is a count from 1 to 100000") }
-        let items = (0..<rounds).flatMap { round in list.enumerated().map { (round: round, index: $0.offset, item: $0.element) } }
-        for (round, index, original) in items {
-            builder.position = rounds > 1 ? "round \(round + 1), step \(index + 1)" : "step \(index + 1)"
-            builder.round = rounds > 1 ? "#\(round)" : ""
-            let item = rounds > 1 ? Self.substitute(original, round: round + 1) : original
-            let (verb, argument): (String, Any?) = if let verb = item as? String { (verb, nil) } else if let step = item as? [String: Any], step.count == 1 {
-                (step.keys.first!, step.values.first!)
-            } else {
-                throw builder.error("a step is a name or a mapping with one key, the step's name")
-            }
-            let args = (argument as? [String: Any]) ?? [:]
-            if argument != nil, !(argument is [String: Any]), !(argument is [Any]) { throw builder.error("\(verb) takes a mapping") }
-            func milliseconds(_ key: String) throws -> Duration? {
-                guard let value = args[key] else { return nil }
-                guard let number = value as? Int, number >= 0 else { throw builder.error("\(key) is a whole number of milliseconds") }
-                return .milliseconds(number)
-            }
-            switch verb {
-            case "broken":
-                guard let record = TestbedScript.BrokenRecord(rawValue: try builder.string(args, "record")) else {
-                    throw builder.error("record is one of \(TestbedScript.BrokenRecord.allCases.map(\.rawValue).joined(separator: ", "))")
+        try ScenarioError.located {
+            let map = try composeYAML(text, file: source).mapping(allowed: ["name", "description", "check", "file", "repeat", "steps"])
+            let list = try map.required("steps").sequence()
+            var builder = ScenarioLoader.Builder(source: source)
+            let missing = try map.optional("check").map(check) ?? .named("READ-CONTENT")!
+            var script = TestbedScript(name: try map.string("name"), description: try map.text("description"), missing: missing,
+                                       file: try builder.file(map.optional("file")), steps: [])
+            var started = true
+            let rounds = try ScenarioLoader.Builder.rounds(map)
+            for round in 0..<rounds {
+                builder.round = rounds > 1 ? "#\(round)" : ""
+                builder.roundNumber = rounds > 1 ? round + 1 : nil
+                for (index, item) in list.enumerated() {
+                    let (verb, argument) = try item.step()
+                    func arguments(_ keys: Set<String>) throws -> YMap {
+                        guard let argument else { return try YNode(node: .mapping([:]), file: source, path: item.path).mapping(allowed: keys) }
+                        return try argument.mapping(allowed: keys)
+                    }
+                    switch verb {
+                    case "broken":
+                        let args = try arguments(["record", "instrument"])
+                        let recordNode = try args.required("record")
+                        guard let record = TestbedScript.BrokenRecord(rawValue: try recordNode.string()) else {
+                            throw recordNode.error("record is one of \(TestbedScript.BrokenRecord.allCases.map(\.rawValue).joined(separator: ", "))")
+                        }
+                        if record == .measurementWithoutValue {
+                            let instrumentNode = try args.required("instrument")
+                            let label = try builder.text(instrumentNode)
+                            guard let id = builder.instruments[label + builder.round] else { throw instrumentNode.error("instrument \(label) is not defined") }
+                            script.instrumentOfBrokenMeasurement = id
+                        }
+                        script.steps.append(.broken(record))
+                    case "log_value_ref":
+                        let args = try arguments(["body", "key", "time"])
+                        script.steps.append(.valueRefLog(body: try builder.requiredText(args, "body"), key: try builder.requiredText(args, "key"),
+                                                         time: UInt64(try args.optional("time")?.int() ?? 1_700_000_000_000_000_000 + index)))
+                    case "hole":
+                        let ringNode = try arguments(["ring"]).required("ring")
+                        let rings = ["spans": RingKind.spans, "events": .events, "measurements": .measurements]
+                        guard let ring = rings[try ringNode.string()] else { throw ringNode.error("ring is spans, events or measurements") }
+                        script.steps.append(.hole(ring))
+                    case "receiver":
+                        let args = try arguments(["signal", "refuse", "refuse_for_ms", "retry_after_ms", "partial_success", "delay_ms"])
+                        let step = TestbedScript.ReceiverStep(
+                            refuseNext: try args.optional("refuse")?.int() ?? 0, refuseFor: try milliseconds(args, "refuse_for_ms"),
+                            retryAfter: try milliseconds(args, "retry_after_ms"), rejectItems: Int64(try args.optional("partial_success")?.int() ?? 0),
+                            delay: try milliseconds(args, "delay_ms") ?? .zero)
+                        script.steps.append(.receiver(try signals(args), step))
+                    case "wait_arrived":
+                        let args = try arguments(["signal", "within_ms", "check"])
+                        guard let within = try milliseconds(args, "within_ms") else { throw args.owner.error("wait_arrived needs within_ms") }
+                        script.steps.append(.waitArrived(try signals(args), within: within, check: try args.optional("check").map(check) ?? missing))
+                    case "sleep":
+                        let args = try arguments(["ms"])
+                        guard let time = try milliseconds(args, "ms") else { throw args.owner.error("sleep needs ms") }
+                        script.steps.append(.sleep(time))
+                    case "kill_collector":
+                        _ = try arguments([])
+                        guard started else { throw item.error("the collector is not running") }
+                        started = false
+                        script.steps.append(.killCollector)
+                    case "start_collector":
+                        _ = try arguments([])
+                        guard !started else { throw item.error("the collector is already running") }
+                        started = true
+                        script.steps.append(.startCollector)
+                    case "recreate_file":
+                        _ = try arguments([])
+                        script.steps.append(.recreateFile)
+                    case "reset_file":
+                        _ = try arguments([])
+                        script.steps.append(.resetFile)
+                    default:
+                        if verb == "parallel" { throw item.error("parallel is not a testbed step") }
+                        script.steps.append(.write(try builder.command(verb, argument, at: item)))
+                    }
                 }
-                if record == .measurementWithoutValue {
-                    let label = try builder.string(args, "instrument")
-                    guard let id = builder.instruments[label + builder.round] else { throw builder.error("instrument \(label) is not defined") }
-                    script.instrumentOfBrokenMeasurement = id
-                }
-                script.steps.append(.broken(record))
-            case "log_value_ref":
-                script.steps.append(.valueRefLog(body: try builder.string(args, "body"), key: try builder.string(args, "key"),
-                                                 time: UInt64(args["time"] as? Int ?? 1_700_000_000_000_000_000 + index)))
-            case "hole":
-                let rings = ["spans": RingKind.spans, "events": .events, "measurements": .measurements]
-                guard let ring = rings[try builder.string(args, "ring")] else { throw builder.error("ring is spans, events or measurements") }
-                script.steps.append(.hole(ring))
-            case "receiver":
-                let step = TestbedScript.ReceiverStep(
-                    refuseNext: args["refuse"] as? Int ?? 0, refuseFor: try milliseconds("refuse_for_ms"), retryAfter: try milliseconds("retry_after_ms"),
-                    rejectItems: Int64(args["partial_success"] as? Int ?? 0), delay: try milliseconds("delay_ms") ?? .zero)
-                let allowed: Set<String> = ["signal", "refuse", "refuse_for_ms", "retry_after_ms", "partial_success", "delay_ms"]
-                if let unknown = args.keys.sorted().first(where: { !allowed.contains($0) }) { throw builder.error("receiver: unknown key '\(unknown)'") }
-                script.steps.append(.receiver(try signals(args, builder), step))
-            case "wait_arrived":
-                guard let within = try milliseconds("within_ms") else { throw builder.error("wait_arrived needs within_ms") }
-                script.steps.append(.waitArrived(try signals(args, builder), within: within, check: try check(args["check"] ?? missing.id, builder)))
-            case "sleep":
-                guard let time = try milliseconds("ms") else { throw builder.error("sleep needs ms") }
-                script.steps.append(.sleep(time))
-            case "kill_collector":
-                guard started else { throw builder.error("the collector is not running") }
-                started = false
-                script.steps.append(.killCollector)
-            case "start_collector":
-                guard !started else { throw builder.error("the collector is already running") }
-                started = true
-                script.steps.append(.startCollector)
-            case "recreate_file":
-                script.steps.append(.recreateFile)
-            case "reset_file":
-                script.steps.append(.resetFile)
-            default:
-                let command = try builder.command([verb: argument as Any])
-                if case .runParallel? = command.command { throw builder.error("parallel is not a testbed step") }
-                script.steps.append(.write(command))
             }
-        }
-        guard started else { throw ScenarioError("\(source): the scenario ends with the collector killed; start_collector it again") }
-        return script
-    }
-
-    /// `{round}` in every string of a repeated step becomes the round's number, so that rounds can
-    /// write distinct strings (and make the dictionary grow).
-    static func substitute(_ item: Any, round: Int) -> Any {
-        switch item {
-        case let text as String: return text.replacingOccurrences(of: "{round}", with: "\(round)")
-        case let list as [Any]: return list.map { substitute($0, round: round) }
-        case let map as [String: Any]:
-            return Dictionary(uniqueKeysWithValues: map.map { (substitute($0.key, round: round) as! String, substitute($0.value, round: round)) })
-        default: return item
+            guard started else { throw ScenarioError("\(source): the scenario ends with the collector killed; start_collector it again") }
+            return script
         }
     }
 
@@ -185,17 +172,26 @@ enum TestbedScriptLoader {
         try BuiltInCollectorScenarios.all.map { try load(yaml: $0.yaml, source: "built-in collector scenario \($0.file)") }
     }
 
-    static func check(_ value: Any, _ builder: ScenarioLoader.Builder) throws -> ReaderCheck {
-        guard let check = ReaderCheck.named("\(value)") else {
-            throw builder.error("'\(value)' is no reader check (spec/readers.yaml: \(ReaderCheck.all.map(\.id).joined(separator: ", ")))")
+    static func milliseconds(_ args: YMap, _ key: String) throws -> Duration? {
+        guard let node = args.optional(key) else { return nil }
+        let number = try node.int()
+        guard number >= 0 else { throw node.error("\(key) is a whole number of milliseconds") }
+        return .milliseconds(number)
+    }
+
+    static func check(_ node: YNode) throws -> ReaderCheck {
+        let name = try node.string()
+        guard let check = ReaderCheck.named(name) else {
+            throw node.error("'\(name)' is no reader check (spec/readers.yaml: \(ReaderCheck.all.map(\.id).joined(separator: ", ")))")
         }
         return check
     }
 
-    static func signals(_ args: [String: Any], _ builder: ScenarioLoader.Builder) throws -> Set<OTLPSignal> {
-        let value = args["signal"] as? String ?? "all"
+    static func signals(_ args: YMap) throws -> Set<OTLPSignal> {
+        guard let node = args.optional("signal") else { return Set(OTLPSignal.allCases) }
+        let value = try node.string()
         if value == "all" { return Set(OTLPSignal.allCases) }
-        guard let signal = OTLPSignal(rawValue: value) else { throw builder.error("signal is traces, logs, metrics or all") }
+        guard let signal = OTLPSignal(rawValue: value) else { throw node.error("signal is traces, logs, metrics or all") }
         return [signal]
     }
 }

@@ -348,7 +348,6 @@ struct MessageEmitter {
             if message.fields.isEmpty { out.line("_ = writer") }
             for field in orderedByNumber {
                 let v = "self.\(property(field))"
-                let wireType = field.type.wireType
                 if let oneof = field.oneof {
                     out.block("if case .\(caseName(field))(let value)? = self.\(Naming.identifier(Naming.lowerCamel(oneof))) {") { out in
                         // A oneof member has presence: written whatever its value.
