@@ -160,11 +160,15 @@ struct CollectCommand: AsyncParsableCommand {
     @Flag(help: "Print the collector's counters as JSON on standard error when it stops.")
     var statistics = false
 
+    @Option(help: "The least severe log messages shown on standard error (debug adds a line per batch of records read).")
+    var logLevel = Logger.Level.info
+
     func run() async throws {
         guard let path = file ?? FileEnvironment.path() else {
             throw ValidationError("give --file or set \(FileEnvironment.variable)")
         }
-        let logger = Logger(label: "otlp-mmap.collector")
+        var logger = Logger(label: "otlp-mmap.collector")
+        logger.logLevel = logLevel
         let (configuration, warnings) = options.configuration(path: path)
         for warning in warnings { logger.warning("\(warning)") }
         let collector = Collector(configuration: configuration, exporter: try options.makeExporter(), logger: logger)
@@ -179,3 +183,4 @@ func printStatistics(_ collector: Collector) {
     }
 }
 extension CollectorBug: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -74,6 +74,9 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                         }
                     }
                     appliedNext = converted
+                    context.warnings.logger.debug(
+                        "read \(records.count) records of the \(Stage.ring.name) ring, up to sequence \(converted - 1)",
+                        metadata: ["held": "\(stage.oldestHeldSequence.map { converted - $0 } ?? 0)"])
                 case .data(.end(let kind, let done)):
                     ending = (kind, done, false, false)
                     if kind == .fileReset { stage.finishForReset(now: now, wall: wall) }
