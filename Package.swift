@@ -214,6 +214,11 @@ let package = Package(
             path: "Tests/WireTests"
         ),
         .testTarget(
+            name: "BenchmarkSupportTests",
+            dependencies: ["OTLPMmapBenchmarkSupport", "OTLPProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Tests/BenchmarkSupportTests"
+        ),
+        .testTarget(
             name: "CoreTests",
             dependencies: ["OTLPMmapCore", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapSDK", "OTLPMmapGolden", "TestSupport", "otlp-mmap"],
             path: "Tests/CoreTests"

@@ -124,16 +124,26 @@ public enum BenchmarkReading {
     /// and its data points.
     public static func countItems(_ bytes: UnsafeRawBufferPointer, metrics: Bool) throws -> Int {
         var request = ProtoReader(bytes, baseOffset: 0)
-        return try count(&request, path: [1, 2, 2], metrics: metrics)
+        let path = metrics
+            ? [OTLPFields.ExportMetricsServiceRequest.resourceMetrics, OTLPFields.ResourceMetrics.scopeMetrics, OTLPFields.ScopeMetrics.metrics]
+            : [OTLPFields.ExportTraceServiceRequest.resourceSpans, OTLPFields.ResourceSpans.scopeSpans, OTLPFields.ScopeSpans.spans]
+        // Logs nest as traces do, at the same field numbers (a collector test checks it).
+        return try count(&request, path: path[...], metrics: metrics)
     }
 
-    private static let metricData: Set<Int> = [5, 7, 9, 10, 11]
+    /// Metric's data fields, each a message whose `data_points` are the items.
+    private static let metricData: [Int: Int] = [
+        OTLPFields.Metric.gauge: OTLPFields.Gauge.dataPoints, OTLPFields.Metric.sum: OTLPFields.Sum.dataPoints,
+        OTLPFields.Metric.histogram: OTLPFields.Histogram.dataPoints,
+        OTLPFields.Metric.exponentialHistogram: OTLPFields.ExponentialHistogram.dataPoints,
+        OTLPFields.Metric.summary: OTLPFields.Summary.dataPoints,
+    ]
 
     private static func count(_ reader: inout ProtoReader, path: ArraySlice<Int>, metrics: Bool) throws(FormatError) -> Int {
         var total = 0
         while !reader.isAtEnd {
             let (number, wireType) = try reader.readTag()
-            guard wireType == WireType.lengthDelimited, number == path.first || (path.isEmpty && metrics && metricData.contains(number)) else {
+            guard wireType == WireType.lengthDelimited, number == path.first || (path.isEmpty && metrics && metricData[number] != nil) else {
                 try reader.skip(wireType: wireType)
                 continue
             }
@@ -141,10 +151,11 @@ public enum BenchmarkReading {
                 _ = try reader.readLengthDelimited()
                 total += 1
             } else if path.isEmpty {
+                let points = metricData[number]!
                 var data = try reader.readMessage()
                 while !data.isAtEnd {
                     let (field, type) = try data.readTag()
-                    if field == 1 && type == WireType.lengthDelimited { total += 1 }
+                    if field == points && type == WireType.lengthDelimited { total += 1 }
                     try data.skip(wireType: type)
                 }
             } else {

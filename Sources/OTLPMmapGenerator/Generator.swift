@@ -16,7 +16,6 @@ package enum Generator {
         "Sources/OTLPMmapTestee/Generated",
         "Sources/OTLPMmapConformance/Generated",
         "Sources/OTLPMmapTestbed/Generated",
-        "Sources/OTLPMmapCollector/Generated",
         "docs",
         "proto",
         "generated",

@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapLayout
 import OTLPMmapWire
 import OTLPProto
 
