@@ -12,6 +12,8 @@ public final class CollectorStatistics: Sendable {
         case invalidRecords = "invalid_records"
         /// Claimed slots never published within the hole timeout, skipped (RING-HOLE).
         case holesSkipped = "holes_skipped"
+        /// Rings left unread in a file (a bad ring header, place or indices) while its other rings were read.
+        case ringsUnread = "rings_unread"
         /// Span events of spans whose start this collector never saw (exported marked `otlp_mmap.start_missing`).
         case orphanSpanEvents = "orphan_span_events"
         /// Spans exported unfinished after the span timeout.

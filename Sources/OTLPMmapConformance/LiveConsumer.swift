@@ -272,6 +272,10 @@ final class LiveConsumer {
             fail("\(kind.name) ring at byte \(error.offset): \(error.message)", rule: error.rule)
             deadRings.insert(kind)
             return false
+        case .flagAhead(_, let error):
+            fail("\(error.message) (flag at byte \(error.offset))", rule: error.rule)
+            release(&consumer)
+            return false
         case .hole(_, let error):
             fail(error.message, rule: error.rule)
             deadRings.insert(kind)

@@ -8,16 +8,29 @@ import Foundation
 /// A file mapped into memory with MAP_SHARED, so that other processes mapping it see our stores and
 /// we see theirs.
 ///
-/// The file can grow while mapped (the dictionary is its growing tail). Growing maps the file anew
-/// and keeps the older mappings until `close`, so pointers that other threads took from an older
-/// mapping stay valid; all mappings show the same pages.
-package final class MappedFile: @unchecked Sendable {
+/// The file can grow while mapped (the dictionary is its growing tail). So that growing never moves
+/// or multiplies the mapping, the file is mapped at the start of a reservation of address space (no
+/// memory: PROT_NONE, MAP_NORESERVE) much larger than the file; a growth maps the file again over
+/// the same addresses (MAP_FIXED replaces the old pages in one step), so pointers any thread took
+/// stay valid and one mapping per file is all there is. A file that outgrows its reservation moves
+/// to one at least twice its size and the old one is retired, kept until `close` since pointers
+/// into it may still be in use: at most a few, since each reservation at least doubles.
+package final class MappedFile: @unchecked Sendable {  // every mutable field is guarded by `lock`
     package let path: String
     package let writable: Bool
     private let descriptor: Int32
     private let lock = NSLock()
-    private var mappings: [UnsafeMutableRawBufferPointer] = []
+    /// The reservation the file is mapped at the start of (nil until the file has a byte).
+    private var reservation: UnsafeMutableRawBufferPointer?
+    /// How many bytes of the file are mapped at the reservation's start.
+    private var mapped = 0
+    /// Earlier reservations, unmapped at `close`.
+    private var retired: [UnsafeMutableRawBufferPointer] = []
     private var isClosed = false
+
+    /// Address space reserved per file, before any growth needs more: the file's own size doubled,
+    /// and never less than this (a file past it moves once per doubling: a few retired ranges at most).
+    package static let minimumReservation = 1 << 30  // 1 GiB of addresses, no memory
 
     private init(path: String, descriptor: Int32, writable: Bool) {
         self.path = path
@@ -51,19 +64,37 @@ package final class MappedFile: @unchecked Sendable {
         defer { lock.unlock() }
         guard !isClosed else { return }
         isClosed = true
-        for mapping in mappings where mapping.count > 0 {
-            TruncationGuard.unregister(mapping)
-            munmap(mapping.baseAddress, mapping.count)
+        for range in retired + [reservation].compactMap({ $0 }) {
+            TruncationGuard.unregister(range)
+            munmap(range.baseAddress, range.count)
         }
-        mappings.removeAll()
+        retired.removeAll()
+        reservation = nil
+        mapped = 0
         Glibc.close(descriptor)
     }
 
-    /// The newest mapping. Its size is the file size when it was made.
+    /// The mapping: the file's bytes as of the last growth we saw (its count is the file size then).
+    /// Its start never changes while the file stays within its reservation.
     package var bytes: UnsafeMutableRawBufferPointer {
         lock.lock()
         defer { lock.unlock() }
-        return mappings.last ?? UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        return UnsafeMutableRawBufferPointer(start: reservation?.baseAddress, count: mapped)
+    }
+
+    /// Pages of this file that read past its end (another process shrank it) and were replaced by
+    /// zeros (`TruncationGuard`), since it was opened. Other files' truncations do not count.
+    package var truncationEvents: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return (retired + [reservation].compactMap { $0 }).reduce(0) { $0 + TruncationGuard.events(in: $1) }
+    }
+
+    /// Address ranges this file holds: its reservation and any retired ones (tests of the bound).
+    package var reservedRanges: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return retired.count + (reservation == nil ? 0 : 1)
     }
 
     /// The file's size on disk now (another process may have grown it).
@@ -78,18 +109,18 @@ package final class MappedFile: @unchecked Sendable {
         FileIdentity(try SystemFile(descriptor: descriptor, path: path).status())
     }
 
-    /// Maps the file again if it grew since the newest mapping. Returns the newest mapping.
+    /// Maps the file again if it grew since the last mapping. Returns the mapping.
     @discardableResult
     package func refresh() throws -> UnsafeMutableRawBufferPointer {
         lock.lock()
         defer { lock.unlock() }
         let size = try currentFileSize()
-        if let last = mappings.last, last.count >= size { return last }
+        if mapped >= size { return currentLocked }
         return try mapLocked(size: size)
     }
 
     /// Grows the file to at least `size` bytes (never shrinks it: another process may have grown it
-    /// further) and maps it again. Returns the newest mapping.
+    /// further) and maps it again. Returns the mapping.
     @discardableResult
     package func grow(toAtLeast size: Int) throws -> UnsafeMutableRawBufferPointer {
         lock.lock()
@@ -98,8 +129,12 @@ package final class MappedFile: @unchecked Sendable {
             try SystemFile(descriptor: descriptor, path: path).resize(to: size)
         }
         let actual = try currentFileSize()
-        if let last = mappings.last, last.count >= actual { return last }
+        if mapped >= actual { return currentLocked }
         return try mapLocked(size: actual)
+    }
+
+    private var currentLocked: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: reservation?.baseAddress, count: mapped)
     }
 
     private func mapWholeFile() throws {
@@ -108,22 +143,41 @@ package final class MappedFile: @unchecked Sendable {
         _ = try mapLocked(size: try currentFileSize())
     }
 
+    /// Maps the file's first `size` bytes at the reservation's start, reserving (again) first when
+    /// there is no reservation or it is too small.
     private func mapLocked(size: Int) throws -> UnsafeMutableRawBufferPointer {
         guard !isClosed else { throw SystemError("mmap", path: path, errno: EBADF) }
-        guard size > 0 else {
-            let empty = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-            mappings.append(empty)
-            return empty
+        guard size > 0 else { return currentLocked }
+        if reservation == nil || reservation!.count < size {
+            let (doubled, overflow) = size.multipliedReportingOverflow(by: 2)
+            // Smaller reservations if a limit on address space (ulimit -v) refuses the first: the
+            // file just moves to a new one sooner when it grows.
+            var range: UnsafeMutableRawBufferPointer?
+            for length in [max(Self.minimumReservation, overflow ? size : doubled), overflow ? size : doubled, size] where range == nil {
+                if let address = mmap(nil, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), address != MAP_FAILED {
+                    range = UnsafeMutableRawBufferPointer(start: address, count: length)
+                }
+            }
+            guard let range, let address = range.baseAddress else {
+                throw SystemError("mmap (reserving \(size) bytes of address space)", path: path, errno: errno)
+            }
+            let length = range.count
+            TruncationGuard.install()
+            guard TruncationGuard.register(range) else {
+                munmap(address, length)
+                throw SystemError("mmap: more than \(TruncationGuard.capacity) files are mapped at once; the guard against other processes truncating them holds no more",
+                                  path: path, errno: EMFILE)
+            }
+            if let old = reservation { retired.append(old) }
+            reservation = range
         }
         let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
-        guard let address = mmap(nil, size, protection, MAP_SHARED, descriptor, 0), address != MAP_FAILED else {
+        let base = reservation!.baseAddress!
+        guard let address = mmap(base, size, protection, MAP_SHARED | MAP_FIXED, descriptor, 0), address != MAP_FAILED else {
             throw SystemError("mmap", path: path, errno: errno)
         }
-        let mapping = UnsafeMutableRawBufferPointer(start: address, count: size)
-        TruncationGuard.install()
-        TruncationGuard.register(mapping)
-        mappings.append(mapping)
-        return mapping
+        mapped = size
+        return currentLocked
     }
 }
 

@@ -169,6 +169,12 @@ public struct Ring: @unchecked Sendable {
         slotsFileOffset + Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers)) * Int(bufferSize)
     }
 
+    /// File offset of the availability flag that sequence `sequence` uses.
+    package func flagFileOffset(_ sequence: Int64) -> Int {
+        fileOffset + Int(RingLayout.availabilityOffset(numBuffers: numBuffers, bufferSize: bufferSize) ?? 0)
+            + Int(RingLayout.slotIndex(sequence: sequence, numBuffers: numBuffers)) * RingLayout.availabilityElementSize
+    }
+
     /// Publishes a claimed slot: stores its flag with release ordering, after the record's bytes.
     @inlinable @inline(__always)
     package func publish(_ sequence: Int64) {

@@ -33,6 +33,11 @@ package struct RingConsumer: Sendable {
     private var claimedBySince: Int64 = 0
     /// The highest writer_index `checksIndices` has seen: it never decreases.
     private var highestWriter: Int64 = -1
+    /// writer_index as last loaded: sequences up to it were claimed. Loaded again only for a
+    /// sequence past it, so that the hot path does not read the line producers fight over per record.
+    private var claimedThrough: Int64 = .min
+    /// The sequence whose flag was last reported as raised ahead of writer_index (once per sequence).
+    private var reportedFlagAhead: Int64?
 
     /// A record copied out of its slot, or the reason the slot holds none.
     package enum Next: Sendable {
@@ -44,6 +49,10 @@ package struct RingConsumer: Sendable {
         case hole(sequence: Int64, FormatError)
         /// The ring's indices break a rule (only with `checksIndices`): nothing can be read from it.
         case broken(FormatError)
+        /// The next sequence's flag says published but writer_index says nobody claimed it (RING-FLAG:
+        /// a stale or scribbled flag). Its slot is not read; reported once, then `.nothing` until a
+        /// producer claims the sequence.
+        case flagAhead(sequence: Int64, FormatError)
         /// Nothing to read now: the next sequence is not claimed, or claimed and not yet overdue.
         case nothing
     }
@@ -97,6 +106,17 @@ package struct RingConsumer: Sendable {
                 "\(ring.kind.name) sequence \(sequence) was claimed but not published for \(holeTimeout)"))
         case .readable:
             holeSince = nil
+            // A flag is a producer's word only for a sequence it claimed. writer_index is loaded
+            // after the flag, so the claim of the producer that raised it is visible.
+            if sequence > claimedThrough {
+                claimedThrough = ring.header.writerIndex
+                if sequence > claimedThrough {
+                    guard reportedFlagAhead != sequence else { return .nothing }
+                    reportedFlagAhead = sequence
+                    return .flagAhead(sequence: sequence, FormatError(.ringFlag, at: ring.flagFileOffset(sequence),
+                        "\(ring.kind.name) sequence \(sequence) is flagged published, but writer_index is \(claimedThrough): no producer claimed it; its slot is not read"))
+                }
+            }
             defer { cursor.advance() }
             do {
                 let (payload, offset) = try ring.copyRecord(sequence)

@@ -13,11 +13,13 @@ import Glibc
 /// compare `events` before and after their work to notice. Any other SIGBUS keeps its default
 /// action.
 package enum TruncationGuard {
-    /// Registered mappings: pairs of (start, length), 0 for a free slot.
-    static let capacity = 256
+    /// Registered mappings (one address reservation per open file): triples of (start, length,
+    /// pages replaced in it), start 0 for a free slot.
+    package static let capacity = 256
+    static let stride = 3
     nonisolated(unsafe) static let ranges: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage> = {
-        let pointer = UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>.allocate(capacity: capacity * 2)
-        pointer.initialize(repeating: .init(0), count: capacity * 2)
+        let pointer = UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>.allocate(capacity: capacity * stride)
+        pointer.initialize(repeating: .init(0), count: capacity * stride)
         return pointer
     }()
     nonisolated(unsafe) static let counter: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage> = {
@@ -47,27 +49,40 @@ package enum TruncationGuard {
         sigaction(SIGBUS, &action, nil)
     }
 
-    static func register(_ mapping: UnsafeMutableRawBufferPointer) {
-        guard let base = mapping.baseAddress, mapping.count > 0 else { return }
+    /// Guards `mapping`; false when every slot is taken (the caller must not map unguarded).
+    static func register(_ mapping: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let base = mapping.baseAddress, mapping.count > 0 else { return true }
         for slot in 0..<capacity {
-            let start = UnsafeAtomic<Int>(at: ranges + 2 * slot)
+            let start = UnsafeAtomic<Int>(at: ranges + stride * slot)
             if start.compareExchange(expected: 0, desired: Int(bitPattern: base), ordering: .acquiringAndReleasing).exchanged {
-                UnsafeAtomic<Int>(at: ranges + 2 * slot + 1).store(mapping.count, ordering: .releasing)
-                return
+                UnsafeAtomic<Int>(at: ranges + stride * slot + 2).store(0, ordering: .releasing)
+                UnsafeAtomic<Int>(at: ranges + stride * slot + 1).store(mapping.count, ordering: .releasing)
+                return true
             }
         }
+        return false
     }
 
     static func unregister(_ mapping: UnsafeMutableRawBufferPointer) {
         guard let base = mapping.baseAddress else { return }
         for slot in 0..<capacity {
-            let start = UnsafeAtomic<Int>(at: ranges + 2 * slot)
+            let start = UnsafeAtomic<Int>(at: ranges + stride * slot)
             if start.load(ordering: .acquiring) == Int(bitPattern: base) {
-                UnsafeAtomic<Int>(at: ranges + 2 * slot + 1).store(0, ordering: .releasing)
+                UnsafeAtomic<Int>(at: ranges + stride * slot + 1).store(0, ordering: .releasing)
                 start.store(0, ordering: .releasing)
                 return
             }
         }
+    }
+
+    /// Truncated pages replaced inside `mapping` (a registered range) since it was registered: what
+    /// one file's reader compares, untouched by other files of the process being truncated.
+    static func events(in mapping: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = mapping.baseAddress else { return 0 }
+        for slot in 0..<capacity where UnsafeAtomic<Int>(at: ranges + stride * slot).load(ordering: .acquiring) == Int(bitPattern: base) {
+            return UnsafeAtomic<Int>(at: ranges + stride * slot + 2).load(ordering: .acquiring)
+        }
+        return 0
     }
 
     /// Runs inside the signal handler: only async-signal-safe work (atomics, mmap, signal, raise).
@@ -77,14 +92,15 @@ package enum TruncationGuard {
         }
         let fault = Int(bitPattern: address)
         for slot in 0..<capacity {
-            let start = UnsafeAtomic<Int>(at: ranges + 2 * slot).load(ordering: .acquiring)
-            let length = UnsafeAtomic<Int>(at: ranges + 2 * slot + 1).load(ordering: .acquiring)
+            let start = UnsafeAtomic<Int>(at: ranges + stride * slot).load(ordering: .acquiring)
+            let length = UnsafeAtomic<Int>(at: ranges + stride * slot + 1).load(ordering: .acquiring)
             guard start != 0, fault >= start, fault < start + length else { continue }
             let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
             let page = UnsafeMutableRawPointer(bitPattern: fault & ~(pageSize - 1))
             let replaced = mmap(page, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
             guard replaced != MAP_FAILED else { return fallBack() }
             UnsafeAtomic<Int>(at: counter).wrappingIncrement(ordering: .acquiringAndReleasing)
+            UnsafeAtomic<Int>(at: ranges + stride * slot + 2).wrappingIncrement(ordering: .acquiringAndReleasing)
             otlp_mmap_count_thread_truncation()
             return
         }

@@ -24,9 +24,9 @@ struct InspectCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error is SystemError ? "" : "\(file): ")\(error)\n".utf8))
             throw ExitCode(1)
         }
-        let truncations = TruncationGuard.events
+        let truncations = mapped.file.truncationEvents
         let report = Inspector.inspect(mapped, compact: !json)
-        if TruncationGuard.events > truncations {
+        if mapped.file.truncationEvents > truncations {
             FileHandle.standardError.write(Data("warning: \(file) shrank while it was read; what lay past its new end was read as zeros\n".utf8))
         }
         print(json ? report.serialized() : report.text(), terminator: json ? "\n" : "")

@@ -165,7 +165,11 @@ import TestSupport
 
         // A collector whose receiver never accepts reads the records but must not release them.
         let refusing = CapturingExporter(failures: .max)
-        let first = await collect(writer.file.path, exporter: refusing, timeout: .milliseconds(300)) { _ in false }
+        // Stopped once it read them all and was refused, at its own short deadline (not the
+        // tests' 60 s failsafe): it cannot deliver.
+        let first = await collect(writer.file.path, exporter: refusing, timeout: .seconds(60), configure: { $0.shutdownTimeout = .milliseconds(200) }) {
+            $0.statistics[.records] >= 5 && $0.statistics[.failedExports] > 0
+        }
         #expect(first.statistics[.records] == 5 && first.statistics[.failedExports] > 0)
         #expect(ring.header.readerIndex == -1, "records were handed back to the writer before they were exported")
 

@@ -92,7 +92,7 @@ final class FileSession: Sendable {
     func staleness() -> String? {
         if let now = FileIdentity(path: path), now != identity { return "re-created" }
         if file.header.startTimeUnixNano != startTime { return "re-initialised" }
-        if TruncationGuard.events != truncationEvents { return "truncated" }
+        if file.file.truncationEvents != truncationEvents { return "truncated" }
         return nil
     }
 

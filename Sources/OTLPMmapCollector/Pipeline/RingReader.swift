@@ -27,7 +27,7 @@ struct RingReader: Sendable {
     /// What the reading loop hands to the last pass when the stop ends it.
     private struct Reading: Sendable {
         var session: FileSession?
-        var consumers: [RingConsumer]
+        var consumers: [RingConsumer?]
     }
 
     func run() async {
@@ -62,7 +62,7 @@ struct RingReader: Sendable {
             // Without checkpoints, spans and measurements read are handed back now: their content
             // was exported or is lost with the collector's memory anyway.
             if !session.isStale {
-                for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { consumers[kind.rawValue].release() }
+                for kind in [RingKind.spans, .measurements] where releasesOnRead(kind) { consumers[kind.rawValue]?.release() }
             }
         }
         for mailbox in mailboxes { mailbox.close() }
@@ -71,8 +71,10 @@ struct RingReader: Sendable {
     /// Follows the file until the task is cancelled; returns where it got to.
     private func readUntilCancelled() async -> Reading {
         var session: FileSession?
-        var consumers: [RingConsumer] = []
+        var consumers: [RingConsumer?] = []
         var idle = IdleWait(maximum: configuration.maxIdleWait)
+        /// What the last failed open said, by rule and place: a file whose bad field keeps changing
+        /// value (a scribbler) is reported once, not at every poll.
         var lastOpenError = ""
         var lastStaleCheck: UInt64 = 0
         while !Task.isCancelled {
@@ -82,9 +84,9 @@ struct RingReader: Sendable {
                     lastOpenError = ""
                     idle.reset()
                 } catch {
-                    let message = "\(error)"
+                    let message = (error as? FormatError).map { "\($0.rule) at byte \($0.offset)" } ?? "\(error)"
                     if message != lastOpenError {
-                        logger.notice("waiting for a valid file at \(configuration.path): \(message)")
+                        logger.notice("waiting for a valid file at \(configuration.path): \(error)")
                         lastOpenError = message
                     }
                     await idle.sleep(time)
@@ -148,9 +150,10 @@ struct RingReader: Sendable {
     }
 
     /// Reads up to a batch of records of `kind` into its mailbox; whether it read or skipped anything.
-    private func drain(_ kind: RingKind, _ consumer: inout RingConsumer, _ session: FileSession) -> Bool {
+    private func drain(_ kind: RingKind, _ slot: inout RingConsumer?, _ session: FileSession) -> Bool {
         let mailbox = mailboxes[kind.rawValue]
-        guard mailbox.hasRoom else { return false }
+        guard mailbox.hasRoom, var consumer = slot else { return false }
+        defer { slot = consumer }
         let signal = kind.signal
         var records: [RawRecord] = []
         var handled = 0
@@ -169,6 +172,10 @@ struct RingReader: Sendable {
                 warnings.warn(FormatError(error.rule, at: error.offset, error.message + "; skipped"))
             case .broken(let error):
                 // Not asked for (checksIndices is off): the cursor was checked when the file was opened.
+                warnings.warn(error)
+                break reading
+            case .flagAhead(_, let error):
+                statistics.add(.invalidRecords, signal: signal)
                 warnings.warn(error)
                 break reading
             }
@@ -208,22 +215,40 @@ struct RingReader: Sendable {
 
     // MARK: opening
 
-    /// Maps the file, resumes from its checkpoint when one fits, and tells the pipelines.
-    private func open() async throws -> (FileSession, [RingConsumer]) {
-        let truncationEvents = TruncationGuard.events
-        let file = try MmapFile.open(path: configuration.path, writable: true)
+    /// Maps the file, resumes from its checkpoint when one fits, and tells the pipelines. A ring
+    /// that breaks a rule (its header, its place in the file, its indices) is reported and left
+    /// unread, and the sound rings are read; only a bad header or dictionary, or three bad rings,
+    /// refuse the file.
+    private func open() async throws -> (FileSession, [RingConsumer?]) {
+        let file = try MmapFile.open(path: configuration.path, writable: true, soundRingsOnly: true)
+        let truncationEvents = file.file.truncationEvents
         let identity = try file.file.identity()
         let checkpointFile = configuration.checkpointPath.map(CheckpointFile.init)
-        var cursors = try RingKind.allCases.map { kind throws in
-            // Log records are released by their pipeline after export, the others after a
-            // checkpoint; without checkpoints, every 32 records as they are read.
-            try RingCursor(ring: file.ring(kind), releaseEvery: kind == .events || checkpointFile != nil || configuration.bug == .holdSlots ? Int.max : 32, file: file)
+        var findings = file.ringFindings
+        var cursors: [RingCursor?] = RingKind.allCases.map { kind in
+            guard let ring = file.soundRing(kind) else { return nil }
+            do throws(FormatError) {
+                // Log records are released by their pipeline after export, the others after a
+                // checkpoint; without checkpoints, every 32 records as they are read.
+                return try RingCursor(ring: ring, releaseEvery: kind == .events || checkpointFile != nil || configuration.bug == .holdSlots ? Int.max : 32, file: file)
+            } catch {
+                findings[kind] = error
+                return nil
+            }
         }
-        let firstUnreleased = cursors.map(\.next)
+        guard cursors.contains(where: { $0 != nil }) else {
+            throw RingKind.allCases.compactMap { findings[$0] }.first!
+        }
+        for kind in RingKind.allCases {
+            guard let finding = findings[kind] else { continue }
+            logger.error("not reading the \(kind.name) ring of \(configuration.path): \(finding.rule) at byte \(finding.offset): \(finding.message); the other rings are read")
+            statistics.add(.ringsUnread, signal: kind.signal)
+        }
+        let firstUnreleased = cursors.map { $0?.next ?? 0 }
         var restored: Checkpoint?
         if let checkpointFile, configuration.bug != .ignoreCheckpoint, let checkpoint = await loadCheckpoint(checkpointFile, file: file, identity: identity) {
-            let spans = file.ring(.spans), measurements = file.ring(.measurements)
-            if let spanCursor = try? RingCursor(ring: spans, startingAt: checkpoint.nextSpanSequence, releaseEvery: Int.max, file: file),
+            if let spans = file.soundRing(.spans), let measurements = file.soundRing(.measurements),
+               let spanCursor = try? RingCursor(ring: spans, startingAt: checkpoint.nextSpanSequence, releaseEvery: Int.max, file: file),
                let measurementCursor = try? RingCursor(ring: measurements, startingAt: checkpoint.nextMeasurementSequence, releaseEvery: Int.max, file: file) {
                 cursors[RingKind.spans.rawValue] = spanCursor
                 cursors[RingKind.measurements.rawValue] = measurementCursor
@@ -234,11 +259,11 @@ struct RingReader: Sendable {
                     "metric_series": "\(checkpoint.metrics.series.count)",
                 ])
             } else {
-                logger.error("ignoring the checkpoint \(checkpointFile.path): its ring positions (spans \(checkpoint.nextSpanSequence), measurements \(checkpoint.nextMeasurementSequence)) lie outside the rings' reader and writer indices")
+                logger.error("ignoring the checkpoint \(checkpointFile.path): its ring positions (spans \(checkpoint.nextSpanSequence), measurements \(checkpoint.nextMeasurementSequence)) lie outside the rings' reader and writer indices, or a ring is unread")
                 statistics.add(.checkpointsIgnored)
             }
         }
-        let firstToRead = cursors.map(\.next)
+        let firstToRead = cursors.map { $0?.next ?? 0 }
         let checkpointer = checkpointFile.map {
             Checkpointer(file: $0, identity: identity, startTime: file.startTimeUnixNano, restored: restored, firstToRead: firstToRead,
                          logger: logger, statistics: statistics, wall: time.wall, io: io)
@@ -249,7 +274,7 @@ struct RingReader: Sendable {
         logger.info("reading \(configuration.path)", metadata: ["start_time_unix_nano": "\(session.startTime)"])
         for mailbox in mailboxes { mailbox.force(.begin(session)) }
         let holeTimeout = configuration.bug == .stallAtHole ? .seconds(1 << 30) : configuration.holeTimeout
-        let consumers = cursors.map { RingConsumer(cursor: $0, holeTimeout: holeTimeout) }
+        let consumers = cursors.map { $0.map { RingConsumer(cursor: $0, holeTimeout: holeTimeout) } }
         return (session, consumers)
     }
 

@@ -116,7 +116,7 @@ struct SignalPipeline<Stage: PipelineStage>: Sendable {
                     let unreleased = appliedNext - session.releasedNext(Stage.ring)
                     let final = ending.map { $0.flushed && stage.inFlight == 0 && !$0.finalCheckpoint } ?? false
                     let interval = configuration.checkpointInterval.wholeNanoseconds
-                    let crowded = unreleased * 2 >= session.file.ring(Stage.ring).numBuffers
+                    let crowded = unreleased * 2 >= (session.file.soundRing(Stage.ring)?.numBuffers ?? .max)
                     let retryWait = lastCheckpointFailure.map { now - $0 < interval } ?? false
                     // The last one always: it also brings the open spans' idle ages up to date.
                     let due = final || ((stage.stateChanged || unreleased > 0)
