@@ -6,31 +6,35 @@ import OTLPMmapWire
 /// Checks a file from any writer against every rule of the spec that a snapshot can show, and keeps
 /// going after a violation so that one report lists them all.
 ///
-/// It works on a private copy of the file, so a writer still writing cannot change bytes under it
-/// (and a writer shrinking the file cannot crash it). A claimed slot that is not yet published is
-/// normal in a live file; one followed by published slots is a hole, reported as a warning here and
-/// left for the live runner to fail once it outlasts a timeout. A `final` check is of a file whose
-/// writer has finished: there every claimed slot left unpublished is a RING-HOLE failure.
-package struct FileChecker: @unchecked Sendable {
+/// A file on disk is read through a read-only mapping, not copied: memory does not grow with the
+/// file (the dictionary's entry starts take one bit per dictionary byte; nothing else grows with
+/// its size), and time is linear in the rings' and the dictionary's bytes. Every value the checks
+/// depend on is read once from the mapping into a local, so a writer still writing can change what
+/// is found but not where the checker reads; pages another process truncates read as zeros
+/// (`TruncationGuard`). A claimed slot that is not yet published is normal in a live file; one
+/// followed by published slots is a hole, reported as a warning here and left for the live runner
+/// to fail once it outlasts a timeout. A `final` check is of a file whose writer has finished: there
+/// every claimed slot left unpublished is a RING-HOLE failure.
+package struct FileChecker: @unchecked Sendable {  // shared read-only by the ring checkers' threads
     package static func check(path: String, final: Bool = false) throws -> CheckReport {
-        var bytes = try SystemFile.contents(of: path, limit: Int.max)
-        return check(snapshot: &bytes, name: path, final: final)
+        let file = try MappedFile.open(path: path, writable: false)
+        defer { file.close() }
+        // The views take mutable pointers; the checker never writes (the mapping is read-only).
+        return check(buffer: file.bytes, name: path, final: final)
     }
 
     package static func check(bytes: [UInt8], name: String, final: Bool = false) -> CheckReport {
         var copy = bytes
-        return check(snapshot: &copy, name: name, final: final)
+        return copy.withUnsafeMutableBytes { check(buffer: $0, name: name, final: final) }
     }
 
-    /// Checks bytes nobody else changes (the views need mutable memory, the checker writes none).
-    static func check(snapshot: inout [UInt8], name: String, final: Bool) -> CheckReport {
-        snapshot.withUnsafeMutableBytes { buffer in
-            var checker = FileChecker(buffer: buffer, name: name)
-            checker.final = final
-            checker.run()
-            return CheckReport(file: name, size: buffer.count, findings: checker.findings, rings: checker.rings,
-                               dictionaryEntries: checker.entries.count)
-        }
+    /// Checks `buffer`, which the checker only reads.
+    static func check(buffer: UnsafeMutableRawBufferPointer, name: String, final: Bool) -> CheckReport {
+        var checker = FileChecker(buffer: buffer, name: name)
+        checker.final = final
+        checker.run()
+        return CheckReport(file: name, size: buffer.count, findings: checker.findings, rings: checker.rings,
+                           dictionaryEntries: checker.entries.count)
     }
 
     let buffer: UnsafeMutableRawBufferPointer
@@ -39,8 +43,8 @@ package struct FileChecker: @unchecked Sendable {
     var final = false
     var findings: [Finding] = []
     var rings: [CheckReport.RingSummary] = []
-    /// Dictionary entries by file offset: the payload's range.
-    var entries: [Int64: Range<Int>] = [:]
+    /// Where the dictionary's entries start.
+    var entries = EntryStarts(start: 0, end: 0)
     var dictionaryStart: Int64 = 0
     var dictionaryEnd: Int64 = 0
     /// The ring's references, checked through Core's resolver (one per ring checker: it caches).
@@ -136,13 +140,22 @@ package struct FileChecker: @unchecked Sendable {
             walkEnd = Int64(size)
         }
         dictionaryEnd = walkEnd
+        entries = EntryStarts(start: dictionaryStart, end: walkEnd)
         var position = Int(dictionaryStart)
         let limit = Int(walkEnd)
+        let whole = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<limit])
         while position < limit {
+            if whole[position] == 0 {
+                // A run of empty entries (a sparse file's zeros): counted and marked a word at a time.
+                let run = DictionaryRegion.emptyEntryRun(in: whole, from: position)
+                entries.insert(run: position..<(position + run))
+                position += run
+                continue
+            }
             var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: buffer[position..<limit]), baseOffset: position)
             do throws(FormatError) {
                 let range = try reader.readLengthDelimited()
-                entries[Int64(position)] = (position + range.lowerBound)..<(position + range.upperBound)
+                entries.insert(position)
                 position += range.upperBound
             } catch {
                 add(.dictEntry, position, "entry at \(position): \(error.message); entries must lie back to back up to end \(end)")

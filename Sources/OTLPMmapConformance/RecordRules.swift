@@ -2,25 +2,70 @@ import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapWire
 
-/// The checker's private copy of the dictionary as an entry source for Core's resolver: entries by
-/// the offsets the walk found, so a reference into the middle of an entry is told apart from one
+/// The dictionary as the checker walked it, an entry source for Core's resolver: entries start
+/// where the walk found them, so a reference into the middle of an entry is told apart from one
 /// outside the dictionary.
 struct SnapshotDictionary: DictionaryEntrySource {
     let buffer: UnsafeRawBufferPointer
-    let entries: [Int64: Range<Int>]
+    let entries: EntryStarts
     let start: Int64
     let end: Int64
 
     func withEntryPayload<Result>(
         at reference: Int64, field: String, _ body: (UnsafeRawBufferPointer, Int) throws(FormatError) -> Result
     ) throws -> Result {
-        guard let payload = entries[reference] else {
+        guard reference >= start, reference < end, entries.contains(reference) else {
             let inside = reference >= start && reference < end
             throw FormatError(.dictRefRange, at: Int(clamping: reference), inside
                 ? "\(field) \(reference) points into the middle of a dictionary entry"
                 : "\(field) \(reference) is outside the dictionary's entries [\(start), \(end))")
         }
-        return try body(UnsafeRawBufferPointer(rebasing: buffer[payload]), payload.lowerBound)
+        // The walk decoded this prefix once; read again from the file, it is bounded by `end` all the same.
+        let at = Int(reference)
+        let range = try readLengthPrefixed(UnsafeRawBufferPointer(rebasing: buffer[at..<Int(end)]), baseOffset: at, rule: .dictEntry)
+        return try body(UnsafeRawBufferPointer(rebasing: buffer[(at + range.lowerBound)..<(at + range.upperBound)]), at + range.lowerBound)
+    }
+}
+
+/// Where dictionary entries start, one bit per dictionary byte: what lets a reference be told from
+/// one into the middle of an entry, in an eighth of the dictionary's size however many entries it
+/// holds (a run of zero bytes is that many empty entries).
+struct EntryStarts {
+    let start: Int64
+    private var words: [UInt64]
+    private(set) var count = 0
+
+    init(start: Int64, end: Int64) {
+        self.start = start
+        words = Array(repeating: 0, count: Int(max(0, end - start) + 63) / 64)
+    }
+
+    mutating func insert(_ offset: Int) {
+        let bit = offset - Int(start)
+        words[bit >> 6] |= 1 << UInt64(bit & 63)
+        count += 1
+    }
+
+    /// Every offset of `run` starts an (empty) entry.
+    mutating func insert(run: Range<Int>) {
+        var bit = run.lowerBound - Int(start)
+        let last = run.upperBound - Int(start)
+        while bit < last {
+            if bit & 63 == 0, last - bit >= 64 {
+                words[bit >> 6] = .max
+                bit += 64
+            } else {
+                words[bit >> 6] |= 1 << UInt64(bit & 63)
+                bit += 1
+            }
+        }
+        count += run.count
+    }
+
+    func contains(_ offset: Int64) -> Bool {
+        let bit = offset - start
+        guard bit >= 0, bit < Int64(words.count) * 64 else { return false }
+        return words[Int(bit >> 6)] & (1 << UInt64(bit & 63)) != 0
     }
 }
 

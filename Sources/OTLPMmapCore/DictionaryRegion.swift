@@ -141,8 +141,16 @@ package final class DictionaryRegion: @unchecked Sendable {
         }
     }
 
-    /// Walks the entries back to back from the first to `end` (DICT-END, DICT-ENTRY).
-    package func entries() throws -> [DictionaryEntry] {
+    /// Walks the entries back to back from the first to `end` (DICT-END, DICT-ENTRY), in place in
+    /// the mapping: nothing is copied or kept, so memory stays constant whatever the file's size,
+    /// and time is linear in the dictionary's bytes (at most one entry per byte).
+    package func forEachEntry(_ body: (DictionaryEntry) throws -> Void) throws {
+        try forEachEntry(skippingEmptyRuns: nil, body)
+    }
+
+    /// As `forEachEntry`; with `skippingEmptyRuns`, a run of empty entries (zero bytes) is handed
+    /// over as its length instead of entry by entry.
+    package func forEachEntry(skippingEmptyRuns emptyRun: ((Int) -> Void)?, _ body: (DictionaryEntry) throws -> Void) throws {
         let end = header.end
         guard end >= firstEntryOffset else {
             throw FormatError(.dictEnd, at: header.fileOffset, "dictionary end \(end) is before the first entry at \(firstEntryOffset)")
@@ -151,21 +159,49 @@ package final class DictionaryRegion: @unchecked Sendable {
         guard end <= Int64(mapping.count) else {
             throw FormatError(.dictEnd, at: header.fileOffset, "dictionary end \(end) is past the end of the \(mapping.count)-byte file")
         }
-        let bytes = UnsafeRawBufferPointer(rebasing: mapping[Int(firstEntryOffset)..<Int(end)])
-        let copy = Array(bytes)
-        return try copy.withDecodableBytes { region throws(FormatError) -> [DictionaryEntry] in
-            var reader = ProtoReader(region, baseOffset: Int(firstEntryOffset))
-            var result: [DictionaryEntry] = []
-            while !reader.isAtEnd {
-                let start = reader.fileOffset
-                do throws(FormatError) {
-                    let range = try reader.readLengthDelimited()
-                    result.append(DictionaryEntry(offset: Int64(start), payloadOffset: firstEntryOffset + Int64(range.lowerBound), payloadLength: range.count))
-                } catch {
-                    throw FormatError(.dictEntry, at: start, "entry at \(start): \(error.message)")
-                }
+        let region = UnsafeRawBufferPointer(rebasing: mapping[Int(firstEntryOffset)..<Int(end)])
+        var position = 0
+        while position < region.count {
+            if let emptyRun, region[position] == 0 {
+                let run = Self.emptyEntryRun(in: region, from: position)
+                emptyRun(run)
+                position += run
+                continue
             }
-            return result
+            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: region[position...]), baseOffset: Int(firstEntryOffset) + position)
+            let start = reader.fileOffset
+            let range: Range<Int>
+            do throws(FormatError) {
+                range = try reader.readLengthDelimited()
+            } catch {
+                throw FormatError(.dictEntry, at: start, "entry at \(start): \(error.message)")
+            }
+            try body(DictionaryEntry(offset: Int64(start), payloadOffset: Int64(start + range.lowerBound), payloadLength: range.count))
+            position += range.upperBound
         }
+    }
+
+    /// How many entries lie before `end` (DICT-END, DICT-ENTRY), counted in place. A run of zero
+    /// bytes (that many empty entries: what a sparse file whose `end` was moved far ahead holds) is
+    /// counted eight bytes at a time.
+    package func countEntries() throws -> Int64 {
+        var count: Int64 = 0
+        try forEachEntry(skippingEmptyRuns: { run in count += Int64(run) }) { _ in count += 1 }
+        return count
+    }
+
+    /// The length of the run of zero bytes at `position` in `bytes`: each is an empty entry.
+    package static func emptyEntryRun(in bytes: UnsafeRawBufferPointer, from position: Int) -> Int {
+        var index = position
+        while index + 8 <= bytes.count, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) == 0 { index += 8 }
+        while index < bytes.count, bytes[index] == 0 { index += 1 }
+        return index - position
+    }
+
+    /// Every entry (tests and small files; `forEachEntry` keeps none).
+    package func entries() throws -> [DictionaryEntry] {
+        var result: [DictionaryEntry] = []
+        try forEachEntry { result.append($0) }
+        return result
     }
 }

@@ -92,11 +92,11 @@ package enum Inspector {
             object += headerFields
         }
         do {
-            let entries = try dictionary.entries()
-            object.append(("entries_found", .int(Int64(entries.count))))
+            let found = try dictionary.countEntries()
+            object.append(("entries_found", .int(found)))
             let counted = dictionary.header.numEntries
-            if counted != Int64(entries.count) {
-                object.append(("warning", .string("\(FormatError(.dictNumEntries, at: dictionary.header.fileOffset + DictionaryHeaderView.Offset.numEntries, "num_entries is \(counted) but \(entries.count) entries lie before end"))")))
+            if counted != found {
+                object.append(("warning", .string("\(FormatError(.dictNumEntries, at: dictionary.header.fileOffset + DictionaryHeaderView.Offset.numEntries, "num_entries is \(counted) but \(found) entries lie before end"))")))
             }
         } catch {
             object.append(("error", .string("\(error)")))

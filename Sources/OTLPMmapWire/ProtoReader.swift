@@ -1,8 +1,10 @@
 /// Reads protobuf wire format from bytes that may have been written by anybody. Every read checks
 /// the bounds of the enclosing message; errors carry the file offset of the offending byte.
 ///
-/// Callers decode from a private copy of a slot or entry rather than from shared memory, so a writer
-/// changing bytes underneath cannot make two reads of one byte disagree.
+/// Live readers (the collector, the runner) decode from a private copy of a slot or entry, so a writer
+/// changing bytes underneath cannot make two reads of one byte disagree. `conform check` decodes in
+/// place from a read-only mapping: there a changed byte changes what is decoded, never where the
+/// reader reads, since every bound comes from the buffer it was given, not from a byte read again.
 @usableFromInline package struct ProtoReader {
     @usableFromInline package static let maxDepth = 64
 
