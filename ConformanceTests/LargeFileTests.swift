@@ -40,7 +40,7 @@ import TestSupport
     @Test func emptyEntryRunsAreCountedAsOneEntryPerByte() throws {
         var bytes = [UInt8](repeating: 0, count: 100)
         bytes[37] = 2; bytes[38] = 0xAA; bytes[39] = 0xBB   // one two-byte entry among zero bytes
-        try bytes.withUnsafeBytes { raw in
+        bytes.withUnsafeBytes { raw in
             #expect(DictionaryRegion.emptyEntryRun(in: raw, from: 0) == 37)
             #expect(DictionaryRegion.emptyEntryRun(in: raw, from: 40) == 60)
             #expect(DictionaryRegion.emptyEntryRun(in: raw, from: 37) == 0)

@@ -15,12 +15,12 @@ import SwiftProtobuf
 /// Each signal goes to its own endpoint when it has one; signals with the same target share a
 /// client (one HTTP/2 connection). The clients' connections run in `run()`, inside the collector's
 /// task tree, so that a transport that fails is reported rather than lost in a detached task.
-public final class GRPCExporter: Exporter, Sendable {
+package final class GRPCExporter: Exporter, Sendable {
     let endpoint: OTLPEndpoint
     private let clients: [OTLPEndpoint.Signal: GRPCClient<HTTP2ClientTransport.Posix>]
     private let distinct: [GRPCClient<HTTP2ClientTransport.Posix>]
 
-    public init(endpoint: OTLPEndpoint) throws {
+    package init(endpoint: OTLPEndpoint) throws {
         self.endpoint = endpoint
         let files = try endpoint.tlsFiles()
         var byTarget: [String: GRPCClient<HTTP2ClientTransport.Posix>] = [:]
@@ -51,7 +51,7 @@ public final class GRPCExporter: Exporter, Sendable {
     }
 
     /// Runs the clients' connections until `shutdown`; throws what broke a transport for good.
-    public func run() async throws {
+    package func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             for client in distinct { group.addTask { try await client.runConnections() } }
         }
@@ -67,7 +67,7 @@ public final class GRPCExporter: Exporter, Sendable {
         return .dns(host: host, port: port) as ResolvableTargets.DNS
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
         let response = try await call(.traces) { client in
             try await Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client).export(request, metadata: metadata, options: options)
         }
@@ -75,24 +75,24 @@ public final class GRPCExporter: Exporter, Sendable {
     }
 
     /// The collector's own bytes, sent as they are (a serializer that copies them into the frame).
-    public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
         let response: TracesResponse = try await send(request, .traces, Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor)
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
         let response: LogsResponse = try await send(request, .logs, Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor)
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         let response = try await call(.logs) { client in
             try await Opentelemetry_Proto_Collector_Logs_V1_LogsService.Client(wrapping: client).export(request, metadata: metadata, options: options)
         }
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
         let response = try await call(.metrics) { client in
             try await Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Client(wrapping: client).export(request, metadata: metadata, options: options)
         }
@@ -111,7 +111,7 @@ public final class GRPCExporter: Exporter, Sendable {
         }
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         for client in distinct { client.beginGracefulShutdown() }
     }
 

@@ -11,12 +11,12 @@ import SwiftProtobuf
 ///
 /// 429, 502, 503 and 504 and connection failures are retryable (OTLP/HTTP's rules), with the
 /// server's Retry-After when it gives one; any other non-2xx answer is a permanent refusal.
-public final class HTTPExporter: Exporter, Sendable {
+package final class HTTPExporter: Exporter, Sendable {
     let endpoint: OTLPEndpoint
     let client: HTTPClient
 
     /// Throws when a TLS file named by the endpoint cannot be read or parsed.
-    public init(endpoint: OTLPEndpoint) throws {
+    package init(endpoint: OTLPEndpoint) throws {
         self.endpoint = endpoint
         let files = try endpoint.tlsFiles()
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -28,32 +28,32 @@ public final class HTTPExporter: Exporter, Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
     }
 
-    public func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
         let response: TracesResponse = try await post(request, to: .traces)
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(encodedTraces request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
         let response: TracesResponse = try await post(bytes: request.bytes, to: .traces)
         return PartialSuccess(rejected: response.partialSuccess.rejectedSpans, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(encodedLogs request: EncodedRequest) async throws(ExportError) -> PartialSuccess? {
         let response: LogsResponse = try await post(bytes: request.bytes, to: .logs)
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         let response: LogsResponse = try await post(request, to: .logs)
         return PartialSuccess(rejected: response.partialSuccess.rejectedLogRecords, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
+    package func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
         let response: MetricsResponse = try await post(request, to: .metrics)
         return PartialSuccess(rejected: response.partialSuccess.rejectedDataPoints, message: response.partialSuccess.errorMessage, present: response.hasPartialSuccess)
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         try? await client.shutdown()
     }
 

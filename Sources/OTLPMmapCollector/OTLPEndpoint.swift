@@ -41,6 +41,15 @@ public struct OTLPEndpoint: Sendable, Equatable {
         endpoint = transport == .grpc ? "http://localhost:4317" : "http://localhost:4318"
     }
 
+    /// An exporter to this endpoint over its transport: gRPC (grpc-swift 2) or HTTP/protobuf
+    /// (async-http-client). Throws `EndpointError` for an endpoint or TLS file it cannot use.
+    public func makeExporter() throws -> any Exporter {
+        switch transport {
+        case .grpc: try GRPCExporter(endpoint: self)
+        case .httpProtobuf: try HTTPExporter(endpoint: self)
+        }
+    }
+
     /// The protocol OTEL_EXPORTER_OTLP_PROTOCOL names (`grpc` or `http/protobuf`), or nil when it is
     /// not set; any other value is an error naming the variable and the value.
     package static func transportFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Transport? {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OTLPMmapCore
 import OTLPMmapLayout
 import OTLPMmapWire
@@ -331,10 +332,9 @@ package struct FileChecker: @unchecked Sendable {  // shared read-only by the ri
 }
 
 /// The per-ring checkers' results, filled from concurrent threads.
-final class RingResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var checkers: [FileChecker?]
-    init(count: Int) { checkers = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ checker: FileChecker) { lock.withLock { checkers[index] = checker } }
-    func get(_ index: Int) -> FileChecker { lock.withLock { checkers[index]! } }
+final class RingResults: Sendable {
+    private let checkers: Mutex<[FileChecker?]>
+    init(count: Int) { checkers = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ index: Int, _ checker: FileChecker) { checkers.withLock { $0[index] = checker } }
+    func get(_ index: Int) -> FileChecker { checkers.withLock { $0[index]! } }
 }

@@ -25,19 +25,17 @@ public final class WriterStatistics: @unchecked Sendable {
         self.slots = slots
     }
 
-    public typealias Outcome = RecordOutcome
-
     @inline(__always)
-    static func index(_ outcome: Outcome, _ ring: RingKind) -> Int {
-        ring.rawValue * Outcome.allCases.count + outcome.rawValue
+    static func index(_ outcome: RecordOutcome, _ ring: RingKind) -> Int {
+        ring.rawValue * RecordOutcome.allCases.count + outcome.rawValue
     }
 
     @inline(__always)
-    func count(_ outcome: Outcome, _ ring: RingKind, in slot: ThreadSlot) {
+    func count(_ outcome: RecordOutcome, _ ring: RingKind, in slot: ThreadSlot) {
         slots.increment(Self.index(outcome, ring), in: slot)
     }
 
-    public func value(_ outcome: Outcome, _ ring: RingKind) -> Int {
+    public func value(_ outcome: RecordOutcome, _ ring: RingKind) -> Int {
         slots.sum(Self.index(outcome, ring))
     }
 
@@ -46,7 +44,7 @@ public final class WriterStatistics: @unchecked Sendable {
     package var threadSlots: Int { slots.count }
 
     /// Sum over the three rings.
-    public func total(_ outcome: Outcome) -> Int {
+    public func total(_ outcome: RecordOutcome) -> Int {
         RingKind.allCases.reduce(0) { $0 + value(outcome, $1) }
     }
 }

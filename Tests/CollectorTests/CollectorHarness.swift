@@ -9,31 +9,33 @@ import CollectorTestSupport
 import TestSupport
 
 /// Keeps every request the collector exports; can refuse the first `failures` attempts.
-final class CapturingExporter: Exporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private var _traces: [TracesRequest] = []
-    private var _logs: [LogsRequest] = []
-    private var _metrics: [MetricsRequest] = []
-    private var failuresLeft: Int
+final class CapturingExporter: Exporter, Sendable {
+    private struct State {
+        var traces: [TracesRequest] = []
+        var logs: [LogsRequest] = []
+        var metrics: [MetricsRequest] = []
+        var failuresLeft: Int
+    }
+    private let state: Mutex<State>
     private let retryable: Bool
 
     init(failures: Int = 0, retryable: Bool = true) {
-        failuresLeft = failures
+        state = Mutex(State(failuresLeft: failures))
         self.retryable = retryable
     }
 
-    var traces: [TracesRequest] { lock.withLock { _traces } }
-    var logs: [LogsRequest] { lock.withLock { _logs } }
-    var metrics: [MetricsRequest] { lock.withLock { _metrics } }
+    var traces: [TracesRequest] { state.withLock { $0.traces } }
+    var logs: [LogsRequest] { state.withLock { $0.logs } }
+    var metrics: [MetricsRequest] { state.withLock { $0.metrics } }
 
     var spans: [Opentelemetry_Proto_Trace_V1_Span] { traces.flatMap { $0.resourceSpans.flatMap { $0.scopeSpans.flatMap(\.spans) } } }
     var logRecords: [Opentelemetry_Proto_Logs_V1_LogRecord] { logs.flatMap { $0.resourceLogs.flatMap { $0.scopeLogs.flatMap(\.logRecords) } } }
     var metricList: [Opentelemetry_Proto_Metrics_V1_Metric] { metrics.flatMap { $0.resourceMetrics.flatMap { $0.scopeMetrics.flatMap(\.metrics) } } }
 
     private func admit() throws(ExportError) {
-        let fail: Bool = lock.withLock {
-            guard failuresLeft > 0 else { return false }
-            failuresLeft -= 1
+        let fail: Bool = state.withLock {
+            guard $0.failuresLeft > 0 else { return false }
+            $0.failuresLeft -= 1
             return true
         }
         if fail { throw ExportError(retryable: retryable, "refused by the test") }
@@ -41,17 +43,17 @@ final class CapturingExporter: Exporter, @unchecked Sendable {
 
     func export(_ request: TracesRequest) async throws(ExportError) -> PartialSuccess? {
         try admit()
-        lock.withLock { _traces.append(request) }
+        state.withLock { $0.traces.append(request) }
         return nil
     }
     func export(_ request: LogsRequest) async throws(ExportError) -> PartialSuccess? {
         try admit()
-        lock.withLock { _logs.append(request) }
+        state.withLock { $0.logs.append(request) }
         return nil
     }
     func export(_ request: MetricsRequest) async throws(ExportError) -> PartialSuccess? {
         try admit()
-        lock.withLock { _metrics.append(request) }
+        state.withLock { $0.metrics.append(request) }
         return nil
     }
     func shutdown() async {}

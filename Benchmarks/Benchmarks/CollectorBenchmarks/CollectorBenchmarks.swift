@@ -69,10 +69,10 @@ final class Receiver: Sendable {
         port = address.port
     }
 
-    func exporter() throws -> GRPCExporter {
+    func exporter() throws -> any Exporter {
         var endpoint = OTLPEndpoint(transport: .grpc)
         endpoint.endpoint = "http://127.0.0.1:\(port)"
-        return try GRPCExporter(endpoint: endpoint)
+        return try endpoint.makeExporter()
     }
 
     func stop() async {

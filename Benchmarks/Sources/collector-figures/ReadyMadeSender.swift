@@ -12,7 +12,7 @@ enum ReadyMadeSender {
     static func run(transport: String, port: Int, spans: Int, encoded: Bool) async throws {
         var endpoint = OTLPEndpoint(transport: transport == "grpc" ? .grpc : .httpProtobuf)
         endpoint.endpoint = "http://127.0.0.1:\(port)"
-        let exporter: any Exporter = transport == "grpc" ? try GRPCExporter(endpoint: endpoint) : try HTTPExporter(endpoint: endpoint)
+        let exporter = try endpoint.makeExporter()
         let requests = readyMadeRequests(count: spans)
         let bytes = try requests.map { EncodedRequest(bytes: try $0.serializedBytes(), items: 512) }
         try await withThrowingTaskGroup(of: Void.self) { connections in
