@@ -37,7 +37,6 @@ public struct BenchmarkRings: Sendable {
     }
 
     /// The file's size in bytes.
-    public func fileSize() throws -> Int { try file.file.currentFileSize() }
 
     /// Starts a thread that reads and releases every record as a collector does (`RingCursor`:
     /// readiness from the flags, reader_index stored once per batch, a short sleep when idle).

@@ -32,7 +32,7 @@ public struct CollectorConfiguration: Sendable {
     public var maxInFlight: Int = 4
     /// Chunks of read records (each up to `batchSize`) waiting for their signal's pipeline; when
     /// that many wait, the reader leaves the signal's ring alone until the pipeline catches up.
-    public var queueCapacity: Int = 8
+    package var queueCapacity: Int = 8
     /// The most records of one signal the collector holds read but not exported while its receiver
     /// refuses (memory stays bounded; the writer finds the ring full instead): `queueCapacity`
     /// chunks waiting, `maxInFlight` requests being retried, and at most two batches filling.
@@ -123,8 +123,8 @@ public struct CollectorConfiguration: Sendable {
 public struct ConfigurationWarning: Sendable, Equatable, CustomStringConvertible {
     public var name: String
     public var value: String
-    public var problem: String
-    public var used: String
+    package var problem: String
+    package var used: String
 
     public var description: String { "\(name)=\(value) is \(problem); using \(used)" }
 }
