@@ -206,7 +206,7 @@ let package = Package(
         ),
         .target(
             name: "OTLPMmapFuzzTargets",
-            dependencies: ["OTLPMmapConformance", "OTLPMmapLayout", "OTLPMmapWire"]
+            dependencies: ["OTLPMmapConformance", "OTLPMmapLayout", "OTLPMmapWire", "OTLPMmapSpec", "OTLPMmapTestee"]
         ),
         .testTarget(
             name: "WireTests",

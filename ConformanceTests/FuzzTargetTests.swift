@@ -1,5 +1,6 @@
 import Foundation
 import OTLPMmapFuzzTargets
+import OTLPMmapTestee
 import Testing
 import TestSupport
 
@@ -27,6 +28,46 @@ import TestSupport
                 bytes[..<cut].withUnsafeBytes { FuzzTargets.checker($0) }
                 bytes[..<min(cut, 512)].withUnsafeBytes { FuzzTargets.decoders($0) }
             }
+        }
+    }
+
+    /// The testee-frame target over well-formed replies cut at every place, and over streams that
+    /// are not frames (text where frames go, a length past the limit, a cut prefix).
+    @Test func theFrameTargetSurvivesRepliesGarbageAndEveryCut() {
+        var stream: [UInt8] = []
+        for id in 1...5 { stream += Frame.encode(Reply(id: Int64(id), status: .ok)) }
+        stream += Frame.encode(Reply(id: 6, status: .error, message: "refused"))
+        let streams: [[UInt8]] = [stream, Array("a log line where frames go\n".utf8) + stream, [0xFF, 0xFF, 0xFF, 0x7F] + stream,
+                                  Array(stream.dropLast(3)), []]
+        for bytes in streams {
+            for cut in 0...255 {
+                ([UInt8(cut)] + bytes).withUnsafeBytes { FuzzTargets.testeeFrames($0) }
+            }
+        }
+        // The splitter itself: the six frames come out whatever the pieces.
+        var splitter = FrameSplitter()
+        var ids: [Int64] = []
+        for byte in stream {
+            splitter.append([byte])
+            while let frame = try? splitter.next() { ids.append((try? Frame.decode(Reply.self, frame.payload, streamOffset: frame.offset))?.id ?? 0) }
+        }
+        #expect(ids == [1, 2, 3, 4, 5, 6] && splitter.pendingBytes == 0 && splitter.consumed == stream.count)
+    }
+
+    /// The spec-loader target over the real spec (it loads) and its prefixes and mangled copies
+    /// (each a SpecError with file and line, which the target checks).
+    @Test func theSpecLoaderTargetSurvivesTheSpecCutAndMangled() throws {
+        let folder = TestSupport.repositoryRoot.appendingPathComponent("spec")
+        let layout = [UInt8](try Data(contentsOf: folder.appendingPathComponent("layout.yaml")))
+        let messages = [UInt8](try Data(contentsOf: folder.appendingPathComponent("messages.yaml")))
+        #expect(layout.count > 1000 && messages.count > 1000)
+        let whole = layout + [0] + messages
+        for cut in stride(from: 0, through: whole.count, by: max(1, whole.count / 40)) {
+            whole[..<cut].withUnsafeBytes { FuzzTargets.specLoader($0) }
+        }
+        for (from, to) in [(":", "{"), ("- ", "-"), ("number: 1", "number: x"), ("  ", "\t"), ("name:", "name: [")] {
+            let mangled = Array(String(decoding: whole, as: UTF8.self).replacingOccurrences(of: from, with: to).utf8)
+            mangled.withUnsafeBytes { FuzzTargets.specLoader($0) }
         }
     }
 }

@@ -23,6 +23,20 @@ let package = Package(
                 .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
             ]
         ),
+        .executableTarget(
+            name: "FuzzTesteeFrames",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzSpecLoader",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,6 @@
 import OTLPMmapConformance
+import OTLPMmapSpec
+import OTLPMmapTestee
 import OTLPMmapLayout
 import OTLPMmapWire
 
@@ -28,6 +30,44 @@ public enum FuzzTargets {
     public static func checker(_ bytes: UnsafeRawBufferPointer) {
         let report = FileChecker.check(bytes: Array(bytes), name: "fuzz")
         _ = report.passed
+    }
+
+    /// The runner's side of the testee protocol: a byte stream, in two pieces cut where the first
+    /// byte says, split into frames and each decoded as a Reply. Every byte is accounted for
+    /// (consumed into frames, or pending), and a bad stream is a `FrameError`, never a crash.
+    public static func testeeFrames(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first else { return }
+        let stream = UnsafeRawBufferPointer(rebasing: bytes[1...])
+        let cut = stream.isEmpty ? 0 : Int(first) % (stream.count + 1)
+        var splitter = FrameSplitter()
+        var fed = 0
+        for piece in [UnsafeRawBufferPointer(rebasing: stream[..<cut]), UnsafeRawBufferPointer(rebasing: stream[cut...])] {
+            splitter.append(piece)
+            fed += piece.count
+            do throws(FrameError) {
+                while let frame = try splitter.next() {
+                    precondition(frame.offset >= Frame.prefixSize && frame.offset + frame.payload.count <= fed, "a frame outside the stream")
+                    _ = try? Frame.decode(Reply.self, frame.payload, streamOffset: frame.offset)
+                }
+            } catch {
+                return
+            }
+            precondition(splitter.consumed + splitter.pendingBytes == fed, "the splitter lost or invented bytes")
+        }
+    }
+
+    /// The spec loader on arbitrary text: the bytes, cut at their first NUL, are the layout and the
+    /// messages schema (a spec author's typo must be an error with file and line, never a crash).
+    public static func specLoader(_ bytes: UnsafeRawBufferPointer) {
+        let cut = bytes.firstIndex(of: 0) ?? bytes.count
+        let layout = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<cut]), as: UTF8.self)
+        let messages = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[min(cut + 1, bytes.count)...]), as: UTF8.self)
+        do {
+            _ = try SpecLoader.load(layoutYAML: layout, messagesYAML: messages)
+        } catch is SpecError {
+        } catch {
+            preconditionFailure("the spec loader threw something other than a SpecError: \(error)")
+        }
     }
 
     static func roundTrip<M: WireMessage & Equatable>(_ type: M.Type, _ payload: UnsafeRawBufferPointer) {

@@ -79,37 +79,47 @@ package struct FrameError: Error, CustomStringConvertible, Sendable, Equatable {
     package var description: String { "at byte \(offset) of the stream: \(message)" }
 }
 
-/// Cuts a byte stream that arrives in pieces into frames.
+/// Cuts a byte stream that arrives in pieces into frames. Work per byte is constant: frames are
+/// read from a moving start, and the consumed bytes are dropped only once they are half the buffer
+/// (a stream of many tiny frames must not cost a copy of the whole buffer per frame).
 package struct FrameSplitter: Sendable {
     private var buffer: [UInt8] = []
-    /// Stream position of `buffer[0]`.
-    private var bufferStart = 0
+    /// Index in `buffer` of the first byte not yet consumed.
+    private var head = 0
+    /// Stream position of `buffer[head]`.
+    private var streamPosition = 0
 
     package init() {}
 
     /// Bytes received but not yet part of a whole frame.
-    package var pendingBytes: Int { buffer.count }
+    package var pendingBytes: Int { buffer.count - head }
     /// Bytes of the stream consumed into frames so far.
-    package var consumed: Int { bufferStart }
+    package var consumed: Int { streamPosition }
 
     package mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
     package mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
     /// The next whole frame's payload and its stream offset, or nil until more bytes arrive.
     package mutating func next() throws(FrameError) -> (payload: [UInt8], offset: Int)? {
-        guard buffer.count >= Frame.prefixSize else { return nil }
-        let length = Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16 | Int(buffer[3]) << 24
+        guard pendingBytes >= Frame.prefixSize else { return nil }
+        let length = Int(buffer[head]) | Int(buffer[head + 1]) << 8 | Int(buffer[head + 2]) << 16 | Int(buffer[head + 3]) << 24
         guard length <= Frame.maxPayload else {
-            let shown = Frame.printable(Array(buffer.prefix(60)))
+            let start = Array(buffer[head..<min(buffer.count, head + 60)])
+            let shown = Frame.printable(start)
                 .map { "the bytes are text, \($0): something printed to the protocol's output (the runner's --channel fds keeps standard output off it)" }
-                ?? "the bytes begin \(hexString(Array(buffer.prefix(8))))"
-            throw FrameError(offset: bufferStart, "a frame announces \(length) bytes, more than the \(Frame.maxPayload) a frame may have (\(shown))")
+                ?? "the bytes begin \(hexString(Array(start.prefix(8))))"
+            throw FrameError(offset: streamPosition, "a frame announces \(length) bytes, more than the \(Frame.maxPayload) a frame may have (\(shown))")
         }
-        guard buffer.count >= Frame.prefixSize + length else { return nil }
-        let payload = Array(buffer[Frame.prefixSize..<(Frame.prefixSize + length)])
-        let offset = bufferStart + Frame.prefixSize
-        buffer.removeFirst(Frame.prefixSize + length)
-        bufferStart += Frame.prefixSize + length
+        guard pendingBytes >= Frame.prefixSize + length else { return nil }
+        let payloadStart = head + Frame.prefixSize
+        let payload = Array(buffer[payloadStart..<(payloadStart + length)])
+        let offset = streamPosition + Frame.prefixSize
+        head += Frame.prefixSize + length
+        streamPosition += Frame.prefixSize + length
+        if head * 2 >= buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
         return (payload, offset)
     }
 }
