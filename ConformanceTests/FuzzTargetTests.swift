@@ -1,4 +1,5 @@
 import Foundation
+import OTLPMmapConformance
 import OTLPMmapFuzzTargets
 import OTLPMmapTestee
 import Testing
@@ -69,5 +70,27 @@ import TestSupport
             let mangled = Array(String(decoding: whole, as: UTF8.self).replacingOccurrences(of: from, with: to).utf8)
             mangled.withUnsafeBytes { FuzzTargets.specLoader($0) }
         }
+    }
+
+    /// The dictionary target over every golden file's dictionary (the entries as the writer left
+    /// them, and cut), and over entries whose references point back at themselves.
+    @Test func theDictionaryTargetSurvivesGoldenDictionariesAndCycles() throws {
+        var walked = 0
+        for url in Self.files {
+            let bytes = [UInt8](try Data(contentsOf: url))
+            guard bytes.count >= 64 else { continue }
+            let dictionary = bytes.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 32, as: Int64.self)) }
+            guard dictionary >= 64, dictionary + 64 < bytes.count else { continue }
+            let entries = Array(bytes[(dictionary + 64)...])
+            for cut in stride(from: 0, through: entries.count, by: max(1, entries.count / 8)) {
+                entries[..<cut].withUnsafeBytes { FuzzTargets.dictionary($0) }
+            }
+            walked += 1
+        }
+        #expect(walked >= 10, "golden dictionaries walked: \(walked)")
+        // An AnyValue whose value_ref (field 8, a varint) refers to itself at byte 64: a cycle.
+        let selfReferring: [UInt8] = [2, 0x40, 64]
+        let findings = selfReferring.withUnsafeBytes { FileChecker.checkEntries($0) }
+        #expect(findings.contains { $0.rule.rawValue == "WIRE-DEPTH" || $0.message.contains("cycle") }, "\(findings)")
     }
 }

@@ -37,6 +37,13 @@ let package = Package(
                 .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
             ]
         ),
+        .executableTarget(
+            name: "FuzzDictionary",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "OTLPMmapFuzzTargets", package: "otlp-mmap"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

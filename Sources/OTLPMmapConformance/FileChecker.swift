@@ -142,30 +142,61 @@ package struct FileChecker: @unchecked Sendable {  // shared read-only by the ri
         }
         dictionaryEnd = walkEnd
         entries = EntryStarts(start: dictionaryStart, end: walkEnd)
-        var position = Int(dictionaryStart)
-        let limit = Int(walkEnd)
-        let whole = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<limit])
-        while position < limit {
-            if whole[position] == 0 {
-                // A run of empty entries (a sparse file's zeros): counted and marked a word at a time.
-                let run = DictionaryRegion.emptyEntryRun(in: whole, from: position)
-                entries.insert(run: position..<(position + run))
-                position += run
-                continue
-            }
-            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: buffer[position..<limit]), baseOffset: position)
-            do throws(FormatError) {
-                let range = try reader.readLengthDelimited()
-                entries.insert(position)
-                position += range.upperBound
-            } catch {
-                add(.dictEntry, position, "entry at \(position): \(error.message); entries must lie back to back up to end \(end)")
-                break
-            }
+        if let (at, error) = Self.walkEntries(UnsafeRawBufferPointer(buffer), from: Int(dictionaryStart), to: Int(walkEnd), into: &entries) {
+            add(.dictEntry, at, "entry at \(at): \(error.message); entries must lie back to back up to end \(end)")
         }
         if dictionary.numEntries != Int64(entries.count) {
             add(.dictNumEntries, Int(offset) + DictionaryHeaderView.Offset.numEntries,
                 "num_entries is \(dictionary.numEntries) but \(entries.count) entries lie before end")
+        }
+    }
+
+    /// Walks the entries back to back over `buffer[start..<end]`, marking where each starts (and
+    /// telling `each`); a run of zero bytes (empty entries) is marked a word at a time. Returns
+    /// where and why the walk stopped early, nil when it reached `end`.
+    static func walkEntries(_ buffer: UnsafeRawBufferPointer, from start: Int, to end: Int, into entries: inout EntryStarts,
+                            each: (Int) -> Void = { _ in }) -> (Int, FormatError)? {
+        let whole = UnsafeRawBufferPointer(rebasing: buffer[..<end])
+        var position = start
+        while position < end {
+            if whole[position] == 0 {
+                let run = DictionaryRegion.emptyEntryRun(in: whole, from: position)
+                entries.insert(run: position..<(position + run))
+                each(position)
+                position += run
+                continue
+            }
+            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: whole[position...]), baseOffset: position)
+            do throws(FormatError) {
+                let range = try reader.readLengthDelimited()
+                entries.insert(position)
+                each(position)
+                position += range.upperBound
+            } catch {
+                return (position, error)
+            }
+        }
+        return nil
+    }
+
+    /// The dictionary walk and the resolver on `entries` alone, as if they were a file's dictionary
+    /// starting at byte 64: the first 256 entries found are each resolved as every kind, with
+    /// their references followed. What the fuzzers call; the findings are the checker's.
+    package static func checkEntries(_ entries: UnsafeRawBufferPointer) -> [Finding] {
+        let start = 64
+        let bytes = [UInt8](repeating: 0, count: start) + Array(entries)
+        return bytes.withUnsafeBytes { buffer in
+            var starts = EntryStarts(start: Int64(start), end: Int64(buffer.count))
+            var found: [Int] = []
+            var findings: [Finding] = []
+            if let (at, error) = walkEntries(buffer, from: start, to: buffer.count, into: &starts, each: { if found.count < 256 { found.append($0) } }) {
+                findings.append(Finding(rule: .dictEntry, offset: at, message: error.message))
+            }
+            let references = ReferenceChecker(source: SnapshotDictionary(buffer: buffer, entries: starts, start: Int64(start), end: Int64(buffer.count)))
+            for reference in found {
+                for kind in DictionaryEntryKind.allCases { references.walk(.reference(kind: kind.rawValue, offset: Int64(reference)), from: 0, nesting: 0) }
+            }
+            return findings + references.takeFindings()
         }
     }
 

@@ -32,6 +32,13 @@ public enum FuzzTargets {
         _ = report.passed
     }
 
+    /// The dictionary walk and `DictionaryResolver` on arbitrary entries (`FileChecker.checkEntries`):
+    /// every entry resolved as every kind, references followed, cycles and depth bounded. Small
+    /// inputs, no file around them: fast enough to reach deep entries.
+    public static func dictionary(_ bytes: UnsafeRawBufferPointer) {
+        _ = FileChecker.checkEntries(bytes)
+    }
+
     /// The runner's side of the testee protocol: a byte stream, in two pieces cut where the first
     /// byte says, split into frames and each decoded as a Reply. Every byte is accounted for
     /// (consumed into frames, or pending), and a bad stream is a `FrameError`, never a crash.
