@@ -151,32 +151,17 @@ package struct FileChecker: @unchecked Sendable {  // shared read-only by the ri
         }
     }
 
-    /// Walks the entries back to back over `buffer[start..<end]`, marking where each starts (and
-    /// telling `each`); a run of zero bytes (empty entries) is marked a word at a time. Returns
-    /// where and why the walk stopped early, nil when it reached `end`.
+    /// Walks the entries over `buffer[start..<end]` (Core's one walk), marking where each starts and
+    /// telling `each`. Returns where and why the walk stopped early, nil when it reached `end`.
     static func walkEntries(_ buffer: UnsafeRawBufferPointer, from start: Int, to end: Int, into entries: inout EntryStarts,
                             each: (Int) -> Void = { _ in }) -> (Int, FormatError)? {
-        let whole = UnsafeRawBufferPointer(rebasing: buffer[..<end])
-        var position = start
-        while position < end {
-            if whole[position] == 0 {
-                let run = DictionaryRegion.emptyEntryRun(in: whole, from: position)
-                entries.insert(run: position..<(position + run))
-                each(position)
-                position += run
-                continue
-            }
-            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: whole[position...]), baseOffset: position)
-            do throws(FormatError) {
-                let range = try reader.readLengthDelimited()
-                entries.insert(position)
-                each(position)
-                position += range.upperBound
-            } catch {
-                return (position, error)
-            }
-        }
-        return nil
+        DictionaryRegion.walkEntries(buffer, from: start, to: end, emptyRun: { run in
+            entries.insert(run: run)
+            each(run.lowerBound)
+        }) { offset, _ in
+            entries.insert(offset)
+            each(offset)
+        }.map { ($0.offset, $0.error) }
     }
 
     /// The dictionary walk and the resolver on `entries` alone, as if they were a file's dictionary

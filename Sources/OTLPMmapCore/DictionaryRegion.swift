@@ -159,26 +159,42 @@ package final class DictionaryRegion: @unchecked Sendable {
         guard end <= Int64(mapping.count) else {
             throw FormatError(.dictEnd, at: header.fileOffset, "dictionary end \(end) is past the end of the \(mapping.count)-byte file")
         }
-        let region = UnsafeRawBufferPointer(rebasing: mapping[Int(firstEntryOffset)..<Int(end)])
-        var position = 0
-        while position < region.count {
-            if let emptyRun, region[position] == 0 {
-                let run = Self.emptyEntryRun(in: region, from: position)
-                emptyRun(run)
+        let stopped = try Self.walkEntries(UnsafeRawBufferPointer(mapping), from: Int(firstEntryOffset), to: Int(end),
+                                           groupingEmptyRuns: emptyRun != nil, emptyRun: { emptyRun?($0.count) }) { offset, payload in
+            try body(DictionaryEntry(offset: Int64(offset), payloadOffset: Int64(payload.lowerBound), payloadLength: payload.count))
+        }
+        if let (at, error) = stopped { throw FormatError(.dictEntry, at: at, "entry at \(at): \(error.message)") }
+    }
+
+    /// The one walk over entries back to back, for the region here and the checker's: `bytes` is
+    /// indexed by file offset and walked over [start, end). Each entry goes to `entry` (its offset,
+    /// its payload's file range); when `groupingEmptyRuns`, a run of zero bytes (that many empty
+    /// entries) goes to `emptyRun` whole, found eight bytes at a time, and otherwise entry by entry. Returns where and
+    /// why the walk stopped before `end`, or nil.
+    package static func walkEntries(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, groupingEmptyRuns: Bool = true,
+        emptyRun: (Range<Int>) -> Void, entry: (_ offset: Int, _ payload: Range<Int>) throws -> Void
+    ) rethrows -> (offset: Int, error: FormatError)? {
+        let region = UnsafeRawBufferPointer(rebasing: bytes[..<end])
+        var position = start
+        while position < end {
+            if groupingEmptyRuns, region[position] == 0 {
+                let run = emptyEntryRun(in: region, from: position)
+                emptyRun(position..<(position + run))
                 position += run
                 continue
             }
-            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: region[position...]), baseOffset: Int(firstEntryOffset) + position)
-            let start = reader.fileOffset
+            var reader = ProtoReader(UnsafeRawBufferPointer(rebasing: region[position...]), baseOffset: position)
             let range: Range<Int>
             do throws(FormatError) {
                 range = try reader.readLengthDelimited()
             } catch {
-                throw FormatError(.dictEntry, at: start, "entry at \(start): \(error.message)")
+                return (position, error)
             }
-            try body(DictionaryEntry(offset: Int64(start), payloadOffset: Int64(start + range.lowerBound), payloadLength: range.count))
+            try entry(position, (position + range.lowerBound)..<(position + range.upperBound))
             position += range.upperBound
         }
+        return nil
     }
 
     /// How many entries lie before `end` (DICT-END, DICT-ENTRY), counted in place. A run of zero
